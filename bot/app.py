@@ -1,0 +1,263 @@
+"""build_app(settings, ...): the Bolt app, the aiohttp server around it, and their dependencies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot import __version__
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.services.context import Ctx
+from bot.slack.clients import SlackClients
+from bot.slack.notifier import Notifier
+from bot.slack.outbox import OutboxSender, Pacer
+from bot.slack.signature import RequestVerifier
+from bot.storage.db import make_engine, make_session_factory, ping
+from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_SLACK_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
+# Bolt's lazy listeners trust these headers; from outside they are forgeries.
+BOLT_INTERNAL_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "usergroups:read",
+    "channels:read",
+    "groups:read",
+    "files:write",
+]
+
+WebRoute = Callable[[web.Application, "Handoff"], None]
+
+
+@dataclass
+class Handoff:
+    """The running bot's parts; handlers reach them through context["handoff"]."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    clock: Clock
+    clients: SlackClients
+    bolt: AsyncApp
+    web: web.Application
+    sender: OutboxSender
+    instance_id: str
+    installation_store: AsyncSQLAlchemyInstallationStore | None = None
+    scheduler: Any = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    owns_engine: bool = True
+    # what the handlers registered, so app.yaml can be checked against the code
+    registered_commands: list[str] = field(default_factory=list)
+    registered_events: list[str] = field(default_factory=list)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    @asynccontextmanager
+    async def transaction(self, team_id: str) -> AsyncIterator[Ctx]:
+        """One unit of work for a service call; queued Slack writes go out after the commit."""
+        async with self.uow() as uow:
+            notifier = Notifier(uow.outbox, now=self.clock.now(), admins=self.settings.admins)
+            yield Ctx(uow=uow, notifier=notifier, settings=self.settings, team_id=team_id)
+        self.sender.wake()
+
+    async def default_team_id(self) -> str | None:
+        return await self.clients.default_team_id()
+
+    async def team_ids(self) -> list[str]:
+        """Workspaces to run scheduled work for."""
+        if self.installation_store is not None:
+            from sqlalchemy import select
+
+            from bot.storage.models import SLACK_BOTS
+
+            async with self.engine.connect() as conn:
+                rows = await conn.execute(select(SLACK_BOTS.c.team_id).distinct())
+                teams = [r[0] for r in rows if r[0]]
+            if teams:
+                return teams
+        team = await self.default_team_id()
+        return [team] if team else []
+
+    async def start_background(self, *, run_sender: bool = True, run_scheduler: bool = True) -> None:
+        if run_sender:
+            self._tasks.append(asyncio.create_task(self.sender.run(self._stop), name="outbox-sender"))
+        if run_scheduler and self.scheduler is not None:
+            self.scheduler.start()
+
+    async def close(self) -> None:
+        """Graceful stop: no new scheduled work, the sender finishes its pass, the engine closes."""
+        self._stop.set()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=15)
+        for task in self._tasks:
+            task.cancel()
+        if self.owns_engine:
+            await self.engine.dispose()
+
+
+def _instance_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def build_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+    pacer: Pacer | None = None,
+    with_scheduler: bool = True,
+) -> Handoff:
+    """Everything the bot needs, built from settings; nothing lives at module level."""
+    clock = clock or SystemClock()
+    owns_engine = engine is None
+    engine = engine or make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+
+    installation_store = None
+    oauth_settings = None
+    if settings.oauth_enabled:
+        installation_store = AsyncSQLAlchemyInstallationStore(
+            client_id=settings.slack_client_id or "", engine=engine
+        )
+        oauth_settings = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.secret("slack_client_secret"),
+            scopes=BOT_SCOPES,
+            installation_store=installation_store,
+            state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+        )
+        from bot.storage.encryption import wrap_installation_store
+
+        installation_store = wrap_installation_store(installation_store, settings)
+        oauth_settings.installation_store = installation_store
+
+    bot_token = settings.secret("slack_bot_token") or None
+    clients = SlackClients(
+        base_url=settings.slack_api_url, bot_token=bot_token, installation_store=installation_store
+    )
+    bolt = AsyncApp(
+        # the client carries SLACK_API_URL; in single-workspace mode it also carries the token
+        client=AsyncWebClient(base_url=settings.slack_api_url, token=None if oauth_settings else bot_token),
+        signing_secret=settings.secret("slack_signing_secret") or "unused-in-socket-mode",
+        oauth_settings=oauth_settings,
+        installation_store=installation_store,
+        process_before_response=True,
+        # we verify at the edge (RequestVerifier): it answers 401, never 500, and logs no bodies
+        request_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+    instance_id = _instance_id()
+    sender = OutboxSender(
+        session_factory=session_factory,
+        clients=clients,
+        clock=clock,
+        instance_id=instance_id,
+        admins=settings.admins,
+        pacer=pacer,
+    )
+    handoff = Handoff(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        clock=clock,
+        clients=clients,
+        bolt=bolt,
+        web=web.Application(client_max_size=2 * 1024 * 1024),
+        sender=sender,
+        instance_id=instance_id,
+        installation_store=installation_store,
+        owns_engine=owns_engine,
+    )
+
+    from bot import handlers, jobs
+
+    handlers.register_all(bolt, handoff)
+    _routes(handoff)
+    if with_scheduler:
+        handoff.scheduler = jobs.build_scheduler(handoff)
+    return handoff
+
+
+def _routes(handoff: Handoff) -> None:
+    from bot.handlers import http_routes
+
+    app = handoff.web
+    verifier = RequestVerifier(handoff.settings.secret("slack_signing_secret"))
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
+            return web.json_response({"error": "request body too large"}, status=413)
+        body = await request.read()
+        if len(body) > MAX_SLACK_BODY:
+            return web.json_response({"error": "request body too large"}, status=413)
+        if not verifier.is_valid(body, request.headers):
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS}
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=headers
+        )
+        bolt_response = await handoff.bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.StreamResponse:
+        ok = await ping(handoff.engine)
+        body = {
+            "status": "ok" if ok else "unavailable",
+            "database": "ok" if ok else "unreachable",
+            "version": __version__,
+            "mode": "socket" if handoff.settings.socket_mode else "http",
+            "instance": handoff.instance_id,
+        }
+        return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
+
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    if handoff.bolt.oauth_flow is not None:
+        flow = handoff.bolt.oauth_flow
+
+        async def install(request: web.Request) -> web.StreamResponse:
+            bolt_request = AsyncBoltRequest(
+                body="", query=request.query_string, headers=dict(request.headers)
+            )
+            return await to_aiohttp_response(await flow.handle_installation(bolt_request))
+
+        async def oauth_redirect(request: web.Request) -> web.StreamResponse:
+            bolt_request = AsyncBoltRequest(
+                body="", query=request.query_string, headers=dict(request.headers)
+            )
+            return await to_aiohttp_response(await flow.handle_callback(bolt_request))
+
+        app.router.add_get("/slack/install", install)
+        app.router.add_get("/slack/oauth_redirect", oauth_redirect)
+    http_routes.register(app, handoff)

@@ -1,0 +1,44 @@
+"""The `handoff` command line: one module per subcommand, each with add_parser(subparsers)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.cli import migrate_cmd, run_cmd
+from bot.config import ConfigError, load_settings
+
+SUBCOMMANDS = [run_cmd, migrate_cmd]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="handoff", description="Handoff: leads from marketing to sales, in Slack."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"handoff: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(asyncio.run(args.func(settings, args)) or 0)
+    except ConfigError as exc:
+        print(f"handoff: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,72 @@
+"""`handoff run`: migrate, then serve Slack (HTTP or Socket Mode) and the HTTP API until a signal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import Handoff, build_app
+from bot.config import ConfigError, Settings
+from bot.storage.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("run", help="run the bot")
+    parser.add_argument("--port", type=int, default=None, help="override PORT")
+    parser.set_defaults(func=run)
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    missing = settings.missing_slack_credentials()
+    if missing:
+        raise ConfigError(
+            f"missing Slack credentials: set {', '.join(missing)} (see README: Creating the Slack app)"
+        )
+    if args.port is not None:
+        settings = settings.model_copy(update={"port": args.port})
+    handoff = build_app(settings)
+    await serve(handoff)
+    return 0
+
+
+async def serve(handoff: Handoff, *, ready: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT, then stop gracefully."""
+    settings = handoff.settings
+    before, after = await migrate(handoff.engine)
+    if before != after:
+        log.info("database schema upgraded from %s to %s", before or "empty", after)
+    runner = web.AppRunner(handoff.web, shutdown_timeout=10)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        socket_handler = AsyncSocketModeHandler(handoff.bolt, settings.secret("slack_app_token"))
+        await socket_handler.connect_async()
+    await handoff.start_background()
+    log.info(
+        "Handoff listening on %s:%s (%s mode)",
+        settings.host,
+        settings.port,
+        "socket" if socket_handler else "http",
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    log.info("shutting down")
+    if socket_handler is not None:
+        await socket_handler.close_async()
+    await runner.cleanup()  # stops accepting, lets in-flight requests finish
+    await handoff.close()

@@ -1,0 +1,128 @@
+"""Settings: read once from the environment (and an optional .env), then passed in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line that names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(SLACK_DEFAULT_API_URL, validation_alias="SLACK_API_URL")
+    slack_client_id: str | None = Field(None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, validation_alias="SLACK_CLIENT_SECRET")
+
+    # repr=False: a PostgreSQL URL may carry a password
+    database_url: str = Field("sqlite+aiosqlite:///handoff.db", validation_alias="DATABASE_URL", repr=False)
+    port: int = Field(3000, ge=0, le=65535, validation_alias="PORT")
+    host: str = Field("0.0.0.0", validation_alias="HANDOFF_HOST")
+
+    intake_token: SecretStr | None = Field(None, validation_alias="HANDOFF_INTAKE_TOKEN")
+    sales_channel: str | None = Field(None, validation_alias="HANDOFF_SALES_CHANNEL")
+    marketing_channel: str | None = Field(None, validation_alias="HANDOFF_MARKETING_CHANNEL")
+    partnership_channel: str | None = Field(None, validation_alias="HANDOFF_PARTNERSHIP_CHANNEL")
+    admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="HANDOFF_ADMINS")
+    timezone: str = Field("UTC", validation_alias="HANDOFF_TIMEZONE")
+    encryption_key: SecretStr | None = Field(None, validation_alias="HANDOFF_ENCRYPTION_KEY")
+    duplicate_window_days: int = Field(30, ge=0, validation_alias="HANDOFF_DUPLICATE_WINDOW_DAYS")
+    intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
+    log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("sales_channel", "marketing_channel", "partnership_channel", mode="before")
+    @classmethod
+    def _channel_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is not None and not (isinstance(value, str) and value[:1] in "CGD" and value.isalnum()):
+            raise ValueError("must be a Slack channel ID such as C0123456789")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value[len("postgresql://") :]
+        if value.startswith("sqlite:///"):
+            value = "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    # -- derived -------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    def missing_slack_credentials(self) -> list[str]:
+        """The variables still needed to talk to a real Slack workspace."""
+        missing = []
+        if self.slack_signing_secret is None and not self.socket_mode:
+            missing.append("SLACK_SIGNING_SECRET")
+        if self.slack_bot_token is None and not self.oauth_enabled:
+            missing.append("SLACK_BOT_TOKEN")
+        return missing
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        return value.get_secret_value() if value is not None else ""
+
+
+_ALIASES = {name: field.validation_alias for name, field in Settings.model_fields.items()}
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings or raise ConfigError with one line naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        variable = _ALIASES.get(field, field)
+        # never echo the input: it may be a secret
+        raise ConfigError(f"{variable}: {err['msg']}") from None

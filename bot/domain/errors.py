@@ -1,0 +1,42 @@
+"""Domain errors: services raise them, the edges (handlers, HTTP routes) translate them."""
+
+from __future__ import annotations
+
+
+class HandoffError(Exception):
+    """Base of every error a user should see explained."""
+
+
+class NotFound(HandoffError):
+    pass
+
+
+class LeadNotFound(NotFound):
+    def __init__(self, lead_id: object) -> None:
+        super().__init__(f"lead {lead_id} not found")
+        self.lead_id = lead_id
+
+
+class NotAllowed(HandoffError):
+    """The caller lacks the role for this action (admin, owner, channel member)."""
+
+
+class LeadAlreadyClaimed(HandoffError):
+    def __init__(self, owner_id: str | None) -> None:
+        super().__init__(f"already claimed by {owner_id}")
+        self.owner_id = owner_id
+
+
+class IllegalTransition(HandoffError):
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"cannot go from {current} to {wanted}")
+        self.current = current
+        self.wanted = wanted
+
+
+class InvalidInput(HandoffError):
+    """Field errors keyed by field name, each a sentence a person can act on."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors

@@ -1,0 +1,129 @@
+"""Routing rules as pure logic: which rule takes a lead, why, and who is next in line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """What a rule matches on; None (or empty) matches anything."""
+
+    id: int | None
+    name: str
+    priority: int
+    channel_id: str
+    regions: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    campaigns: tuple[str, ...] = ()
+    email_domains: tuple[str, ...] = ()
+    score_min: int | None = None
+    score_max: int | None = None
+    reps: tuple[str, ...] = ()
+    hot_usergroup: str | None = None
+    hot_score: int | None = None
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    region: str | None
+    segment: str | None
+    source: str | None
+    campaign: str | None
+    score: int | None
+    email_domain: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule: RuleSpec | None
+    channel_id: str | None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def explanation(self) -> str:
+        if self.rule is None:
+            return "No routing rule matched, so it went to the default sales channel."
+        why = "; ".join(self.reasons) if self.reasons else "it matches every lead"
+        return f"Rule “{self.rule.name}” (priority {self.rule.priority}) matched: {why}."
+
+
+def _norm(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(v.strip().lower() for v in values if v and v.strip())
+
+
+def _in(label: str, value: str | None, allowed: Sequence[str]) -> tuple[bool, str | None]:
+    if not allowed:
+        return True, None
+    if value is not None and value.lower() in _norm(allowed):
+        return True, f"{label} is {value}"
+    return False, None
+
+
+def _domain_matches(domain: str, allowed: Sequence[str]) -> tuple[bool, str | None]:
+    if not allowed:
+        return True, None
+    domain = domain.lower()
+    for pattern in _norm(allowed):
+        pattern = pattern.lstrip("@")
+        if domain == pattern or domain.endswith("." + pattern):
+            return True, f"email domain is {domain}"
+    return False, None
+
+
+def match(rule: RuleSpec, lead: LeadFacts) -> tuple[bool, list[str]]:
+    """Does the rule take the lead, and which of its conditions said so."""
+    reasons: list[str] = []
+    checks = [
+        _in("region", lead.region, rule.regions),
+        _in("segment", lead.segment, rule.segments),
+        _in("source", lead.source, rule.sources),
+        _in("campaign", lead.campaign, rule.campaigns),
+        _domain_matches(lead.email_domain, rule.email_domains),
+    ]
+    for ok, reason in checks:
+        if not ok:
+            return False, []
+        if reason:
+            reasons.append(reason)
+    if rule.score_min is not None or rule.score_max is not None:
+        if lead.score is None:
+            return False, []
+        low = rule.score_min if rule.score_min is not None else 0
+        high = rule.score_max if rule.score_max is not None else 100
+        if not low <= lead.score <= high:
+            return False, []
+        reasons.append(f"score {lead.score} is within {low}–{high}")
+    return True, reasons
+
+
+def route(rules: Sequence[RuleSpec], lead: LeadFacts, default_channel: str | None) -> Decision:
+    """First matching rule in priority order wins; none → the default sales channel."""
+    for rule in sorted(rules, key=lambda r: (r.priority, r.id or 0)):
+        ok, reasons = match(rule, lead)
+        if ok:
+            return Decision(rule=rule, channel_id=rule.channel_id, reasons=tuple(reasons))
+    return Decision(rule=None, channel_id=default_channel)
+
+
+def next_rep(reps: Sequence[str], cursor: int, away: set[str]) -> tuple[str | None, int]:
+    """Round robin from `cursor`, skipping reps who are away; returns (rep, positions used)."""
+    if not reps:
+        return None, 0
+    for step in range(len(reps)):
+        rep = reps[(cursor + step) % len(reps)]
+        if rep not in away:
+            return rep, step + 1
+    return None, 1
+
+
+def is_hot(rule: RuleSpec | None, score: int | None) -> bool:
+    return bool(
+        rule
+        and rule.hot_usergroup
+        and rule.hot_score is not None
+        and score is not None
+        and score >= rule.hot_score
+    )

@@ -1,0 +1,78 @@
+"""Every Slack-facing identifier, spelled once. app.yaml must agree (tests/unit/test_manifest.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    LEAD = "/lead"
+    HANDOFF = "/handoff"
+    TARGETS = "/targets"
+    DISCUSS = "/discuss"
+
+
+class ActionId(StrEnum):
+    # lead card
+    CLAIM = "lead_claim"
+    DETAILS = "lead_details"
+    NOT_FOR_US = "lead_not_for_us"
+    WHY_HERE = "lead_why_here"
+    ACCEPT = "lead_accept"
+    REJECT = "lead_reject"
+    RELEASE = "lead_release"
+    STAGE = "lead_stage"  # value: "<lead_id>:<stage>"
+    # discussions
+    SHARE_THOUGHTS = "discussion_share"
+    PLUS_ONE = "discussion_plus_one"
+    # home
+    HOME_PAGE = "home_page"
+
+
+class CallbackId(StrEnum):
+    LEAD_NEW = "lead_new"
+    LEAD_ACCEPT = "lead_accept_modal"
+    LEAD_REJECT = "lead_reject_modal"
+    LEAD_RETURN = "lead_return_modal"
+    LEAD_WON = "lead_won_modal"
+    LEAD_LOST = "lead_lost_modal"
+    LEAD_DETAILS = "lead_details_modal"
+    DISCUSSION_ANSWER = "discussion_answer_modal"
+    TARGET_SET = "target_set_modal"
+
+
+class BlockId(StrEnum):
+    """Input blocks in modals; the action_id inside each is "value"."""
+
+    EMAIL = "email"
+    NAME = "name"
+    COMPANY = "company"
+    TITLE = "title"
+    PHONE = "phone"
+    SOURCE = "source"
+    SOURCE_OTHER = "source_other"
+    CAMPAIGN = "campaign"
+    SCORE = "score"
+    REGION = "region"
+    SEGMENT = "segment"
+    NOTES = "notes"
+    QUALITY = "quality"
+    COMMENT = "comment"
+    REASON = "reason"
+    REASON_OTHER = "reason_other"
+    AMOUNT = "amount"
+    CURRENCY = "currency"
+    LOST_REASON = "lost_reason"
+    ANSWER = "answer"
+    ANONYMOUS = "anonymous"
+    METRIC = "metric"
+    TARGET_VALUE = "target_value"
+    PERIOD = "period"
+    LEAD_ACTIONS = "lead_actions"
+
+
+INPUT_ACTION = "value"
+
+
+class Event(StrEnum):
+    APP_HOME_OPENED = "app_home_opened"

@@ -1,0 +1,94 @@
+"""Scheduled work. Each instance runs its own in-memory APScheduler (job stores must never be
+shared); a job claims its (job, slot) row first, so only one instance does each slot's work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Handoff
+
+log = logging.getLogger(__name__)
+
+JobFunc = Callable[["Handoff", str, datetime], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """`run(handoff, team_id, now)` does one team's work for the slot that `now` falls in."""
+
+    name: str
+    trigger: Callable[[Handoff], BaseTrigger]
+    run: JobFunc
+
+
+async def purge_processed_keys(handoff: Handoff, team_id: str, now: datetime) -> int:
+    async with handoff.uow() as uow:
+        return await uow.keys.purge_expired(now)
+
+
+JOBS: list[Job] = [
+    Job(
+        "purge_processed_keys",
+        lambda h: IntervalTrigger(hours=1, timezone=h.settings.tz),
+        purge_processed_keys,
+    ),
+]
+
+
+def register_job(job: Job) -> None:
+    """Feature modules add their jobs at import time (see bot/jobs_registry.py)."""
+    if all(existing.name != job.name for existing in JOBS):
+        JOBS.append(job)
+
+
+async def claim_slot(handoff: Handoff, *, team_id: str, job: str, slot: str) -> bool:
+    """True for exactly one instance per (team, job, slot), however many run."""
+    async with UnitOfWork(handoff.session_factory) as uow:
+        return await uow.slots.claim(
+            team_id=team_id, job=job, slot=slot, instance=handoff.instance_id, at=handoff.clock.now()
+        )
+
+
+def slot_key(when: datetime, every: timedelta) -> str:
+    """The slot a time falls in, for a job that runs every `every` (UTC-aligned)."""
+    step = int(every.total_seconds())
+    return str(int(when.timestamp()) // step * step)
+
+
+async def run_job(handoff: Handoff, job: Job, now: datetime | None = None) -> None:
+    """Run a job for every workspace; errors in one team do not stop the others."""
+    now = now or handoff.clock.now()
+    for team_id in await handoff.team_ids():
+        try:
+            await job.run(handoff, team_id, now)
+        except Exception:
+            log.exception("job %s failed for %s", job.name, team_id)
+    handoff.sender.wake()
+
+
+def build_scheduler(handoff: Handoff) -> AsyncIOScheduler:
+    from bot import jobs_registry  # noqa: F401 - feature jobs register themselves on import
+
+    scheduler = AsyncIOScheduler(timezone=handoff.settings.tz)
+    for job in JOBS:
+        scheduler.add_job(
+            run_job,
+            job.trigger(handoff),
+            args=[handoff, job],
+            id=job.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=300,
+        )
+    return scheduler

@@ -1,0 +1,3 @@
+"""Imports the feature modules whose scheduled jobs register themselves with bot.jobs."""
+
+from __future__ import annotations

@@ -1,0 +1,1485 @@
+"""A faithful in-process fake of Slack's Web API, response_urls and file uploads.
+
+Scenario tests point the bot's ``AsyncWebClient(base_url=fake.base_url)`` at it and then assert on
+what a person would see (messages, threads, ephemerals, modals, Home). It keeps state like Slack,
+answers with Slack's response shapes and error codes, validates Block Kit with ``slack_sdk.models``
+plus Slack's size limits, and misbehaves on demand (429, 5xx, slow answers, dropped connections).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import itertools
+import json
+import math
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.sandbox.render import visible_text
+
+__all__ = [
+    "ApiCall",
+    "Channel",
+    "Ephemeral",
+    "FakeSlack",
+    "Message",
+    "Response",
+    "UploadedFile",
+]
+
+FailureKind = Literal["ratelimited", "server_error", "timeout", "reset", "error"]
+
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+TRIGGER_TTL = 3.0
+MAX_TEXT = 40_000
+VIEW_STACK_LIMIT = 3
+RESPONSE_URL_TTL = 30 * 60
+RESPONSE_URL_USES = 5
+# Bot-sent message fields that Slack keeps on the stored message.
+_KEPT_FIELDS = (
+    "reply_broadcast",
+    "mrkdwn",
+    "unfurl_links",
+    "unfurl_media",
+    "metadata",
+    "icon_emoji",
+    "icon_url",
+    "username",
+    "attachments",
+    "parse",
+    "link_names",
+)
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
+
+
+@dataclass
+class ApiCall:
+    method: str
+    args: dict[str, Any]
+    response: dict[str, Any] | None
+    status: int
+    at: float
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    members: set[str] = field(default_factory=set)
+    is_private: bool = False
+    bot_is_member: bool = True
+    is_im: bool = False
+    user: str | None = None  # the other party of an IM
+    created: int = 0
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    thread_ts: str | None
+    user: str | None
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    reply_count: int = 0
+    latest_reply: str | None = None
+    reply_users: list[str] = field(default_factory=list)
+    bot_id: str | None = None
+    app_id: str | None = None
+    team: str | None = None
+    subtype: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    edited: dict[str, Any] | None = None
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None and self.thread_ts != self.ts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The message as Slack returns it (chat.postMessage ``message``, interaction ``message``)."""
+        d: dict[str, Any] = {"type": "message"}
+        if self.subtype:
+            d["subtype"] = self.subtype
+        d.update({"text": self.text, "user": self.user, "ts": self.ts, "team": self.team})
+        if self.bot_id:
+            d["bot_id"] = self.bot_id
+            d["app_id"] = self.app_id
+        if self.blocks:
+            d["blocks"] = copy.deepcopy(self.blocks)
+        if self.files:
+            d["files"] = copy.deepcopy(self.files)
+            d["upload"] = False
+        if self.thread_ts:
+            d["thread_ts"] = self.thread_ts
+        if self.is_reply:
+            d["parent_user_id"] = self.extra.get("_parent_user")
+        if self.reply_count:
+            d.update(
+                reply_count=self.reply_count,
+                reply_users_count=len(self.reply_users),
+                latest_reply=self.latest_reply,
+                reply_users=list(self.reply_users),
+            )
+        if self.edited:
+            d["edited"] = dict(self.edited)
+        for key, value in self.extra.items():
+            if not key.startswith("_"):
+                d[key] = copy.deepcopy(value)
+        return d
+
+
+@dataclass
+class Ephemeral:
+    channel: str
+    user: str
+    text: str
+    blocks: list[dict[str, Any]]
+    ts: str
+    thread_ts: str | None = None
+    source: str = "api"  # api | response_url | ack
+
+
+@dataclass
+class UploadedFile:
+    id: str
+    filename: str
+    length: int | None
+    title: str | None = None
+    content: bytes | None = None
+    alt_txt: str | None = None
+    channel: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    completed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.filename,
+            "title": self.title or self.filename,
+            "size": len(self.content or b""),
+            "mimetype": "application/octet-stream",
+        }
+
+
+@dataclass
+class Response:
+    url: str
+    channel: str | None
+    user: str | None
+    payload: dict[str, Any]
+    response_type: str
+    replace_original: bool
+    delete_original: bool
+    at: float
+
+
+@dataclass
+class _ResponseUrl:
+    id: str
+    channel: str | None
+    user: str | None
+    message_ts: str | None
+    issued_at: float
+    ephemeral: Ephemeral | None = None
+    uses: int = 0
+
+
+@dataclass
+class _Trigger:
+    id: str
+    user: str
+    issued_at: float
+    used: bool = False
+
+
+@dataclass
+class _FakeView:
+    data: dict[str, Any]
+    user: str
+    errors: dict[str, str] | None = None
+
+
+@dataclass
+class _Failure:
+    method: str | None
+    kind: str
+    times: int
+    retry_after: int
+    error: str
+    delay: float
+    status: int
+
+
+class _SlackError(Exception):
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+class _RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("ratelimited")
+        self.retry_after = retry_after
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+class FakeSlack:
+    """An aiohttp server that behaves like Slack for one (or more, via OAuth) workspace."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0HANDOFF",
+        team_name: str = "Handoff Test",
+        bot_token: str = "xoxb-test-token",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        app_id: str = "A0HANDOFF",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.team_id = team_id
+        self.team_name = team_name
+        self.team_domain = "".join(c for c in team_name.lower() if c.isalnum()) or "workspace"
+        self.bot_token = bot_token
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.app_id = app_id
+        self.clock = clock
+
+        self.calls: list[ApiCall] = []
+        self.violations: list[str] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, dict[str, Any]] = {}
+        self.ephemeral_messages: list[Ephemeral] = []
+        self.responses: list[Response] = []
+        self.uploaded: dict[str, UploadedFile] = {}
+        self.rate_limited_count = 0
+
+        self._tokens: dict[str, dict[str, Any]] = {
+            bot_token: {"team_id": team_id, "team": team_name, "user_id": bot_user_id, "bot_id": bot_id}
+        }
+        self._messages: dict[str, list[Message]] = {}
+        self._last_ts = 0.0
+        self._ids = itertools.count(1)
+        self._triggers: dict[str, _Trigger] = {}
+        self._views: dict[str, _FakeView] = {}
+        self._modal_stacks: dict[str, list[str]] = {}
+        self._homes: dict[str, str] = {}
+        self._response_urls: dict[str, _ResponseUrl] = {}
+        self._oauth_codes: dict[str, dict[str, Any]] = {}
+        self._failures: list[_Failure] = []
+        self._chaos_rate = 0.0
+        self._chaos_kinds: tuple[str, ...] = ()
+        self._chaos_rng = random.Random(0)
+        self._chaos_methods: set[str] | None = None
+        self._chaos_delay = 0.2
+        self._latency: dict[str | None, float] = {}
+        self._bucket_rate: float | None = None
+        self._bucket_burst = 1
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._unreachable = False
+
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        self._host = "127.0.0.1"
+        self.add_user(bot_user_id, name="handoff", real_name="Handoff", is_bot=True)
+
+    # ------------------------------------------------------------------ server lifecycle
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
+        app.router.add_post("/response/{rid}", self._handle_response_url)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeSlack:
+        # Short shutdown: a "timeout" misbehaviour must not hold up test teardown.
+        self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[union-attr]
+        self._host = host
+        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("FakeSlack is not started")
+        return f"http://{self._host}:{self._port}/"
+
+    @property
+    def base_url(self) -> str:
+        return self.url + "api/"
+
+    # ------------------------------------------------------------------ state setup
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08d}"
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        real_name: str | None = None,
+        is_admin: bool = False,
+        tz: str = "UTC",
+        is_bot: bool = False,
+        email: str | None = None,
+    ) -> dict[str, Any]:
+        offset = int(datetime.now(ZoneInfo(tz)).utcoffset().total_seconds())  # type: ignore[union-attr]
+        real = real_name or name
+        user = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "deleted": False,
+            "real_name": real,
+            "tz": tz,
+            "tz_label": tz,
+            "tz_offset": offset,
+            "is_admin": is_admin,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "updated": int(self.clock()),
+            "profile": {
+                "real_name": real,
+                "display_name": name,
+                "real_name_normalized": real,
+                "display_name_normalized": name,
+                "email": email or f"{name}@example.com",
+                "team": self.team_id,
+            },
+        }
+        self.users[user_id] = user
+        return user
+
+    def add_channel(
+        self,
+        channel_id: str,
+        *,
+        name: str,
+        members: Iterable[str] = (),
+        is_private: bool = False,
+        bot_is_member: bool = True,
+    ) -> Channel:
+        ch = Channel(
+            id=channel_id,
+            name=name,
+            members=set(members),
+            is_private=is_private,
+            bot_is_member=bot_is_member,
+            created=int(self.clock()),
+        )
+        if bot_is_member:
+            ch.members.add(self.bot_user_id)
+        self.channels[channel_id] = ch
+        self._messages.setdefault(channel_id, [])
+        return ch
+
+    def add_usergroup(self, group_id: str, *, handle: str, users: Iterable[str]) -> dict[str, Any]:
+        group = {"id": group_id, "team_id": self.team_id, "handle": handle, "users": list(users)}
+        self.usergroups[group_id] = group
+        return group
+
+    def add_token(
+        self,
+        token: str,
+        *,
+        team_id: str,
+        team_name: str = "Other",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+    ) -> None:
+        """Accept another bot token (e.g. a second workspace)."""
+        self._tokens[token] = {
+            "team_id": team_id,
+            "team": team_name,
+            "user_id": bot_user_id,
+            "bot_id": bot_id,
+        }
+
+    def revoke_token(self, token: str) -> None:
+        self._tokens.pop(token, None)
+
+    def set_oauth_code(
+        self,
+        code: str,
+        *,
+        team_id: str,
+        bot_token: str,
+        team_name: str = "Installed Team",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        scope: str = "chat:write,commands,users:read",
+        authed_user_id: str = "U0INSTALLER",
+        enterprise_id: str | None = None,
+    ) -> None:
+        self._oauth_codes[code] = {
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": authed_user_id},
+            "scope": scope,
+            "token_type": "bot",
+            "access_token": bot_token,
+            "bot_user_id": bot_user_id,
+            "team": {"id": team_id, "name": team_name},
+            "enterprise": {"id": enterprise_id} if enterprise_id else None,
+            "is_enterprise_install": False,
+            "_bot_id": bot_id,
+        }
+
+    def issue_trigger(self, user_id: str) -> str:
+        tid = f"{next(self._ids)}.{self.team_id[1:]}.{secrets.token_hex(16)}"
+        self._triggers[tid] = _Trigger(id=tid, user=user_id, issued_at=self.clock())
+        return tid
+
+    def issue_response_url(
+        self,
+        *,
+        channel_id: str | None,
+        user_id: str | None,
+        message_ts: str | None = None,
+        ephemeral: Ephemeral | None = None,
+    ) -> str:
+        """A response_url; with message_ts (or ephemeral) replace/delete_original act on that message."""
+        rid = f"{self.team_id}/{next(self._ids)}/{secrets.token_hex(12)}"
+        self._response_urls[rid] = _ResponseUrl(
+            id=rid,
+            channel=channel_id,
+            user=user_id,
+            message_ts=message_ts,
+            issued_at=self.clock(),
+            ephemeral=ephemeral,
+        )
+        return f"{self.url}response/{rid.replace('/', '-')}"
+
+    # ------------------------------------------------------------------ misbehaviour
+
+    def fail(
+        self,
+        method: str | None = None,
+        *,
+        kind: FailureKind,
+        times: int = 1,
+        retry_after: int = 1,
+        error: str = "internal_error",
+        delay: float = 0.0,
+        status: int = 500,
+    ) -> None:
+        """The next ``times`` calls of ``method`` (None = any) misbehave in the given way."""
+        self._failures.append(_Failure(method, kind, times, retry_after, error, delay, status))
+
+    def chaos(
+        self,
+        rate: float = 0.2,
+        *,
+        kinds: Iterable[FailureKind] = ("ratelimited", "server_error", "timeout", "reset"),
+        seed: int = 0,
+        methods: Iterable[str] | None = None,
+        delay: float = 0.2,
+    ) -> None:
+        """Misbehave on a seeded-random ``rate`` of calls; ``chaos(0)`` turns it off."""
+        self._chaos_rate = rate
+        self._chaos_kinds = tuple(kinds)
+        self._chaos_rng = random.Random(seed)
+        self._chaos_methods = set(methods) if methods is not None else None
+        self._chaos_delay = delay
+
+    def set_latency(self, seconds: float, method: str | None = None) -> None:
+        self._latency[method] = seconds
+
+    def rate_limit(self, per_channel_per_second: float | None, *, burst: int = 1) -> None:
+        """Token bucket per channel on chat.postMessage; ``None`` turns it off."""
+        self._bucket_rate = per_channel_per_second
+        self._bucket_burst = burst
+        self._buckets.clear()
+
+    def unreachable(self, on: bool = True) -> None:
+        self._unreachable = on
+
+    # ------------------------------------------------------------------ human-view helpers
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def reset_calls(self) -> None:
+        self.calls.clear()
+
+    def assert_no_violations(self) -> None:
+        if self.violations:
+            raise AssertionError(
+                "Slack would have rejected these payloads:\n  " + "\n  ".join(self.violations)
+            )
+
+    def messages(self, channel_id: str, *, include_threads: bool = False) -> list[Message]:
+        msgs = self._messages.get(channel_id, [])
+        if include_threads:
+            return list(msgs)
+        return [m for m in msgs if not m.is_reply or _truthy(m.extra.get("reply_broadcast"))]
+
+    def thread(self, channel_id: str, ts: str) -> list[Message]:
+        return [m for m in self._messages.get(channel_id, []) if m.is_reply and m.thread_ts == ts]
+
+    def latest(self, channel_id: str) -> Message | None:
+        top = self.messages(channel_id)
+        return top[-1] if top else None
+
+    def message(self, channel_id: str, ts: str) -> Message | None:
+        for m in self._messages.get(channel_id, []):
+            if m.ts == ts:
+                return m
+        return None
+
+    def all_messages(self) -> list[Message]:
+        return sorted((m for msgs in self._messages.values() for m in msgs), key=lambda m: float(m.ts))
+
+    def find_message(self, contains: str, channel: str | None = None) -> Message | None:
+        for m in reversed(self.all_messages()):
+            if channel is not None and m.channel != channel:
+                continue
+            if contains in m.text or contains in visible_text(m.to_dict()):
+                return m
+        return None
+
+    def ephemerals(self, user_id: str | None = None, channel: str | None = None) -> list[Ephemeral]:
+        return [
+            e
+            for e in self.ephemeral_messages
+            if (user_id is None or e.user == user_id) and (channel is None or e.channel == channel)
+        ]
+
+    def im_channel(self, user_id: str) -> str:
+        """The IM channel ID between the bot and a user, created on first use."""
+        for ch in self.channels.values():
+            if ch.is_im and ch.user == user_id:
+                return ch.id
+        cid = "D" + user_id.lstrip("UW")
+        self.channels[cid] = Channel(
+            id=cid,
+            name=user_id,
+            members={user_id, self.bot_user_id},
+            is_private=True,
+            is_im=True,
+            user=user_id,
+            created=int(self.clock()),
+        )
+        self._messages.setdefault(cid, [])
+        return cid
+
+    def dms(self, user_id: str) -> list[Message]:
+        return self.messages(self.im_channel(user_id), include_threads=True)
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        v = self._views.get(view_id)
+        return v.data if v else None
+
+    def view_stack(self, user_id: str) -> list[dict[str, Any]]:
+        return [self._views[v].data for v in self._modal_stacks.get(user_id, [])]
+
+    def open_view(self, user_id: str) -> dict[str, Any] | None:
+        stack = self._modal_stacks.get(user_id) or []
+        return self._views[stack[-1]].data if stack else None
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        vid = self._homes.get(user_id)
+        return self._views[vid].data if vid else None
+
+    def view_errors(self, view_id: str) -> dict[str, str] | None:
+        v = self._views.get(view_id)
+        return v.errors if v else None
+
+    @property
+    def files(self) -> list[UploadedFile]:
+        return [f for f in self.uploaded.values() if f.completed]
+
+    # ------------------------------------------------------------------ used by the driver
+
+    def record_ephemeral(
+        self,
+        *,
+        channel: str,
+        user: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        source: str = "api",
+    ) -> Ephemeral:
+        eph = Ephemeral(
+            channel=channel,
+            user=user,
+            text=text,
+            blocks=list(blocks or []),
+            ts=self._next_ts(),
+            thread_ts=thread_ts,
+            source=source,
+        )
+        self.ephemeral_messages.append(eph)
+        return eph
+
+    def post_as_bot(self, channel: str, payload: dict[str, Any]) -> Message:
+        """Post a message as the app (in_channel acks, response_url) after Slack-like validation."""
+        errors = self.validate_message(payload, where=f"message in {channel}")
+        if errors:
+            raise AssertionError("; ".join(errors))
+        return self._store_message(channel, payload, user=self.bot_user_id, bot=True)
+
+    def post_as_user(self, channel: str, user_id: str, text: str, *, thread_ts: str | None = None) -> Message:
+        """A person writes in a channel (no event is sent; use the driver for that)."""
+        return self._store_message(channel, {"text": text, "thread_ts": thread_ts}, user=user_id, bot=False)
+
+    def apply_view_ack(self, user_id: str, view_id: str, ack: dict[str, Any] | None) -> None:
+        """Apply a view_submission ack to the user's modal stack the way Slack does."""
+        stack = self._modal_stacks.setdefault(user_id, [])
+        fv = self._views.get(view_id)
+        action = (ack or {}).get("response_action")
+        if action == "errors":
+            if fv is not None:
+                fv.errors = dict(ack.get("errors") or {})  # type: ignore[union-attr]
+            return
+        if fv is not None:
+            fv.errors = None
+        if action == "update":
+            self._check_view(ack["view"], where="response_action update")  # type: ignore[index]
+            self._replace_view(view_id, ack["view"])  # type: ignore[index]
+        elif action == "push":
+            self._check_view(ack["view"], where="response_action push")  # type: ignore[index]
+            if len(stack) >= VIEW_STACK_LIMIT:
+                self.violations.append("response_action push: push_limit_reached")
+                return
+            root = self._views[stack[0]].data["id"] if stack else None
+            self._create_view(ack["view"], user_id, root=root, previous=view_id)  # type: ignore[index]
+        elif action == "clear":
+            self._close_stack(user_id)
+        else:
+            self.close_view(user_id, view_id)
+
+    def close_view(self, user_id: str, view_id: str | None = None) -> None:
+        stack = self._modal_stacks.get(user_id) or []
+        if not stack:
+            return
+        vid = view_id or stack[-1]
+        fv = self._views.get(vid)
+        if fv is not None and fv.data.get("clear_on_close"):
+            self._close_stack(user_id)
+        elif vid in stack:
+            del stack[stack.index(vid) :]
+
+    def set_view_state(self, view_id: str, values: dict[str, Any]) -> None:
+        fv = self._views[view_id]
+        fv.data["state"] = {"values": copy.deepcopy(values)}
+
+    def _close_stack(self, user_id: str) -> None:
+        self._modal_stacks[user_id] = []
+
+    # ------------------------------------------------------------------ internals: ts, messages
+
+    def _next_ts(self) -> str:
+        now = round(self.clock(), 6)
+        if now <= self._last_ts:
+            now = round(self._last_ts + 0.000001, 6)
+        self._last_ts = now
+        return f"{now:.6f}"
+
+    def _resolve_channel(self, channel: Any, *, for_post: bool = False) -> Channel:
+        if not channel or not isinstance(channel, str):
+            raise _SlackError("channel_not_found")
+        if channel in self.channels:
+            return self.channels[channel]
+        if channel in self.users and (channel.startswith(("U", "W"))):
+            if for_post:
+                return self.channels[self.im_channel(channel)]
+        if channel.startswith("#"):
+            for ch in self.channels.values():
+                if ch.name == channel[1:]:
+                    return ch
+        raise _SlackError("channel_not_found")
+
+    def _check_can_post(self, ch: Channel) -> None:
+        if ch.is_im:
+            return
+        if not ch.bot_is_member:
+            raise _SlackError("not_in_channel")
+
+    def _normalize_blocks(self, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # Slack fills in block_id and action_id when the sender leaves them out.
+        out = copy.deepcopy(blocks)
+        for block in out:
+            if isinstance(block, dict):
+                block.setdefault("block_id", secrets.token_urlsafe(4)[:5])
+                elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
+                for key in ("accessory", "element"):
+                    if isinstance(block.get(key), dict):
+                        elements.append(block[key])
+                for el in elements:
+                    if isinstance(el, dict) and el.get("type") not in (None, "image", "plain_text", "mrkdwn"):
+                        el.setdefault("action_id", secrets.token_urlsafe(4)[:5])
+        return out
+
+    def _store_message(
+        self,
+        channel: str,
+        payload: dict[str, Any],
+        *,
+        user: str | None,
+        bot: bool,
+        files: list[dict[str, Any]] | None = None,
+        subtype: str | None = None,
+    ) -> Message:
+        ch = self.channels[channel]
+        thread_ts = payload.get("thread_ts") or None
+        parent = None
+        if thread_ts:
+            parent = self.message(channel, str(thread_ts))
+            if parent is None:
+                raise _SlackError("invalid_thread_ts")
+            if parent.is_reply:
+                parent = self.message(channel, parent.thread_ts)  # type: ignore[arg-type]
+            thread_ts = parent.ts  # type: ignore[union-attr]
+        msg = Message(
+            channel=ch.id,
+            ts=self._next_ts(),
+            thread_ts=thread_ts,
+            user=user,
+            text=str(payload.get("text") or ""),
+            blocks=self._normalize_blocks(payload.get("blocks") or []),
+            files=list(files or []),
+            bot_id=self.bot_id if bot else None,
+            app_id=self.app_id if bot else None,
+            team=self.team_id,
+            subtype=subtype,
+        )
+        for key in _KEPT_FIELDS:
+            if payload.get(key) is not None:
+                msg.extra[key] = copy.deepcopy(payload[key])
+        if parent is not None:
+            msg.extra["_parent_user"] = parent.user
+            parent.reply_count += 1
+            parent.latest_reply = msg.ts
+            if user and user not in parent.reply_users:
+                parent.reply_users.append(user)
+            if not parent.thread_ts:
+                parent.thread_ts = parent.ts
+        self._messages.setdefault(ch.id, []).append(msg)
+        return msg
+
+    def _edit_message(self, msg: Message, payload: dict[str, Any]) -> None:
+        edit_ts = self._next_ts()
+        msg.edits.append({"text": msg.text, "blocks": copy.deepcopy(msg.blocks), "edited_at": edit_ts})
+        if "text" in payload and payload["text"] is not None:
+            msg.text = str(payload["text"])
+        if "blocks" in payload and payload["blocks"] is not None:
+            msg.blocks = self._normalize_blocks(payload["blocks"])
+        for key in ("attachments", "metadata"):
+            if payload.get(key) is not None:
+                msg.extra[key] = copy.deepcopy(payload[key])
+        msg.edited = {"user": self.bot_user_id, "ts": edit_ts}
+
+    def _delete_message(self, msg: Message) -> None:
+        msgs = self._messages[msg.channel]
+        msgs.remove(msg)
+        if msg.is_reply:
+            parent = self.message(msg.channel, msg.thread_ts)  # type: ignore[arg-type]
+            if parent is not None:
+                parent.reply_count = max(0, parent.reply_count - 1)
+                replies = self.thread(msg.channel, parent.ts)
+                parent.latest_reply = replies[-1].ts if replies else None
+
+    # ------------------------------------------------------------------ internals: validation
+
+    def _validate_blocks(self, blocks: Any, *, limit: int, where: str) -> list[str]:
+        if not isinstance(blocks, list):
+            return [f"{where}: blocks must be an array"]
+        errors: list[str] = []
+        if len(blocks) > limit:
+            errors.append(
+                f"{where}: {len(blocks)} blocks; no more than {limit} items allowed [json-pointer:/blocks]"
+            )
+        seen_ids: set[str] = set()
+        for i, raw in enumerate(blocks):
+            kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
+            try:
+                parsed = Block.parse(raw)
+                if parsed is None:
+                    errors.append(f"{where}: unsupported block type {kind!r} [json-pointer:/blocks/{i}]")
+                    continue
+                parsed.validate_json()
+                parsed.to_dict()  # validates nested elements and text objects too
+            except (SlackObjectFormationError, TypeError, ValueError, KeyError, AttributeError) as e:
+                errors.append(f"{where}: blocks[{i}] ({kind}): {e} [json-pointer:/blocks/{i}]")
+                continue
+            block_id = raw.get("block_id")
+            if block_id:
+                if block_id in seen_ids:
+                    errors.append(
+                        f"{where}: duplicate block_id {block_id!r} [json-pointer:/blocks/{i}/block_id]"
+                    )
+                seen_ids.add(block_id)
+            if raw.get("type") == "actions":
+                action_ids = [el.get("action_id") for el in raw.get("elements") or [] if el.get("action_id")]
+                if len(action_ids) != len(set(action_ids)):
+                    errors.append(f"{where}: duplicate action_id in blocks[{i}] [json-pointer:/blocks/{i}]")
+        return errors
+
+    def validate_message(self, payload: dict[str, Any], *, where: str) -> list[str]:
+        """Slack's checks on a message payload; violations are recorded and returned."""
+        errors = self._validate_message(payload, where=where)
+        self.violations.extend(errors)
+        return errors
+
+    def _validate_message(self, payload: dict[str, Any], *, where: str) -> list[str]:
+        blocks = payload.get("blocks")
+        if blocks is None:
+            return []
+        errors = self._validate_blocks(blocks, limit=MESSAGE_BLOCK_LIMIT, where=where)
+        text = payload.get("text")
+        if blocks and not (isinstance(text, str) and text.strip()):
+            errors.append(
+                f"{where}: blocks sent without a plain `text` fallback (notifications show nothing)"
+            )
+        return errors
+
+    def _validate_view(self, view: Any, *, where: str) -> list[str]:
+        if not isinstance(view, dict):
+            return [f"{where}: view must be an object"]
+        errors: list[str] = []
+        try:
+            parsed = View(**view)
+            parsed.validate_json()
+            parsed.to_dict()
+        except (SlackObjectFormationError, TypeError, ValueError, KeyError, AttributeError) as e:
+            errors.append(f"{where}: view: {e}")
+        errors.extend(self._validate_blocks(view.get("blocks") or [], limit=VIEW_BLOCK_LIMIT, where=where))
+        if view.get("type") == "modal":
+            if not view.get("title"):
+                errors.append(f"{where}: modal needs a title")
+            has_input = any(
+                isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or []
+            )
+            if has_input and not view.get("submit"):
+                errors.append(f"{where}: a modal with input blocks needs a submit button")
+        return errors
+
+    def _check_view(self, view: Any, *, where: str) -> None:
+        errors = self._validate_view(view, where=where)
+        if errors:
+            self.violations.extend(errors)
+            raise _SlackError("invalid_arguments", response_metadata={"messages": errors}, errors=errors)
+
+    def _check_message(self, payload: dict[str, Any], *, where: str) -> None:
+        text = payload.get("text")
+        if not (text or payload.get("blocks") or payload.get("attachments")):
+            raise _SlackError("no_text")
+        if isinstance(text, str) and len(text) > MAX_TEXT:
+            raise _SlackError("msg_too_long")
+        errors = self._validate_message(payload, where=where)
+        if errors:
+            self.violations.extend(errors)
+            raise _SlackError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
+
+    # ------------------------------------------------------------------ internals: views
+
+    def _view_hash(self) -> str:
+        return f"{self.clock():.6f}.{secrets.token_hex(4)}"
+
+    def _shape_view(self, view: dict[str, Any], *, vid: str, root: str | None, previous: str | None) -> dict:
+        return {
+            "id": vid,
+            "team_id": self.team_id,
+            "type": view.get("type"),
+            "blocks": self._normalize_blocks(view.get("blocks") or []),
+            "private_metadata": view.get("private_metadata") or "",
+            "callback_id": view.get("callback_id") or "",
+            "state": {"values": {}},
+            "hash": self._view_hash(),
+            "title": copy.deepcopy(view.get("title")),
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "close": copy.deepcopy(view.get("close")),
+            "submit": copy.deepcopy(view.get("submit")),
+            "previous_view_id": previous,
+            "root_view_id": root or vid,
+            "app_id": self.app_id,
+            "external_id": view.get("external_id") or "",
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+
+    def _create_view(
+        self, view: dict[str, Any], user_id: str, *, root: str | None = None, previous: str | None = None
+    ) -> dict[str, Any]:
+        vid = self._new_id("V")
+        data = self._shape_view(view, vid=vid, root=root, previous=previous)
+        self._views[vid] = _FakeView(data=data, user=user_id)
+        if data["type"] == "modal":
+            self._modal_stacks.setdefault(user_id, []).append(vid)
+        return data
+
+    def _replace_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        fv = self._views[view_id]
+        old = fv.data
+        fv.data = self._shape_view(
+            view, vid=view_id, root=old["root_view_id"], previous=old["previous_view_id"]
+        )
+        fv.errors = None
+        return fv.data
+
+    def _take_trigger(self, trigger_id: Any) -> _Trigger:
+        trig = self._triggers.get(str(trigger_id or ""))
+        if trig is None:
+            raise _SlackError("invalid_trigger_id")
+        if trig.used or self.clock() - trig.issued_at > TRIGGER_TTL:
+            raise _SlackError("expired_trigger_id")
+        trig.used = True
+        return trig
+
+    # ------------------------------------------------------------------ HTTP: Web API
+
+    async def _read_args(self, request: web.Request) -> tuple[dict[str, Any], str | None]:
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                if isinstance(body, dict):
+                    args.update(body)
+            else:
+                form = await request.post()
+                args.update({k: v for k, v in form.items() if isinstance(v, str)})
+        for key in _JSON_ARGS:
+            if isinstance(args.get(key), str) and args[key].strip()[:1] in ("[", "{"):
+                try:
+                    args[key] = json.loads(args[key])
+                except json.JSONDecodeError:
+                    pass  # left as a string; the method answers with Slack's error for it
+        token = args.pop("token", None)
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer "):
+            token = auth[len("Bearer ") :].strip()
+        return args, token
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        for f in self._failures:
+            if f.method in (None, method) and f.times > 0:
+                f.times -= 1
+                if f.times == 0:
+                    self._failures.remove(f)
+                return f
+        if self._chaos_rate > 0 and (self._chaos_methods is None or method in self._chaos_methods):
+            if self._chaos_rng.random() < self._chaos_rate:
+                kind = self._chaos_rng.choice(self._chaos_kinds)
+                return _Failure(method, kind, 1, 1, "internal_error", self._chaos_delay, 500)
+        return None
+
+    @staticmethod
+    def _reset(request: web.Request) -> web.StreamResponse:
+        # Drop the connection without answering, like a load balancer reset.
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+
+    def _json(
+        self,
+        call: ApiCall | None,
+        body: dict[str, Any],
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
+        if call is not None:
+            call.response = body
+            call.status = status
+        return web.json_response(body, status=status, headers=headers)
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        args, token = await self._read_args(request)
+        call = ApiCall(method=method, args=args, response=None, status=0, at=self.clock())
+        self.calls.append(call)
+        if self._unreachable:
+            return self._reset(request)
+        failure = self._take_failure(method)
+        if failure is not None:
+            if failure.kind == "reset":
+                return self._reset(request)
+            if failure.kind == "ratelimited":
+                return self._json(
+                    call,
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(failure.retry_after)},
+                )
+            if failure.kind == "server_error":
+                return self._json(call, {"ok": False, "error": failure.error}, status=failure.status)
+            if failure.kind == "error":
+                return self._json(call, {"ok": False, "error": failure.error})
+            if failure.kind == "timeout":
+                await asyncio.sleep(failure.delay)
+        latency = self._latency.get(method, self._latency.get(None, 0.0))
+        if latency:
+            await asyncio.sleep(latency)
+
+        handler = self._methods().get(method)
+        if handler is None:
+            return self._json(call, {"ok": False, "error": "unknown_method", "req_method": method})
+        identity: dict[str, Any] | None = None
+        if method != "oauth.v2.access":
+            if not token:
+                return self._json(call, {"ok": False, "error": "not_authed"})
+            identity = self._tokens.get(token)
+            if identity is None:
+                return self._json(call, {"ok": False, "error": "invalid_auth"})
+        try:
+            body = handler(args, identity)
+        except _RateLimited as rl:
+            self.rate_limited_count += 1
+            return self._json(
+                call,
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(rl.retry_after)},
+            )
+        except _SlackError as e:
+            return self._json(call, {"ok": False, "error": e.error, **e.extra})
+        return self._json(call, {"ok": True, **body})
+
+    def _methods(self) -> dict[str, Callable[[dict[str, Any], dict[str, Any] | None], dict[str, Any]]]:
+        return {
+            "api.test": lambda a, i: {"args": a},
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
+            "chat.delete": self._chat_delete,
+            "views.open": self._views_open,
+            "views.update": self._views_update,
+            "views.push": self._views_push,
+            "views.publish": self._views_publish,
+            "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
+            "conversations.open": self._conversations_open,
+            "users.info": self._users_info,
+            "usergroups.users.list": self._usergroups_users_list,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+            "oauth.v2.access": self._oauth_v2_access,
+        }
+
+    def _auth_test(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        assert ident is not None
+        user = self.users.get(ident["user_id"], {})
+        return {
+            "url": f"https://{self.team_domain}.slack.com/",
+            "team": ident["team"],
+            "user": user.get("name", "handoff"),
+            "team_id": ident["team_id"],
+            "user_id": ident["user_id"],
+            "bot_id": ident["bot_id"],
+            "is_enterprise_install": False,
+        }
+
+    def _bucket_take(self, channel: str) -> None:
+        if not self._bucket_rate:
+            return
+        now = self.clock()
+        tokens, last = self._buckets.get(channel, (float(self._bucket_burst), now))
+        tokens = min(float(self._bucket_burst), tokens + (now - last) * self._bucket_rate)
+        if tokens < 1.0:
+            self._buckets[channel] = (tokens, now)
+            raise _RateLimited(max(1, math.ceil((1.0 - tokens) / self._bucket_rate)))
+        self._buckets[channel] = (tokens - 1.0, now)
+
+    def _chat_post_message(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        ch = self._resolve_channel(args.get("channel"), for_post=True)
+        self._check_can_post(ch)
+        self._bucket_take(ch.id)
+        self._check_message(args, where=f"chat.postMessage to {ch.id}")
+        msg = self._store_message(ch.id, args, user=self.bot_user_id, bot=True)
+        return {"channel": ch.id, "ts": msg.ts, "message": msg.to_dict()}
+
+    def _find(self, channel: Any, ts: Any) -> tuple[Channel, Message]:
+        ch = self._resolve_channel(channel)
+        msg = self.message(ch.id, str(ts or ""))
+        if msg is None:
+            raise _SlackError("message_not_found")
+        return ch, msg
+
+    def _chat_update(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        ch, msg = self._find(args.get("channel"), args.get("ts"))
+        if msg.user != self.bot_user_id:
+            raise _SlackError("cant_update_message")
+        payload = dict(args)
+        if payload.get("text") is None and payload.get("blocks") is None:
+            raise _SlackError("no_text")
+        # Validate against what the message will look like after the edit.
+        merged = {"text": payload.get("text", msg.text), "blocks": payload.get("blocks")}
+        if merged["blocks"] is not None:
+            self._check_message(merged, where=f"chat.update of {ch.id}/{msg.ts}")
+        self._edit_message(msg, payload)
+        shown = msg.to_dict()
+        return {"channel": ch.id, "ts": msg.ts, "text": msg.text, "message": shown}
+
+    def _chat_post_ephemeral(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        ch = self._resolve_channel(args.get("channel"), for_post=True)
+        user = args.get("user")
+        if not user or user not in self.users:
+            raise _SlackError("user_not_found")
+        self._check_can_post(ch)
+        if not ch.is_im and user not in ch.members:
+            raise _SlackError("user_not_in_channel")
+        self._check_message(args, where=f"chat.postEphemeral to {user} in {ch.id}")
+        eph = self.record_ephemeral(
+            channel=ch.id,
+            user=user,
+            text=str(args.get("text") or ""),
+            blocks=args.get("blocks"),
+            thread_ts=args.get("thread_ts"),
+        )
+        return {"message_ts": eph.ts}
+
+    def _chat_get_permalink(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        ch, msg = self._find(args.get("channel"), args.get("message_ts"))
+        link = f"https://{self.team_domain}.slack.com/archives/{ch.id}/p{msg.ts.replace('.', '')}"
+        if msg.is_reply:
+            link += f"?thread_ts={msg.thread_ts}&cid={ch.id}"
+        return {"channel": ch.id, "permalink": link}
+
+    def _chat_delete(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        ch, msg = self._find(args.get("channel"), args.get("ts"))
+        if msg.user != self.bot_user_id:
+            raise _SlackError("cant_delete_message")
+        self._delete_message(msg)
+        return {"channel": ch.id, "ts": msg.ts}
+
+    def _views_open(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        view = args.get("view")
+        trig = self._take_trigger(args.get("trigger_id"))
+        self._check_view(view, where="views.open")
+        if view.get("type") != "modal":  # type: ignore[union-attr]
+            raise _SlackError("invalid_arguments")
+        # A new views.open replaces whatever modal the user had open.
+        self._close_stack(trig.user)
+        return {"view": self._create_view(view, trig.user)}  # type: ignore[arg-type]
+
+    def _views_push(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        view = args.get("view")
+        trig = self._take_trigger(args.get("trigger_id"))
+        self._check_view(view, where="views.push")
+        stack = self._modal_stacks.get(trig.user) or []
+        if not stack:
+            raise _SlackError("not_found")
+        if len(stack) >= VIEW_STACK_LIMIT:
+            raise _SlackError("push_limit_reached")
+        root = self._views[stack[0]].data["id"]
+        return {"view": self._create_view(view, trig.user, root=root, previous=stack[-1])}  # type: ignore[arg-type]
+
+    def _views_update(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        view = args.get("view")
+        vid = args.get("view_id")
+        if not vid and args.get("external_id"):
+            vid = next(
+                (k for k, v in self._views.items() if v.data["external_id"] == args["external_id"]), None
+            )
+        fv = self._views.get(str(vid or ""))
+        if fv is None:
+            raise _SlackError("not_found")
+        if args.get("hash") and args["hash"] != fv.data["hash"]:
+            raise _SlackError("hash_conflict")
+        self._check_view(view, where="views.update")
+        return {"view": self._replace_view(fv.data["id"], view)}  # type: ignore[arg-type]
+
+    def _views_publish(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        user = args.get("user_id")
+        if not user or user not in self.users:
+            raise _SlackError("user_not_found")
+        view = args.get("view")
+        self._check_view(view, where="views.publish")
+        if view.get("type") != "home":  # type: ignore[union-attr]
+            raise _SlackError("invalid_arguments")
+        existing = self._homes.get(user)
+        if existing:
+            if args.get("hash") and args["hash"] != self._views[existing].data["hash"]:
+                raise _SlackError("hash_conflict")
+            return {"view": self._replace_view(existing, view)}  # type: ignore[arg-type]
+        data = self._create_view(view, user)  # type: ignore[arg-type]
+        self._homes[user] = data["id"]
+        return {"view": data}
+
+    def _channel_dict(self, ch: Channel) -> dict[str, Any]:
+        if ch.is_im:
+            return {
+                "id": ch.id,
+                "created": ch.created,
+                "is_im": True,
+                "is_org_shared": False,
+                "user": ch.user,
+                "is_user_deleted": False,
+                "priority": 0,
+            }
+        return {
+            "id": ch.id,
+            "name": ch.name,
+            "is_channel": not ch.is_private,
+            "is_group": ch.is_private,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": ch.is_private,
+            "created": ch.created,
+            "is_archived": False,
+            "is_general": ch.name == "general",
+            "is_shared": False,
+            "is_ext_shared": False,
+            "is_org_shared": False,
+            "is_member": ch.bot_is_member,
+            "name_normalized": ch.name,
+            "context_team_id": self.team_id,
+            "num_members": len(ch.members),
+            "topic": {"value": "", "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+        }
+
+    def _visible_channel(self, channel: Any) -> Channel:
+        ch = self._resolve_channel(channel)
+        # Private channels the bot is not in do not exist as far as the bot can tell.
+        if ch.is_private and not ch.is_im and not ch.bot_is_member:
+            raise _SlackError("channel_not_found")
+        return ch
+
+    def _conversations_info(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        return {"channel": self._channel_dict(self._visible_channel(args.get("channel")))}
+
+    def _conversations_members(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        ch = self._visible_channel(args.get("channel"))
+        members = sorted(ch.members)
+        limit = int(args.get("limit") or 100)
+        start = 0
+        if args.get("cursor"):
+            try:
+                start = int(base64.b64decode(str(args["cursor"])).decode().split(":", 1)[1])
+            except (ValueError, IndexError) as e:
+                raise _SlackError("invalid_cursor") from e
+        page = members[start : start + limit]
+        nxt = start + limit
+        cursor = base64.b64encode(f"offset:{nxt}".encode()).decode() if nxt < len(members) else ""
+        return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_open(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        if args.get("channel"):
+            ch = self._resolve_channel(args["channel"])
+            return {"channel": {"id": ch.id}, "no_op": True, "already_open": True}
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise _SlackError("users_list_not_supplied")
+        if len(users) > 1:
+            raise _SlackError("not_supported")  # MPIMs are not modelled
+        if users[0] not in self.users:
+            raise _SlackError("user_not_found")
+        existed = any(c.is_im and c.user == users[0] for c in self.channels.values())
+        cid = self.im_channel(users[0])
+        if _truthy(args.get("return_im")):
+            out = {"channel": self._channel_dict(self.channels[cid])}
+        else:
+            out = {"channel": {"id": cid}}
+        if existed:
+            out.update(no_op=True, already_open=True)
+        return out
+
+    def _users_info(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user") or ""))
+        if user is None:
+            raise _SlackError("user_not_found")
+        return {"user": copy.deepcopy(user)}
+
+    def _usergroups_users_list(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        group = self.usergroups.get(str(args.get("usergroup") or ""))
+        if group is None:
+            raise _SlackError("no_such_subteam")
+        return {"users": list(group["users"])}
+
+    def _files_get_upload_url(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        if not args.get("filename"):
+            raise _SlackError("invalid_arguments")
+        try:
+            length = int(args.get("length"))  # type: ignore[arg-type]
+        except (TypeError, ValueError) as e:
+            raise _SlackError("invalid_arguments") from e
+        fid = self._new_id("F")
+        self.uploaded[fid] = UploadedFile(
+            id=fid, filename=str(args["filename"]), length=length, alt_txt=args.get("alt_txt")
+        )
+        return {"upload_url": f"{self.url}upload/v1/{fid}", "file_id": fid}
+
+    def _files_complete_upload(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        files = args.get("files")
+        if not isinstance(files, list) or not files:
+            raise _SlackError("invalid_arguments")
+        chosen: list[UploadedFile] = []
+        for item in files:
+            up = self.uploaded.get(str(item.get("id")))
+            if up is None or up.content is None:
+                raise _SlackError("file_not_found")
+            up.title = item.get("title") or up.filename
+            chosen.append(up)
+        channel_id = args.get("channel_id") or (str(args.get("channels") or "").split(",")[0] or None)
+        thread_ts = args.get("thread_ts")
+        ch = None
+        if channel_id:
+            ch = self._resolve_channel(channel_id, for_post=True)
+            self._check_can_post(ch)
+            if thread_ts and self.message(ch.id, str(thread_ts)) is None:
+                raise _SlackError("invalid_thread_ts")
+        for up in chosen:
+            up.completed = True
+            up.channel = ch.id if ch else None
+            up.thread_ts = thread_ts
+            up.initial_comment = args.get("initial_comment")
+        if ch is not None:
+            payload = {"text": args.get("initial_comment") or "", "thread_ts": thread_ts}
+            self._store_message(
+                ch.id,
+                payload,
+                user=self.bot_user_id,
+                bot=True,
+                files=[f.to_dict() for f in chosen],
+                subtype=None,
+            )
+        return {"files": [{"id": f.id, "title": f.title} for f in chosen]}
+
+    def _oauth_v2_access(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        grant = self._oauth_codes.pop(str(args.get("code") or ""), None)
+        if grant is None:
+            raise _SlackError("invalid_code")
+        out = copy.deepcopy(grant)
+        bot_id = out.pop("_bot_id")
+        out.pop("ok")
+        self._tokens[out["access_token"]] = {
+            "team_id": out["team"]["id"],
+            "team": out["team"]["name"],
+            "user_id": out["bot_user_id"],
+            "bot_id": bot_id,
+        }
+        return out
+
+    # ------------------------------------------------------------------ HTTP: uploads and response_urls
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        up = self.uploaded.get(request.match_info["file_id"])
+        data = await request.read()
+        if up is None:
+            return web.Response(status=404, text="file_not_found")
+        up.content = data
+        return web.Response(text=f"OK - {len(data)}", content_type="text/plain")
+
+    async def _handle_response_url(self, request: web.Request) -> web.StreamResponse:
+        rid = request.match_info["rid"].replace("-", "/")
+        ru = self._response_urls.get(rid)
+        if ru is None:
+            return web.json_response({"ok": False, "error": "invalid_url"}, status=404)
+        if self.clock() - ru.issued_at > RESPONSE_URL_TTL:
+            return web.json_response({"ok": False, "error": "expired_url"}, status=404)
+        if ru.uses >= RESPONSE_URL_USES:
+            return web.json_response({"ok": False, "error": "used_url"}, status=404)
+        try:
+            payload = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+        if not isinstance(payload, dict):
+            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+        if isinstance(payload.get("blocks"), str):
+            payload["blocks"] = json.loads(payload["blocks"])
+        ru.uses += 1
+        try:
+            self.apply_response(ru, payload)
+        except _SlackError as e:
+            return web.json_response({"ok": False, "error": e.error, **e.extra}, status=400)
+        return web.json_response({"ok": True})
+
+    def apply_response(self, ru: _ResponseUrl, payload: dict[str, Any]) -> Response:
+        """Do what Slack does with a response_url payload."""
+        delete = _truthy(payload.get("delete_original"))
+        replace = _truthy(payload.get("replace_original"))
+        rtype = payload.get("response_type") or "ephemeral"
+        if not delete:
+            self._check_message(payload, where=f"response_url payload ({rtype})")
+        resp = Response(
+            url=ru.id,
+            channel=ru.channel,
+            user=ru.user,
+            payload=copy.deepcopy(payload),
+            response_type=rtype,
+            replace_original=replace,
+            delete_original=delete,
+            at=self.clock(),
+        )
+        self.responses.append(resp)
+        source = self.message(ru.channel, ru.message_ts) if ru.channel and ru.message_ts else None
+        eph = ru.ephemeral
+        if eph is not None and (delete or replace):
+            # The original was ephemeral: Slack swaps or removes it for that user only.
+            if delete:
+                self.ephemeral_messages = [e for e in self.ephemeral_messages if e is not eph]
+            else:
+                eph.text = str(payload.get("text") or "")
+                eph.blocks = list(payload.get("blocks") or [])
+        elif delete:
+            if source is not None:
+                self._delete_message(source)
+        elif replace and source is not None:
+            self._edit_message(
+                source, {"text": payload.get("text", ""), "blocks": payload.get("blocks") or []}
+            )
+        elif rtype == "in_channel" and ru.channel:
+            self._store_message(ru.channel, payload, user=self.bot_user_id, bot=True)
+        elif ru.channel and ru.user:
+            self.record_ephemeral(
+                channel=ru.channel,
+                user=ru.user,
+                text=str(payload.get("text") or ""),
+                blocks=payload.get("blocks"),
+                thread_ts=payload.get("thread_ts"),
+                source="response_url",
+            )
+        return resp

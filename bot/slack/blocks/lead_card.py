@@ -1,0 +1,134 @@
+"""The lead card: a pure function from a lead (and its rule) to Block Kit models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.domain.lead import ACCEPTED_LIKE, Status, next_stages
+from bot.ids import ActionId, BlockId
+from bot.slack.mrkdwn import escape, mention, truncate
+from bot.storage.models import Lead
+
+
+def display_name(lead: Lead) -> str:
+    """Plain text (headers are plain_text, so nothing in it can ping anyone)."""
+    who = lead.name or lead.email
+    return f"{who} · {lead.company}" if lead.company else who
+
+
+def slack_date(when: datetime | None, fmt: str = "{date_short_pretty} {time}") -> str:
+    """Shown in each reader's own time zone; the fallback is UTC."""
+    if when is None:
+        return "—"
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
+
+
+def minutes_between(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "—"
+    minutes = max(0, int((end - start).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
+def _field(label: str, value: object) -> MarkdownTextObject:
+    text = escape(value) if value not in (None, "") else "—"
+    return MarkdownTextObject(text=f"*{label}*\n{truncate(text, 1900)}")
+
+
+def _pair(a: str | None, b: str | None) -> str | None:
+    parts = [p for p in (a, b) if p]
+    return " / ".join(parts) if parts else None
+
+
+def _button(text: str, action: ActionId, value: str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=text, action_id=action.value, value=value, style=style)
+
+
+def _status_line(lead: Lead) -> str:
+    status = Status(lead.status)
+    if status is Status.NEW:
+        return ":new: *Waiting for a claim*"
+    if status is Status.CLAIMED:
+        after = minutes_between(lead.created_at, lead.claimed_at)
+        return f":raising_hand: *Claimed by {mention(lead.owner_id)}* · {after} after arrival"
+    if status is Status.REJECTED:
+        return f":x: *Rejected by {mention(lead.owner_id)}*"
+    if status is Status.RETURNED:
+        return ":leftwards_arrow_with_hook: *Handed back to marketing*"
+    icon = {Status.WON: ":trophy:", Status.LOST: ":heavy_multiplication_x:"}.get(status, ":white_check_mark:")
+    return f"{icon} *{status.label}* · owner {mention(lead.owner_id)}"
+
+
+def _actions(lead: Lead) -> list[ButtonElement]:
+    lid = str(lead.id)
+    status = Status(lead.status)
+    if status is Status.NEW:
+        return [
+            _button("Claim", ActionId.CLAIM, lid, "primary"),
+            _button("Details", ActionId.DETAILS, lid),
+            _button("Not for us", ActionId.NOT_FOR_US, lid),
+            _button("Why here?", ActionId.WHY_HERE, lid),
+        ]
+    if status is Status.CLAIMED:
+        return [
+            _button("Accept", ActionId.ACCEPT, lid, "primary"),
+            _button("Reject", ActionId.REJECT, lid, "danger"),
+            _button("Release", ActionId.RELEASE, lid),
+            _button("Details", ActionId.DETAILS, lid),
+        ]
+    if status in ACCEPTED_LIKE:
+        buttons = [_button(s.label, ActionId.STAGE, f"{lid}:{s.value}") for s in next_stages(status)]
+        buttons.append(_button("Lost", ActionId.STAGE, f"{lid}:{Status.LOST.value}", "danger"))
+        buttons.append(_button("Details", ActionId.DETAILS, lid))
+        return buttons
+    return [_button("Details", ActionId.DETAILS, lid)]
+
+
+def lead_card(lead: Lead, *, rule_name: str | None = None) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) for the lead's card in its current state."""
+    header = truncate(display_name(lead), 150)
+    blocks: list[Block] = [
+        HeaderBlock(text=header),
+        SectionBlock(
+            fields=[
+                _field("Email", lead.email),
+                _field("Title", lead.title),
+                _field("Source / campaign", _pair(lead.source, lead.campaign)),
+                _field("Score", lead.score),
+                _field("Region / segment", _pair(lead.region, lead.segment)),
+                _field("Phone", lead.phone),
+            ]
+        ),
+    ]
+    if lead.notes:
+        notes = truncate(escape(lead.notes), 2900)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Notes from marketing*\n{notes}")))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_status_line(lead))))
+    context = f"#{lead.id} · received {slack_date(lead.created_at)}"
+    if rule_name:
+        context += f" · rule: {escape(rule_name)}"
+    if lead.assignee_id and lead.status == Status.NEW:
+        context += f" · suggested owner {mention(lead.assignee_id)}"
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+    blocks.append(ActionsBlock(block_id=BlockId.LEAD_ACTIONS.value, elements=_actions(lead)))
+    # The fallback is what notifications show: plain words, escaped like everything else.
+    text = f"New lead: {escape(display_name(lead))}"
+    if lead.status != Status.NEW:
+        text = f"Lead {escape(display_name(lead))}: {Status(lead.status).label}"
+    return text, blocks

@@ -1,0 +1,74 @@
+"""Web API clients: one per workspace token, all pointed at SLACK_API_URL."""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+
+class NoInstallation(Exception):
+    """No bot token is known for a workspace (not installed, or uninstalled)."""
+
+
+class SlackClients:
+    """Two flavours: `direct` retries briefly (for calls a person is waiting on), `outbox` never
+    retries by itself because the outbox sender owns retries, pacing and giving up."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        bot_token: str | None = None,
+        installation_store: AsyncInstallationStore | None = None,
+        timeout: int = 10,
+    ) -> None:
+        self.base_url = base_url
+        self._bot_token = bot_token
+        self._store = installation_store
+        self._timeout = timeout
+        self._cache: dict[tuple[str, str], AsyncWebClient] = {}
+        self._team_id: str | None = None
+
+    async def token_for(self, team_id: str | None) -> str:
+        if self._store is not None and team_id:
+            bot = await self._store.async_find_bot(enterprise_id=None, team_id=team_id)
+            if bot is not None and bot.bot_token:
+                return bot.bot_token
+            if self._bot_token is None:
+                raise NoInstallation(team_id)
+        if self._bot_token is None:
+            raise NoInstallation(team_id)
+        return self._bot_token
+
+    def _client(self, token: str, flavour: str) -> AsyncWebClient:
+        key = (token, flavour)
+        if key not in self._cache:
+            handlers = (
+                [
+                    AsyncConnectionErrorRetryHandler(max_retry_count=1),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+                ]
+                if flavour == "direct"
+                else []
+            )
+            self._cache[key] = AsyncWebClient(
+                token=token, base_url=self.base_url, timeout=self._timeout, retry_handlers=handlers
+            )
+        return self._cache[key]
+
+    async def direct(self, team_id: str | None) -> AsyncWebClient:
+        return self._client(await self.token_for(team_id), "direct")
+
+    async def outbox(self, team_id: str | None) -> AsyncWebClient:
+        return self._client(await self.token_for(team_id), "outbox")
+
+    async def default_team_id(self) -> str | None:
+        """The single workspace's team (auth.test on the bot token), for doors outside Slack."""
+        if self._team_id is None and self._bot_token is not None:
+            response = await self._client(self._bot_token, "direct").auth_test()
+            self._team_id = response.get("team_id")
+        return self._team_id

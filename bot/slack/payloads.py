@@ -1,0 +1,73 @@
+"""Small typed readers for Slack's raw payloads, so handlers never dig through dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ActionClick:
+    team_id: str
+    user_id: str
+    action_id: str
+    value: str
+    channel_id: str | None
+    message_ts: str | None
+    trigger_id: str
+    view_id: str | None
+
+    @property
+    def lead_id(self) -> int | None:
+        head = self.value.split(":", 1)[0]
+        return int(head) if head.isdigit() else None
+
+    @property
+    def argument(self) -> str:
+        """What follows "<id>:" in a value like "42:meeting_booked"."""
+        return self.value.split(":", 1)[1] if ":" in self.value else ""
+
+
+def extract_click(body: dict[str, Any]) -> ActionClick:
+    action = (body.get("actions") or [{}])[0]
+    container = body.get("container") or {}
+    return ActionClick(
+        team_id=(body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "",
+        user_id=(body.get("user") or {}).get("id") or "",
+        action_id=action.get("action_id") or "",
+        value=str(action.get("value") or (action.get("selected_option") or {}).get("value") or ""),
+        channel_id=(body.get("channel") or {}).get("id") or container.get("channel_id"),
+        message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        trigger_id=body.get("trigger_id") or "",
+        view_id=(body.get("view") or {}).get("id"),
+    )
+
+
+def view_values(view: dict[str, Any]) -> dict[str, Any]:
+    """{block_id: value} from a submitted view's state, whatever the input element type."""
+    out: dict[str, Any] = {}
+    for block_id, actions in ((view.get("state") or {}).get("values") or {}).items():
+        for element in actions.values():
+            out[block_id] = _element_value(element)
+    return out
+
+
+def _element_value(element: dict[str, Any]) -> Any:
+    kind = element.get("type")
+    if kind in ("static_select", "external_select", "radio_buttons"):
+        option = element.get("selected_option")
+        return option.get("value") if option else None
+    if kind in ("checkboxes", "multi_static_select"):
+        return [o.get("value") for o in element.get("selected_options") or []]
+    if kind == "datepicker":
+        return element.get("selected_date")
+    if kind == "users_select":
+        return element.get("selected_user")
+    if kind in ("conversations_select", "channels_select"):
+        return element.get("selected_conversation") or element.get("selected_channel")
+    value = element.get("value")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def view_team_user(body: dict[str, Any]) -> tuple[str, str]:
+    return (body.get("team") or {}).get("id") or "", (body.get("user") or {}).get("id") or ""

@@ -1,0 +1,374 @@
+"""SQLAlchemy 2 models: every table of ours carries team_id, timestamps are UTC-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite's INTEGER PRIMARY KEY is the rowid; BIGINT would lose autoincrement there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes; SQLite hands back naive ones, so re-attach UTC on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+# slack_sdk's own tables (installations, bots, OAuth states) live in our metadata so that
+# Alembic creates and migrates them with ours; the stores themselves stay slack_sdk's.
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
+    Base.metadata, "slack_installations"
+)
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, "slack_oauth_states")
+
+
+class Lead(Base):
+    """A lead handed from marketing to sales; `status` follows bot.domain.lead.Status."""
+
+    __tablename__ = "lead"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key"),
+        Index("ix_lead_team_email", "team_id", "email"),
+        Index("ix_lead_team_status", "team_id", "status"),
+        Index("ix_lead_team_owner_status", "team_id", "owner_id", "status"),
+        Index("ix_lead_team_created", "team_id", "created_at"),
+        Index("ix_lead_team_claimed", "team_id", "claimed_at"),
+        Index("ix_lead_team_accepted", "team_id", "accepted_at"),
+        Index("ix_lead_team_meeting", "team_id", "meeting_at"),
+        Index("ix_lead_team_won", "team_id", "won_at"),
+        Index("ix_lead_team_verdict", "team_id", "verdict_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(400))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    source: Mapped[str | None] = mapped_column(String(100))
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[int | None] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(100))
+    segment: Mapped[str | None] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submitted_by: Mapped[str | None] = mapped_column(String(64))
+    intake_channel: Mapped[str] = mapped_column(String(16), default="api")  # api|slack|csv|demo
+
+    status: Mapped[str] = mapped_column(String(24), default="new")
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    assignee_id: Mapped[str | None] = mapped_column(String(32))  # suggested by round robin
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("routing_rule.id", ondelete="SET NULL"))
+    route_reason: Mapped[str | None] = mapped_column(Text)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    quality: Mapped[int | None] = mapped_column(Integer)
+    verdict_comment: Mapped[str | None] = mapped_column(Text)
+    reject_reason: Mapped[str | None] = mapped_column(String(64))
+    reject_detail: Mapped[str | None] = mapped_column(Text)
+    nurture: Mapped[bool] = mapped_column(Boolean, default=False)
+    won_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    verdict_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    rejected_at: Mapped[datetime | None]
+    contacted_at: Mapped[datetime | None]
+    meeting_at: Mapped[datetime | None]
+    opportunity_at: Mapped[datetime | None]
+    won_at: Mapped[datetime | None]
+    lost_at: Mapped[datetime | None]
+    stage_changed_at: Mapped[datetime | None]
+
+
+class LeadEvent(Base):
+    """Append-only history: who did what to a lead, when, and from where."""
+
+    __tablename__ = "lead_event"
+    __table_args__ = (
+        Index("ix_lead_event_lead", "lead_id", "created_at"),
+        Index("ix_lead_event_team_kind_created", "team_id", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))  # slack|api|csv|scheduler|system
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class RoutingRule(Base):
+    __tablename__ = "routing_rule"
+    __table_args__ = (
+        UniqueConstraint("team_id", "name"),
+        Index("ix_routing_rule_team", "team_id", "priority"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # match conditions: None matches anything; lists match any of their values
+    regions: Mapped[list[Any] | None] = mapped_column(JSON)
+    segments: Mapped[list[Any] | None] = mapped_column(JSON)
+    sources: Mapped[list[Any] | None] = mapped_column(JSON)
+    campaigns: Mapped[list[Any] | None] = mapped_column(JSON)
+    email_domains: Mapped[list[Any] | None] = mapped_column(JSON)
+    score_min: Mapped[int | None] = mapped_column(Integer)
+    score_max: Mapped[int | None] = mapped_column(Integer)
+    # actions
+    channel_id: Mapped[str] = mapped_column(String(32))
+    reps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rr_cursor: Mapped[int] = mapped_column(Integer, default=0)
+    hot_usergroup: Mapped[str | None] = mapped_column(String(32))
+    hot_score: Mapped[int | None] = mapped_column(Integer)
+    manager_id: Mapped[str | None] = mapped_column(String(32))
+    # SLA thresholds (None: workspace defaults)
+    sla_remind_minutes: Mapped[int | None] = mapped_column(Integer)
+    sla_escalate_minutes: Mapped[int | None] = mapped_column(Integer)
+    sla_escalation: Mapped[str] = mapped_column(String(16), default="manager")  # manager|reassign
+    sla_verdict_hours: Mapped[int | None] = mapped_column(Integer)
+    sla_stage_days: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class Member(Base):
+    """What Handoff knows of a person: team (sales/marketing) and whether they are away."""
+
+    __tablename__ = "member"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str | None] = mapped_column(String(16))  # sales|marketing
+    away: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
+class WorkspaceSetting(Base):
+    """Per-workspace overrides of the environment defaults (channels, SLA defaults, holidays...)."""
+
+    __tablename__ = "workspace_setting"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_by: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime]
+
+
+class Target(Base):
+    __tablename__ = "target"
+    __table_args__ = (UniqueConstraint("team_id", "metric", "period_kind", "period_start", "segment"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(32))
+    period_kind: Mapped[str] = mapped_column(String(8))  # month|quarter
+    period_start: Mapped[date] = mapped_column(Date)
+    segment: Mapped[str] = mapped_column(String(100), default="")  # "" = whole team
+    value: Mapped[float] = mapped_column(Float)
+    set_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MetricReport(Base):
+    """A hand-reported value for a manual metric (`/targets report`)."""
+
+    __tablename__ = "metric_report"
+    __table_args__ = (Index("ix_metric_report_team_metric", "team_id", "metric", "reported_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(32))
+    segment: Mapped[str] = mapped_column(String(100), default="")
+    value: Mapped[float] = mapped_column(Float)
+    reported_by: Mapped[str | None] = mapped_column(String(32))
+    reported_at: Mapped[datetime]
+
+
+class Question(Base):
+    """The partnership question bank."""
+
+    __tablename__ = "question"
+    __table_args__ = (Index("ix_question_team", "team_id", "active"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    times_asked: Mapped[int] = mapped_column(Integer, default=0)
+    last_asked_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class DiscussionPrompt(Base):
+    """One posted prompt (bank question or data-driven fact) and its answer window."""
+
+    __tablename__ = "discussion_prompt"
+    __table_args__ = (Index("ix_discussion_prompt_team_opened", "team_id", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("question.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    fact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_by: Mapped[str | None] = mapped_column(String(32))  # None: the schedule
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    recapped_at: Mapped[datetime | None]
+
+
+class DiscussionAnswer(Base):
+    __tablename__ = "discussion_answer"
+    __table_args__ = (Index("ix_discussion_answer_prompt", "prompt_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("discussion_prompt.id", ondelete="CASCADE"))
+    # None for anonymous answers: what is not stored cannot leak
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    side: Mapped[str | None] = mapped_column(String(16))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class AnswerVote(Base):
+    __tablename__ = "answer_vote"
+    __table_args__ = (UniqueConstraint("answer_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    answer_id: Mapped[int] = mapped_column(ForeignKey("discussion_answer.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class Outbox(Base):
+    """A Slack write waiting to be sent, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_lead", "lead_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(48))
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # what the sent message is: "lead_card" stores its ts on the lead
+    purpose: Mapped[str] = mapped_column(String(32), default="message")
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id", ondelete="CASCADE"))
+    ref_table: Mapped[str | None] = mapped_column(String(32))
+    ref_id: Mapped[int | None] = mapped_column(BigId)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result_ts: Mapped[str | None] = mapped_column(String(32))
+    result_channel: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class ProcessedKey(Base):
+    """Idempotency keys of requests already handled (Events API retries, replays)."""
+
+    __tablename__ = "processed_key"
+    __table_args__ = (UniqueConstraint("team_id", "key"), Index("ix_processed_key_expires", "expires_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ScheduleSlot(Base):
+    """Claim of one (job, slot): the instance whose insert succeeds does the work."""
+
+    __tablename__ = "schedule_slot"
+    __table_args__ = (UniqueConstraint("team_id", "job", "slot"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    job: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(String(120))
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime]

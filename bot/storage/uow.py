@@ -1,0 +1,54 @@
+"""Unit of work: one transaction, its repositories, commit on success, rollback on error."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.repositories import (
+    EventRepo,
+    KeyRepo,
+    LeadRepo,
+    MemberRepo,
+    OutboxRepo,
+    RuleRepo,
+    SettingRepo,
+    SlotRepo,
+)
+
+
+class UnitOfWork:
+    session: AsyncSession
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = session_factory
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        await self.session.begin()
+        self.leads = LeadRepo(self.session)
+        self.events = EventRepo(self.session)
+        self.outbox = OutboxRepo(self.session)
+        self.rules = RuleRepo(self.session)
+        self.members = MemberRepo(self.session)
+        self.settings = SettingRepo(self.session)
+        self.slots = SlotRepo(self.session)
+        self.keys = KeyRepo(self.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Commit now and start a new transaction (for work that must be visible early)."""
+        await self.session.commit()
+        await self.session.begin()
