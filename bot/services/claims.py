@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.errors import LeadAlreadyClaimed, LeadNotFound
+from bot.domain.events import EventKind
 from bot.domain.lead import Status
 from bot.services.context import Ctx
 from bot.storage.models import Lead
@@ -24,7 +25,7 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         raise LeadAlreadyClaimed(lead.owner_id)
     await uow.leads.refresh(lead)
     await uow.events.append(
-        team_id=ctx.team_id, lead_id=lead.id, kind="claimed", actor_id=user_id, origin="slack", at=now
+        team_id=ctx.team_id, lead_id=lead.id, kind=EventKind.CLAIMED, actor_id=user_id, origin="slack", at=now
     )
     await ctx.notifier.refresh_lead_card(lead)
     return lead

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.domain.events import EventKind
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
 from bot.domain.routing import LeadFacts, RuleSpec, is_hot, next_rep, route
@@ -105,7 +106,7 @@ async def submit_lead(ctx: Ctx, data: LeadIn, *, origin: str, actor_id: str | No
     await uow.events.append(
         team_id=ctx.team_id,
         lead_id=lead.id,
-        kind="created",
+        kind=EventKind.CREATED,
         actor_id=actor_id,
         origin=origin,
         at=now,
@@ -124,7 +125,7 @@ async def _note_resubmission(
     await ctx.uow.events.append(
         team_id=ctx.team_id,
         lead_id=lead.id,
-        kind="resubmitted",
+        kind=EventKind.RESUBMITTED,
         actor_id=actor_id,
         origin=origin,
         at=ctx.now,
