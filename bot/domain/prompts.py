@@ -179,6 +179,7 @@ def _low_acceptance(group: GroupStat, t: Thresholds, labels: Mapping[str, str] |
             "accepted": group.accepted,
             "rejected": group.rejected,
             "top_reason": top[0] if top else None,
+            "top_reason_count": top[1] if top else 0,
         },
     )
 
@@ -254,6 +255,16 @@ def _target_behind(target: TargetPace, t: Thresholds) -> Fact | None:
     )
 
 
+def _said_by_a_source(reason: Fact, group_facts: Sequence[Fact]) -> bool:
+    """A source or campaign stated with the same reason, holding most of those rejections, says
+    the same thing more usefully ("Webinar leads: 9 of 14 rejected as 'Not our ICP'")."""
+    code, count = reason.data["reason"], reason.data["count"]
+    return any(
+        f.data.get("top_reason") == code and f.data.get("top_reason_count", 0) * 2 > count
+        for f in group_facts
+    )
+
+
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:,.1f}"
 
@@ -273,9 +284,12 @@ def detect_facts(
         fact = _low_acceptance(group, t, labels)
         if fact:
             facts.append(fact)
-    for fact in (_reason_dominates(agg, t, labels), _sla_rising(agg, t)):
-        if fact:
-            facts.append(fact)
+    reason = _reason_dominates(agg, t, labels)
+    if reason and not _said_by_a_source(reason, facts):
+        facts.append(reason)
+    sla = _sla_rising(agg, t)
+    if sla:
+        facts.append(sla)
     for target in agg.targets:
         fact = _target_behind(target, t)
         if fact:
