@@ -476,19 +476,27 @@ async def run_scheduled_prompts(handoff: Handoff, team_id: str, now: datetime) -
         fire = due_fire_time(trigger, now, grace=SCHEDULE_GRACE)
         if fire is None or is_holiday(fire, days_off, tz):
             continue
-        async with job_context(handoff, team_id, now) as ctx:
-            # the claim and the prompt commit together: a failed post frees the slot for a retry
-            if not await ctx.uow.slots.claim(
-                team_id=team_id,
-                job=PROMPT_JOB,
-                slot=f"{channel_id}:{fire.isoformat()}",
-                instance=handoff.instance_id,
-                at=now,
-            ):
-                continue
-            await start_discussion(ctx, channel_id=channel_id)
-            posted += 1
+        slot = f"{channel_id}:{fire.isoformat()}"
+        try:
+            async with job_context(handoff, team_id, now) as ctx:
+                # claim and prompt commit together: a crash before the commit frees the slot
+                if not await _claim(ctx, handoff, slot, now):
+                    continue
+                await start_discussion(ctx, channel_id=channel_id)
+                posted += 1
+        except HandoffError as exc:
+            # nothing to ask (an emptied bank): say so once, not at every tick of the slot
+            async with job_context(handoff, team_id, now) as ctx:
+                if await _claim(ctx, handoff, slot, now):
+                    log.warning("no scheduled prompt for %s: %s", channel_id, exc)
+                    await ctx.notifier.alert_admins(team_id, str(exc))
     return posted
+
+
+async def _claim(ctx: Ctx, handoff: Handoff, slot: str, now: datetime) -> bool:
+    return await ctx.uow.slots.claim(
+        team_id=ctx.team_id, job=PROMPT_JOB, slot=slot, instance=handoff.instance_id, at=now
+    )
 
 
 async def run_recaps(handoff: Handoff, team_id: str, now: datetime) -> int:

@@ -5,7 +5,7 @@ data-driven prompts, +1 toggling and recaps."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -216,6 +216,8 @@ async def add_verdicts(
                 created_at=at - timedelta(days=1),
                 updated_at=at,
                 verdict_at=at,
+                accepted_at=at if kind == "accepted" else None,
+                rejected_at=at if kind == "rejected" else None,
             )
             uow.session.add(lead)
             await uow.session.flush()
@@ -367,3 +369,128 @@ async def test_discuss_without_a_partnership_channel_in_a_dm_explains(
         await bot.slack.command(REP1, "/discuss")
         assert "no partnership channel" in bot.fake.ephemerals(REP1)[-1].text
         assert await run_scheduled_prompts(bot.handoff, await team(bot), MONDAY_10) == 0
+
+
+async def add_sla_breaches(bot: RunningBot, count: int, *, at: datetime) -> None:
+    team_id = await team(bot)
+    async with bot.handoff.uow() as uow:
+        for i in range(count):
+            lead = Lead(
+                team_id=team_id,
+                dedupe_key=f"sla-{at.isoformat()}-{i}",
+                email=f"sla{i}@example.com",
+                status="new",
+                fields={},
+                created_at=at,
+                updated_at=at,
+            )
+            uow.session.add(lead)
+            await uow.session.flush()
+            kind = EventKind.SLA_REMINDER if i % 2 else EventKind.SLA_VERDICT_NUDGE
+            uow.session.add(
+                LeadEvent(
+                    team_id=team_id, lead_id=lead.id, kind=kind.value, origin="scheduler", created_at=at
+                )
+            )
+            # not a breach: escalations follow reminders and are not counted twice
+            uow.session.add(
+                LeadEvent(
+                    team_id=team_id,
+                    lead_id=lead.id,
+                    kind=EventKind.SLA_ESCALATED.value,
+                    origin="scheduler",
+                    created_at=at,
+                )
+            )
+
+
+async def test_rising_sla_breaches_and_a_target_behind_pace_come_from_the_database(bot: RunningBot) -> None:
+    from bot.services.discussions import job_context, week_aggregates
+    from bot.storage.models import Target
+
+    now = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+    bot.clock.set(now)
+    team_id = await team(bot)
+    await add_sla_breaches(bot, 6, at=now - timedelta(days=2))
+    await add_sla_breaches(bot, 2, at=now - timedelta(days=9))
+    await add_verdicts(bot, "webinar", accepted=10, rejected={}, at=now - timedelta(days=5))
+    async with bot.handoff.uow() as uow:
+        for metric, value, period_start in (
+            ("accepted", 100, date(2026, 3, 1)),
+            ("accepted", 5, date(2026, 2, 1)),
+        ):
+            uow.session.add(
+                Target(
+                    team_id=team_id,
+                    metric=metric,
+                    period_kind="month",
+                    period_start=period_start,
+                    segment="",
+                    value=value,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    async with job_context(bot.handoff, team_id, now) as ctx:
+        agg = await week_aggregates(ctx, now)
+    assert (agg.sla_breaches, agg.sla_breaches_previous) == (6, 2)
+    [pace] = agg.targets
+    assert (pace.metric, pace.period_label, pace.target, pace.actual) == ("accepted", "March", 100, 10)
+    assert 0.6 < pace.elapsed < 0.63
+
+    await start(bot)
+    text = visible_text(prompts(bot)[-1].blocks)
+    assert "Follow-up deadlines were missed 6 times this week, up from 2 the week before" in text
+    # leads going cold now rank first; the next discussion moves on rather than repeating it
+    await start(bot)
+    text = visible_text(prompts(bot)[-1].blocks)
+    assert "Leads accepted: 10 of 100 for March with 63% of it gone — behind pace" in text
+
+
+async def test_replies_wait_for_the_prompt_to_be_posted(bot: RunningBot) -> None:
+    bot.fake.fail("chat.postMessage", kind="server_error", times=1)
+    team_id = await team(bot)
+    await bot.slack.command(ADMIN, "/discuss", "Which follow-up email worked best this month?")
+    await bot.flush()
+    assert prompts(bot) == []  # the post failed and waits for its retry (about a second)
+    async with bot.handoff.uow() as uow:  # close the window early, before the retry is due
+        from sqlalchemy import update
+
+        from bot.storage.models import DiscussionPrompt
+
+        await uow.session.execute(update(DiscussionPrompt).values(closes_at=bot.clock.now()))
+    assert await run_recaps(bot.handoff, team_id, bot.clock.now()) == 1
+    await bot.flush()
+    assert bot.fake.messages(PARTNERSHIP, include_threads=True) == []  # the recap waits for its parent
+    async with bot.handoff.uow() as uow:
+        [waiting] = [r for r in await uow.session.scalars(select(Outbox)) if r.purpose == "discussion_thread"]
+        assert (waiting.status, waiting.last_error, waiting.attempts) == (
+            "pending",
+            "waiting for the prompt",
+            0,
+        )
+    bot.clock.advance(minutes=5)
+    await bot.flush()
+    [prompt] = prompts(bot)
+    [recap] = bot.fake.thread(PARTNERSHIP, prompt.ts)
+    assert "No answers this time" in visible_text(recap.blocks)
+
+
+async def test_an_emptied_bank_skips_the_slot_and_tells_admins_once(bot: RunningBot) -> None:
+    team_id = await team(bot)
+    await bot.slack.command(ADMIN, "/discuss", "questions list")
+    async with bot.handoff.uow() as uow:
+        from sqlalchemy import update
+
+        from bot.storage.models import Question
+
+        await uow.session.execute(update(Question).values(active=False))
+    await bot.slack.command(REP1, "/discuss")
+    assert "question bank is empty" in bot.fake.ephemerals(REP1)[-1].text
+    for minutes in (0, 1, 2):
+        bot.clock.set(MONDAY_10 + timedelta(minutes=minutes))
+        assert await run_scheduled_prompts(bot.handoff, team_id, bot.clock.now()) == 0
+    await bot.flush()
+    assert prompts(bot) == []
+    [alert] = bot.fake.dms(ADMIN)
+    assert "question bank is empty" in alert.text
