@@ -330,13 +330,14 @@ async def toggle_vote(ctx: Ctx, answer_id: int, *, user_id: str) -> tuple[bool, 
     """+1, or take it back. Returns (voted now, count)."""
     store = DiscussionStore(ctx.uow.session)
     answer = await store.answer(ctx.team_id, answer_id)
-    if answer is None:
+    prompt = await store.prompt(ctx.team_id, answer.prompt_id) if answer is not None else None
+    if answer is None or prompt is None:
         raise NotFound(messages.DISCUSS_NOT_FOUND)
     voted = await store.toggle_vote(team_id=ctx.team_id, answer_id=answer.id, user_id=user_id, at=ctx.now)
     await ctx.uow.outbox.add(
         team_id=ctx.team_id,
         method="chat.update",
-        channel_id=(await store.prompt(ctx.team_id, answer.prompt_id)).channel_id,  # type: ignore[union-attr]
+        channel_id=prompt.channel_id,
         payload={"render": "discussion_answer"},
         purpose=purposes.DISCUSSION_ANSWER_UPDATE,
         ref_table=ANSWER_TABLE,

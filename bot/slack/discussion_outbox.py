@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 
 
 def _wait(what: str) -> Outcome:
-    from bot.slack.outbox import Outcome
+    from bot.slack.outbox import Outcome  # bot.slack.outbox imports this module
 
     return Outcome(ok=False, retry_in=0.5, error=f"waiting for {what}", count_attempt=False)
 
 
 def _fail(error: str) -> Outcome:
-    from bot.slack.outbox import Outcome
+    from bot.slack.outbox import Outcome  # bot.slack.outbox imports this module
 
     return Outcome(ok=False, error=error)
 
