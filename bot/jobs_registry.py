@@ -1,3 +1,5 @@
 """Imports the feature modules whose scheduled jobs register themselves with bot.jobs."""
 
 from __future__ import annotations
+
+from bot.services import sla  # noqa: F401 - SLA reminders, escalations and nudges
