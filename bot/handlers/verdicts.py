@@ -5,6 +5,7 @@ a form they may not submit) and again on the submission (a modal can be forged).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -30,7 +31,7 @@ def register(app: AsyncApp) -> None:
     app.action(ActionId.ACCEPT.value)(on_accept)
     app.action(ActionId.REJECT.value)(on_reject)
     app.action(ActionId.RELEASE.value)(on_release)
-    app.action(ActionId.STAGE.value)(on_stage)
+    app.action(re.compile(rf"^{ActionId.STAGE.value}(_[a-z_]+)?$"))(on_stage)
     app.view(CallbackId.LEAD_ACCEPT.value)(on_accept_submit)
     app.view(CallbackId.LEAD_REJECT.value)(on_reject_submit)
     app.view(CallbackId.LEAD_WON.value)(on_won_submit)

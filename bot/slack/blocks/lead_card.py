@@ -57,8 +57,8 @@ def _pair(a: str | None, b: str | None) -> str | None:
     return " / ".join(parts) if parts else None
 
 
-def _button(text: str, action: ActionId, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=text, action_id=action.value, value=value, style=style)
+def _button(text: str, action: ActionId | str, value: str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=text, action_id=str(action), value=value, style=style)
 
 
 def _status_line(lead: Lead) -> str:
@@ -88,6 +88,11 @@ def _quality(lead: Lead) -> str:
     return f" · quality {lead.quality}/5" if lead.quality else ""
 
 
+def stage_action_id(stage: Status) -> str:
+    """Slack wants action_ids unique within a block, so each stage button has its own."""
+    return f"{ActionId.STAGE.value}_{stage.value}"
+
+
 def _actions(lead: Lead) -> list[ButtonElement]:
     lid = str(lead.id)
     status = Status(lead.status)
@@ -106,8 +111,8 @@ def _actions(lead: Lead) -> list[ButtonElement]:
             _button("Details", ActionId.DETAILS, lid),
         ]
     if status in ACCEPTED_LIKE:
-        buttons = [_button(s.label, ActionId.STAGE, f"{lid}:{s.value}") for s in next_stages(status)]
-        buttons.append(_button("Lost", ActionId.STAGE, f"{lid}:{Status.LOST.value}", "danger"))
+        buttons = [_button(s.label, stage_action_id(s), f"{lid}:{s.value}") for s in next_stages(status)]
+        buttons.append(_button("Lost", stage_action_id(Status.LOST), f"{lid}:{Status.LOST.value}", "danger"))
         buttons.append(_button("Details", ActionId.DETAILS, lid))
         return buttons
     return [_button("Details", ActionId.DETAILS, lid)]
