@@ -8,7 +8,7 @@ from bot.domain.lead import Status, parse_stage
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.handlers.verdicts import change_stage
 from bot.ids import Command
-from bot.services import feedback
+from bot.services import feedback, lifecycle
 from bot.services.sla import open_leads_for
 from bot.slack.blocks.lead_lists import find_message, mine_message, nurture_message
 from bot.slack.mrkdwn import escape
@@ -87,8 +87,8 @@ async def find_command(req: CommandRequest) -> None:
     if len(query) < MIN_QUERY:
         await req.ack(text=messages.FIND_USAGE)
         return
-    async with req.handoff.uow() as uow:
-        leads = await uow.leads.search(req.team_id, query[:200])
+    async with req.handoff.transaction(req.team_id) as ctx:
+        leads = await lifecycle.find_leads(ctx, query)
     if not leads:
         await req.ack(text=messages.FIND_NONE.format(query=escape(query[:100])))
         return

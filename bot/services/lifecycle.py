@@ -87,6 +87,11 @@ async def transition(
     raise IllegalTransition(lead.status, wanted.value)
 
 
+async def find_leads(ctx: Ctx, query: str, limit: int = 20) -> list[Lead]:
+    """Leads of this workspace whose email, name or company contains `query`."""
+    return await ctx.uow.leads.search(ctx.team_id, query[:200], limit)
+
+
 # -- stages after acceptance ----------------------------------------------------------------
 
 
