@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     duplicate_window_days: int = Field(30, ge=0, validation_alias="HANDOFF_DUPLICATE_WINDOW_DAYS")
     intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
     log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
+    # SLA defaults (routing rules may override the thresholds; all count working time)
+    sla_remind_minutes: int = Field(30, ge=1, validation_alias="HANDOFF_SLA_REMIND_MINUTES")
+    sla_escalate_minutes: int = Field(120, ge=1, validation_alias="HANDOFF_SLA_ESCALATE_MINUTES")
+    sla_verdict_hours: int = Field(8, ge=1, validation_alias="HANDOFF_SLA_VERDICT_HOURS")
+    sla_stage_days: int = Field(5, ge=1, validation_alias="HANDOFF_SLA_STAGE_DAYS")
+    business_hours: str = Field("09:00-17:00", validation_alias="HANDOFF_BUSINESS_HOURS")
+    business_days: str = Field("mon-fri", validation_alias="HANDOFF_BUSINESS_DAYS")
 
     # partnership discussions (issue 6)
     discuss_cron: str = Field("mon 10:00", validation_alias="HANDOFF_DISCUSS_CRON")
@@ -97,6 +104,22 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from bot.domain.sla import parse_hours
+
+        parse_hours(value)  # CalendarError is a ValueError: pydantic reports it
+        return value.strip()
+
+    @field_validator("business_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        from bot.domain.sla import parse_days
+
+        parse_days(value)
+        return value.strip().lower()
 
     @field_validator("database_url")
     @classmethod

@@ -54,3 +54,25 @@ DISCUSS_HELP = """*Partnership discussions*
 • `/discuss recap` — the summary of the last discussion
 • `/discuss questions list` · admins: `/discuss questions add <question>` · `/discuss questions remove <#id>`
 • `/discuss schedule` — when prompts are posted · admins: `/discuss schedule <when|off> [#channel]`"""
+# -- verdicts, lifecycle, SLAs (issue 4) ------------------------------------------------------
+VERDICT_NOT_CLAIMED = "Claim this lead first; only its owner can accept or reject it."
+ALREADY_DONE = "Done already: this lead is *{status}*."
+REASON_REQUIRED = "Pick a reason."
+REASON_UNKNOWN = "Pick one of the reasons in the list."
+REASON_OTHER_REQUIRED = "Say what the reason is (you picked “Other”)."
+QUALITY_REQUIRED = "Rate the lead's quality from 1 to 5."
+TOO_LONG = "Keep it under {limit} characters."
+AMOUNT_INVALID = "Enter the deal amount as a number, e.g. 12000 or 12,000.50."
+CURRENCY_INVALID = "Enter a three-letter currency code such as USD or EUR."
+LOST_REASON_REQUIRED = "Say why the deal was lost."
+RELEASED = "You released lead #{lead_id}; it is back in {channel} for anyone to claim."
+STATUS_USAGE = (
+    "Usage: `/lead status <lead id> <contacted|meeting|opportunity|won|lost>` "
+    "(e.g. `/lead status 42 meeting`, `/lead status 42 won 12000 EUR`, `/lead status 42 lost chose a competitor`)"
+)
+STATUS_UNKNOWN_STAGE = "I don't know the stage “{stage}”. Use contacted, meeting, opportunity, won or lost."
+STATUS_MOVED = "Lead #{lead_id} is now *{status}*."
+FIND_USAGE = "Usage: `/lead find <email|name|company>` (at least 2 characters)."
+FIND_NONE = "No lead matches “{query}”."
+MINE_NONE = "You have no open leads. :tada:"
+NURTURE_NONE = "No leads are waiting for nurture."
