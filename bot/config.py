@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,7 +42,21 @@ class Settings(BaseSettings):
     intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
     log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
 
-    @field_validator("admins", mode="before")
+    # partnership discussions (issue 6)
+    discuss_cron: str = Field("mon 10:00", validation_alias="HANDOFF_DISCUSS_CRON")
+    discuss_window_days: int = Field(4, ge=1, le=30, validation_alias="HANDOFF_DISCUSS_WINDOW_DAYS")
+    holidays: Annotated[tuple[date, ...], NoDecode] = Field((), validation_alias="HANDOFF_HOLIDAYS")
+    sales_usergroup: str | None = Field(None, validation_alias="HANDOFF_SALES_USERGROUP")
+    marketing_usergroup: str | None = Field(None, validation_alias="HANDOFF_MARKETING_USERGROUP")
+    sales_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="HANDOFF_SALES_USERS")
+    marketing_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="HANDOFF_MARKETING_USERS"
+    )
+    discuss_min_acceptance: float = Field(0.5, ge=0, le=1, validation_alias="HANDOFF_DISCUSS_MIN_ACCEPTANCE")
+    discuss_min_sample: int = Field(5, ge=1, validation_alias="HANDOFF_DISCUSS_MIN_SAMPLE")
+    discuss_reason_share: float = Field(0.5, ge=0, le=1, validation_alias="HANDOFF_DISCUSS_REASON_SHARE")
+
+    @field_validator("admins", "sales_users", "marketing_users", "holidays", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -55,6 +70,23 @@ class Settings(BaseSettings):
             value = value.strip() or None
         if value is not None and not (isinstance(value, str) and value[:1] in "CGD" and value.isalnum()):
             raise ValueError("must be a Slack channel ID such as C0123456789")
+        return value
+
+    @field_validator("discuss_cron")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        from bot.domain.prompts import schedule_trigger
+
+        schedule_trigger(value, ZoneInfo("UTC"))  # raises ValueError with a usable sentence
+        return value.strip()
+
+    @field_validator("sales_usergroup", "marketing_usergroup", mode="before")
+    @classmethod
+    def _usergroup_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is not None and not (isinstance(value, str) and value[:1] == "S" and value.isalnum()):
+            raise ValueError("must be a Slack user group ID such as S0123456789")
         return value
 
     @field_validator("timezone")

@@ -47,3 +47,34 @@ RETURNED_TO_MARKETING = (
     ":leftwards_arrow_with_hook: {user} handed *{who}* (lead #{lead_id}, {email}) back to marketing: {reason}"
 )
 RETURN_REASON_REQUIRED = "Please say why it is not for sales."
+
+# partnership discussions
+DISCUSS_STARTED = "Posted in {channel}. Answers go in its thread; the recap follows {when}."
+DISCUSS_NO_CHANNEL = (
+    "There is no partnership channel yet (HANDOFF_PARTNERSHIP_CHANNEL). Run `/discuss` in a channel "
+    "to start the discussion there."
+)
+DISCUSS_EMPTY_BANK = "The question bank is empty. An admin can add one: `/discuss questions add <question>`."
+DISCUSS_NO_PROMPT = "No discussion yet. Start one with `/discuss` (or `/discuss <your question>`)."
+DISCUSS_CLOSED = "This discussion has closed and its recap is in the thread. Watch for the next question!"
+DISCUSS_NOT_FOUND = "I can't find that discussion any more."
+DISCUSS_ANSWER_EMPTY = "Write a few words first."
+DISCUSS_ANSWER_TOO_LONG = "Please keep it under {limit} characters."
+DISCUSS_QUESTION_LENGTH = "A question needs 10 to {limit} characters."
+DISCUSS_QUESTION_EXISTS = "That question is already in the bank (#{id})."
+DISCUSS_QUESTION_ADDED = "Added question #{id}: {text}"
+DISCUSS_QUESTION_REMOVED = "Removed question #{id}: {text}"
+DISCUSS_QUESTION_UNKNOWN = "There is no question {ref} in the bank. See `/discuss questions list`."
+DISCUSS_QUESTIONS_USAGE = (
+    "Use `/discuss questions list`, `/discuss questions add <question>` or `/discuss questions remove <#id>`."
+)
+DISCUSS_SCHEDULE_SHOW = "Scheduled prompts ({tz}):\n{lines}\nChange with `/discuss schedule <when> [#channel]` (e.g. `mon 10:00`), or `/discuss schedule off [#channel]`."
+DISCUSS_SCHEDULE_NONE = "No scheduled prompts. Set one with `/discuss schedule mon 10:00 [#channel]`."
+DISCUSS_SCHEDULE_SET = "Prompts in {channel}: {when} ({tz})."
+DISCUSS_SCHEDULE_OFF = "No more scheduled prompts in {channel}."
+DISCUSS_HELP = """*Partnership discussions*
+• `/discuss` — start one now (this week's most notable fact, or a question from the bank)
+• `/discuss <your question>` — start one with your own question
+• `/discuss recap` — the summary of the last discussion
+• `/discuss questions list` · admins: `/discuss questions add <question>` · `/discuss questions remove <#id>`
+• `/discuss schedule` — when prompts are posted · admins: `/discuss schedule <when|off> [#channel]`"""

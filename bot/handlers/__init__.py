@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import admin, commands, intake, lead_actions
+from bot.handlers import admin, commands, discuss, intake, lead_actions
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
 
@@ -26,6 +26,7 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     lead_actions.register(bolt)
     intake.register(bolt, routers)
     admin.register(bolt, routers)
+    discuss.register(bolt, routers)
     for router in routers.values():
         if router.has_handlers:
             bolt.command(router.command.value)(router.dispatch)
