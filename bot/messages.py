@@ -24,6 +24,30 @@ ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."
 ALERT_DELIVERY_FAILED = ":warning: Handoff could not deliver a message to {channel}: `{error}`. {what}"
 
+# intake (/lead, the lead form, card buttons)
+LEAD_USAGE = (
+    "I couldn't read that as a lead ({why}). Try `/lead jane@acme.com Jane Doe, Acme, webinar` "
+    "(name, company, source, campaign after the email; `score=80 region=emea` for more), "
+    "or just `/lead` for the form."
+)
+LEAD_CREATED = ":white_check_mark: Thanks! *{who}* is on its way to {channel} (lead #{lead_id})."
+LEAD_CREATED_ASSIGNED = LEAD_CREATED[:-1] + ", suggested owner {owner}."
+LEAD_DUPLICATE = (
+    ":repeat: *{who}* was already handed over (lead #{lead_id} in {channel}), so no second card: "
+    "I noted your resubmission in its thread."
+)
+LEAD_NO_CHANNEL = (
+    "No routing rule matches this lead and no default sales channel is set (HANDOFF_SALES_CHANNEL); "
+    "ask an admin to add one. Nothing was saved."
+)
+WHY_HERE = "*Why is lead #{lead_id} in {channel}?*\n{reason}"
+WHY_HERE_UNKNOWN = "Lead #{lead_id} has no routing record."
+RETURN_NOT_NEW = "Lead #{lead_id} is already *{status}*; only a lead nobody has claimed can be handed back."
+RETURNED_TO_MARKETING = (
+    ":leftwards_arrow_with_hook: {user} handed *{who}* (lead #{lead_id}, {email}) back to marketing: {reason}"
+)
+RETURN_REASON_REQUIRED = "Please say why it is not for sales."
+
 # partnership discussions
 DISCUSS_STARTED = "Posted in {channel}. Answers go in its thread; the recap follows {when}."
 DISCUSS_NO_CHANNEL = (

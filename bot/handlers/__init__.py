@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import commands, discuss, lead_actions, lead_queries, verdicts
+from bot.handlers import admin, commands, discuss, intake, lead_actions, lead_queries, verdicts
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
 
@@ -24,6 +24,8 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     routers = {command: CommandRouter(command) for command in Command}
     commands.register(bolt, routers)
     lead_actions.register(bolt)
+    intake.register(bolt, routers)
+    admin.register(bolt, routers)
     discuss.register(bolt, routers)
     verdicts.register(bolt)
     lead_queries.register(routers)
