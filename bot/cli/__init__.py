@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # their INFO lines (each job added, each migration context) drown what a person needs to see
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         return int(asyncio.run(args.func(settings, args)) or 0)
     except ConfigError as exc:
