@@ -23,3 +23,16 @@ CLAIM_NOT_MEMBER = "Only members of {channel} (or configured sales reps) can cla
 ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."
 ALERT_DELIVERY_FAILED = ":warning: Handoff could not deliver a message to {channel}: `{error}`. {what}"
+
+# -- targets (issue #5) -----------------------------------------------------------------------
+TARGETS_HELP = """*Shared targets*
+• `/targets` — this month's and quarter's targets, pace and funnel (only you see it)
+• `/targets public` — the same, posted in this channel for everyone
+• `/targets set <metric> <value> [month|quarter|next-month|2026-Q3] [segment or #channel]` — admins
+• `/targets set` — the same as a form · `/targets report <metric> <value|+n>` — a metric kept by hand
+Metrics: {metrics}"""
+TARGET_SAVED = "Target saved: *{metric}* for {scope}, {period}: *{value}*{previous}."
+TARGET_REPORTED = "Recorded *{metric}* = *{value}* for {scope}, {period} (target {target})."
+EXPORT_STARTED = "Preparing your {kind} export; it will arrive as a file in our DM."
+EXPORT_READY = "Your Handoff {kind} export ({rows} rows{since})."
+EXPORT_USAGE = "Usage: `/handoff export [leads|feedback|targets] [since YYYY-MM-DD]`"
