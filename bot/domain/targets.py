@@ -5,6 +5,7 @@ Pure logic: the numbers come from bot/storage/metrics.py, the wording from bot/m
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -99,6 +100,11 @@ def resolve_metric(text: str, *, allow_manual: bool) -> Metric:
     key = metric_key(text)
     if key in CATALOGUE:
         return CATALOGUE[key]
+    close = difflib.get_close_matches(key, [*CATALOGUE, *_ALIASES], n=1, cutoff=0.8)
+    if close:
+        # a typo of a computed metric must not quietly become a manual one
+        suggestion = _ALIASES.get(close[0], close[0])
+        raise InvalidInput({"metric": f"unknown metric `{text[:40]}`; did you mean `{suggestion}`?"})
     if allow_manual and MANUAL_NAME.match(key):
         return manual_metric(key)
     known = ", ".join(CATALOGUE)
