@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import SLA_BREACHES
@@ -66,10 +66,8 @@ class SpanNumbers:
     claimed: int = 0
     verdicts: int = 0
     accepted: int = 0
-    rejected: int = 0
     meetings: int = 0
     won: int = 0
-    lost: int = 0
     revenue: float = 0.0
     revenue_by_currency: dict[str, float] = field(default_factory=dict)
     median_claim_seconds: float | None = None
@@ -107,10 +105,8 @@ async def span_numbers(
         "claimed": Lead.claimed_at,
         "verdicts": Lead.verdict_at,
         "accepted": Lead.accepted_at,
-        "rejected": Lead.rejected_at,
         "meetings": Lead.meeting_at,
         "won": Lead.won_at,
-        "lost": Lead.lost_at,
     }
     stmt = select(*(_count_in(team_id, col, start, end, scope).label(k) for k, col in columns.items()))
     row = (await session.execute(stmt)).one()
@@ -218,56 +214,57 @@ NO_SOURCE = "(no source)"
 async def lead_quality(
     session: AsyncSession, team_id: str, now: datetime, windows: Sequence[int] = (30, 90)
 ) -> QualityReport:
-    """Cohorts of leads delivered in each window, in ONE scan of the widest window: grouped by
-    (source, campaign, reject_reason), with a CASE per window, then folded in Python (the group
-    count is small: sources × campaigns × reasons)."""
+    """Cohorts of leads delivered in each window, in ONE index-only scan of the widest window
+    (ix_lead_team_created covers every column read here). Rows are grouped by (source, campaign,
+    reject_reason, window bucket) with plain counts, which is much cheaper per row than a CASE per
+    window and measure; Python then folds buckets into windows (few groups: sources × campaigns ×
+    reasons × windows)."""
     from datetime import timedelta
 
     windows = sorted(set(windows))
-    widest = now - timedelta(days=windows[-1])
-    aggregates = []
-    for days in windows:
-        inside = Lead.created_at >= now - timedelta(days=days)
-
-        def when(cond: ColumnElement[bool], value: Any = 1, inside: Any = inside) -> Any:
-            return func.sum(case((and_(inside, cond), value), else_=0))
-
-        aggregates += [
-            func.sum(case((inside, 1), else_=0)).label(f"d{days}"),
-            when(Lead.verdict_at.is_not(None)).label(f"v{days}"),
-            when(Lead.accepted_at.is_not(None)).label(f"a{days}"),
-            when(Lead.won_at.is_not(None)).label(f"w{days}"),
-            when(Lead.won_at.is_not(None) | Lead.lost_at.is_not(None)).label(f"c{days}"),
-            when(Lead.quality.is_not(None), Lead.quality).label(f"qs{days}"),
-            when(Lead.quality.is_not(None)).label(f"qn{days}"),
-        ]
+    edges = [now - timedelta(days=d) for d in windows]  # newest edge first
+    # bucket i holds leads delivered in [edge_i, edge_{i-1}): they count for window i and wider
+    bucket: Any = literal(len(windows) - 1)
+    for i in reversed(range(len(windows) - 1)):
+        bucket = case((Lead.created_at >= edges[i], i), else_=bucket)
+    bucket = bucket.label("bucket")
     stmt = (
-        select(Lead.source, Lead.campaign, Lead.reject_reason, *aggregates)
-        .where(Lead.team_id == team_id, Lead.created_at >= widest, Lead.created_at < now)
-        .group_by(Lead.source, Lead.campaign, Lead.reject_reason)
+        select(
+            Lead.source,
+            Lead.campaign,
+            Lead.reject_reason,
+            bucket,
+            func.count().label("delivered"),
+            func.count(Lead.verdict_at).label("verdicts"),
+            func.count(Lead.accepted_at).label("accepted"),
+            func.count(Lead.won_at).label("won"),
+            func.count(func.coalesce(Lead.won_at, Lead.lost_at)).label("closed"),
+            func.sum(Lead.quality).label("rating_sum"),
+            func.count(Lead.quality).label("ratings"),
+        )
+        .where(Lead.team_id == team_id, Lead.created_at >= edges[-1], Lead.created_at < now)
+        .group_by(Lead.source, Lead.campaign, Lead.reject_reason, bucket)
     )
     by_source: dict[int, dict[str, QualityRow]] = {d: {} for d in windows}
     by_campaign: dict[int, dict[tuple[str, str | None], QualityRow]] = {d: {} for d in windows}
     totals = {d: QualityRow(source="", campaign=None) for d in windows}
     for row in (await session.execute(stmt)).mappings():
         source = row["source"] or NO_SOURCE
-        for days in windows:
-            part = QualityRow(
-                source=source,
-                campaign=row["campaign"],
-                delivered=int(row[f"d{days}"] or 0),
-                verdicts=int(row[f"v{days}"] or 0),
-                accepted=int(row[f"a{days}"] or 0),
-                won=int(row[f"w{days}"] or 0),
-                closed=int(row[f"c{days}"] or 0),
-                rating_sum=float(row[f"qs{days}"] or 0),
-                ratings=int(row[f"qn{days}"] or 0),
-            )
-            if part.delivered == 0:
-                continue
-            if row["reject_reason"]:
-                # every lead of this group has this reason; only rejected ones carry one
-                part.reasons[row["reject_reason"]] = part.delivered
+        part = QualityRow(
+            source=source,
+            campaign=row["campaign"],
+            delivered=int(row["delivered"] or 0),
+            verdicts=int(row["verdicts"] or 0),
+            accepted=int(row["accepted"] or 0),
+            won=int(row["won"] or 0),
+            closed=int(row["closed"] or 0),
+            rating_sum=float(row["rating_sum"] or 0),
+            ratings=int(row["ratings"] or 0),
+        )
+        if row["reject_reason"]:
+            # every lead of this group carries this reason (only rejected leads have one)
+            part.reasons[row["reject_reason"]] = part.delivered
+        for days in windows[int(row["bucket"]) :]:
             by_source[days].setdefault(source, QualityRow(source=source, campaign=None)).add(part)
             if row["campaign"]:
                 key = (source, row["campaign"])
