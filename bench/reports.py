@@ -120,11 +120,7 @@ async def run(db: str, url: str, sizes: list[int], runs: int) -> list[dict[str, 
 
 async def _main(args: argparse.Namespace) -> None:
     if args.db == "sqlite":
-        folder = Path(args.dir or tempfile.mkdtemp(prefix="handoff-bench-"))
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "bench.db").unlink(missing_ok=True)
-        url = f"sqlite:///{folder / 'bench.db'}"
-        await run("sqlite", url, args.sizes, args.runs)
+        await run("sqlite", f"sqlite:///{args.sqlite_file}", args.sizes, args.runs)
         return
     import asyncpg
 
@@ -147,7 +143,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
-    asyncio.run(_main(parser.parse_args()))
+    args = parser.parse_args()
+    if args.db == "sqlite":
+        folder = Path(args.dir or tempfile.mkdtemp(prefix="handoff-bench-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        args.sqlite_file = folder / "bench.db"
+        args.sqlite_file.unlink(missing_ok=True)
+    asyncio.run(_main(args))
 
 
 if __name__ == "__main__":
