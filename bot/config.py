@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     duplicate_window_days: int = Field(30, ge=0, validation_alias="HANDOFF_DUPLICATE_WINDOW_DAYS")
     intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
     log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
+    digest_day: str = Field("mon", validation_alias="HANDOFF_DIGEST_DAY")
+    digest_hour: int = Field(9, ge=0, le=23, validation_alias="HANDOFF_DIGEST_HOUR")
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -55,6 +57,16 @@ class Settings(BaseSettings):
             value = value.strip() or None
         if value is not None and not (isinstance(value, str) and value[:1] in "CGD" and value.isalnum()):
             raise ValueError("must be a Slack channel ID such as C0123456789")
+        return value
+
+    @field_validator("digest_day", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        if isinstance(value, str):
+            day = value.strip().lower()[:3]
+            if day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+                raise ValueError("must be a day of the week such as mon or monday")
+            return day
         return value
 
     @field_validator("timezone")

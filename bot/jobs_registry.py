@@ -1,3 +1,5 @@
 """Imports the feature modules whose scheduled jobs register themselves with bot.jobs."""
 
 from __future__ import annotations
+
+from bot.services import digest  # noqa: F401 - weekly digest job
