@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from bot.handlers import commands, home, lead_actions
+from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
@@ -27,6 +28,7 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     lead_actions.register(bolt)
     targets_handlers.register(bolt, routers)
     home.register(bolt, handoff)
+    export_handlers.register(routers)
     for router in routers.values():
         if router.has_handlers:
             bolt.command(router.command.value)(router.dispatch)

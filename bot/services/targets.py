@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import messages
@@ -32,6 +32,7 @@ from bot.domain.targets import (
 )
 from bot.services.context import Ctx
 from bot.storage.metrics import Scope, SpanNumbers, span_numbers
+from bot.storage.models import Target
 from bot.storage.targets import MetricReportRepo, TargetRepo
 from bot.storage.uow import UnitOfWork
 
@@ -65,7 +66,6 @@ class Scoreboard:
     lines: list[TargetLine]
     funnel: SpanNumbers
     funnel_period: Period
-    numbers: dict[tuple[PeriodKind, str], SpanNumbers] = field(default_factory=dict)
 
 
 def value_of(metric: Metric, numbers: SpanNumbers) -> float | None:
@@ -88,35 +88,35 @@ def value_of(metric: Metric, numbers: SpanNumbers) -> float | None:
     raise KeyError(key)
 
 
-async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo) -> Scoreboard:
-    """The current month's and quarter's targets with their values, and the month's funnel."""
-    month = period_containing(PeriodKind.MONTH, now, tz)
-    quarter = period_containing(PeriodKind.QUARTER, now, tz)
-    periods = {PeriodKind.MONTH: month, PeriodKind.QUARTER: quarter}
-    targets = await TargetRepo(uow.session).for_periods(
-        team_id, [(p.kind.value, p.start) for p in periods.values()]
-    )
+async def evaluate_targets(
+    uow: UnitOfWork,
+    team_id: str,
+    targets: list[Target],
+    now: datetime,
+    tz: ZoneInfo,
+    cache: dict[tuple[PeriodKind, date, str], SpanNumbers] | None = None,
+) -> list[TargetLine]:
+    """Each target against what happened in its period up to now (a past period: all of it)."""
+    cache = {} if cache is None else cache
     reports = MetricReportRepo(uow.session)
-    # the period's numbers are computed only up to now: a period that has not ended has no future
-    cache: dict[tuple[PeriodKind, str], SpanNumbers] = {}
-
-    async def numbers(period: Period, scope: str) -> SpanNumbers:
-        key = (period.kind, scope)
-        if key not in cache:
-            cache[key] = await span_numbers(
-                uow.session, team_id, period.start_utc, min(period.end_utc, now), Scope.parse(scope)
-            )
-        return cache[key]
-
-    funnel = await numbers(month, "")
     lines: list[TargetLine] = []
     for target in targets:
-        period = periods[PeriodKind(target.period_kind)]
+        period = period_starting(PeriodKind(target.period_kind), target.period_start, tz)
         metric = metric_for(target.metric)
         elapsed = period.elapsed_fraction(now)
-        reported_by, currency = None, None
+        reported_by, currency, value = None, None, None
         if metric.computed:
-            span = await numbers(period, target.segment)
+            key = (period.kind, period.start, target.segment)
+            if key not in cache:
+                end = min(period.end_utc, now)
+                cache[key] = (
+                    await span_numbers(
+                        uow.session, team_id, period.start_utc, end, Scope.parse(target.segment)
+                    )
+                    if end > period.start_utc
+                    else SpanNumbers()
+                )
+            span = cache[key]
             value = value_of(metric, span)
             currency = span.main_currency if len(span.revenue_by_currency) == 1 else None
         else:
@@ -139,15 +139,27 @@ async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: Zon
                 reported_by=reported_by,
             )
         )
+    return lines
+
+
+async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo) -> Scoreboard:
+    """The current month's and quarter's targets with their values, and the month's funnel."""
+    month = period_containing(PeriodKind.MONTH, now, tz)
+    quarter = period_containing(PeriodKind.QUARTER, now, tz)
+    targets = await TargetRepo(uow.session).for_periods(
+        team_id, [(p.kind.value, p.start) for p in (month, quarter)]
+    )
+    cache: dict[tuple[PeriodKind, date, str], SpanNumbers] = {}
+    cache[(month.kind, month.start, "")] = await span_numbers(uow.session, team_id, month.start_utc, now)
+    lines = await evaluate_targets(uow, team_id, targets, now, tz, cache)
     lines.sort(key=lambda line: (line.period.kind != PeriodKind.MONTH, line.scope != "", line.scope))
     return Scoreboard(
         now=now,
         month=month,
         quarter=quarter,
         lines=lines,
-        funnel=funnel,
+        funnel=cache[(month.kind, month.start, "")],
         funnel_period=month,
-        numbers=cache,
     )
 
 

@@ -102,3 +102,24 @@ async def test_set_target_form(bot: RunningBot) -> None:
     assert saved is not None and "*Acceptance rate* for whole team, Q1 2026: *55%*" in visible_text(saved)
     reply = await bot.slack.command(REP1, "/targets", "set")
     assert "Only Handoff admins" in reply.text and bot.fake.open_view(REP1) is None
+
+
+async def test_admin_gets_the_export_as_a_file_by_dm(bot: RunningBot) -> None:
+    import asyncio
+    import csv
+    import io
+
+    await seed(bot)
+    reply = await bot.slack.command(REP1, "/handoff", "export")
+    assert "Only Handoff admins" in reply.text
+    reply = await bot.slack.command(ADMIN, "/handoff", "export feedback since 2026-03-01")
+    assert "Preparing your feedback export" in reply.text
+    await asyncio.gather(*[t for t in bot.handoff._tasks if t.get_name().startswith("export:")])
+    [file] = bot.fake.files
+    assert file.channel == bot.fake.im_channel(ADMIN)
+    assert file.filename == "handoff-feedback-2026-03-16.csv"
+    rows = list(csv.DictReader(io.StringIO(file.content.decode())))
+    assert sorted(r["verdict"] for r in rows) == ["accepted", "accepted", "accepted", "rejected"]
+    assert "(4 rows since 2026-03-01)" in file.initial_comment
+    reply = await bot.slack.command(ADMIN, "/handoff", "export leads since last-week")
+    assert "Usage: `/handoff export" in reply.text
