@@ -68,6 +68,18 @@ class Scoreboard:
     funnel_period: Period
 
 
+# what each computed metric needs from span_numbers
+NEEDS: dict[str, frozenset[str]] = {
+    LEADS_DELIVERED: frozenset({"delivered"}),
+    LEADS_ACCEPTED: frozenset({"accepted"}),
+    ACCEPTANCE_RATE: frozenset({"accepted", "verdicts"}),
+    MEDIAN_TIME_TO_CLAIM: frozenset({"median"}),
+    MEETINGS_BOOKED: frozenset({"meetings"}),
+    DEALS_WON: frozenset({"won"}),
+    REVENUE_WON: frozenset({"revenue"}),
+}
+
+
 def value_of(metric: Metric, numbers: SpanNumbers) -> float | None:
     """A computed metric's value from the period's numbers."""
     key = metric.key
@@ -99,24 +111,33 @@ async def evaluate_targets(
     """Each target against what happened in its period up to now (a past period: all of it)."""
     cache = {} if cache is None else cache
     reports = MetricReportRepo(uow.session)
+    periods = {t.id: period_starting(PeriodKind(t.period_kind), t.period_start, tz) for t in targets}
+    # one span_numbers call per (period, scope), computing only what its targets show
+    needs: dict[tuple[PeriodKind, date, str], set[str]] = {}
+    for target in targets:
+        metric = metric_for(target.metric)
+        if metric.computed:
+            key = (periods[target.id].kind, periods[target.id].start, target.segment)
+            if key not in cache:
+                needs.setdefault(key, set()).update(NEEDS[metric.key])
+    for (kind, start, segment), fields in needs.items():
+        period = period_starting(kind, start, tz)
+        end = min(period.end_utc, now)
+        cache[(kind, start, segment)] = (
+            await span_numbers(
+                uow.session, team_id, period.start_utc, end, Scope.parse(segment), frozenset(fields)
+            )
+            if end > period.start_utc
+            else SpanNumbers()
+        )
     lines: list[TargetLine] = []
     for target in targets:
-        period = period_starting(PeriodKind(target.period_kind), target.period_start, tz)
+        period = periods[target.id]
         metric = metric_for(target.metric)
         elapsed = period.elapsed_fraction(now)
         reported_by, currency, value = None, None, None
         if metric.computed:
-            key = (period.kind, period.start, target.segment)
-            if key not in cache:
-                end = min(period.end_utc, now)
-                cache[key] = (
-                    await span_numbers(
-                        uow.session, team_id, period.start_utc, end, Scope.parse(target.segment)
-                    )
-                    if end > period.start_utc
-                    else SpanNumbers()
-                )
-            span = cache[key]
+            span = cache[(period.kind, period.start, target.segment)]
             value = value_of(metric, span)
             currency = span.main_currency if len(span.revenue_by_currency) == 1 else None
         else:
