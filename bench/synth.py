@@ -273,6 +273,8 @@ async def insert(engine: AsyncEngine, synth: Synth, n: int, *, batch: int = 20_0
         else:
             await conn.exec_driver_sql("ANALYZE")
             await conn.commit()
+            # fold the bulk load's WAL into the database: readers of a huge WAL are slow
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return done
 
 

@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ids import ActionId, Event
-from bot.services.home import build_home
+from bot.services.home import QualityCache, build_home
 from bot.slack.blocks.home import home_view
 from bot.slack.payloads import extract_click
 
@@ -27,9 +27,18 @@ async def publish_home(
     handoff: Any, client: AsyncWebClient, team_id: str, user_id: str, page: int = 0
 ) -> None:
     """A read, answered straight away (views.publish is not a write that follows a state change)."""
+    cache = getattr(handoff, "home_quality_cache", None)
+    if cache is None:
+        cache = handoff.home_quality_cache = QualityCache()
     async with handoff.uow() as uow:
         data = await build_home(
-            uow, handoff.settings, team_id=team_id, user_id=user_id, now=handoff.clock.now(), page=page
+            uow,
+            handoff.settings,
+            team_id=team_id,
+            user_id=user_id,
+            now=handoff.clock.now(),
+            page=page,
+            quality_cache=cache,
         )
     await client.views_publish(user_id=user_id, view=home_view(data))
 

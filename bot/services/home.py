@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.services.targets import Scoreboard, build_scoreboard
@@ -25,6 +25,23 @@ def no_sla_clock(lead: Lead, now: datetime) -> str | None:
 
 PAGE_SIZE = 10
 QUALITY_WINDOWS = (30, 90)
+
+
+class QualityCache:
+    """Lead quality over 30 and 90 days moves slowly, and it is the one Home query that reads a
+    whole quarter of leads; each instance keeps a team's report for `ttl` (one per Handoff)."""
+
+    def __init__(self, ttl: timedelta = timedelta(minutes=5)) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[datetime, QualityReport]] = {}
+
+    async def get(self, uow: UnitOfWork, team_id: str, now: datetime) -> QualityReport:
+        hit = self._entries.get(team_id)
+        if hit is not None and timedelta(0) <= now - hit[0] < self.ttl:
+            return hit[1]
+        report = await lead_quality(uow.session, team_id, now, QUALITY_WINDOWS)
+        self._entries[team_id] = (now, report)
+        return report
 
 
 @dataclass
@@ -55,6 +72,7 @@ async def build_home(
     page: int = 0,
     page_size: int = PAGE_SIZE,
     sla_clock: SlaClock = no_sla_clock,
+    quality_cache: QualityCache | None = None,
 ) -> HomeData:
     """Reps see their open leads; marketing (and admins) see lead quality; everyone sees targets.
     Someone Handoff knows nothing about sees both, so a new install is never an empty page."""
@@ -73,7 +91,13 @@ async def build_home(
         )
     show_rep = side == "sales" or user_id in reps or total > 0 or side is None
     show_marketing = side == "marketing" or is_admin or side is None
-    quality = await lead_quality(uow.session, team_id, now, QUALITY_WINDOWS) if show_marketing else None
+    quality = None
+    if show_marketing:
+        quality = (
+            await quality_cache.get(uow, team_id, now)
+            if quality_cache is not None
+            else await lead_quality(uow.session, team_id, now, QUALITY_WINDOWS)
+        )
     board = await build_scoreboard(uow, team_id, now, settings.tz)
     return HomeData(
         user_id=user_id,

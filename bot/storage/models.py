@@ -102,7 +102,9 @@ class Lead(Base):
         Index("ix_lead_team_claimed", "team_id", "claimed_at", "created_at", "segment", "channel_id"),
         Index("ix_lead_team_accepted", "team_id", "accepted_at", "segment", "channel_id"),
         Index("ix_lead_team_meeting", "team_id", "meeting_at", "segment", "channel_id"),
-        Index("ix_lead_team_won", "team_id", "won_at", "segment", "channel_id"),
+        Index("ix_lead_team_won", "team_id", "won_at", "segment", "channel_id", "currency", "won_amount"),
+        # a rep's open leads, stalest first: walk the owner's leads in updated_at order, stop at a page
+        Index("ix_lead_team_owner_updated", "team_id", "owner_id", "updated_at", "status"),
         Index(
             "ix_lead_team_verdict", "team_id", "verdict_at", "segment", "channel_id", "source", "accepted_at"
         ),

@@ -90,3 +90,17 @@ def test_fit_truncates_and_says_so() -> None:
     cut = fit(blocks)
     assert len(cut) == 100
     assert "31 more sections did not fit" in visible_text(cut)
+
+
+async def test_lead_quality_is_kept_five_minutes_per_instance(bot: RunningBot) -> None:
+    await seed(bot, **{MARKETER: "marketing"})
+    await bot.slack.app_home_opened(MARKETER)
+    assert ":mag: *Last 30 days* · 8 leads" in visible_text(bot.fake.home(MARKETER))
+    async with make_session_factory(bot.handoff.engine)() as session, session.begin():
+        session.add(lead_row(bot.fake.team_id, 300, "03-16 10:00", "new", source="ads"))
+    bot.clock.advance(minutes=4)
+    await bot.slack.app_home_opened(MARKETER)
+    assert ":mag: *Last 30 days* · 8 leads" in visible_text(bot.fake.home(MARKETER))
+    bot.clock.advance(minutes=2)
+    await bot.slack.app_home_opened(MARKETER)
+    assert ":mag: *Last 30 days* · 9 leads" in visible_text(bot.fake.home(MARKETER))

@@ -346,6 +346,9 @@ def upgrade() -> None:
             "ix_lead_team_meeting", ["team_id", "meeting_at", "segment", "channel_id"], unique=False
         )
         batch_op.create_index("ix_lead_team_owner_status", ["team_id", "owner_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_lead_team_owner_updated", ["team_id", "owner_id", "updated_at", "status"], unique=False
+        )
         batch_op.create_index("ix_lead_team_status", ["team_id", "status"], unique=False)
         batch_op.create_index(
             "ix_lead_team_verdict",
@@ -353,7 +356,9 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            "ix_lead_team_won", ["team_id", "won_at", "segment", "channel_id"], unique=False
+            "ix_lead_team_won",
+            ["team_id", "won_at", "segment", "channel_id", "currency", "won_amount"],
+            unique=False,
         )
 
     op.create_table(
@@ -475,6 +480,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_lead_team_won")
         batch_op.drop_index("ix_lead_team_verdict")
         batch_op.drop_index("ix_lead_team_status")
+        batch_op.drop_index("ix_lead_team_owner_updated")
         batch_op.drop_index("ix_lead_team_owner_status")
         batch_op.drop_index("ix_lead_team_meeting")
         batch_op.drop_index("ix_lead_team_email")
