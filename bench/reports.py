@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from bench.synth import REPS, Synth, insert
 from bot.config import load_settings
-from bot.services.home import build_home
+from bot.services.home import QualityCache, build_home
 from bot.services.targets import build_scoreboard
 from bot.slack.blocks.home import home_view
 from bot.slack.blocks.targets import scoreboard_blocks
@@ -94,24 +94,29 @@ async def run(db: str, url: str, sizes: list[int], runs: int) -> list[dict[str, 
                 board = await build_scoreboard(uow, TEAM, now, settings.tz)
             [b.to_dict() for b in scoreboard_blocks(board)]
 
-        def home(user: str) -> Callable[[], Awaitable[None]]:
+        cache = QualityCache()
+
+        def home(user: str, quality_cache: QualityCache | None = None) -> Callable[[], Awaitable[None]]:
             async def build() -> None:
                 async with UnitOfWork(factory) as uow:
-                    data = await build_home(uow, settings, team_id=TEAM, user_id=user, now=now)
+                    data = await build_home(
+                        uow, settings, team_id=TEAM, user_id=user, now=now, quality_cache=quality_cache
+                    )
                 home_view(data).to_dict()
 
             return build
 
         row = {"db": db, "leads": have, "fill_s": fill}
         for name, fn in (("baseline", baseline), ("targets", targets), ("home_rep", home(REPS[0])),
-                         ("home_full", home(ADMIN))):  # fmt: skip
+                         ("home_full", home(ADMIN)), ("home_warm", home(ADMIN, cache))):  # fmt: skip
             row[name] = await timed(fn, runs)
         results.append(row)
         print(
             f"{db:8} {have:>9,} leads (+{fill:5.1f} s fill) | SELECT 1 {row['baseline'][0]:6.2f} ms | "
             f"/targets {row['targets'][0]:7.1f} ms (max {row['targets'][1]:7.1f}) | "
             f"Home rep {row['home_rep'][0]:7.1f} ms (max {row['home_rep'][1]:7.1f}) | "
-            f"Home marketing+rep+targets {row['home_full'][0]:7.1f} ms (max {row['home_full'][1]:7.1f})",
+            f"Home marketing+rep+targets cold {row['home_full'][0]:7.1f} ms (max {row['home_full'][1]:7.1f}), "
+            f"quality cached {row['home_warm'][0]:7.1f} ms",
             flush=True,
         )
     await engine.dispose()
