@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     sla_stage_days: int = Field(5, ge=1, validation_alias="HANDOFF_SLA_STAGE_DAYS")
     business_hours: str = Field("09:00-17:00", validation_alias="HANDOFF_BUSINESS_HOURS")
     business_days: str = Field("mon-fri", validation_alias="HANDOFF_BUSINESS_DAYS")
+    digest_day: str = Field("mon", validation_alias="HANDOFF_DIGEST_DAY")
+    digest_hour: int = Field(9, ge=0, le=23, validation_alias="HANDOFF_DIGEST_HOUR")
 
     # partnership discussions (issue 6)
     discuss_cron: str = Field("mon 10:00", validation_alias="HANDOFF_DISCUSS_CRON")
@@ -94,6 +96,16 @@ class Settings(BaseSettings):
             value = value.strip() or None
         if value is not None and not (isinstance(value, str) and value[:1] == "S" and value.isalnum()):
             raise ValueError("must be a Slack user group ID such as S0123456789")
+        return value
+
+    @field_validator("digest_day", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        if isinstance(value, str):
+            day = value.strip().lower()[:3]
+            if day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+                raise ValueError("must be a day of the week such as mon or monday")
+            return day
         return value
 
     @field_validator("timezone")

@@ -69,6 +69,7 @@ class BlockId(StrEnum):
     TARGET_VALUE = "target_value"
     PERIOD = "period"
     LEAD_ACTIONS = "lead_actions"
+    MANUAL_METRIC = "manual_metric"
 
 
 INPUT_ACTION = "value"

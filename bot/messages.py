@@ -100,3 +100,15 @@ FIND_USAGE = "Usage: `/lead find <email|name|company>` (at least 2 characters)."
 FIND_NONE = "No lead matches “{query}”."
 MINE_NONE = "You have no open leads. :tada:"
 NURTURE_NONE = "No leads are waiting for nurture."
+# -- targets (issue #5) -----------------------------------------------------------------------
+TARGETS_HELP = """*Shared targets*
+• `/targets` — this month's and quarter's targets, pace and funnel (only you see it)
+• `/targets public` — the same, posted in this channel for everyone
+• `/targets set <metric> <value> [month|quarter|next-month|2026-Q3] [segment or #channel]` — admins
+• `/targets set` — the same as a form · `/targets report <metric> <value|+n>` — a metric kept by hand
+Metrics: {metrics}"""
+TARGET_SAVED = "Target saved: *{metric}* for {scope}, {period}: *{value}*{previous}."
+TARGET_REPORTED = "Recorded *{metric}* = *{value}* for {scope}, {period} (target {target})."
+EXPORT_STARTED = "Preparing your {kind} export; it will arrive as a file in our DM."
+EXPORT_READY = "Your Handoff {kind} export ({rows} rows{since})."
+EXPORT_USAGE = "Usage: `/handoff export [leads|feedback|targets] [since YYYY-MM-DD]`"

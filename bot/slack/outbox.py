@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import random
 import time
@@ -203,7 +204,10 @@ class OutboxSender:
         pace_key = f"{row.team_id}:{args.get('channel') or row.channel_id}:{_tier(method)}"
         await self.pacer.acquire(pace_key)
         try:
-            response = await client.api_call(method, json=args)
+            if row.purpose == purposes.FILE_UPLOAD:
+                response = await _upload(client, args)
+            else:
+                response = await client.api_call(method, json=args)
         except SlackApiError as exc:
             status = exc.response.status_code
             error = str(exc.response.get("error") or f"http_{status}")
@@ -339,6 +343,23 @@ class _RowSnapshot:
             ref_table=row.ref_table,
             ref_id=row.ref_id,
         )
+
+
+async def _upload(client: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """files_upload_v2 does getUploadURLExternal, the upload, then completeUploadExternal."""
+    channel = args["channel"]
+    if channel[:1] in "UW":  # a person: share it in the bot's DM with them
+        opened = await client.conversations_open(users=channel)
+        channel = opened["channel"]["id"]
+    response = await client.files_upload_v2(
+        channel=channel,
+        content=base64.b64decode(args["content_b64"]),
+        filename=args["filename"],
+        title=args.get("title"),
+        initial_comment=args.get("initial_comment"),
+        alt_txt=args.get("alt_txt"),
+    )
+    return {"ts": None, "channel": channel, "files": response.get("files")}
 
 
 def _tier(method: str) -> str:
