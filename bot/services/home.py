@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import Settings
+from bot.services.sla import OpenLead, load_policy
 from bot.services.targets import Scoreboard, build_scoreboard
 from bot.storage.metrics import QualityReport, lead_quality, open_leads_for
-from bot.storage.models import Lead
 from bot.storage.uow import UnitOfWork
-
-# -- SLA seam ---------------------------------------------------------------------------------
-# bot/domain/sla.py (the feedback issue) computes SLA deadlines. Plug it in here: a SlaClock
-# returns the text to show for the lead's current step ("verdict due in 2 h", "overdue by 1 day"),
-# or None when no SLA applies. Until then Home shows the time since the lead last changed.
-SlaClock = Callable[[Lead, datetime], str | None]
-
-
-def no_sla_clock(lead: Lead, now: datetime) -> str | None:
-    return None
-
 
 PAGE_SIZE = 10
 QUALITY_WINDOWS = (30, 90)
@@ -51,7 +39,7 @@ class HomeData:
     show_rep: bool
     show_marketing: bool
     scoreboard: Scoreboard
-    open_leads: list[tuple[Lead, str | None]]  # with the SLA clock's text, if any
+    open_leads: list[OpenLead]  # next action and SLA clock, exactly as `/lead mine` has them
     open_total: int
     page: int
     page_size: int
@@ -71,7 +59,6 @@ async def build_home(
     now: datetime,
     page: int = 0,
     page_size: int = PAGE_SIZE,
-    sla_clock: SlaClock = no_sla_clock,
     quality_cache: QualityCache | None = None,
 ) -> HomeData:
     """Reps see their open leads; marketing (and admins) see lead quality; everyone sees targets.
@@ -79,7 +66,9 @@ async def build_home(
     member = await uow.members.get(team_id, user_id)
     side = member.side if member else None
     is_admin = user_id in settings.admins
-    reps = {rep for rule in await uow.rules.all(team_id) for rep in (rule.reps or [])}
+    # the workspace's calendar and thresholds (and each lead's routing rule), as the SLA job uses
+    policy = await load_policy(uow, settings, team_id)
+    reps = {rep for rule in policy.rules.values() for rep in (rule.reps or [])}
     page = max(0, page)
     leads, total = await open_leads_for(
         uow.session, team_id, user_id, limit=page_size, offset=page * page_size
@@ -105,7 +94,7 @@ async def build_home(
         show_rep=show_rep,
         show_marketing=show_marketing,
         scoreboard=board,
-        open_leads=[(lead, sla_clock(lead, now)) for lead in leads],
+        open_leads=[policy.open_lead(lead, now) for lead in leads],
         open_total=total,
         page=page,
         page_size=page_size,

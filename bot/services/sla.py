@@ -81,6 +81,10 @@ class SlaPolicy:
     def clock(self, lead: Lead, now: datetime) -> SlaClock | None:
         return sla_clock(lead, self.thresholds(lead), self.calendar, now)
 
+    def open_lead(self, lead: Lead, now: datetime) -> OpenLead:
+        """The lead as its owner sees it, on App Home and in `/lead mine` alike."""
+        return OpenLead(lead, next_action(lead), self.clock(lead, now))
+
 
 async def _setting(uow: UnitOfWork, team_id: str, key: str, default: object) -> object:
     value = await uow.settings.get(team_id, key)
@@ -127,7 +131,7 @@ async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaP
     return SlaPolicy(calendar=calendar, defaults=defaults, rules=rules)
 
 
-# -- what the owner sees (/lead mine, and App Home later) ------------------------------------
+# -- what the owner sees (/lead mine and App Home) -------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ async def open_leads_for(ctx: Ctx, user_id: str, *, limit: int = 50) -> list[Ope
     """The user's open leads, most urgent first, with their next action and SLA clock."""
     policy = await load_policy(ctx.uow, ctx.settings, ctx.team_id)
     leads = await ctx.uow.leads.for_owner(ctx.team_id, user_id, [s.value for s in OPEN_FOR_OWNER], limit)
-    rows = [OpenLead(lead, next_action(lead), policy.clock(lead, ctx.now)) for lead in leads]
+    rows = [policy.open_lead(lead, ctx.now) for lead in leads]
     far = datetime.max.replace(tzinfo=ctx.now.tzinfo)
     return sorted(rows, key=lambda r: r.clock.deadline if r.clock else far)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk.models.blocks import DividerBlock
 
@@ -13,6 +13,8 @@ from bot.storage.db import make_session_factory
 from bot.storage.models import Member
 from tests.conftest import ADMIN, MARKETER, REP1, REP2, RunningBot
 from tests.metrics_fixture import NOW, insert_history, lead_row
+from tests.scenario.test_sla import add_rule
+from tests.scenario.test_verdicts import claimed_lead
 
 
 async def seed(bot: RunningBot, **sides: str) -> None:
@@ -25,7 +27,11 @@ async def seed(bot: RunningBot, **sides: str) -> None:
 
 
 async def test_rep_sees_open_leads_stalest_first_with_next_actions(bot: RunningBot) -> None:
-    """REP1 owns 1 (won), 2 (meeting, changed 03-12), 4 (accepted, 03-06), 6 (claimed, 03-14), 9 (won)."""
+    """REP1 owns 1 (won), 2 (meeting, changed 03-12), 4 (accepted, 03-06), 6 (claimed, 03-14), 9 (won).
+    SLA clocks (09:00-17:00 mon-fri UTC, now Mon 03-16 12:00): 4 was due to move on after 5 working
+    days (Thu 03-12 17:00): 8 h Fri + 3 h Mon late; 2's clock runs from its acceptance (Wed 03-04,
+    the fixture sets no stage change): due Tue 03-10 17:00, 3 × 8 h + 3 h late; 6, claimed on
+    Saturday, has its 8 working hours from Mon 09:00: due 17:00, 5 h left."""
     await seed(bot, **{REP1: "sales"})
     reply = await bot.slack.app_home_opened(REP1)
     assert reply.status == 200
@@ -34,13 +40,16 @@ async def test_rep_sees_open_leads_stalest_first_with_next_actions(bot: RunningB
     text = re.sub(r" · #\d+ · ", " · ", visible_text(home))  # ids depend on the database
     assert "My open leads" in text
     lines = [line for line in text.split("\n") if line.startswith(("*Lead", ":point_right:"))]
+    five_pm = datetime(2026, 3, 16, 17, 0, tzinfo=UTC).timestamp()
     assert lines == [
         "*Lead 4 · Company 4* · Accepted",
-        ":point_right: Next: *make contact* · last change 10 days ago · ads",
+        ":point_right: Next: *Make first contact* · :red_circle: overdue by 11 h (working time) · ads",
         "*Lead 2 · Company 2* · Meeting booked",
-        ":point_right: Next: *hold the meeting, then move it to opportunity* · last change 4 days ago · webinar",
+        ":point_right: Next: *Qualify the opportunity* · :red_circle: overdue by 27 h (working time) · webinar",
         "*Lead 6 · Company 6* · Claimed",
-        ":point_right: Next: *accept or reject* · last change 2 days ago · referral",
+        ":point_right: Next: *Accept or reject* · :stopwatch: due "
+        f"<!date^{five_pm:.0f}^{{date_short_pretty}} {{time}}|2026-03-16 17:00 UTC>"
+        " · 5 h of working time left · referral",
     ]
     assert "Lead quality" not in text  # a rep's Home has no marketing section
     assert "Shared targets · March 2026" in text and "*Delivered* 6 → *Accepted* 3 (50%)" in text
@@ -104,3 +113,29 @@ async def test_lead_quality_is_kept_five_minutes_per_instance(bot: RunningBot) -
     bot.clock.advance(minutes=2)
     await bot.slack.app_home_opened(MARKETER)
     assert ":mag: *Last 30 days* · 9 leads" in visible_text(bot.fake.home(MARKETER))
+
+
+async def test_home_and_lead_mine_show_the_same_next_action_and_due_time(bot: RunningBot) -> None:
+    """One SLA policy for both: the workspace's own business hours (08:00-16:00) and the routing
+    rule's 3-hour verdict threshold. Claimed Friday 15:00 → 1 h on Friday + 2 h on Monday."""
+    team = await bot.handoff.default_team_id()
+    friday = datetime(2026, 3, 6, 15, 0, tzinfo=UTC)
+    bot.clock.set(friday)
+    async with bot.handoff.uow() as uow:
+        await uow.settings.set(team, "business_hours", "08:00-16:00", by=ADMIN, at=friday)
+    await add_rule(bot, sla_verdict_hours=3)
+    lead_id = await claimed_lead(bot, name="Jane Doe", company="Acme")
+    bot.clock.set(friday + timedelta(minutes=30))
+
+    mine = (await bot.slack.command(REP1, "/lead", "mine")).text
+    await bot.slack.app_home_opened(REP1)
+    home = visible_text(bot.fake.home(REP1))
+
+    monday_ten = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
+    due = re.compile(r"due <!date\^(\d+)\^[^>]*> · (.+?) of working time left")
+    [(mine_due, mine_left)] = due.findall(mine)
+    [(home_due, home_left)] = due.findall(home)
+    assert int(mine_due) == int(home_due) == int(monday_ten.timestamp())
+    assert mine_left == home_left == "2 h 30 min"
+    assert f"#{lead_id} *Jane Doe · Acme* · Claimed\nNext: Accept or reject" in mine
+    assert f"*Jane Doe · Acme* · #{lead_id} · Claimed\n:point_right: Next: *Accept or reject*" in home

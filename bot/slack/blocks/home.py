@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
@@ -16,12 +14,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.lead import Status
-from bot.domain.next_action import next_action
 from bot.domain.reasons import reason_label
 from bot.domain.targets import format_rate
 from bot.ids import ActionId
 from bot.services.home import HomeData
 from bot.slack.blocks.lead_card import display_name
+from bot.slack.blocks.lead_lists import clock_text
 from bot.slack.blocks.targets import SECTION_LIMIT, _chunks, scoreboard_blocks
 from bot.slack.mrkdwn import escape, truncate
 from bot.storage.metrics import QualityRow
@@ -30,25 +28,17 @@ MAX_BLOCKS = 100  # Slack's limit for a Home view
 MAX_QUALITY_ROWS = 10
 
 
-def since(when: datetime | None, now: datetime) -> str:
-    if when is None:
-        return "—"
-    minutes = max(0, int((now - when).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min ago"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h ago"
-    return f"{minutes // (24 * 60)} days ago"
-
-
 def _lead_section(data: HomeData, index: int) -> SectionBlock:
-    lead, sla = data.open_leads[index]
-    action = next_action(lead.status) or "—"
-    clock = f":alarm_clock: {escape(sla)}" if sla else f"last change {since(lead.updated_at, data.now)}"
+    row = data.open_leads[index]
+    lead = row.lead
+    # the same next action and SLA clock as `/lead mine` (bot/services/sla.py decides both)
     text = (
         f"*{escape(truncate(display_name(lead), 150))}* · #{lead.id} · {Status(lead.status).label}\n"
-        f":point_right: Next: *{action}* · {clock}"
+        f":point_right: Next: *{row.next_action or '—'}*"
     )
+    clock = clock_text(row.clock)
+    if clock:
+        text += f" · {clock}"
     if lead.source:
         text += f" · {escape(lead.source)}"
     return SectionBlock(text=MarkdownTextObject(text=text))
