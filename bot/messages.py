@@ -55,6 +55,7 @@ DISCUSS_NO_CHANNEL = (
     "to start the discussion there."
 )
 DISCUSS_EMPTY_BANK = "The question bank is empty. An admin can add one: `/discuss questions add <question>`."
+DISCUSS_DIGEST_TITLE = "This week's partnership conversation"
 DISCUSS_NO_PROMPT = "No discussion yet. Start one with `/discuss` (or `/discuss <your question>`)."
 DISCUSS_CLOSED = "This discussion has closed and its recap is in the thread. Watch for the next question!"
 DISCUSS_NOT_FOUND = "I can't find that discussion any more."

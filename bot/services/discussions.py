@@ -17,6 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot import messages
 from bot.domain.errors import HandoffError, InvalidInput, NotAllowed, NotFound
+from bot.domain.periods import Window
 from bot.domain.prompts import (
     BankQuestion,
     Fact,
@@ -33,6 +34,7 @@ from bot.domain.prompts import (
 from bot.ids import BlockId
 from bot.jobs import Job, register_job
 from bot.services.context import Ctx
+from bot.services.digest import register_digest_section
 from bot.slack import notifier as purposes
 from bot.slack.blocks.discussion import (
     MAX_ANSWER_CHARS,
@@ -414,6 +416,15 @@ async def recap_summary(uow: UnitOfWork, team_id: str, since: datetime) -> str |
     if prompt is None:
         return None
     return recap_text(await build_recap(store, prompt, closed=True))
+
+
+async def digest_recap(uow: UnitOfWork, team_id: str, week: Window) -> str | None:
+    """The weekly digest's section: the recap of the week's latest closed discussion, if any."""
+    return await recap_summary(uow, team_id, since=week.start)
+
+
+# The digest knows nothing of discussions; this feature adds its section to it.
+register_digest_section(messages.DISCUSS_DIGEST_TITLE, digest_recap)
 
 
 # --------------------------------------------------------------------------- schedules

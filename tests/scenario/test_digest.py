@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import matplotlib.image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import build_app
+from bot.app import Handoff, build_app
 from bot.charts import PNG_SIGNATURE
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.jobs import JOBS, run_job
 from bot.sandbox import FakeSlack, visible_text
 from bot.services import digest as digest_service
+from bot.services.discussions import job_context, run_recaps, start_discussion, submit_answer, toggle_vote
 from bot.slack.outbox import Pacer
 from bot.storage.db import make_session_factory
-from tests.conftest import PARTNERSHIP
+from tests.conftest import MARKETER, PARTNERSHIP, REP1
 from tests.metrics_fixture import NOW, insert_history, lead_row
 
 JOB = next(j for j in JOBS if j.name == digest_service.JOB_NAME)
@@ -111,6 +112,7 @@ async def test_best_and_worst_sources_and_extra_sections(
     async def conversation(uow, team_id, week):  # what the discussions feature will feed
         return f"3 answers this week in <#{PARTNERSHIP}>"
 
+    registered = list(digest_service.DIGEST_SECTIONS)  # features' own sections stay registered
     digest_service.register_digest_section("Partnership conversation", conversation)
     try:
         handoff = make(settings, engine, FrozenClock(NOW))
@@ -120,7 +122,7 @@ async def test_best_and_worst_sources_and_extra_sections(
         finally:
             await handoff.close()
     finally:
-        digest_service.DIGEST_SECTIONS.clear()
+        digest_service.DIGEST_SECTIONS[:] = registered
     text = visible_text(fake_slack.messages(PARTNERSHIP)[0].blocks)
     assert ":star: Best: *referral* — 100% accepted of 3" in text
     assert ":construction: Needs work: *social* — 33% accepted of 3" in text
@@ -145,3 +147,45 @@ def test_digest_schedule_comes_from_settings(settings: Settings) -> None:
     custom = settings.model_copy(update={"digest_day": "fri", "digest_hour": 16})
     trigger = JOB.trigger(type("H", (), {"settings": custom})())
     assert "day_of_week='fri'" in str(trigger) and "hour='16'" in str(trigger)
+
+
+async def discussion(handoff: Handoff, team: str, opened: datetime, question: str, answer: str) -> None:
+    """A discussion opened at `opened` with one answer and a +1, recapped when its window closes."""
+    async with job_context(handoff, team, opened) as ctx:
+        prompt = await start_discussion(ctx, channel_id=PARTNERSHIP, question=question, started_by=MARKETER)
+        reply = await submit_answer(ctx, prompt.id, user_id=REP1, side="sales", text=answer, anonymous=False)
+        await toggle_vote(ctx, reply.id, user_id=MARKETER)
+    assert await run_recaps(handoff, team, prompt.closes_at) == 1
+
+
+async def test_the_weeks_partnership_conversation_is_in_the_digest(
+    engine: AsyncEngine, fake_slack: FakeSlack, settings: Settings
+) -> None:
+    """Registered by the discussions feature itself: the recap of the latest discussion closed in
+    the digest's week; one closed the week before is not repeated."""
+    team = fake_slack.team_id
+    handoff = make(settings, engine, FrozenClock(NOW))
+    try:
+        # window of 4 days: closed 03-06 (last week) and 03-15 (this week: 03-09 12:00 → 03-16 12:00)
+        await discussion(
+            handoff, team, NOW - timedelta(days=14), "Which leads went cold fastest?", "Trial users"
+        )
+        await discussion(
+            handoff,
+            team,
+            NOW - timedelta(days=5),
+            "What made the best lead this week?",
+            "Budget & a date <!here>",
+        )
+        await handoff.sender.drain()
+        await run_job(handoff, JOB, NOW)
+        await handoff.sender.drain()
+    finally:
+        await handoff.close()
+    [digest] = [m for m in fake_slack.messages(PARTNERSHIP) if "Handoff weekly digest" in m.text]
+    text = visible_text(digest.blocks)
+    section = text[text.index("*This week's partnership conversation*") :]
+    assert "*Recap* — _What made the best lead this week?_" in section
+    assert "1 answer from 1 person (sales 1 · marketing 0)" in section
+    assert "Budget &amp; a date &lt;!here&gt;" in section and f"— <@{REP1}> · +1" in section
+    assert "Which leads went cold fastest?" not in text

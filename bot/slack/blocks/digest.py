@@ -17,6 +17,8 @@ from bot.services.digest import Digest
 from bot.slack.blocks.targets import funnel_text, scoreboard_blocks
 from bot.slack.mrkdwn import escape, truncate
 
+MAX_BLOCKS = 50  # Slack's limit for a message
+
 _BREACH_LABELS = {
     EventKind.SLA_REMINDER.value: "leads waited too long for a claim",
     EventKind.SLA_VERDICT_NUDGE.value: "verdicts came late",
@@ -98,12 +100,13 @@ def digest_blocks(d: Digest) -> list[Block]:
         DividerBlock(),
     ]
     blocks += scoreboard_blocks(d.scoreboard, with_header=False)
+    extra: list[Block] = []
     for title, text in d.extra:
-        blocks.append(DividerBlock())
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=truncate(f"*{escape(title)}*\n{text}", 2900)))
-        )
-    return blocks[:50]
+        extra.append(DividerBlock())
+        extra.append(SectionBlock(text=MarkdownTextObject(text=truncate(f"*{escape(title)}*\n{text}", 2900))))
+    # other features' sections (e.g. the week's conversation) are few and short: a long list of
+    # targets gives way to them rather than cutting them off at Slack's 50 blocks
+    return blocks[: MAX_BLOCKS - len(extra)] + extra
 
 
 def digest_text(d: Digest) -> str:
