@@ -14,6 +14,7 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.domain.reasons import reason_label
+from bot.domain.targets import Metric, Pace, format_value, pace, shortfall
 
 # --------------------------------------------------------------------------- the question bank
 
@@ -60,16 +61,22 @@ class GroupStat:
 
 @dataclass(frozen=True)
 class TargetPace:
-    metric: str
-    label: str
-    period_label: str  # "March", "Q1"
+    """A whole-team target this period, in the targets feature's terms (its catalogue metric, and
+    its definition of pace): the prompt only decides whether being behind is worth a talk."""
+
+    metric: Metric
+    period_label: str  # "March 2026", "Q1 2026"
     target: float
-    actual: float
+    actual: float | None  # None: a manual metric nobody has reported yet
     elapsed: float  # 0..1 of the period gone
 
     @property
-    def expected(self) -> float:
-        return self.target * self.elapsed
+    def pace(self) -> Pace:
+        return pace(self.metric, self.actual, self.target, self.elapsed)
+
+    @property
+    def shortfall(self) -> float:
+        return shortfall(self.metric, self.actual, self.target, self.elapsed)
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,9 @@ class Thresholds:
     reason_min: int = 5  # ...of at least this many rejections
     sla_rise: float = 0.5  # breaches up by at least this fraction week over week...
     sla_min: int = 3  # ...and at least this many this week
-    pace_ratio: float = 0.8  # a target is behind when actual < expected * pace_ratio...
-    pace_min_elapsed: float = 0.25  # ...once this much of the period has gone
+    # a target behind pace (bot/domain/targets.py decides that) is worth a talk only once this
+    # much of its period has gone: three days into a month, every target looks behind
+    pace_min_elapsed: float = 0.25
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> Thresholds:
@@ -233,25 +241,24 @@ def _sla_rising(agg: WeekAggregates, t: Thresholds) -> Fact | None:
 
 
 def _target_behind(target: TargetPace, t: Thresholds) -> Fact | None:
-    if target.target <= 0 or target.elapsed < t.pace_min_elapsed:
+    if target.target <= 0 or target.elapsed < t.pace_min_elapsed or target.pace is not Pace.BEHIND:
         return None
-    expected = target.expected
-    if expected <= 0 or target.actual >= expected * t.pace_ratio:
-        return None
-    gap = 1 - target.actual / expected
+    metric = target.metric
+    actual, goal = format_value(metric, target.actual), format_value(metric, target.target)
+    where = f"{actual} of {goal}" if metric.cumulative else f"{actual} against a target of {goal}"
     return Fact(
         kind="target_behind",
-        key=f"target:{target.metric}:{target.period_label}",
-        score=gap * 1.5,
+        key=f"target:{metric.key}:{target.period_label}",
+        score=target.shortfall * 1.5,
         sentence=(
-            f"{target.label}: {_num(target.actual)} of {_num(target.target)} for {target.period_label} "
+            f"{metric.label}: {where} for {target.period_label} "
             f"with {round(target.elapsed * 100)}% of it gone — behind pace"
         ),
         question=(
             f"What could each team do in the rest of {target.period_label} to close the gap on "
-            f"{target.label.lower()}?"
+            f"{metric.label.lower()}?"
         ),
-        data={"metric": target.metric, "actual": target.actual, "target": target.target},
+        data={"metric": metric.key, "actual": target.actual, "target": target.target},
     )
 
 
@@ -263,10 +270,6 @@ def _said_by_a_source(reason: Fact, group_facts: Sequence[Fact]) -> bool:
         f.data.get("top_reason") == code and f.data.get("top_reason_count", 0) * 2 > count
         for f in group_facts
     )
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:,.1f}"
 
 
 def detect_facts(

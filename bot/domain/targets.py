@@ -202,6 +202,19 @@ def pace(metric: Metric, value: float | None, target: float, elapsed: float) -> 
     return Pace.ON_TRACK if ratio >= 1 - TOLERANCE else Pace.BEHIND
 
 
+def shortfall(metric: Metric, value: float | None, target: float, elapsed: float) -> float:
+    """How far short of pace, from 0 (on pace or better) to 1 (nothing yet): the gap between where
+    the metric is and where `pace` expects it, as a share of the expectation."""
+    if value is None:
+        return 0.0
+    if metric.lower_is_better:
+        return max(0.0, 1 - target / value) if value > 0 and target > 0 else 0.0
+    expected = target * (elapsed if metric.cumulative else 1.0)
+    if expected <= 0:
+        return 0.0
+    return min(1.0, max(0.0, 1 - value / expected))
+
+
 def percent_of_target(metric: Metric, value: float | None, target: float) -> float | None:
     """How far along we are, in % (for lower-is-better: target ÷ value, so 100% means met)."""
     if value is None:

@@ -29,6 +29,7 @@ from bot.domain.reasons import reason_label
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
 from bot.services.intake import ItemResult, submit_many
+from bot.services.reasons import reject_reasons
 from bot.storage.models import Lead, LeadEvent, RoutingRule
 
 if TYPE_CHECKING:
@@ -102,7 +103,9 @@ def _iso(when: datetime | None) -> str | None:
     return when.isoformat() if when else None
 
 
-def lead_json(lead: Lead, events: list[LeadEvent], rule: RoutingRule | None) -> dict[str, Any]:
+def lead_json(
+    lead: Lead, events: list[LeadEvent], rule: RoutingRule | None, reasons: dict[str, str] | None = None
+) -> dict[str, Any]:
     return {
         "id": lead.id,
         "external_id": lead.external_id,
@@ -136,7 +139,7 @@ def lead_json(lead: Lead, events: list[LeadEvent], rule: RoutingRule | None) -> 
         "feedback": {
             "quality": lead.quality,
             "reject_reason": lead.reject_reason,
-            "reject_reason_label": reason_label(lead.reject_reason) if lead.reject_reason else None,
+            "reject_reason_label": reason_label(lead.reject_reason, reasons) if lead.reject_reason else None,
             "reject_detail": lead.reject_detail,
             "comment": lead.verdict_comment,
             "verdict_at": _iso(lead.verdict_at),
@@ -280,7 +283,7 @@ class IntakeApi:
                 return _error(404, "no such lead")
             events = await uow.events.for_lead(team, lead.id)
             rule = await uow.rules.get(team, lead.rule_id) if lead.rule_id else None
-            body = lead_json(lead, events, rule)
+            body = lead_json(lead, events, rule, await reject_reasons(uow, team))
         return web.json_response(body)
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:

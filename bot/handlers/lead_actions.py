@@ -125,7 +125,12 @@ async def on_details(
     except LeadNotFound:
         await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
         return
-    view = details_modal(record.lead, record.events, rule_name=record.rule.name if record.rule else None)
+    view = details_modal(
+        record.lead,
+        record.events,
+        rule_name=record.rule.name if record.rule else None,
+        reasons=record.reasons,
+    )
     await client.views_open(trigger_id=click.trigger_id, view=view)
 
 

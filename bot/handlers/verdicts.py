@@ -20,6 +20,7 @@ from bot.domain.lead import Status
 from bot.handlers.lead_actions import tell
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services import feedback, lifecycle
+from bot.services.reasons import reject_reasons
 from bot.slack.blocks.verdicts import accept_modal, lead_id_from_view, lost_modal, reject_modal, won_modal
 from bot.slack.mrkdwn import channel_link
 from bot.slack.payloads import extract_click, view_team_user, view_values
@@ -89,7 +90,7 @@ async def on_reject(
             lead = await feedback.verdict_target(
                 ctx, click.lead_id, user_id=click.user_id, wanted=Status.REJECTED
             )
-            reasons = await feedback.reject_reasons(ctx)
+            reasons = await reject_reasons(ctx.uow, ctx.team_id)
     except HandoffError as exc:
         await tell(respond, explain(exc))
         return

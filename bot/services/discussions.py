@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,8 @@ from bot.ids import BlockId
 from bot.jobs import Job, register_job
 from bot.services.context import Ctx
 from bot.services.digest import register_digest_section
+from bot.services.reasons import reject_reasons
+from bot.services.targets import current_lines
 from bot.slack import notifier as purposes
 from bot.slack.blocks.discussion import (
     MAX_ANSWER_CHARS,
@@ -47,6 +49,7 @@ from bot.slack.blocks.discussion import (
 )
 from bot.slack.notifier import Notifier
 from bot.storage.discussions import ANSWER_TABLE, PROMPT_TABLE, DiscussionStore
+from bot.storage.metrics import sla_breaches
 from bot.storage.models import DiscussionAnswer, DiscussionPrompt, Question
 from bot.storage.uow import UnitOfWork
 
@@ -159,46 +162,30 @@ async def thresholds(ctx: Ctx) -> Thresholds:
     return Thresholds.from_mapping({**base, **(overrides if isinstance(overrides, dict) else {})})
 
 
-def _period_bounds(kind: str, start: date) -> tuple[date, str]:
-    months = 3 if kind == "quarter" else 1
-    month = start.month - 1 + months
-    end = date(start.year + month // 12, month % 12 + 1, 1)
-    label = f"Q{(start.month - 1) // 3 + 1}" if kind == "quarter" else start.strftime("%B")
-    return end, label
-
-
 async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
     store = DiscussionStore(ctx.uow.session)
     start = now - WEEK
     groups, reasons = await store.week_verdicts(ctx.team_id, start, now)
-    tz = ctx.settings.tz
-    targets: list[TargetPace] = []
-    seen: set[str] = set()
-    for row in await store.current_targets(ctx.team_id, now.astimezone(tz).date()):
-        end_day, label = _period_bounds(row.period_kind, row.period_start)
-        period_start = datetime.combine(row.period_start, time(), tz).astimezone(UTC)
-        period_end = datetime.combine(end_day, time(), tz).astimezone(UTC)
-        if row.metric in seen or not period_start <= now < period_end:
-            continue
-        seen.add(row.metric)
-        actual = await store.metric_value(ctx.team_id, row.metric, period_start, now)
-        elapsed = (now - period_start) / (period_end - period_start)
-        targets.append(
-            TargetPace(
-                metric=row.metric,
-                label=row.label,
-                period_label=label,
-                target=row.value,
-                actual=actual,
-                elapsed=elapsed,
+    # whole-team targets only (the conversation is between the two teams), one per metric: the
+    # month's when there are both, as the scoreboard lists it first
+    targets: dict[str, TargetPace] = {}
+    for line in await current_lines(ctx.uow, ctx.team_id, now, ctx.settings.tz):
+        if line.scope == "" and line.metric.key not in targets:
+            targets[line.metric.key] = TargetPace(
+                metric=line.metric,
+                period_label=line.period.label,
+                target=line.target,
+                actual=line.value,
+                elapsed=line.elapsed,
             )
-        )
+    this_week = await sla_breaches(ctx.uow.session, ctx.team_id, start, now)
+    last_week = await sla_breaches(ctx.uow.session, ctx.team_id, start - WEEK, start)
     return WeekAggregates(
         groups=groups,
-        sla_breaches=await store.sla_breaches(ctx.team_id, start, now),
-        sla_breaches_previous=await store.sla_breaches(ctx.team_id, start - WEEK, start),
+        sla_breaches=sum(this_week.values()),
+        sla_breaches_previous=sum(last_week.values()),
         rejection_reasons=reasons,
-        targets=targets,
+        targets=list(targets.values()),
     )
 
 
@@ -207,11 +194,10 @@ async def notable_facts(ctx: Ctx, now: datetime, *, channel_id: str | None = Non
     last = await store.latest_prompt(ctx.team_id, channel_id=channel_id)
     # the fact discussed last time is not repeated straight away, even if still true
     skip = [last.fact["key"]] if last is not None and last.fact and last.fact.get("key") else []
-    labels = await ctx.uow.settings.get(ctx.team_id, "reject_reasons")
     return detect_facts(
         await week_aggregates(ctx, now),
         await thresholds(ctx),
-        labels=labels if isinstance(labels, dict) else None,
+        labels=await reject_reasons(ctx.uow, ctx.team_id),
         skip_keys=skip,
     )
 

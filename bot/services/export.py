@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from bot.domain.reasons import reason_label
 from bot.domain.targets import scope_label
+from bot.services.reasons import reject_reasons
 from bot.services.targets import evaluate_targets
 from bot.storage.models import Lead
 from bot.storage.targets import TargetRepo
@@ -90,6 +91,7 @@ async def _lead_rows(uow: UnitOfWork, team_id: str, since: datetime | None) -> A
 async def _feedback_rows(
     uow: UnitOfWork, team_id: str, since: datetime | None
 ) -> AsyncIterator[dict[str, Any]]:
+    labels = await reject_reasons(uow, team_id)
     stmt = select(Lead).where(Lead.team_id == team_id, Lead.verdict_at.is_not(None))
     if since is not None:
         stmt = stmt.where(Lead.verdict_at >= since)
@@ -107,7 +109,7 @@ async def _feedback_rows(
             "verdict": "accepted" if lead.accepted_at else "rejected" if lead.rejected_at else "",
             "quality": lead.quality,
             "reject_reason": lead.reject_reason,
-            "reject_reason_label": reason_label(lead.reject_reason) if lead.reject_reason else None,
+            "reject_reason_label": reason_label(lead.reject_reason, labels) if lead.reject_reason else None,
             "comment": lead.verdict_comment,
             "reject_detail": lead.reject_detail,
             "created_at": lead.created_at,

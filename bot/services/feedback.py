@@ -4,23 +4,20 @@ queued in the same transaction as the verdict itself, so a verdict is announced 
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot import messages
 from bot.domain.errors import HandoffError, InvalidInput
 from bot.domain.events import EventKind
 from bot.domain.lead import Status
-from bot.domain.reasons import NURTURE_REASON, REJECT_REASONS
+from bot.domain.reasons import NURTURE_REASON, OTHER
 from bot.services.context import Ctx
 from bot.services.lifecycle import check_allowed, load_lead, transition
+from bot.services.reasons import reject_reasons
 from bot.slack.blocks.verdicts import Verdict, release_note, verdict_message
 from bot.storage import lifecycle_queries
 from bot.storage.models import Lead
 
 MAX_COMMENT = 2000
 MAX_DETAIL = 500
-OTHER = "other"
-REASONS_KEY = "reject_reasons"
 
 
 class NotClaimed(HandoffError):
@@ -28,30 +25,6 @@ class NotClaimed(HandoffError):
 
     def __init__(self) -> None:
         super().__init__(messages.VERDICT_NOT_CLAIMED)
-
-
-def normalise_reasons(value: Any) -> dict[str, str]:
-    """Admins' list of reasons (a {code: label} mapping, or a list of labels) → {code: label};
-    anything unusable falls back to the defaults, and "Other" is always offered."""
-    reasons: dict[str, str] = {}
-    if isinstance(value, dict):
-        reasons = {
-            str(k).strip(): str(v).strip() for k, v in value.items() if str(k).strip() and str(v).strip()
-        }
-    elif isinstance(value, list):
-        for item in value:
-            label = str(item).strip()
-            code = "_".join(label.lower().split())[:64]
-            if label and code:
-                reasons[code] = label
-    if not reasons:
-        reasons = dict(REJECT_REASONS)
-    reasons.setdefault(OTHER, REJECT_REASONS[OTHER])
-    return {k[:64]: v[:75] for k, v in reasons.items()}
-
-
-async def reject_reasons(ctx: Ctx) -> dict[str, str]:
-    return normalise_reasons(await ctx.uow.settings.get(ctx.team_id, REASONS_KEY))
 
 
 def _quality(value: object) -> int:
@@ -122,7 +95,7 @@ async def reject_lead(
     lead = await verdict_target(ctx, lead_id, user_id=user_id, wanted=Status.REJECTED)
     if lead.status == Status.REJECTED.value:
         return lead, False
-    reasons = await reject_reasons(ctx)
+    reasons = await reject_reasons(ctx.uow, ctx.team_id)
     errors: dict[str, str] = {}
     code = str(reason or "").strip()
     if not code:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.config import Settings
+from bot.services.reasons import reject_reasons
 from bot.services.sla import OpenLead, load_policy
 from bot.services.targets import Scoreboard, build_scoreboard
 from bot.storage.metrics import QualityReport, lead_quality, open_leads_for
@@ -44,6 +45,7 @@ class HomeData:
     page: int
     page_size: int
     quality: QualityReport | None
+    reasons: dict[str, str] = field(default_factory=dict)  # the workspace's reject-reason labels
 
     @property
     def pages(self) -> int:
@@ -81,7 +83,9 @@ async def build_home(
     show_rep = side == "sales" or user_id in reps or total > 0 or side is None
     show_marketing = side == "marketing" or is_admin or side is None
     quality = None
+    reasons: dict[str, str] = {}
     if show_marketing:
+        reasons = await reject_reasons(uow, team_id)
         quality = (
             await quality_cache.get(uow, team_id, now)
             if quality_cache is not None
@@ -99,4 +103,5 @@ async def build_home(
         page=page,
         page_size=page_size,
         quality=quality,
+        reasons=reasons,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.domain.errors import LeadNotFound
 from bot.services.context import Ctx
+from bot.services.reasons import reject_reasons
 from bot.storage.models import Lead, LeadEvent, RoutingRule
 
 
@@ -14,6 +15,7 @@ class LeadRecord:
     lead: Lead
     events: list[LeadEvent]
     rule: RoutingRule | None
+    reasons: dict[str, str]  # the workspace's reject-reason labels
 
 
 async def lead_record(ctx: Ctx, lead_id: int) -> LeadRecord:
@@ -22,4 +24,4 @@ async def lead_record(ctx: Ctx, lead_id: int) -> LeadRecord:
         raise LeadNotFound(lead_id)
     events = await ctx.uow.events.for_lead(ctx.team_id, lead.id)
     rule = await ctx.uow.rules.get(ctx.team_id, lead.rule_id) if lead.rule_id else None
-    return LeadRecord(lead=lead, events=events, rule=rule)
+    return LeadRecord(lead=lead, events=events, rule=rule, reasons=await reject_reasons(ctx.uow, ctx.team_id))

@@ -163,17 +163,32 @@ async def evaluate_targets(
     return lines
 
 
-async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo) -> Scoreboard:
-    """The current month's and quarter's targets with their values, and the month's funnel."""
+async def current_lines(
+    uow: UnitOfWork,
+    team_id: str,
+    now: datetime,
+    tz: ZoneInfo,
+    cache: dict[tuple[PeriodKind, date, str], SpanNumbers] | None = None,
+) -> list[TargetLine]:
+    """The current month's and quarter's targets against what happened so far: month first,
+    then the whole team before segments and channels."""
     month = period_containing(PeriodKind.MONTH, now, tz)
     quarter = period_containing(PeriodKind.QUARTER, now, tz)
     targets = await TargetRepo(uow.session).for_periods(
         team_id, [(p.kind.value, p.start) for p in (month, quarter)]
     )
-    cache: dict[tuple[PeriodKind, date, str], SpanNumbers] = {}
-    cache[(month.kind, month.start, "")] = await span_numbers(uow.session, team_id, month.start_utc, now)
     lines = await evaluate_targets(uow, team_id, targets, now, tz, cache)
     lines.sort(key=lambda line: (line.period.kind != PeriodKind.MONTH, line.scope != "", line.scope))
+    return lines
+
+
+async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo) -> Scoreboard:
+    """The current month's and quarter's targets with their values, and the month's funnel."""
+    month = period_containing(PeriodKind.MONTH, now, tz)
+    quarter = period_containing(PeriodKind.QUARTER, now, tz)
+    cache: dict[tuple[PeriodKind, date, str], SpanNumbers] = {}
+    cache[(month.kind, month.start, "")] = await span_numbers(uow.session, team_id, month.start_utc, now)
+    lines = await current_lines(uow, team_id, now, tz, cache)
     return Scoreboard(
         now=now,
         month=month,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.events import SLA_BREACHES, EventKind
+from bot.domain.events import EventKind
 from bot.domain.prompts import GroupStat
 from bot.storage.models import (
     AnswerVote,
@@ -21,43 +21,17 @@ from bot.storage.models import (
     LeadEvent,
     Outbox,
     Question,
-    Target,
 )
 from bot.storage.repositories import insert_ignore
 
 PROMPT_TABLE = "discussion_prompt"
 ANSWER_TABLE = "discussion_answer"
 
-# Lead metrics whose progress is a count (or sum) over one timestamp column. Names follow the
-# targets feature's vocabulary, with the obvious aliases; other metrics are not paced here.
-_COUNT_METRICS: dict[str, tuple[str, str]] = {
-    "delivered": ("created_at", "Leads delivered"),
-    "leads_delivered": ("created_at", "Leads delivered"),
-    "mqls": ("created_at", "Leads delivered"),
-    "accepted": ("accepted_at", "Leads accepted"),
-    "leads_accepted": ("accepted_at", "Leads accepted"),
-    "sqls": ("accepted_at", "Leads accepted"),
-    "meetings": ("meeting_at", "Meetings booked"),
-    "meetings_booked": ("meeting_at", "Meetings booked"),
-    "won": ("won_at", "Deals won"),
-    "deals_won": ("won_at", "Deals won"),
-}
-_SUM_METRICS: dict[str, str] = {"revenue": "Revenue won", "revenue_won": "Revenue won"}
-
 
 @dataclass(frozen=True)
 class AnswerRow:
     answer: DiscussionAnswer
     votes: int
-
-
-@dataclass(frozen=True)
-class TargetRow:
-    metric: str
-    label: str
-    period_kind: str
-    period_start: date
-    value: float
 
 
 class DiscussionStore:
@@ -285,49 +259,3 @@ class DiscussionStore:
             for (group, name), t in sorted(tallies.items())
         ]
         return groups, dict(reasons)
-
-    async def sla_breaches(self, team_id: str, start: datetime, end: datetime) -> int:
-        stmt = select(func.count(LeadEvent.id)).where(
-            LeadEvent.team_id == team_id,
-            LeadEvent.kind.in_([k.value for k in SLA_BREACHES]),
-            LeadEvent.created_at >= start,
-            LeadEvent.created_at < end,
-        )
-        return int(await self.session.scalar(stmt) or 0)
-
-    async def current_targets(self, team_id: str, today: date) -> list[TargetRow]:
-        """Whole-team targets on metrics this module can pace, whose period may contain today."""
-        names = [*_COUNT_METRICS, *_SUM_METRICS]
-        stmt = (
-            select(Target)
-            .where(
-                Target.team_id == team_id,
-                Target.segment == "",
-                Target.metric.in_(names),
-                Target.period_start <= today,
-            )
-            .order_by(Target.period_start.desc(), Target.id)
-        )
-        rows = []
-        for target in await self.session.scalars(stmt):
-            label = _COUNT_METRICS[target.metric][1] if target.metric in _COUNT_METRICS else None
-            rows.append(
-                TargetRow(
-                    metric=target.metric,
-                    label=label or _SUM_METRICS[target.metric],
-                    period_kind=target.period_kind,
-                    period_start=target.period_start,
-                    value=float(target.value),
-                )
-            )
-        return rows
-
-    async def metric_value(self, team_id: str, metric: str, start: datetime, end: datetime) -> float:
-        if metric in _SUM_METRICS:
-            stmt = select(func.coalesce(func.sum(Lead.won_amount), 0)).where(
-                Lead.team_id == team_id, Lead.won_at >= start, Lead.won_at < end
-            )
-        else:
-            column = getattr(Lead, _COUNT_METRICS[metric][0])
-            stmt = select(func.count(Lead.id)).where(Lead.team_id == team_id, column >= start, column < end)
-        return float(await self.session.scalar(stmt) or 0)

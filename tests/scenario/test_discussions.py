@@ -416,8 +416,8 @@ async def test_rising_sla_breaches_and_a_target_behind_pace_come_from_the_databa
     await add_verdicts(bot, "webinar", accepted=10, rejected={}, at=now - timedelta(days=5))
     async with bot.handoff.uow() as uow:
         for metric, value, period_start in (
-            ("accepted", 100, date(2026, 3, 1)),
-            ("accepted", 5, date(2026, 2, 1)),
+            ("leads_accepted", 100, date(2026, 3, 1)),
+            ("leads_accepted", 5, date(2026, 2, 1)),  # last month's: not this week's business
         ):
             uow.session.add(
                 Target(
@@ -435,7 +435,12 @@ async def test_rising_sla_breaches_and_a_target_behind_pace_come_from_the_databa
         agg = await week_aggregates(ctx, now)
     assert (agg.sla_breaches, agg.sla_breaches_previous) == (6, 2)
     [pace] = agg.targets
-    assert (pace.metric, pace.period_label, pace.target, pace.actual) == ("accepted", "March", 100, 10)
+    assert (pace.metric.key, pace.period_label, pace.target, pace.actual) == (
+        "leads_accepted",
+        "March 2026",
+        100,
+        10,
+    )
     assert 0.6 < pace.elapsed < 0.63
 
     await start(bot)
@@ -444,7 +449,7 @@ async def test_rising_sla_breaches_and_a_target_behind_pace_come_from_the_databa
     # leads going cold now rank first; the next discussion moves on rather than repeating it
     await start(bot)
     text = visible_text(prompts(bot)[-1].blocks)
-    assert "Leads accepted: 10 of 100 for March with 63% of it gone — behind pace" in text
+    assert "Leads accepted (SQL): 10 of 100 for March 2026 with 63% of it gone — behind pace" in text
 
 
 async def test_replies_wait_for_the_prompt_to_be_posted(bot: RunningBot) -> None:

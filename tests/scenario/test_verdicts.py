@@ -257,3 +257,39 @@ async def test_verdict_buttons_from_a_stale_card_are_explained(bot: RunningBot) 
     await bot.slack.click(REP1, "Accept", channel_id=SALES, message_ts=old.ts)
     assert "Claim this lead first" in bot.fake.ephemerals(REP1)[-1].text
     assert bot.fake.open_view(REP1) is None
+
+
+async def test_the_workspaces_reasons_read_the_same_everywhere(bot: RunningBot) -> None:
+    """One reader of the `reject_reasons` setting (here as a plain list of labels): the verdict
+    form, marketing's feedback, App Home's quality, the lead's details, the partnership prompt's
+    fact and the feedback export all say "Too small for us"."""
+    from bot.services.discussions import job_context, notable_facts
+    from bot.services.export import ExportKind, export_to_string
+
+    team = await bot.handoff.default_team_id()
+    async with bot.handoff.uow() as uow:
+        now = bot.clock.now()
+        await uow.settings.set(team, "reject_reasons", ["Too small for us", "Bad timing"], by=ADMIN, at=now)
+        await uow.settings.set(team, "discuss_thresholds", {"reason_min": 1}, by=ADMIN, at=now)
+    await claimed_lead(bot, source="ads")
+    await bot.slack.click(REP1, "Reject", channel_id=SALES)
+    assert options_of(bot.fake.open_view(REP1), "Reason") == ["Too small for us", "Bad timing", "Other"]
+    await bot.slack.submit(REP1, {"Reason": "Too small for us", "Lead quality": "2 — weak"})
+    await bot.flush()
+    assert "Too small for us" in visible_text(bot.fake.messages(MARKETING)[0].to_dict())
+
+    bot.clock.advance(minutes=5)  # quality counts leads delivered before now
+    await bot.slack.app_home_opened(MARKETER)
+    assert "rejected for: Too small for us (1)" in visible_text(bot.fake.home(MARKETER))
+    await bot.slack.click(MARKETER, "Details", channel_id=SALES)
+    details = visible_text(bot.fake.open_view(MARKETER))
+    assert "reason: Too small for us" in details and f"*rejected* by <@{REP1}>: Too small for us" in details
+
+    async with job_context(bot.handoff, team, bot.clock.now()) as ctx:
+        [fact] = await notable_facts(ctx, bot.clock.now())
+    assert fact.sentence == "1 of 1 rejections this week were 'Too small for us'"
+    async with bot.handoff.uow() as uow:
+        csv_text, _ = await export_to_string(
+            uow, team, ExportKind.FEEDBACK, "csv", since=None, now=bot.clock.now(), tz=bot.handoff.settings.tz
+        )
+    assert ",too_small_for_us,Too small for us," in csv_text

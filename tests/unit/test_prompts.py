@@ -20,6 +20,7 @@ from bot.domain.prompts import (
     parse_holidays,
     schedule_trigger,
 )
+from bot.domain.targets import CATALOGUE, manual_metric
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -124,13 +125,30 @@ def test_sla_breaches_rising() -> None:
 
 
 def test_target_behind_pace() -> None:
-    behind = TargetPace("accepted", "Leads accepted", "March", target=100, actual=20, elapsed=0.5)
-    on_track = TargetPace("won", "Deals won", "March", target=10, actual=5, elapsed=0.5)
-    too_early = TargetPace("meetings", "Meetings booked", "March", target=40, actual=0, elapsed=0.1)
-    [fact] = detect_facts(WeekAggregates(targets=[behind, on_track, too_early]))
-    assert fact.kind == "target_behind"
-    assert fact.sentence == "Leads accepted: 20 of 100 for March with 50% of it gone — behind pace"
-    assert "March" in fact.question
+    """Behind is the targets feature's pace (more than 10% short of target × elapsed)."""
+    accepted, won, meetings = (
+        CATALOGUE["leads_accepted"],
+        CATALOGUE["deals_won"],
+        CATALOGUE["meetings_booked"],
+    )
+    behind = TargetPace(accepted, "March 2026", target=100, actual=20, elapsed=0.5)
+    on_track = TargetPace(won, "March 2026", target=10, actual=5, elapsed=0.5)
+    within_tolerance = TargetPace(meetings, "March 2026", target=40, actual=19, elapsed=0.5)  # 95%
+    too_early = TargetPace(meetings, "Q1 2026", target=40, actual=0, elapsed=0.1)
+    unreported = TargetPace(manual_metric("webinars"), "March 2026", target=4, actual=None, elapsed=0.5)
+    [fact] = detect_facts(WeekAggregates(targets=[behind, on_track, within_tolerance, too_early, unreported]))
+    assert fact.kind == "target_behind" and fact.key == "target:leads_accepted:March 2026"
+    assert fact.sentence == "Leads accepted (SQL): 20 of 100 for March 2026 with 50% of it gone — behind pace"
+    assert "March 2026" in fact.question
+    assert fact.score == pytest.approx((1 - 20 / 50) * 1.5)
+
+
+def test_a_rate_target_behind_is_stated_as_a_rate() -> None:
+    rate = TargetPace(CATALOGUE["acceptance_rate"], "March 2026", target=0.6, actual=0.3, elapsed=0.5)
+    [fact] = detect_facts(WeekAggregates(targets=[rate]))
+    assert fact.sentence == (
+        "Acceptance rate: 30% against a target of 60% for March 2026 with 50% of it gone — behind pace"
+    )
 
 
 def test_facts_are_ranked_worst_first_and_recent_ones_skipped() -> None:

@@ -10,9 +10,8 @@ import pytest
 
 from bot.domain.errors import InvalidInput
 from bot.domain.lead import Status
-from bot.domain.reasons import REJECT_REASONS
+from bot.domain.reasons import REJECT_REASONS, normalise_reasons
 from bot.handlers.lead_queries import parse_status_args
-from bot.services.feedback import normalise_reasons
 from bot.services.lifecycle import parse_amount, parse_currency
 from bot.slack.blocks.lead_lists import mine_message
 from bot.slack.blocks.verdicts import Verdict, lead_id_from_view, reject_modal, verdict_message

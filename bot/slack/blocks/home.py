@@ -81,21 +81,21 @@ def rep_blocks(data: HomeData) -> list[Block]:
     return blocks
 
 
-def quality_line(row: QualityRow) -> str:
+def quality_line(row: QualityRow, labels: dict[str, str] | None = None) -> str:
     name = escape(row.source) + (f" / {escape(row.campaign)}" if row.campaign else "")
     rating = f"{row.average_rating:.1f}/5" if row.average_rating is not None else "—"
     text = (
         f"*{name}* — {row.delivered} leads · accepted {format_rate(row.acceptance_rate)}"
         f" of {row.verdicts} verdicts · rating {rating} · win rate {format_rate(row.win_rate)}"
     )
-    reasons = row.top_reasons(3)
-    if reasons:
-        text += "\n    rejected for: " + ", ".join(f"{escape(reason_label(r))} ({n})" for r, n in reasons)
+    top = row.top_reasons(3)
+    if top:
+        text += "\n    rejected for: " + ", ".join(f"{escape(reason_label(r, labels))} ({n})" for r, n in top)
     return text
 
 
-def _rows_text(rows: list[QualityRow], what: str) -> list[str]:
-    lines = [quality_line(r) for r in rows[:MAX_QUALITY_ROWS]]
+def _rows_text(rows: list[QualityRow], what: str, reasons: dict[str, str]) -> list[str]:
+    lines = [quality_line(r, reasons) for r in rows[:MAX_QUALITY_ROWS]]
     if len(rows) > MAX_QUALITY_ROWS:
         lines.append(f"_…and {len(rows) - MAX_QUALITY_ROWS} more {what}, with fewer leads_")
     return lines
@@ -119,9 +119,9 @@ def marketing_blocks(data: HomeData) -> list[Block]:
         if not report.by_source[days]:
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No leads in this window.")]))
             continue
-        lines = ["*By source*", *_rows_text(report.by_source[days], "sources")]
+        lines = ["*By source*", *_rows_text(report.by_source[days], "sources", data.reasons)]
         if report.by_campaign[days]:
-            lines += ["*By campaign*", *_rows_text(report.by_campaign[days], "campaigns")]
+            lines += ["*By campaign*", *_rows_text(report.by_campaign[days], "campaigns", data.reasons)]
         blocks += [SectionBlock(text=MarkdownTextObject(text=c)) for c in _chunks(lines, SECTION_LIMIT)]
     return blocks
 

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.lead import Status
-from bot.domain.reasons import REJECT_REASONS, reason_label
+from bot.domain.reasons import reason_label
 from bot.ids import CallbackId
 from bot.slack.blocks.lead_card import display_name, slack_date
 from bot.slack.mrkdwn import escape, mention, truncate
@@ -29,7 +29,7 @@ def _field(label: str, value: object) -> MarkdownTextObject:
     return MarkdownTextObject(text=f"*{label}*\n{truncate(text, 1900)}")
 
 
-def _event_line(event: LeadEvent) -> str:
+def _event_line(event: LeadEvent, reasons: dict[str, str] | None = None) -> str:
     who = mention(event.actor_id) if event.actor_id and event.actor_id[:1] in "UW" else escape(event.origin)
     kind = event.kind.replace("_", " ")
     data = event.data or {}
@@ -38,7 +38,7 @@ def _event_line(event: LeadEvent) -> str:
         extra = f" → {escape(data.get('to'))}"
     elif data.get("reason"):
         reason = str(data["reason"])
-        extra = f": {escape(REJECT_REASONS.get(reason, reason))}"
+        extra = f": {escape(reason_label(reason, reasons))}"
     elif event.kind == "resubmitted":
         extra = f" ({escape(' · '.join(str(v) for v in (data.get('source'), data.get('campaign')) if v) or 'no source')})"
     return f"{slack_date(event.created_at)} · *{escape(kind)}* by {who}{truncate(extra, 300)}"
@@ -54,7 +54,13 @@ def _people(lead: Lead) -> str:
     return people
 
 
-def details_modal(lead: Lead, events: list[LeadEvent], *, rule_name: str | None = None) -> View:
+def details_modal(
+    lead: Lead,
+    events: list[LeadEvent],
+    *,
+    rule_name: str | None = None,
+    reasons: dict[str, str] | None = None,
+) -> View:
     blocks: list[Block] = [
         HeaderBlock(text=truncate(display_name(lead), 150)),
         SectionBlock(
@@ -90,7 +96,7 @@ def details_modal(lead: Lead, events: list[LeadEvent], *, rule_name: str | None 
         if lead.quality:
             verdict.append(f"quality {lead.quality}/5")
         if lead.reject_reason:
-            verdict.append(f"reason: {escape(reason_label(lead.reject_reason))}")
+            verdict.append(f"reason: {escape(reason_label(lead.reject_reason, reasons))}")
         if lead.verdict_comment:
             verdict.append(f"“{escape(lead.verdict_comment)}”")
         blocks.append(
@@ -111,7 +117,7 @@ def details_modal(lead: Lead, events: list[LeadEvent], *, rule_name: str | None 
     blocks.append(DividerBlock())
     shown = events[-MAX_EVENTS:]
     title = "*History*" if len(shown) == len(events) else f"*History* (latest {len(shown)} of {len(events)})"
-    lines = [title, *(_event_line(e) for e in shown)] if shown else [title, "—"]
+    lines = [title, *(_event_line(e, reasons) for e in shown)] if shown else [title, "—"]
     # several sections: one section holds at most 3,000 characters
     chunk: list[str] = []
     for line in lines:
