@@ -37,27 +37,47 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "fields": ("fields",),
 }
 
-# What our own export writes that describes Handoff's state, not the lead: not re-imported.
+# What our own exports (and the lead API) write that describes what Handoff did with a lead, not
+# the lead itself: never re-imported, not even as free fields. `handoff export leads` writes only
+# these besides the lead's own fields (tests/integration/test_export_import.py checks that).
 STATE_COLUMNS = frozenset(
     {
+        "handoff_id",
+        "team_id",
+        "dedupe_key",
+        "submitted_by",
+        "intake_channel",
         "status",
+        "status_label",
         "owner_id",
         "suggested_owner",
         "assignee_id",
+        "rule",
+        "rule_id",
+        "route_reason",
         "channel_id",
         "message_ts",
-        "rule",
-        "route_reason",
+        "quality",
+        "verdict_comment",
+        "reject_reason",
+        "reject_reason_label",
+        "reject_detail",
+        "nurture",
+        "won_amount",
+        "currency",
+        "lost_reason",
         "created_at",
         "updated_at",
         "claimed_at",
+        "verdict_at",
         "accepted_at",
         "rejected_at",
+        "contacted_at",
+        "meeting_at",
+        "opportunity_at",
         "won_at",
         "lost_at",
-        "quality",
-        "reject_reason",
-        "handoff_id",
+        "stage_changed_at",
     }
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -33,11 +33,13 @@ class ExportKind(StrEnum):
     TARGETS = "targets"
 
 
-# what `handoff import` reads back, in this order (the intake's CSV mapping uses these names)
+# what `handoff import` reads back, in this order (the intake's CSV mapping uses these names;
+# `fields`, the lead's free fields, is a JSON object in a CSV cell)
 LEAD_IMPORT_COLUMNS = (
     "email", "external_id", "name", "company", "title", "phone",
-    "source", "campaign", "score", "region", "segment", "notes",
+    "source", "campaign", "score", "region", "segment", "notes", "fields",
 )  # fmt: skip
+# what happened to each lead: `handoff import` ignores every one of these (csv_headers.STATE_COLUMNS)
 LEAD_HISTORY_COLUMNS = (
     "handoff_id", "status", "owner_id", "channel_id", "quality", "reject_reason", "won_amount", "currency",
     "created_at", "claimed_at", "verdict_at", "accepted_at", "rejected_at", "meeting_at", "won_at", "lost_at",
@@ -66,6 +68,13 @@ def _cell(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    """A lead's free fields as one JSON cell (what the importer's `fields` column reads)."""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
     return value
 
 
@@ -163,7 +172,7 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], kind: ExportKind, fm
         writer = csv.DictWriter(out, fieldnames=list(COLUMNS[kind]), lineterminator="\n")
         writer.writeheader()
         async for row in rows:
-            writer.writerow(row)
+            writer.writerow({k: _csv_cell(v) for k, v in row.items()})
             count += 1
         return count
     out.write("[")
@@ -189,12 +198,3 @@ async def export_to_string(
         export_rows(uow, team_id, kind, since=since, now=now, tz=tz), kind, fmt, buffer
     )
     return buffer.getvalue(), count
-
-
-def read_leads_csv(text: str, parse: Callable[[dict[str, Any]], Any]) -> list[Any]:
-    """Read a leads export back through `parse` (bot.domain.lead_input.parse_lead): only the import
-    columns, empty cells as absent — what `handoff import` does with our own field names."""
-    rows = []
-    for record in csv.DictReader(io.StringIO(text)):
-        rows.append(parse({c: record[c] for c in LEAD_IMPORT_COLUMNS if record.get(c) not in (None, "")}))
-    return rows

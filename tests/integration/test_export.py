@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import build_parser, export_cmd
+from bot.cli.import_cmd import read_rows
 from bot.config import load_settings
+from bot.domain.csv_headers import map_headers, row_to_lead
 from bot.domain.lead_input import LeadIn, parse_lead
-from bot.services.export import LEAD_IMPORT_COLUMNS, ExportKind, export_to_string, read_leads_csv
+from bot.services.export import LEAD_IMPORT_COLUMNS, ExportKind, export_to_string
 from bot.storage.db import make_session_factory
 from bot.storage.targets import TargetRepo
 from bot.storage.uow import UnitOfWork
@@ -58,7 +60,10 @@ async def test_leads_export_round_trips_through_the_lead_parser(engine: AsyncEng
     assert count == 10
     header = next(csv.reader(io.StringIO(text)))
     assert tuple(header[: len(LEAD_IMPORT_COLUMNS)]) == LEAD_IMPORT_COLUMNS
-    back = {lead.email: lead for lead in read_leads_csv(text, parse_lead)}
+    # read back exactly as `handoff import` reads a file
+    headers, rows = read_rows(text)
+    mapping = map_headers(headers)
+    back = {lead.email: lead for lead in (parse_lead(row_to_lead(row, mapping)) for _, row in rows)}
     async with make_session_factory(engine)() as session:
         from sqlalchemy import select
 
