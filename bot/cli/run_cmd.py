@@ -84,6 +84,17 @@ async def serve(handoff: Handoff, *, ready: asyncio.Event | None = None) -> None
         settings.port,
         "socket" if socket_handler else "http",
     )
+    await until_stopped(ready)
+    log.info("shutting down")
+    if socket_handler is not None:
+        await socket_handler.close_async()
+    await runner.cleanup()  # stops accepting, lets in-flight requests finish
+    await handoff.close()
+
+
+async def until_stopped(ready: asyncio.Event | None = None) -> None:
+    """Wait for SIGTERM or SIGINT (Ctrl-C); `ready` is set once the handlers are in place, so a
+    test (or a supervisor in-process) knows when the server is up."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -91,8 +102,3 @@ async def serve(handoff: Handoff, *, ready: asyncio.Event | None = None) -> None
     if ready is not None:
         ready.set()
     await stop.wait()
-    log.info("shutting down")
-    if socket_handler is not None:
-        await socket_handler.close_async()
-    await runner.cleanup()  # stops accepting, lets in-flight requests finish
-    await handoff.close()

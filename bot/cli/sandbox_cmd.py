@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 
 from sqlalchemy.engine import make_url
 
+from bot.cli.run_cmd import until_stopped
 from bot.config import ConfigError, Settings
 from bot.sandbox.server import Sandbox
 
@@ -59,13 +59,7 @@ async def serve_sandbox(
         ) from None
     try:
         print(banner(sandbox, settings), flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        if ready is not None:
-            ready.set()
-        await stop.wait()
+        await until_stopped(ready)
         print("Handoff sandbox: shutting down", flush=True)
     finally:
         await sandbox.stop()

@@ -345,16 +345,3 @@ def due_fire_time(trigger: CronTrigger, now: datetime, *, grace: timedelta) -> d
 def is_holiday(when: datetime, holidays: Iterable[date], tz: tzinfo) -> bool:
     """Holidays are calendar dates in the workspace's time zone."""
     return when.astimezone(tz).date() in set(holidays)
-
-
-def parse_holidays(values: Iterable[Any]) -> list[date]:
-    out: list[date] = []
-    for value in values or ():
-        if isinstance(value, date):
-            out.append(value)
-        else:
-            try:
-                out.append(date.fromisoformat(str(value).strip()))
-            except ValueError:
-                continue
-    return out

@@ -15,7 +15,7 @@ from bot.domain.errors import IllegalTransition, InvalidInput, LeadAlreadyClaime
 from bot.domain.lead import Status
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.claims import claim_lead
-from bot.services.lead_info import lead_record
+from bot.services.lead_info import LeadRecord, lead_record
 from bot.services.returns import return_lead
 from bot.slack.blocks.lead_details import details_modal
 from bot.slack.blocks.lead_modal import return_modal
@@ -90,18 +90,29 @@ async def on_claim(
         await tell(respond, str(exc))
 
 
-async def on_why_here(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: Any) -> None:
-    await ack()
+async def clicked_record(
+    body: dict[str, Any], respond: AsyncRespond, context: Any
+) -> tuple[ActionClick, LeadRecord] | None:
+    """The lead a card button is about, with its history; None when there is none (the clicker
+    is told when the lead has gone)."""
     click = extract_click(body)
     if click.lead_id is None:
-        return
+        return None
     try:
         async with context["handoff"].transaction(click.team_id) as ctx:
             record = await lead_record(ctx, click.lead_id)
     except LeadNotFound:
         await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
+        return None
+    return click, record
+
+
+async def on_why_here(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: Any) -> None:
+    await ack()
+    found = await clicked_record(body, respond, context)
+    if found is None:
         return
-    lead = record.lead
+    lead = found[1].lead
     if not lead.route_reason:
         await tell(respond, messages.WHY_HERE_UNKNOWN.format(lead_id=lead.id))
         return
@@ -116,15 +127,10 @@ async def on_details(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
 ) -> None:
     await ack()
-    click = extract_click(body)
-    if click.lead_id is None:
+    found = await clicked_record(body, respond, context)
+    if found is None:
         return
-    try:
-        async with context["handoff"].transaction(click.team_id) as ctx:
-            record = await lead_record(ctx, click.lead_id)
-    except LeadNotFound:
-        await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
-        return
+    click, record = found
     view = details_modal(
         record.lead,
         record.events,

@@ -12,8 +12,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.domain.errors import HandoffError, InvalidInput, NotAllowed
+from bot.domain.errors import HandoffError, InvalidInput
 from bot.ids import Command
+from bot.services.context import admins_only
 
 if TYPE_CHECKING:
     from bot.app import Handoff
@@ -44,12 +45,7 @@ class CommandRequest:
 
     def require_admin(self) -> None:
         if not self.is_admin:
-            admins = self.handoff.settings.admins
-            raise NotAllowed(
-                messages.ADMINS_ONLY.format(admins=", ".join(f"<@{a}>" for a in admins))
-                if admins
-                else messages.NO_ADMINS
-            )
+            raise admins_only(self.handoff.settings.admins)
 
 
 Handler = Callable[[CommandRequest], Awaitable[None]]

@@ -16,7 +16,7 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import messages
-from bot.domain.errors import HandoffError, InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import HandoffError, InvalidInput, NotFound
 from bot.domain.periods import Window
 from bot.domain.prompts import (
     BankQuestion,
@@ -28,7 +28,6 @@ from bot.domain.prompts import (
     detect_facts,
     due_fire_time,
     is_holiday,
-    parse_holidays,
     schedule_trigger,
 )
 from bot.ids import BlockId
@@ -36,6 +35,7 @@ from bot.jobs import Job, register_job
 from bot.services.context import Ctx
 from bot.services.digest import register_digest_section
 from bot.services.reasons import reject_reasons
+from bot.services.sla import load_calendar
 from bot.services.targets import current_lines
 from bot.slack import notifier as purposes
 from bot.slack.blocks.discussion import (
@@ -62,7 +62,6 @@ WEEK = timedelta(days=7)
 MAX_QUESTION_CHARS = 500
 SCHEDULES_KEY = "discuss_schedules"  # workspace_setting: {channel_id: "mon 10:00" | "off"}
 THRESHOLDS_KEY = "discuss_thresholds"  # workspace_setting: overrides of Thresholds fields
-HOLIDAYS_KEY = "holidays"  # workspace_setting: ["2026-12-25", ...], added to HANDOFF_HOLIDAYS
 PROMPT_JOB = "discussion_prompt"
 # a bot that was down when a prompt was due still posts it if back within this long
 SCHEDULE_GRACE = timedelta(hours=3)
@@ -105,16 +104,6 @@ async def list_questions(ctx: Ctx) -> list[Question]:
     return await DiscussionStore(ctx.uow.session).active_questions(ctx.team_id)
 
 
-def _require_admin(ctx: Ctx, user_id: str) -> None:
-    if not ctx.is_admin(user_id):
-        admins = ctx.settings.admins
-        raise NotAllowed(
-            messages.ADMINS_ONLY.format(admins=", ".join(f"<@{a}>" for a in admins))
-            if admins
-            else messages.NO_ADMINS
-        )
-
-
 def _clean_question(text: str) -> str:
     text = " ".join((text or "").split())
     if not 10 <= len(text) <= MAX_QUESTION_CHARS:
@@ -123,7 +112,7 @@ def _clean_question(text: str) -> str:
 
 
 async def add_question(ctx: Ctx, text: str, *, by: str) -> Question:
-    _require_admin(ctx, by)
+    ctx.require_admin(by)
     text = _clean_question(text)
     for existing in await list_questions(ctx):
         if existing.text.casefold() == text.casefold():
@@ -137,7 +126,7 @@ async def add_question(ctx: Ctx, text: str, *, by: str) -> Question:
 
 async def remove_question(ctx: Ctx, ref: str, *, by: str) -> Question:
     """Retire a question (kept for past prompts' history, never asked again)."""
-    _require_admin(ctx, by)
+    ctx.require_admin(by)
     match = re.fullmatch(r"#?(\d+)", (ref or "").strip())
     store = DiscussionStore(ctx.uow.session)
     question = await store.question(ctx.team_id, int(match[1])) if match else None
@@ -430,7 +419,7 @@ async def schedules(ctx: Ctx) -> dict[str, str]:
 
 
 async def set_schedule(ctx: Ctx, channel_id: str, spec: str, *, by: str) -> str:
-    _require_admin(ctx, by)
+    ctx.require_admin(by)
     spec = " ".join(spec.split()).lower()
     if spec != "off":
         try:
@@ -443,9 +432,9 @@ async def set_schedule(ctx: Ctx, channel_id: str, spec: str, *, by: str) -> str:
     return spec
 
 
-async def holidays(ctx: Ctx) -> list[date]:
-    extra = await ctx.uow.settings.get(ctx.team_id, HOLIDAYS_KEY, []) or []
-    return [*ctx.settings.holidays, *parse_holidays(extra if isinstance(extra, list) else [])]
+async def holidays(ctx: Ctx) -> frozenset[date]:
+    """The days the SLA clocks stop for (HANDOFF_HOLIDAYS, or the workspace's `holidays` setting)."""
+    return (await load_calendar(ctx.uow, ctx.settings, ctx.team_id)).holidays
 
 
 @asynccontextmanager

@@ -91,8 +91,10 @@ async def _setting(uow: UnitOfWork, team_id: str, key: str, default: object) -> 
     return default if value in (None, "") else value
 
 
-async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaPolicy:
-    """Environment defaults, overridden per workspace by workspace_setting rows of the same name."""
+async def load_calendar(uow: UnitOfWork, settings: Settings, team_id: str) -> BusinessCalendar:
+    """The workspace's business hours, days, holidays and time zone: environment defaults,
+    overridden per workspace by workspace_setting rows of the same name. The one reading of the
+    holidays (scheduled discussions skip the same days the SLA clocks do)."""
     hours = await _setting(uow, team_id, "business_hours", settings.business_hours)
     days = await _setting(uow, team_id, "business_days", settings.business_days)
     holidays = await _setting(uow, team_id, "holidays", settings.holidays)
@@ -113,6 +115,13 @@ async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaP
             days=settings.business_days,
             holidays=settings.holidays,
         )
+    return calendar
+
+
+async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaPolicy:
+    """The calendar and the SLA thresholds: environment defaults, overridden per workspace by
+    workspace_setting rows of the same name, and per routing rule."""
+    calendar = await load_calendar(uow, settings, team_id)
 
     async def number(key: str, default: int) -> int:
         value = await _setting(uow, team_id, key, default)

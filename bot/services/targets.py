@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from bot import messages
-from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.errors import InvalidInput
 from bot.domain.periods import Period, PeriodKind, period_containing, period_starting
 from bot.domain.targets import (
     ACCEPTANCE_RATE,
@@ -211,16 +210,6 @@ class TargetSet:
     previous: float | None
 
 
-def _require_admin(ctx: Ctx, user_id: str) -> None:
-    if not ctx.is_admin(user_id):
-        admins = ctx.settings.admins
-        raise NotAllowed(
-            messages.ADMINS_ONLY.format(admins=", ".join(f"<@{a}>" for a in admins))
-            if admins
-            else messages.NO_ADMINS
-        )
-
-
 async def set_target(
     ctx: Ctx,
     *,
@@ -231,7 +220,7 @@ async def set_target(
     scope: str,
 ) -> TargetSet:
     """Admins only. The same metric/period/scope again replaces the old value."""
-    _require_admin(ctx, user_id)
+    ctx.require_admin(user_id)
     resolved = resolve_period(period, ctx.now, ctx.settings.tz)
     if resolved.end_utc <= ctx.now:
         raise InvalidInput(
@@ -251,7 +240,7 @@ async def set_target(
 
 
 async def set_target_from_text(ctx: Ctx, *, user_id: str, args: str) -> TargetSet:
-    _require_admin(ctx, user_id)  # before parsing: non-admins learn nothing from usage errors
+    ctx.require_admin(user_id)  # before parsing: non-admins learn nothing from usage errors
     parsed = parse_set_args(args)
     return await set_target(
         ctx,

@@ -17,7 +17,6 @@ from bot.domain.prompts import (
     detect_facts,
     due_fire_time,
     is_holiday,
-    parse_holidays,
     schedule_trigger,
 )
 from bot.domain.targets import CATALOGUE, manual_metric
@@ -231,4 +230,3 @@ def test_holidays_are_dates_in_the_workspace_time_zone() -> None:
     late_utc = datetime(2026, 12, 24, 20, 0, tzinfo=UTC)  # already the 25th in Tokyo
     assert is_holiday(late_utc, [date(2026, 12, 25)], tokyo)
     assert not is_holiday(late_utc, [date(2026, 12, 25)], ZoneInfo("UTC"))
-    assert parse_holidays(["2026-12-25", "junk", date(2027, 1, 1)]) == [date(2026, 12, 25), date(2027, 1, 1)]

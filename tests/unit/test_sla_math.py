@@ -121,6 +121,8 @@ def test_parsers_accept_what_admins_type_and_reject_the_rest() -> None:
     with pytest.raises(CalendarError):
         parse_days("weekdays")
     assert parse_holidays("2026-12-25, 2026-12-26") == {date(2026, 12, 25), date(2026, 12, 26)}
+    # the workspace setting may be a JSON list; HANDOFF_HOLIDAYS arrives as dates
+    assert parse_holidays(["2026-12-25", date(2027, 1, 1)]) == {date(2026, 12, 25), date(2027, 1, 1)}
     with pytest.raises(CalendarError):
         parse_holidays("Christmas")
 

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.lead import ACCEPTED_LIKE, Status, next_stages
 from bot.domain.reasons import reason_label
+from bot.domain.sla import human_duration
 from bot.ids import ActionId, BlockId
 from bot.slack.mrkdwn import escape, mention, truncate
 from bot.storage.models import Lead
@@ -36,15 +37,8 @@ def slack_date(when: datetime | None, fmt: str = "{date_short_pretty} {time}") -
 
 
 def minutes_between(start: datetime | None, end: datetime | None) -> str:
-    if start is None or end is None:
-        return "—"
-    minutes = max(0, int((end - start).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
+    """Wall-clock time from one step to the next ('25 min', '3 h 10 min', '2 days')."""
+    return "—" if start is None or end is None else human_duration(end - start)
 
 
 def _field(label: str, value: object) -> MarkdownTextObject:

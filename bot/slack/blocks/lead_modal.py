@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.ids import INPUT_ACTION, BlockId, CallbackId
+from bot.slack.blocks.lead_card import display_name
 from bot.slack.mrkdwn import escape, truncate
 from bot.storage.models import Lead
 
@@ -155,9 +156,7 @@ def form_errors(field_errors: dict[str, str], *, typed_source: bool = False) -> 
 
 def return_modal(lead: Lead) -> View:
     """ "Not for us": why the lead goes back to marketing (required)."""
-    who = escape(lead.name or lead.email)
-    if lead.company:
-        who += f" · {escape(lead.company)}"
+    who = escape(display_name(lead))
     return View(
         type="modal",
         callback_id=CallbackId.LEAD_RETURN.value,
