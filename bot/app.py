@@ -75,6 +75,8 @@ class Handoff:
     # what the handlers registered, so app.yaml can be checked against the code
     registered_commands: list[str] = field(default_factory=list)
     registered_events: list[str] = field(default_factory=list)
+    # per slash command, each subcommand's names ('' = the bare command), so help can be checked too
+    registered_subcommands: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+# Every subcommand registered on a router appears here, and nothing else does:
+# tests/unit/test_manifest.py checks both ways (and app.yaml's usage hints).
 HELP = """*Handoff* passes leads from marketing to sales and brings the verdict back.
 *Leads*
 • `/lead` — hand over a lead (opens a form); `/lead jane@acme.com Jane Doe, Acme, webinar` — quick add
-• `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture`
+• `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
-*Targets* — `/targets` (add `public` to share) · `/targets set <metric> <value> [month|quarter] [segment]`
-*Partnership* — `/discuss [question]` starts a discussion · `/discuss recap`
-*Admin* — `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff status`"""
+*Targets*
+• `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
+• `/targets set <metric> <value> [month|quarter] [segment]` (admins) · `/targets report <metric> <value|+n>` · `/targets help`
+*Partnership*
+• `/discuss [question]` — start a discussion · `/discuss recap` · `/discuss questions list|add|remove` · `/discuss schedule` · `/discuss help`
+*Admin*
+• `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]` · `/handoff help`"""
 
 UNKNOWN_SUBCOMMAND = "I don't know `{command} {sub}`. Try `/handoff help`."
 ADMINS_ONLY = "Only Handoff admins can do that. Ask one of: {admins}."

@@ -38,3 +38,4 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
         if router.has_handlers:
             bolt.command(router.command.value)(router.dispatch)
             handoff.registered_commands.append(router.command.value)
+            handoff.registered_subcommands[router.command.value] = router.subcommands

@@ -55,6 +55,7 @@ class CommandRouter:
     def __init__(self, command: Command) -> None:
         self.command = command
         self._subs: dict[str, Handler] = {}
+        self._names: list[tuple[str, ...]] = []  # each sub's names as registered, aliases after
         self._fallback: Handler | None = None
 
     @property
@@ -65,9 +66,15 @@ class CommandRouter:
         def decorate(fn: Handler) -> Handler:
             for name in names:
                 self._subs[name] = fn
+            self._names.append(names)
             return fn
 
         return decorate
+
+    @property
+    def subcommands(self) -> list[tuple[str, ...]]:
+        """Each subcommand's names; the fallback (free text after the command) counts as ''."""
+        return [*self._names, *([("",)] if self._fallback is not None else [])]
 
     def fallback(self, fn: Handler) -> Handler:
         """Runs when the first word is no subcommand (e.g. `/lead jane@acme.com ...`)."""

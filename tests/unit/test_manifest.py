@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
+from bot import messages
 from bot.app import BOT_SCOPES, build_app
 from bot.config import load_settings
 
@@ -63,3 +65,60 @@ def test_urls_point_at_the_one_events_endpoint(manifest: dict) -> None:
     urls.append(manifest["settings"]["interactivity"]["request_url"])
     urls.append(manifest["settings"].get("event_subscriptions", {}).get("request_url", urls[0]))
     assert all(u.endswith("/slack/events") for u in urls)
+
+
+def _documented(command: str, names: tuple[str, ...], text: str) -> bool:
+    """Is one of a subcommand's names (its aliases need not be) shown as `/command name`?"""
+    for name in names:
+        if name == "" and re.search(rf"`{command}[` ]", text):
+            return True
+        if name and re.search(rf"`{command} {name}[` <\[|]", text):
+            return True
+    return False
+
+
+def _help_mentions(text: str) -> set[tuple[str, str]]:
+    """Every `/command word` the help text shows ('' for the bare command or free text)."""
+    found = set()
+    for command, rest in re.findall(r"`(/[a-z]+)([^`]*)`", text):
+        word = re.match(r" ([a-z]+)(?=$|[ <\[|])", rest)
+        found.add((command, word.group(1) if word else ""))
+    return found
+
+
+def test_help_shows_every_registered_subcommand_and_nothing_else(handoff) -> None:
+    registered = handoff.registered_subcommands
+    assert set(registered) == set(handoff.registered_commands)
+    missing = [
+        f"{command} {names[0]}".strip()
+        for command, groups in registered.items()
+        for names in groups
+        if not _documented(command, names, messages.HELP)
+    ]
+    assert missing == []
+    unknown = [
+        f"{command} {word}".strip()
+        for command, word in _help_mentions(messages.HELP)
+        if not any(word in names for names in registered.get(command, []))
+    ]
+    assert unknown == []
+
+
+def test_usage_hints_agree_with_the_subcommands(manifest: dict, handoff) -> None:
+    for entry in manifest["features"]["slash_commands"]:
+        command, hint = entry["command"], entry.get("usage_hint", "")
+        groups = handoff.registered_subcommands[command]
+        words = set(re.findall(r"[a-z]+", hint))
+        # the bare command ('' among the names) needs no hint; every subcommand does
+        missing = [names[0] for names in groups if "" not in names and not words & set(names)]
+        assert missing == [], command
+        # each alternative starts with a subcommand, or is free text in brackets
+        firsts = {alt.strip().split(" ")[0] for alt in hint.split(" | ")}
+        names = {name for group in groups for name in group}
+        assert {f for f in firsts if not f.startswith(("[", "("))} <= names, command
+
+
+def test_a_subcommand_registered_without_help_would_fail(handoff) -> None:
+    """The check above can fail: a new `/handoff status` not in the help is caught."""
+    assert not _documented("/handoff", ("status",), messages.HELP)
+    assert _documented("/handoff", ("route", "routes"), messages.HELP)
