@@ -184,7 +184,7 @@ def build_app(
         clock=clock,
         instance_id=instance_id,
         admins=settings.admins,
-        pacer=pacer,
+        pacer=pacer or Pacer(rate=settings.channel_rate, burst=settings.channel_burst),
     )
     handoff = Handoff(
         settings=settings,
