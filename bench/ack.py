@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -152,7 +153,9 @@ def _fmt(r: LoadResult) -> str:
     return f"{r.rps:,.0f} req/s, p50 {r.pct(50):.1f} ms, p99 {r.pct(99):.1f} ms{failed}"
 
 
-async def run_db(kind: str, *, c1: int, c20: int) -> tuple[list[Row], dict[str, float]]:
+async def run_db(
+    kind: str, *, c1: int, c20: int, profile: Path | None = None
+) -> tuple[list[Row], dict[str, float]]:
     rows: list[Row] = []
     async with bench_database(kind) as url:
         fake = make_fake()
@@ -167,6 +170,8 @@ async def run_db(kind: str, *, c1: int, c20: int) -> tuple[list[Row], dict[str, 
             bot = await start_bot(url, fake)
             try:
                 idle_mb = bot.peak_rss_mb()
+                if profile is not None:
+                    await bot.profile(profile / f"ack-{kind}.txt")
                 ours = await drive(bot, work)
                 peak_mb = bot.peak_rss_mb()
             finally:
@@ -204,11 +209,11 @@ async def run_db(kind: str, *, c1: int, c20: int) -> tuple[list[Row], dict[str, 
     return rows, {"idle_mb": idle_mb, "peak_mb": peak_mb}
 
 
-async def run(dbs: list[str], *, c1: int, c20: int) -> list[Row]:
+async def run(dbs: list[str], *, c1: int, c20: int, profile: Path | None = None) -> list[Row]:
     kinds, notes = await databases(dbs)
     rows: list[Row] = []
     for kind in kinds:
-        db_rows, _ = await run_db(kind, c1=c1, c20=c20)
+        db_rows, _ = await run_db(kind, c1=c1, c20=c20, profile=profile)
         rows += db_rows
     for note in notes:
         rows.append(Row(bench="ack", db="postgresql", case="skipped", figure=note))
@@ -222,8 +227,11 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--c1", type=int, default=200, help="requests of each kind at concurrency 1")
     parser.add_argument("--c20", type=int, default=1000, help="requests of each kind at concurrency 20")
+    parser.add_argument("--profile", type=Path, help="sample the bot with py-spy into this directory")
     args = parser.parse_args()
-    rows = asyncio.run(run(args.db.split(","), c1=args.c1, c20=args.c20))
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    rows = asyncio.run(run(args.db.split(","), c1=args.c1, c20=args.c20, profile=args.profile))
     print(table(rows))
 
 

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import platform
+import signal
 import socket
 import sys
 import tempfile
@@ -189,6 +190,7 @@ class ServerProcess:
     proc: asyncio.subprocess.Process
     url: str
     log_path: Path
+    profiler: asyncio.subprocess.Process | None = None
 
     @property
     def pid(self) -> int:
@@ -213,7 +215,32 @@ class ServerProcess:
         except OSError:
             return ""
 
+    async def profile(self, out: Path, *, rate: int = 200) -> None:
+        """Sample this process with py-spy until stop() (raw collapsed stacks, see bench/profiling.py)."""
+        import shutil
+
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        self.profiler = await asyncio.create_subprocess_exec(
+            spy,
+            "record",
+            "--pid",
+            str(self.pid),
+            "--format",
+            "raw",
+            "--rate",
+            str(rate),
+            "--nonblocking",
+            "-o",
+            str(out),
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.sleep(0.5)  # attached before the load starts
+
     async def stop(self) -> None:
+        if self.profiler is not None and self.profiler.returncode is None:
+            self.profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            await self.profiler.wait()
         if self.proc.returncode is None:
             self.proc.terminate()
             try:
