@@ -169,6 +169,7 @@ async def run_db(
                 await bare.stop()
             bot = await start_bot(url, fake)
             try:
+                await asyncio.sleep(1)  # started, migrated, idle
                 idle_mb = bot.peak_rss_mb()
                 if profile is not None:
                     await bot.profile(profile / f"ack-{kind}.txt")
