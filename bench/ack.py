@@ -35,6 +35,7 @@ from bench.common import (
     bench_database,
     databases,
     make_fake,
+    run_load,
     start_bare,
     start_bot,
     table,
@@ -123,16 +124,12 @@ async def prepare(database_url: str, fake: FakeSlack, c1: int, c20: int) -> Work
 
 
 async def drive(server: ServerProcess, work: Workload) -> dict[tuple[str, int], LoadResult]:
-    from bench.common import run_load
-
-    url = server.url + "/slack/events"
-    results: dict[tuple[str, int], LoadResult] = {}
-    for kind, batches in (("command", work.commands), ("claim", work.claims)):
-        for concurrency, requests in batches.items():
-            results[(kind, concurrency)] = await run_load(
-                url, requests, concurrency=concurrency, warmup=work.warmup
-            )
-    return results
+    keys = [
+        (kind, c) for kind, batches in (("command", work.commands), ("claim", work.claims)) for c in batches
+    ]
+    runs = [((work.commands if kind == "command" else work.claims)[c], c) for kind, c in keys]
+    results = await run_load(server.url + "/slack/events", runs, warmup=work.warmup)
+    return dict(zip(keys, results, strict=True))
 
 
 async def claimed_count(database_url: str) -> tuple[int, int]:
@@ -176,7 +173,7 @@ async def run_db(
                 ours = await drive(bot, work)
                 peak_mb = bot.peak_rss_mb()
             finally:
-                await bot.stop()
+                await bot.stop(grace=3)
             claimed, total = await claimed_count(url)
         finally:
             await fake.stop()

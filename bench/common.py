@@ -237,14 +237,16 @@ class ServerProcess:
         )
         await asyncio.sleep(0.5)  # attached before the load starts
 
-    async def stop(self) -> None:
+    async def stop(self, *, grace: float = 20) -> None:
+        """SIGTERM, then SIGKILL after `grace` seconds (the bot's graceful stop lets the outbox
+        sender finish its pass, which can mean waiting out the pacer; benchmarks need not)."""
         if self.profiler is not None and self.profiler.returncode is None:
             self.profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
             await self.profiler.wait()
         if self.proc.returncode is None:
             self.proc.terminate()
             try:
-                await asyncio.wait_for(self.proc.wait(), timeout=20)
+                await asyncio.wait_for(self.proc.wait(), timeout=grace)
             except TimeoutError:
                 self.proc.kill()
                 await self.proc.wait()
@@ -335,14 +337,14 @@ class LoadResult:
 
 
 async def run_load(
-    url: str, requests: Sequence[Signed], *, concurrency: int, warmup: Sequence[Signed] = ()
-) -> LoadResult:
-    """Replay signed requests through bench/loadgen.py (its own process); each is sent once."""
+    url: str, runs: Sequence[tuple[Sequence[Signed], int]], *, warmup: Sequence[Signed] = ()
+) -> list[LoadResult]:
+    """Replay signed requests through bench/loadgen.py (its own process), run after run; each
+    (requests, concurrency) run sends every request once, after the warm-up requests."""
     spec = {
         "url": url,
-        "concurrency": concurrency,
         "warmup": [_encode(r) for r in warmup],
-        "requests": [_encode(r) for r in requests],
+        "runs": [{"concurrency": c, "requests": [_encode(r) for r in reqs]} for reqs, c in runs],
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
@@ -363,15 +365,17 @@ async def run_load(
         os.unlink(spec_path)
     if proc.returncode != 0:
         raise RuntimeError(f"load generator failed: {err.decode(errors='replace')[-2000:]}")
-    data = json.loads(out)
-    return LoadResult(
-        requests=data["requests"],
-        ok=data["ok"],
-        failed=data["failed"],
-        seconds=data["seconds"],
-        latencies_ms=data["latencies_ms"],
-        statuses=data["statuses"],
-    )
+    return [
+        LoadResult(
+            requests=d["requests"],
+            ok=d["ok"],
+            failed=d["failed"],
+            seconds=d["seconds"],
+            latencies_ms=d["latencies_ms"],
+            statuses=d["statuses"],
+        )
+        for d in json.loads(out)
+    ]
 
 
 def _encode(r: Signed) -> dict[str, Any]:

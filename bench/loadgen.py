@@ -39,12 +39,10 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return status
 
 
-async def run(spec: dict[str, Any]) -> dict[str, Any]:
-    url = urlsplit(spec["url"])
-    host, port, path = url.hostname or "127.0.0.1", url.port or 80, url.path or "/"
-    warmup = [_prepare(host, port, path, r) for r in spec.get("warmup", [])]
-    requests = [_prepare(host, port, path, r) for r in spec["requests"]]
-    concurrency = max(1, min(int(spec["concurrency"]), len(requests) or 1))
+async def run_one(
+    host: str, port: int, warmup: list[bytes], requests: list[bytes], concurrency: int
+) -> dict[str, Any]:
+    concurrency = max(1, min(concurrency, len(requests) or 1))
     conns = [await asyncio.open_connection(host, port) for _ in range(concurrency)]
     for i, data in enumerate(warmup):
         reader, writer = conns[i % concurrency]
@@ -75,6 +73,18 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "latencies_ms": latencies,
         "statuses": statuses,
     }
+
+
+async def run(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each run in turn: {"url", "warmup": [...], "runs": [{"concurrency", "requests": [...]}]}."""
+    url = urlsplit(spec["url"])
+    host, port, path = url.hostname or "127.0.0.1", url.port or 80, url.path or "/"
+    warmup = [_prepare(host, port, path, r) for r in spec.get("warmup", [])]
+    results = []
+    for one in spec["runs"]:
+        requests = [_prepare(host, port, path, r) for r in one["requests"]]
+        results.append(await run_one(host, port, warmup, requests, int(one["concurrency"])))
+    return results
 
 
 def main() -> None:
