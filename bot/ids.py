@@ -21,7 +21,7 @@ class ActionId(StrEnum):
     ACCEPT = "lead_accept"
     REJECT = "lead_reject"
     RELEASE = "lead_release"
-    STAGE = "lead_stage"  # value: "<lead_id>:<stage>"
+    STAGE = "lead_stage"  # "lead_stage_<stage>" per button (unique in the block); value "<lead_id>:<stage>"
     # discussions
     SHARE_THOUGHTS = "discussion_share"
     PLUS_ONE = "discussion_plus_one"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import commands, lead_actions
+from bot.handlers import commands, discuss, lead_actions, lead_queries, verdicts
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
 
@@ -24,6 +24,9 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     routers = {command: CommandRouter(command) for command in Command}
     commands.register(bolt, routers)
     lead_actions.register(bolt)
+    discuss.register(bolt, routers)
+    verdicts.register(bolt)
+    lead_queries.register(routers)
     for router in routers.values():
         if router.has_handlers:
             bolt.command(router.command.value)(router.dispatch)

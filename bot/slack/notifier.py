@@ -16,6 +16,14 @@ LEAD_CARD_UPDATE = "lead_card_update"  # chat.update of the card, rendered at se
 LEAD_THREAD = "lead_thread"  # reply in the card's thread
 MESSAGE = "message"
 ALERT = "alert"  # never alerts about itself
+# partnership discussions (bot/slack/discussion_outbox.py finishes these rows)
+DISCUSSION_PROMPT = "discussion_prompt"  # post the prompt, then remember its ts
+DISCUSSION_THREAD = "discussion_thread"  # reply under a prompt (ref: discussion_prompt)
+DISCUSSION_ANSWER = "discussion_answer"  # answer in the prompt's thread, rendered at send time
+DISCUSSION_ANSWER_UPDATE = "discussion_answer_update"  # chat.update of an answer (+1 count)
+DISCUSSION_PURPOSES = frozenset(
+    {DISCUSSION_PROMPT, DISCUSSION_THREAD, DISCUSSION_ANSWER, DISCUSSION_ANSWER_UPDATE}
+)
 
 
 def _blocks(blocks: list[Block] | list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:

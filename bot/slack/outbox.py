@@ -21,6 +21,7 @@ from bot.messages import ALERT_DELIVERY_FAILED
 from bot.slack import notifier as purposes
 from bot.slack.blocks.lead_card import lead_card
 from bot.slack.clients import NoInstallation, SlackClients
+from bot.slack.discussion_outbox import prepare_discussion_row, record_discussion_ts
 from bot.storage.models import Outbox, RoutingRule
 from bot.storage.uow import UnitOfWork
 
@@ -48,6 +49,8 @@ PERMANENT_ERRORS = frozenset(
         "restricted_action",
     }
 )
+# posts whose ts the referenced row (ref_table/ref_id) keeps, so replies and edits can find them
+RECORDS_TS = frozenset({purposes.DISCUSSION_PROMPT, purposes.DISCUSSION_ANSWER})
 
 
 class TokenBucket:
@@ -224,6 +227,8 @@ class OutboxSender:
         args = {k: v for k, v in row.payload.items() if v is not None and k != "render"}
         if row.channel_id:
             args["channel"] = row.channel_id
+        if row.purpose in purposes.DISCUSSION_PURPOSES:
+            return await prepare_discussion_row(self.session_factory, row, args)
         if row.lead_id is None or row.purpose not in (
             purposes.LEAD_CARD,
             purposes.LEAD_CARD_UPDATE,
@@ -271,6 +276,8 @@ class OutboxSender:
                         channel_id=outcome.channel or row.channel_id or "",
                         ts=outcome.ts,
                     )
+                if row.purpose in RECORDS_TS and row.ref_table and row.ref_id and outcome.ts:
+                    await record_discussion_ts(uow, row.ref_table, row.ref_id, outcome.ts)
                 self.sent_count += 1
                 return
             row.last_error = outcome.error
@@ -315,6 +322,8 @@ class _RowSnapshot:
     purpose: str
     lead_id: int | None
     attempts: int
+    ref_table: str | None = None
+    ref_id: int | None = None
 
     @classmethod
     def of(cls, row: Outbox) -> _RowSnapshot:
@@ -327,6 +336,8 @@ class _RowSnapshot:
             purpose=row.purpose,
             lead_id=row.lead_id,
             attempts=row.attempts,
+            ref_table=row.ref_table,
+            ref_id=row.ref_id,
         )
 
 
