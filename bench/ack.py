@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from slack_bolt.request.async_request import AsyncBoltRequest
 from sqlalchemy import func, select
 
 from bench.common import (
@@ -40,7 +41,7 @@ from bench.common import (
     start_bot,
     table,
 )
-from bot.app import build_app
+from bot.app import Handoff, build_app
 from bot.config import load_settings
 from bot.domain.lead_input import parse_lead
 from bot.sandbox import FakeSlack
@@ -63,9 +64,9 @@ class Workload:
     warmup: list[Signed]
 
 
-async def seed_leads(database_url: str, fake: FakeSlack, count: int, *, channel: str = SALES) -> list[str]:
+async def seed_leads(database_url: str, fake: FakeSlack, count: int, *, channel: str = SALES) -> bool:
     """Create `count` leads through the intake service and post their cards to the fake Slack.
-    Returns the registered slash commands (to know whether `/lead` exists)."""
+    Returns whether `/lead <text>` quick add exists (then one more lead, the probe, is stored)."""
     settings = load_settings(
         slack_bot_token=fake.bot_token,
         slack_signing_secret=SIGNING_SECRET,
@@ -84,17 +85,28 @@ async def seed_leads(database_url: str, fake: FakeSlack, count: int, *, channel:
                     data = {"email": f"seed{i}@example.com", "name": f"Seed {i}", "company": "Acme"}
                     await submit_lead(ctx, parse_lead(data), origin="api")
         await handoff.sender.drain()
-        return list(handoff.registered_commands)
+        return await quick_add_works(handoff, fake)
     finally:
         await handoff.close()
 
 
+async def quick_add_works(handoff: Handoff, fake: FakeSlack) -> bool:
+    """Whether `/lead <text>` stores a lead in this build (the intake feature), tried once."""
+    driver = RecordingDriver(fake)
+    await driver.command(REPS[0], "/lead", "probe@example.com Probe Person, Acme, webinar", channel_id=SALES)
+    [signed] = driver.take()
+    await handoff.bolt.async_dispatch(
+        AsyncBoltRequest(body=signed.body.decode(), headers={k: [v] for k, v in signed.headers.items()})
+    )
+    async with handoff.uow() as uow:
+        return await uow.session.scalar(select(func.count()).where(Lead.email == "probe@example.com")) == 1
+
+
 async def prepare(database_url: str, fake: FakeSlack, c1: int, c20: int) -> Workload:
-    commands_registered = await seed_leads(database_url, fake, c1 + c20)
-    cards = fake.messages(SALES)
+    writes = await seed_leads(database_url, fake, c1 + c20)
+    cards = [m for m in fake.messages(SALES) if "Seed " in m.text or "Seed " in str(m.blocks)]
     assert len(cards) == c1 + c20, f"expected {c1 + c20} cards, the fake has {len(cards)}"
     driver = RecordingDriver(fake)
-    writes = "/lead" in commands_registered
     label = "/lead <text> (writes)" if writes else "/handoff help (read-only: /lead not built yet)"
 
     async def commands(n: int, offset: int) -> list[Signed]:
@@ -193,7 +205,7 @@ async def run_db(
                 ok=ok,
             )
         )
-    expected = c1 + c20 + (c1 + c20 if work.writes else 0)
+    expected = c1 + c20 + (c1 + c20 + 1 if work.writes else 0)  # + the probe
     rows.append(
         Row(
             bench="ack",
