@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = Field(None, validation_alias="HANDOFF_ENCRYPTION_KEY")
     duplicate_window_days: int = Field(30, ge=0, validation_alias="HANDOFF_DUPLICATE_WINDOW_DAYS")
     intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
+    # the outbox pacer: Slack allows about 1 chat.postMessage a second per channel, in short bursts
+    channel_rate: float = Field(1.0, gt=0, validation_alias="HANDOFF_CHANNEL_RATE")
+    channel_burst: float = Field(5.0, ge=1, validation_alias="HANDOFF_CHANNEL_BURST")
     log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
     # SLA defaults (routing rules may override the thresholds; all count working time)
     sla_remind_minutes: int = Field(30, ge=1, validation_alias="HANDOFF_SLA_REMIND_MINUTES")
