@@ -28,6 +28,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.services.context import Ctx
 from bot.slack.clients import SlackClients
+from bot.slack.membership import ChannelMembers
 from bot.slack.notifier import Notifier
 from bot.slack.outbox import OutboxSender, Pacer
 from bot.slack.signature import RequestVerifier
@@ -67,6 +68,8 @@ class Handoff:
     web: web.Application
     sender: OutboxSender
     instance_id: str
+    # channel member lists for Claim's membership check, remembered briefly
+    channel_members: ChannelMembers
     installation_store: AsyncSQLAlchemyInstallationStore | None = None
     scheduler: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -201,6 +204,7 @@ def build_app(
         instance_id=instance_id,
         installation_store=installation_store,
         owns_engine=owns_engine,
+        channel_members=ChannelMembers(now=clock.now),
     )
 
     from bot import handlers, jobs

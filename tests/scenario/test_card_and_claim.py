@@ -105,3 +105,27 @@ def mrkdwn_texts(node: object) -> list[str]:
     if isinstance(node, list):
         return [t for item in node for t in mrkdwn_texts(item)]
     return []
+
+
+async def test_membership_is_remembered_for_a_minute_but_a_refusal_asks_slack_again(bot: RunningBot) -> None:
+    await add_lead(bot)
+    await add_lead(bot, email="joe@beta.com", name="Joe Roe")
+    ts1, ts2 = (m.ts for m in bot.fake.messages(SALES))
+    # two members' clicks: one conversations.members call between them
+    await bot.slack.click(REP1, "Claim", channel_id=SALES, message_ts=ts1)
+    await bot.slack.click(REP2, "Claim", channel_id=SALES, message_ts=ts2)
+    assert len(bot.fake.calls_to("conversations.members")) == 1
+    # someone who was not a member a moment ago is asked about afresh, so joining works at once
+    await bot.slack.click(OUTSIDER, "Claim", channel_id=SALES, message_ts=ts1)
+    assert len(bot.fake.calls_to("conversations.members")) == 2
+    bot.fake.channels[SALES].members.add(OUTSIDER)
+    await add_lead(bot, email="ann@gamma.com", name="Ann Poe")
+    await bot.slack.click(OUTSIDER, "Claim", channel_id=SALES, message_ts=bot.fake.latest(SALES).ts)
+    await bot.flush()
+    assert f"Claimed by <@{OUTSIDER}>" in visible_text(bot.fake.latest(SALES).blocks)
+    # after the minute, even a member is asked about again
+    calls = len(bot.fake.calls_to("conversations.members"))
+    bot.clock.advance(seconds=61)
+    await add_lead(bot, email="bo@delta.com", name="Bo Lo")
+    await bot.slack.click(REP1, "Claim", channel_id=SALES, message_ts=bot.fake.latest(SALES).ts)
+    assert len(bot.fake.calls_to("conversations.members")) == calls + 1
