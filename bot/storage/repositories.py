@@ -70,6 +70,20 @@ class LeadRepo:
         result = await self.session.execute(stmt)
         return result.rowcount == 1
 
+    async def set_if(
+        self, team_id: str, lead_id: int, *, expected: Sequence[str], values: dict[str, Any]
+    ) -> Lead | None:
+        """compare_and_set that also returns the updated lead (UPDATE ... RETURNING: one round
+        trip instead of an UPDATE and a SELECT); None when the lead was not in `expected`."""
+        stmt = (
+            update(Lead)
+            .where(Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected)))
+            .values(**values)
+            .returning(Lead)
+            .execution_options(synchronize_session=False)
+        )
+        return await self.session.scalar(stmt)
+
     async def refresh(self, lead: Lead) -> Lead:
         await self.session.refresh(lead)
         return lead
