@@ -6,6 +6,10 @@ round trip on the same engine, so the numbers can be read against the database's
 
     python -m bench.reports --db sqlite --sizes 10000 100000 1000000
     python -m bench.reports --db postgres --pg-url postgresql://postgres@127.0.0.1:5432/postgres
+
+A 1M-lead database takes minutes to fill, so it can be built once and reused: `--sqlite-file
+/tmp/bench-1m.db` (or `--pg-database NAME`, created if missing and then kept) keeps the database,
+and a later run only tops it up to the sizes asked for (`--sizes 1000000` on a full one times only).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from bench.synth import REPS, Synth, insert
 from bot.config import load_settings
@@ -31,7 +35,7 @@ from bot.slack.blocks.home import home_view
 from bot.slack.blocks.targets import scoreboard_blocks
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.migrate import migrate
-from bot.storage.models import Member, Target
+from bot.storage.models import Lead, Member, Target
 from bot.storage.uow import UnitOfWork
 
 TEAM = "T0BENCH"
@@ -49,6 +53,9 @@ async def timed(fn: Callable[[], Awaitable[Any]], runs: int) -> tuple[float, flo
 
 
 async def seed_targets(factory: Any, now: datetime) -> None:
+    async with factory() as session:
+        if await session.scalar(select(func.count()).select_from(Target).where(Target.team_id == TEAM)):
+            return  # a reused database already has them
     month = date(now.year, now.month, 1)
     quarter = date(now.year, (now.month - 1) // 3 * 3 + 1, 1)
     async with factory() as session, session.begin():
@@ -78,11 +85,15 @@ async def run(db: str, url: str, sizes: list[int], runs: int) -> list[dict[str, 
     now = datetime.now(UTC)
     await seed_targets(factory, now)
     results = []
-    have = 0
+    async with factory() as session:  # a reused database: top it up, do not refill it
+        have = int(
+            await session.scalar(select(func.count()).select_from(Lead).where(Lead.team_id == TEAM)) or 0
+        )
     for size in sizes:
         started = time.perf_counter()
         # grow the same database: each step adds leads with its own seed (dedupe keys differ)
-        have += await insert(engine, Synth(team_id=TEAM, now=now, seed=size), size - have)
+        if size > have:
+            have += await insert(engine, Synth(team_id=TEAM, now=now, seed=size), size - have)
         fill = time.perf_counter() - started
 
         async def baseline() -> None:
@@ -129,13 +140,15 @@ async def _main(args: argparse.Namespace) -> None:
         return
     import asyncpg
 
-    name = f"handoff_bench_{uuid.uuid4().hex[:8]}"
+    name = args.pg_database or f"handoff_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(args.pg_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+    if not exists:
+        await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         await run("postgres", args.pg_url.rsplit("/", 1)[0] + "/" + name, args.sizes, args.runs)
     finally:
-        if not args.keep:
+        if not (args.keep or args.pg_database):
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
@@ -145,11 +158,13 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--dir", help="where to put the SQLite file (default: a temp dir)")
+    parser.add_argument("--sqlite-file", type=Path, help="reuse (or create and keep) this SQLite file")
+    parser.add_argument("--pg-database", help="reuse (or create and keep) this PostgreSQL database")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args()
-    if args.db == "sqlite":
+    if args.db == "sqlite" and not args.sqlite_file:
         folder = Path(args.dir or tempfile.mkdtemp(prefix="handoff-bench-"))
         folder.mkdir(parents=True, exist_ok=True)
         args.sqlite_file = folder / "bench.db"

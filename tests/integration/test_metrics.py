@@ -169,3 +169,48 @@ async def test_scoreboard_matches_hand_count(seeded: AsyncEngine) -> None:
     assert (demo.value, demo.reported_by, demo.pace) == (15, "U0REP2", Pace.BEHIND)
     f = board.funnel
     assert (f.delivered, f.accepted, f.meetings, f.won) == (6, 3, 2, 2)
+
+
+async def test_lead_quality_follows_edits_and_missing_source(engine: AsyncEngine) -> None:
+    """Leads without a source or campaign group under '(no source)'; a verdict given after the
+    lead was stored (an UPDATE, not an INSERT) moves it to its reason's group at once; a lead at
+    the 30-day edge counts in both windows, one a second older only in the 90-day one."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from bot.storage.metrics import NO_SOURCE
+    from bot.storage.models import Lead
+    from tests.metrics_fixture import lead_row
+
+    factory = make_session_factory(engine)
+    edge = NOW - timedelta(days=30)
+    async with factory() as session, session.begin():
+        session.add(lead_row(TEAM, 1, "03-10 09:00", "claimed"))  # no source, no campaign
+        session.add(lead_row(TEAM, 2, "03-11 09:00", "new", source="ads ✓ · Q1", campaign="brand"))
+        older = lead_row(TEAM, 3, "03-01 09:00", "new", source="ads ✓ · Q1", campaign="brand")
+        older.created_at = edge - timedelta(seconds=1)
+        at_edge = lead_row(TEAM, 4, "03-01 09:00", "new", source="ads ✓ · Q1")
+        at_edge.created_at = edge
+        session.add_all([older, at_edge])
+    async with factory() as session:
+        before = await lead_quality(session, TEAM, NOW, (30, 90))
+    assert {r.source: r.delivered for r in before.by_source[30]} == {"ads ✓ · Q1": 2, NO_SOURCE: 1}
+    assert {r.source: r.delivered for r in before.by_source[90]} == {"ads ✓ · Q1": 3, NO_SOURCE: 1}
+    assert {(r.source, r.campaign): r.delivered for r in before.by_campaign[90]} == {
+        ("ads ✓ · Q1", "brand"): 2
+    }
+
+    async with factory() as session, session.begin():
+        lead = await session.scalar(
+            select(Lead).where(Lead.team_id == TEAM, Lead.email == "lead2@example.com")
+        )
+        assert lead is not None
+        lead.status, lead.verdict_at, lead.rejected_at = "rejected", NOW, NOW
+        lead.reject_reason, lead.quality = "not_icp", 2
+    async with factory() as session:
+        after = await lead_quality(session, TEAM, NOW, (30, 90))
+    ads = {r.source: r for r in after.by_source[30]}["ads ✓ · Q1"]
+    assert (ads.delivered, ads.verdicts, ads.accepted, ads.ratings) == (2, 1, 0, 1)
+    assert ads.top_reasons() == [("not_icp", 1)]
+    assert after.totals[30].delivered == 3 and after.totals[90].delivered == 4

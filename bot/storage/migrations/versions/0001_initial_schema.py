@@ -292,6 +292,15 @@ def upgrade() -> None:
         sa.Column("verdict_comment", sa.Text(), nullable=True),
         sa.Column("reject_reason", sa.String(length=64), nullable=True),
         sa.Column("reject_detail", sa.Text(), nullable=True),
+        sa.Column(
+            "quality_key",
+            sa.Text(),
+            sa.Computed(
+                "coalesce(source, '') || '\x1f' || coalesce(campaign, '') || '\x1f' || coalesce(reject_reason, '')",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
         sa.Column("nurture", sa.Boolean(), nullable=False),
         sa.Column("won_amount", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=True),
@@ -324,22 +333,7 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            "ix_lead_team_created",
-            [
-                "team_id",
-                "created_at",
-                "segment",
-                "channel_id",
-                "source",
-                "campaign",
-                "reject_reason",
-                "verdict_at",
-                "accepted_at",
-                "won_at",
-                "lost_at",
-                "quality",
-            ],
-            unique=False,
+            "ix_lead_team_created", ["team_id", "created_at", "segment", "channel_id"], unique=False
         )
         batch_op.create_index("ix_lead_team_email", ["team_id", "email"], unique=False)
         batch_op.create_index(
@@ -348,6 +342,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_lead_team_owner_status", ["team_id", "owner_id", "status"], unique=False)
         batch_op.create_index(
             "ix_lead_team_owner_updated", ["team_id", "owner_id", "updated_at", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_lead_team_quality",
+            [
+                "team_id",
+                "quality_key",
+                "created_at",
+                "verdict_at",
+                "accepted_at",
+                "won_at",
+                "lost_at",
+                "quality",
+            ],
+            unique=False,
         )
         batch_op.create_index("ix_lead_team_status", ["team_id", "status"], unique=False)
         batch_op.create_index(
@@ -480,6 +488,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_lead_team_won")
         batch_op.drop_index("ix_lead_team_verdict")
         batch_op.drop_index("ix_lead_team_status")
+        batch_op.drop_index("ix_lead_team_quality")
         batch_op.drop_index("ix_lead_team_owner_updated")
         batch_op.drop_index("ix_lead_team_owner_status")
         batch_op.drop_index("ix_lead_team_meeting")
