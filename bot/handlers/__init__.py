@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -24,6 +25,18 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
 
     bolt.middleware(inject_handoff)
     routers = {command: CommandRouter(command) for command in Command}
+
+    # One listener for every slash command, registered before anything else. Bolt tries listeners
+    # in registration order and each try costs ~35 µs (it builds the matcher's arguments), so with
+    # the routers registered last a command paid for ~20 action/view listeners first: about 0.8 ms
+    # a request, as much as all of bare Bolt (profile of /handoff help).
+    async def dispatch_command(
+        ack: Any, body: dict[str, Any], respond: Any, client: Any, context: Any
+    ) -> None:
+        router = routers[Command(body["command"])]
+        await router.dispatch(ack, body, respond, client, context)
+
+    bolt.command(re.compile("^(?:" + "|".join(re.escape(c.value) for c in Command) + ")$"))(dispatch_command)
     commands.register(bolt, routers)
     lead_actions.register(bolt)
     intake.register(bolt, routers)
@@ -36,6 +49,5 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     export_handlers.register(routers)
     for router in routers.values():
         if router.has_handlers:
-            bolt.command(router.command.value)(router.dispatch)
             handoff.registered_commands.append(router.command.value)
             handoff.registered_subcommands[router.command.value] = router.subcommands
