@@ -1,16 +1,18 @@
 """Benchmark 2 — intake: leads through the API, then the outbox posting them under Slack's rate limit.
 
 For each database, against `python -m bot run` and the fake Slack:
-1. POST N leads to /api/leads in batches (default 10,000 in batches of 100, 4 clients at a time):
-   leads/s persisted, counted in the database afterwards. If the lead API is not in this build yet
-   (501), the leads go through the intake service in-process instead, and the row says so.
+1. POST N leads to /api/leads in batches of 100, 4 clients at a time (2,000 leads by default,
+   10,000 with --full): leads/s persisted, counted in the database afterwards. Baseline in the same
+   run: the same number of bare INSERTs of lead rows, one transaction per batch, straight from this
+   process — the floor no intake path can beat on this machine (the API also routes, dedupes,
+   writes an event and an outbox row per lead, and speaks HTTP).
 2. K routing rules spread the leads over K channels; the fake Slack limits chat.postMessage to R a
    second per channel (bursts of B) and the bot's pacer is set to match (HANDOFF_CHANNEL_RATE=R,
    HANDOFF_CHANNEL_BURST=B). Reported: achieved posting rate as a fraction of the ceiling
    K × (B + R × T) over the T seconds from first to last card, cards lost (leads without exactly one
    card), and how many calls the fake answered 429.
 
-    python -m bench.intake [--db sqlite,postgresql] [--leads 10000] [--batch 100] [--rate 20]
+    python -m bench.intake [--db sqlite,postgresql] [--full | --leads N] [--batch 100] [--rate 20]
                            [--burst 5] [--channels 10]
 """
 
@@ -23,11 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bench.common import (
     INTAKE_TOKEN,
-    SIGNING_SECRET,
     Row,
     bench_database,
     databases,
@@ -35,22 +36,21 @@ from bench.common import (
     start_bot,
     table,
 )
-from bot.app import build_app
-from bot.config import load_settings
-from bot.domain.lead_input import parse_lead
 from bot.sandbox import FakeSlack
-from bot.services.intake import submit_lead
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.models import Lead, Outbox, RoutingRule
 from bot.storage.uow import UnitOfWork
 
 LEADS_GOAL = 2000.0
 RATE_GOAL = 0.90
+SMALL, FULL = 2_000, 10_000
+BASELINE_TEAM = "T0BASELINE"  # the bare INSERTs' rows, apart from the workspace's
 
 
 @dataclass
 class IntakeFigures:
     via: str
+    baseline_seconds: float
     leads: int
     stored: int
     seconds: float
@@ -65,6 +65,10 @@ class IntakeFigures:
     @property
     def leads_per_s(self) -> float:
         return self.stored / self.seconds if self.seconds else 0.0
+
+    @property
+    def baseline_per_s(self) -> float:
+        return self.leads / self.baseline_seconds if self.baseline_seconds else 0.0
 
     @property
     def fraction(self) -> float:
@@ -106,59 +110,68 @@ async def seed_rules(database_url: str, team_id: str, channels: list[str]) -> No
 async def post_batches(
     url: str, leads: list[dict[str, object]], batch: int, clients: int
 ) -> tuple[float, int]:
-    """Send every batch; returns (seconds, batches not answered 2xx). 501 raises NotImplementedError."""
+    """Send every batch; returns (seconds, batches not answered 2xx)."""
     batches = [leads[i : i + batch] for i in range(0, len(leads), batch)]
     queue = iter(batches)
     errors = 0
     headers = {"Authorization": f"Bearer {INTAKE_TOKEN}"}
 
+    first_error = ""
+
     async with aiohttp.ClientSession() as session:
-        async with session.post(url, json={"leads": []}, headers=headers) as resp:
-            if resp.status in (404, 405, 501):
-                raise NotImplementedError(f"POST /api/leads answers {resp.status}")
 
         async def client() -> None:
-            nonlocal errors
+            nonlocal errors, first_error
             for chunk in queue:
                 async with session.post(url, json={"leads": chunk}, headers=headers) as resp:
-                    await resp.read()
+                    body = await resp.text()
                     if resp.status // 100 != 2:
                         errors += 1
+                        first_error = first_error or f"{resp.status}: {body[:300]}"
 
         start = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
-        return time.perf_counter() - start, errors
+        seconds = time.perf_counter() - start
+    if errors == len(batches):  # a wrong token or a build without the API: say so, loudly
+        raise RuntimeError(f"every POST /api/leads failed, the first with {first_error}")
+    return seconds, errors
 
 
-async def submit_in_process(
-    database_url: str, fake: FakeSlack, leads: list[dict[str, object]], batch: int
-) -> float:
-    """The intake service without the HTTP edge (only while the lead API is not built)."""
-    settings = load_settings(
-        slack_bot_token=fake.bot_token,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.base_url,
-        database_url=database_url,
-    )
-    handoff = build_app(settings, with_scheduler=False)
+async def bare_inserts(database_url: str, leads: int, batch: int) -> float:
+    """The baseline: `leads` lead rows by plain INSERT, one transaction per batch; seconds taken."""
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
     try:
-        team = await handoff.default_team_id()
-        assert team is not None
         start = time.perf_counter()
-        for i in range(0, len(leads), batch):
-            async with handoff.transaction(team) as ctx:
-                for data in leads[i : i + batch]:
-                    await submit_lead(ctx, parse_lead(data), origin="api")
+        for first in range(0, leads, batch):
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(Lead),
+                    [
+                        {
+                            "team_id": BASELINE_TEAM,
+                            "dedupe_key": f"base-{n}",
+                            "email": f"base{n}@example.com",
+                            "fields": {},
+                            "created_at": now,
+                            "updated_at": now,
+                            "intake_channel": "api",
+                            "status": "new",
+                            "nurture": False,
+                        }
+                        for n in range(first, min(first + batch, leads))
+                    ],
+                )
         return time.perf_counter() - start
     finally:
-        await handoff.close()
+        await engine.dispose()
 
 
-async def count(database_url: str) -> tuple[int, int]:
+async def count(database_url: str, team_id: str) -> tuple[int, int]:
     engine = make_engine(database_url)
     try:
         async with engine.connect() as conn:
-            leads = await conn.scalar(select(func.count()).select_from(Lead))
+            leads = await conn.scalar(select(func.count()).where(Lead.team_id == team_id))
             failed = await conn.scalar(select(func.count()).where(Outbox.status == "failed"))
         return int(leads or 0), int(failed or 0)
     finally:
@@ -179,6 +192,7 @@ async def run_db(
         await fake.start()
         try:
             await seed_rules(url, fake.team_id, names)
+            baseline = await bare_inserts(url, leads, batch)
             fake.rate_limit(rate, burst=burst)
             bot = await start_bot(
                 url,
@@ -189,36 +203,23 @@ async def run_db(
                 HANDOFF_DUPLICATE_WINDOW_DAYS="0",
             )
             try:
-                try:
-                    seconds, errors = await post_batches(bot.url + "/api/leads", payload, batch, clients)
-                    via = f"POST /api/leads, batches of {batch}, {clients} clients"
-                except NotImplementedError:
-                    await bot.stop()
-                    seconds = await submit_in_process(url, fake, payload, batch)
-                    errors = 0
-                    via = f"intake service in-process, {batch} per transaction (lead API not built yet)"
-                    bot = await start_bot(
-                        url,
-                        fake,
-                        sales_channel=names[0],
-                        HANDOFF_CHANNEL_RATE=str(rate),
-                        HANDOFF_CHANNEL_BURST=str(burst),
-                    )
-                stored, _ = await count(url)
+                seconds, errors = await post_batches(bot.url + "/api/leads", payload, batch, clients)
+                stored, _ = await count(url, fake.team_id)
                 # the ceiling is Slack's; the deadline is generous so a slow sender shows as a low rate
                 deadline = time.monotonic() + 2 * stored / (rate * channels) + 60
                 while len(cards(fake, names)) < stored and time.monotonic() < deadline:  # noqa: ASYNC110
                     await asyncio.sleep(0.25)  # the fake is polled: it has no "posted" event
             finally:
                 await bot.stop()
-            _, failed = await count(url)
+            _, failed = await count(url, fake.team_id)
         finally:
             await fake.stop()
     posts = [c.at for c in fake.calls if c.method == "chat.postMessage" and c.status == 200]
     posted = cards(fake, names)
     span = (max(posts) - min(posts)) if len(posts) > 1 else 0.0
     return IntakeFigures(
-        via=via,
+        via=f"POST /api/leads, batches of {batch}, {clients} clients",
+        baseline_seconds=baseline,
         leads=leads,
         stored=stored,
         seconds=seconds,
@@ -240,7 +241,9 @@ def rows_for(kind: str, f: IntakeFigures, *, rate: float, burst: int, channels: 
             db=kind,
             case=f"{f.leads:,} leads via {f.via}",
             figure=f"{f.leads_per_s:,.0f} leads/s persisted ({f.stored:,} stored in {f.seconds:.1f} s"
-            + (f", {f.errors} batches failed)" if f.errors else ")"),
+            + (f", {f.errors} batches failed)" if f.errors else ")")
+            + f" · bare INSERT {f.baseline_per_s:,.0f} rows/s · ratio "
+            + (f"{f.leads_per_s / f.baseline_per_s:.2f}" if f.baseline_per_s else "-"),
             goal="≥ 2,000 leads/s",
             ok=f.leads_per_s >= LEADS_GOAL and f.stored == f.leads and f.errors == 0,
         ),
@@ -274,7 +277,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--full", action="store_true", help=f"{FULL:,} leads (the goal's size)")
+    parser.add_argument("--leads", type=int, help=f"default {SMALL:,}, or {FULL:,} with --full")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--rate", type=float, default=20.0, help="messages/s per channel (fake and pacer)")
     parser.add_argument("--burst", type=int, default=5)
@@ -283,7 +287,7 @@ def main() -> None:
     rows = asyncio.run(
         run(
             args.db.split(","),
-            leads=args.leads,
+            leads=args.leads or (FULL if args.full else SMALL),
             batch=args.batch,
             rate=args.rate,
             burst=args.burst,

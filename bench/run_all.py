@@ -27,7 +27,7 @@ from bench.common import ROOT, Row, databases, machine, table
 async def run(dbs: list[str], *, full: bool, profile: Path | None) -> tuple[list[Row], str]:
     kinds, notes = await databases(dbs)
     c1, c20 = (500, 3000) if full else (100, 500)
-    leads = 10_000 if full else 2_000
+    leads = intake.FULL if full else intake.SMALL
     rows: list[Row] = []
     mem_rows: list[Row] = []
     for kind in kinds:
