@@ -4,10 +4,11 @@ For each database: seed real leads whose cards are posted to the fake Slack, sig
 of time, then replay them at concurrency 1 and 20 against
   (a) bench/bare_app.py: slack-bolt alone, listeners that only ack (Bolt verifies signatures), and
   (b) `python -m bot run`: Handoff doing its real work. A Claim click is the membership check
-      (conversations.members on the fake), the compare-and-set on the lead, a lead_event and an
+      (conversations.members on the fake, remembered for a minute), the compare-and-set on the lead, a lead_event and an
       outbox row; the slash command is `/lead <text>` (a quick add that writes a lead, its event and
       its card's outbox row) when the intake feature is present, else `/handoff help` (read-only,
-      labelled as such).
+      labelled as such). `/handoff help` is also timed on its own: no database, so it shows what
+      Handoff's edge and routing cost on top of Bolt.
 Every click is on a different card, so each one is a winning claim, not a cheap refusal.
 
     python -m bench.ack [--db sqlite,postgresql] [--c1 200] [--c20 1000]
@@ -60,6 +61,7 @@ class Workload:
     command_label: str
     writes: bool
     commands: dict[int, list[Signed]]
+    helps: dict[int, list[Signed]]
     claims: dict[int, list[Signed]]
     warmup: list[Signed]
 
@@ -109,6 +111,11 @@ async def prepare(database_url: str, fake: FakeSlack, c1: int, c20: int) -> Work
     driver = RecordingDriver(fake)
     label = "/lead <text> (writes)" if writes else "/handoff help (read-only: /lead not built yet)"
 
+    async def helps(n: int, offset: int) -> list[Signed]:
+        for i in range(offset, offset + n):
+            await driver.command(REPS[i % len(REPS)], "/handoff", "help", channel_id=SALES)
+        return driver.take()
+
     async def commands(n: int, offset: int) -> list[Signed]:
         for i in range(offset, offset + n):
             if writes:
@@ -130,16 +137,16 @@ async def prepare(database_url: str, fake: FakeSlack, c1: int, c20: int) -> Work
         command_label=label,
         writes=writes,
         commands={1: await commands(c1, 0), 20: await commands(c20, c1)},
+        helps={1: await helps(c1, 0), 20: await helps(c20, c1)},
         claims={1: await claims(cards[:c1], 0), 20: await claims(cards[c1:], c1)},
         warmup=warmup,
     )
 
 
 async def drive(server: ServerProcess, work: Workload) -> dict[tuple[str, int], LoadResult]:
-    keys = [
-        (kind, c) for kind, batches in (("command", work.commands), ("claim", work.claims)) for c in batches
-    ]
-    runs = [((work.commands if kind == "command" else work.claims)[c], c) for kind, c in keys]
+    kinds = {"help": work.helps, "command": work.commands, "claim": work.claims}
+    keys = [(kind, c) for kind, batches in kinds.items() for c in batches]
+    runs = [(kinds[kind][c], c) for kind, c in keys]
     results = await run_load(server.url + "/slack/events", runs, warmup=work.warmup)
     return dict(zip(keys, results, strict=True))
 
@@ -192,7 +199,11 @@ async def run_db(
     for (what, concurrency), mine in ours.items():
         base = floor[(what, concurrency)]
         ratio = mine.rps / base.rps if base.rps else 0.0
-        label = work.command_label if what == "command" else "Claim click (CAS + event + outbox row)"
+        label = {
+            "help": "/handoff help (routing only, no database)",
+            "command": work.command_label,
+            "claim": "Claim click (CAS + event + outbox row)",
+        }[what]
         goal_p99 = concurrency == 20
         ok = (ratio >= RATIO_GOAL) and (not goal_p99 or mine.pct(99) < P99_GOAL_MS) and mine.failed == 0
         rows.append(

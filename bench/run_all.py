@@ -33,7 +33,7 @@ async def run(dbs: list[str], *, full: bool, profile: Path | None) -> tuple[list
     for kind in kinds:
         ack_rows, mem = await ack.run_db(kind, c1=c1, c20=c20, profile=profile)
         rows += ack_rows
-        mem_rows += memory.rows_for(kind, mem["idle_mb"], mem["peak_mb"], 4 * (c1 + c20))
+        mem_rows += memory.rows_for(kind, mem["idle_mb"], mem["peak_mb"], 6 * (c1 + c20))
     for kind in kinds:
         figures = await intake.run_db(kind, leads=leads, batch=100, rate=20, burst=5, channels=10)
         rows += intake.rows_for(kind, figures, rate=20, burst=5, channels=10)
