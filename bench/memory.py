@@ -43,7 +43,7 @@ async def run(dbs: list[str], *, c1: int, c20: int) -> list[Row]:
     rows: list[Row] = []
     for kind in kinds:
         _, mem = await ack.run_db(kind, c1=c1, c20=c20)
-        rows += rows_for(kind, mem["idle_mb"], mem["peak_mb"], 4 * (c1 + c20))
+        rows += rows_for(kind, mem["idle_mb"], mem["peak_mb"], 6 * (c1 + c20))
     rows += [Row(bench="memory", db="postgresql", case="skipped", figure=n) for n in notes]
     return rows
 
