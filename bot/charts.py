@@ -6,12 +6,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: never try to open a window on a server
-
-from matplotlib.figure import Figure
-
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -26,6 +20,13 @@ def digest_chart(
     *, title: str, progress: Sequence[Progress], funnel: Sequence[tuple[str, int]], funnel_title: str
 ) -> bytes:
     """Two panels: progress against target (with the 'should be here by now' mark) and the funnel."""
+    # imported here, not at module level: matplotlib (+ numpy, PIL) is ~45 MB of resident memory
+    # that the bot would otherwise carry all week for one chart on Monday (benchmark 4: idle RSS)
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: never try to open a window on a server
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(10, 4.8), dpi=110, layout="constrained")
     figure.suptitle(title, fontsize=13, fontweight="bold")
     left, right = figure.subplots(1, 2, width_ratios=(3, 2))
