@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -49,6 +50,11 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "files:write",
+    # the outbox reads back a message it posted but never heard back about (found by its metadata),
+    # so a crash between Slack's "ok" and our record never posts the same thing twice
+    "channels:history",
+    "groups:history",
+    "im:history",
 ]
 
 WebRoute = Callable[[web.Application, "Handoff"], None]
@@ -164,7 +170,10 @@ def build_app(
 
     bot_token = settings.secret("slack_bot_token") or None
     clients = SlackClients(
-        base_url=settings.slack_api_url, bot_token=bot_token, installation_store=installation_store
+        base_url=settings.slack_api_url,
+        bot_token=bot_token,
+        installation_store=installation_store,
+        timeout=settings.slack_timeout,
     )
     bolt = AsyncApp(
         # the client carries SLACK_API_URL; in single-workspace mode it also carries the token
@@ -184,7 +193,10 @@ def build_app(
         clock=clock,
         instance_id=instance_id,
         admins=settings.admins,
-        pacer=pacer,
+        pacer=pacer or Pacer(rate=settings.channel_rate, burst=settings.channel_burst),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        call_timeout=settings.slack_timeout,
+        give_up_after=timedelta(hours=settings.outbox_give_up_hours),
     )
     handoff = Handoff(
         settings=settings,

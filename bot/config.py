@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     duplicate_window_days: int = Field(30, ge=0, validation_alias="HANDOFF_DUPLICATE_WINDOW_DAYS")
     intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
     log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
+    # outbox: Slack allows about one message a second per channel with short bursts
+    channel_rate: float = Field(1.0, gt=0, validation_alias="HANDOFF_CHANNEL_RATE")
+    channel_burst: float = Field(3.0, ge=1, validation_alias="HANDOFF_CHANNEL_BURST")
+    slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
+    outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
+    outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_call(self) -> Settings:
+        if self.outbox_lease_seconds < self.slack_timeout + 5:
+            raise ValueError(
+                "HANDOFF_OUTBOX_LEASE_SECONDS must exceed HANDOFF_SLACK_TIMEOUT by at least 5 seconds"
+            )
+        return self
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -195,6 +195,10 @@ class OutboxRepo:
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(await self.session.scalars(stmt))
         for row in rows:
+            if row.status == "sending":
+                # the instance that held it died or stalled: it may have posted before it stopped,
+                # so the sender looks for the message before posting again
+                row.last_error = "lease expired"
             row.status = "sending"
             row.claimed_by = instance
             row.claimed_until = now + lease
