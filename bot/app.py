@@ -28,6 +28,7 @@ from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.services.context import Ctx
+from bot.slack import edge
 from bot.slack.clients import SlackClients
 from bot.slack.notifier import Notifier
 from bot.slack.outbox import OutboxSender, Pacer
@@ -235,12 +236,40 @@ def _routes(handoff: Handoff) -> None:
             return web.json_response({"error": "request body too large"}, status=413)
         if not verifier.is_valid(body, request.headers):
             return web.json_response({"error": "invalid request signature"}, status=401)
+        content_type = request.headers.get("Content-Type", "")
+        identity = edge.event_identity(body, content_type)
+        if identity is not None and not await edge.remember_event(handoff, identity):
+            log.info(
+                "%s already handled; skipping this delivery (retry %s)",
+                identity[1],
+                request.headers.get("X-Slack-Retry-Num", "-"),
+            )
+            return web.Response(status=200)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS}
         bolt_request = AsyncBoltRequest(
             body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=headers
         )
+        task = asyncio.ensure_future(_dispatch(bolt_request, identity))
+        done, _ = await asyncio.wait({task}, timeout=edge.ACK_DEADLINE)
+        if not done:
+            kind = edge.request_kind(body, content_type)
+            log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, edge.ACK_DEADLINE)
+            late.adopt(task, kind, edge.response_url_of(body, content_type))
+            return web.Response(status=200)
+        return await to_aiohttp_response(task.result())
+
+    async def _dispatch(bolt_request: AsyncBoltRequest, identity: tuple[str, str] | None) -> Any:
         bolt_response = await handoff.bolt.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        if identity is not None and bolt_response.status >= 500:
+            await edge.forget_event(handoff, identity)
+        return bolt_response
+
+    late = edge.LateListeners()
+
+    async def finish_late_listeners(app: web.Application) -> None:
+        await late.wait()
+
+    app.on_shutdown.append(finish_late_listeners)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
         ok = await ping(handoff.engine)

@@ -23,3 +23,10 @@ CLAIM_NOT_MEMBER = "Only members of {channel} (or configured sales reps) can cla
 ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."
 ALERT_DELIVERY_FAILED = ":warning: Handoff could not deliver a message to {channel}: `{error}`. {what}"
+
+STATUS_HEADER = "*Handoff status* — Slack deliveries (outbox)"
+STATUS_QUEUE = "• Waiting to be sent: *{depth}* · oldest waiting for {oldest}"
+STATUS_NOTHING_WAITING = "nothing waiting"
+STATUS_FAILED = "• Given up (admins were alerted): *{failed}*"
+STATUS_LAST_ERRORS = "*Last errors*"
+STATUS_NO_ERRORS = "No errors recorded."

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import commands, lead_actions
+from bot.handlers import commands, lead_actions, status
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
 
@@ -23,6 +23,7 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     bolt.middleware(inject_handoff)
     routers = {command: CommandRouter(command) for command in Command}
     commands.register(bolt, routers)
+    status.register(bolt, routers)
     lead_actions.register(bolt)
     for router in routers.values():
         if router.has_handlers:

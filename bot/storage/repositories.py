@@ -378,6 +378,14 @@ class KeyRepo:
         values = {"team_id": team_id, "key": key[:200], "created_at": at, "expires_at": at + ttl}
         return await insert_ignore(self.session, ProcessedKey, values)
 
+    async def forget(self, *, team_id: str, key: str) -> None:
+        """Undo remember() when handling failed, so a retry is handled rather than skipped."""
+        from sqlalchemy import delete
+
+        await self.session.execute(
+            delete(ProcessedKey).where(ProcessedKey.team_id == team_id, ProcessedKey.key == key[:200])
+        )
+
     async def purge_expired(self, now: datetime) -> int:
         from sqlalchemy import delete
 
