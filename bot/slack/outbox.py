@@ -167,6 +167,7 @@ METADATA_EVENT = "handoff_outbox"
 LOOKUP_MARGIN = timedelta(minutes=10)  # clock skew between us and Slack
 LOOKUP_PAGES = 15
 LEASE_EXPIRED = "lease expired"
+LOOKUP_ERROR = "while checking for an earlier post: "
 _DB_RETRY_DELAYS = (0.2, 0.5, 1, 2, 3, 5, 5, 5, 5, 5, 5, 5, 5, 10, 10)  # about a minute in all
 
 
@@ -313,7 +314,11 @@ class OutboxSender:
             if error in PERMANENT_ERRORS:
                 return Outcome(ok=False, error=error), {}
             return Outcome(ok=False, retry_in=self._backoff(attempts), error=error), {}
-        except (aiohttp.ClientError, TimeoutError, ConnectionError, OSError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            # Slack may still be working on it: look (and maybe post again) only once it must be done
+            retry_in = max(self._backoff(attempts), self.call_timeout)
+            return Outcome(ok=False, retry_in=retry_in, error=_short(exc) or "timeout"), {}
+        except (aiohttp.ClientError, ConnectionError, OSError) as exc:
             return Outcome(ok=False, retry_in=self._backoff(attempts), error=_short(exc)), {}
         return Outcome(ok=True), dict(response.data) if isinstance(response.data, dict) else {}
 
@@ -331,7 +336,7 @@ class OutboxSender:
                 lambda: client.conversations_open(users=user), key, row.attempts
             )
             if not outcome.ok:
-                return outcome
+                return self._lookup_failed(outcome, row)
             channel = str((opened.get("channel") or {}).get("id") or "")
         thread_ts = args.get("thread_ts")
         method = "conversations.replies" if thread_ts else "conversations.history"
@@ -350,9 +355,7 @@ class OutboxSender:
             args_now = dict(query)
             outcome, page = await self._call(lambda a=args_now: fetch(**a), key, row.attempts)
             if not outcome.ok:
-                if outcome.retry_in is None:  # e.g. missing scope: we cannot know, so we must not post
-                    return Outcome(ok=False, retry_in=self._backoff(row.attempts), error=outcome.error)
-                return outcome
+                return self._lookup_failed(outcome, row)
             for message in page.get("messages") or []:
                 if _is_ours(message, row.id):
                     log.info("outbox row %s was already posted (%s); recording it", row.id, message.get("ts"))
@@ -365,6 +368,12 @@ class OutboxSender:
             if self._lease_left(claimed_at) < self.call_timeout * 2:
                 return Outcome(ok=False, release=True)
         return None
+
+    def _lookup_failed(self, outcome: Outcome, row: _RowSnapshot) -> Outcome:
+        """We could not look, so we must not post: retry the whole row later. The error is marked as
+        the lookup's, so a 429 here is never mistaken for "Slack did not post" next time."""
+        retry_in = outcome.retry_in if outcome.retry_in is not None else self._backoff(row.attempts)
+        return Outcome(ok=False, retry_in=retry_in, error=f"{LOOKUP_ERROR}{outcome.error}")
 
     async def _prepare(self, row: _RowSnapshot) -> tuple[str, dict[str, Any]] | Outcome:
         """Build the API call; card rows are rendered now so the card never shows stale state."""

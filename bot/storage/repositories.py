@@ -198,7 +198,7 @@ class OutboxRepo:
             if row.status == "sending":
                 # the instance that held it died or stalled: it may have posted before it stopped,
                 # so the sender looks for the message before posting again
-                row.last_error = "lease expired"
+                row.last_error = "lease expired"  # bot.slack.outbox.LEASE_EXPIRED
             row.status = "sending"
             row.claimed_by = instance
             row.claimed_until = now + lease
