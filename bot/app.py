@@ -31,7 +31,7 @@ from bot.services.context import Ctx
 from bot.slack import edge
 from bot.slack.clients import SlackClients
 from bot.slack.notifier import Notifier
-from bot.slack.outbox import OutboxSender, Pacer
+from bot.slack.outbox import TIER_LIMITS, OutboxSender, Pacer
 from bot.slack.signature import RequestVerifier
 from bot.storage.db import make_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
@@ -194,7 +194,15 @@ def build_app(
         clock=clock,
         instance_id=instance_id,
         admins=settings.admins,
-        pacer=pacer or Pacer(rate=settings.channel_rate, burst=settings.channel_burst),
+        pacer=pacer
+        or Pacer(
+            rate=settings.channel_rate,
+            burst=settings.channel_burst,
+            tiers={
+                tier: (rate * settings.tier_scale, burst * settings.tier_scale)
+                for tier, (rate, burst) in TIER_LIMITS.items()
+            },
+        ),
         lease=timedelta(seconds=settings.outbox_lease_seconds),
         call_timeout=settings.slack_timeout,
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),

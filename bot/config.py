@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # outbox: Slack allows about one message a second per channel with short bursts
     channel_rate: float = Field(1.0, gt=0, validation_alias="HANDOFF_CHANNEL_RATE")
     channel_burst: float = Field(3.0, ge=1, validation_alias="HANDOFF_CHANNEL_BURST")
+    # Slack's per-method tier limits (Tier 3 is 50+/min) times this: raise it where Slack allows more
+    tier_scale: float = Field(1.0, gt=0, validation_alias="HANDOFF_TIER_SCALE")
     slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
     outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
     outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")

@@ -15,6 +15,7 @@ from bot.slack.mrkdwn import escape, truncate
 
 def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
     routers[Command.HANDOFF].sub("status")(status_command)
+    routers[Command.HANDOFF].sub("run")(run_command)
 
 
 async def status_command(req: CommandRequest) -> None:
@@ -22,6 +23,24 @@ async def status_command(req: CommandRequest) -> None:
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
     await req.ack(text=status_text(stats, now=req.handoff.clock.now()))
+
+
+async def run_command(req: CommandRequest) -> None:
+    """`/handoff run <job>`: run a scheduled job now for the current period, unless that period's
+    run already happened (on any instance) — e.g. to catch up after downtime."""
+    req.require_admin()
+    from bot.jobs import JOBS, find_job, run_job
+
+    job = find_job(req.args.strip())
+    if job is None:
+        names = ", ".join(f"`{j.name}`" for j in JOBS)
+        await req.ack(text=messages.RUN_UNKNOWN_JOB.format(job=escape(req.args.strip()), jobs=names))
+        return
+    await req.ack()
+    ran = await run_job(req.handoff, job)
+    done = ran.get(req.team_id)
+    text = messages.RUN_DONE if done else messages.RUN_ALREADY
+    await req.respond(text=text.format(job=job.name), response_type="ephemeral", replace_original=False)
 
 
 def status_text(stats: dict[str, Any], *, now: datetime) -> str:

@@ -1066,6 +1066,8 @@ class FakeSlack:
                         call.response, call.status = {"ok": True, **body}, 0  # done, never answered
                     except (_SlackError, _RateLimited):
                         pass
+                if failure.delay:
+                    await asyncio.sleep(failure.delay)  # the answer hangs, then the connection drops
                 return self._reset(request)
         latency = self._latency.get(method, self._latency.get(None, 0.0))
         if latency:
