@@ -8,10 +8,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.cli import migrate_cmd, run_cmd
+from bot.cli import migrate_cmd, rotate_tokens_cmd, run_cmd
 from bot.config import ConfigError, load_settings
 
-SUBCOMMANDS = [run_cmd, migrate_cmd]
+SUBCOMMANDS = [run_cmd, migrate_cmd, rotate_tokens_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
