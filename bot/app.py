@@ -245,6 +245,10 @@ def _routes(handoff: Handoff) -> None:
         if not verifier.is_valid(body, request.headers):
             return web.json_response({"error": "invalid request signature"}, status=401)
         content_type = request.headers.get("Content-Type", "")
+        problem = edge.malformed(body, content_type)
+        if problem is not None:
+            log.warning("signed request refused as malformed: %s", problem)
+            return web.json_response({"error": "malformed payload"}, status=400)
         identity = edge.event_identity(body, content_type)
         if identity is not None and not await edge.remember_event(handoff, identity):
             log.info(

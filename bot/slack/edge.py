@@ -48,6 +48,77 @@ def event_identity(body: bytes, content_type: str) -> tuple[str, str] | None:
     return str(team_id)[:32], f"event:{event_id}"
 
 
+_DICT_FIELDS = (
+    "user",
+    "container",
+    "message",
+    "previous_message",
+    "item",
+    "view",
+    "state",
+    "channel",
+    "team",
+    "enterprise",
+    "function_data",
+)
+
+
+def malformed(body: bytes, content_type: str) -> str | None:
+    """Why a signed request is not shaped like anything Slack sends (None when it is). Bolt assumes
+    Slack's shapes and fails with a 500 on others; the edge answers 400 instead."""
+    if "json" in content_type:
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return "body is not JSON"
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            return "no payload type"
+        if payload["type"] == "event_callback":
+            event = payload.get("event")
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                return "event_callback without an event type"
+            for name in ("message", "previous_message", "item", "assistant_thread"):
+                if event.get(name) is not None and not isinstance(event[name], dict):
+                    return f"event {name} is not an object"
+        authorizations = payload.get("authorizations")
+        if authorizations is not None and not (
+            isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+        ):
+            return "authorizations is not a list of objects"
+        return None
+    try:
+        form = parse_qs(body.decode("utf-8", errors="strict"), keep_blank_values=True)
+    except (ValueError, UnicodeDecodeError):
+        return "form body is not UTF-8"
+    if "payload" not in form:
+        return None  # slash commands: every field is a string
+    try:
+        payload = json.loads(form["payload"][0])
+    except ValueError:
+        return "payload is not JSON"
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return "no payload type"
+    for name in _DICT_FIELDS:
+        if payload.get(name) is not None and not isinstance(payload[name], dict):
+            return f"{name} is not an object"
+    view = payload.get("view") or {}
+    if payload["type"].startswith("view_") and not (
+        isinstance(view.get("type"), str) and isinstance(view.get("callback_id"), str)
+    ):
+        return "view submission without a view type and callback_id"
+    if view.get("state") is not None and not isinstance((view.get("state") or {}).get("values", {}), dict):
+        return "view state is not an object"
+    actions = payload.get("actions")
+    if payload["type"] == "block_actions" and not actions:
+        return "block_actions without actions"
+    if actions is not None and not (
+        isinstance(actions, list)
+        and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+    ):
+        return "actions is not a list of actions"
+    return None
+
+
 def response_url_of(body: bytes, content_type: str) -> str | None:
     """Where a late answer to a command or click can still go (Slack's response_url)."""
     if "json" in content_type:
