@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print a table, each measured against a baseline in the same run."""

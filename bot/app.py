@@ -127,6 +127,7 @@ class Handoff:
             await asyncio.wait(self._tasks, timeout=15)
         for task in self._tasks:
             task.cancel()
+        await self.clients.aclose()
         if self.owns_engine:
             await self.engine.dispose()
 
@@ -235,6 +236,12 @@ def _routes(handoff: Handoff) -> None:
 
     app = handoff.web
     verifier = RequestVerifier(handoff.settings.secret("slack_signing_secret"))
+
+    async def open_http_session(app: web.Application) -> None:
+        # inside the running loop; closed by Handoff.close() once the outbox sender has stopped
+        await handoff.clients.open_session(handoff.bolt.client)
+
+    app.on_startup.append(open_http_session)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_SLACK_BODY:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,10 +40,19 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = Field(None, validation_alias="HANDOFF_ENCRYPTION_KEY")
     duplicate_window_days: int = Field(30, ge=0, validation_alias="HANDOFF_DUPLICATE_WINDOW_DAYS")
     intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
-    log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
-    # outbox: Slack allows about one message a second per channel with short bursts
+    # the outbox pacer: Slack allows about 1 chat.postMessage a second per channel, in short bursts
     channel_rate: float = Field(1.0, gt=0, validation_alias="HANDOFF_CHANNEL_RATE")
-    channel_burst: float = Field(3.0, ge=1, validation_alias="HANDOFF_CHANNEL_BURST")
+    channel_burst: float = Field(5.0, ge=1, validation_alias="HANDOFF_CHANNEL_BURST")
+    log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
+    # SLA defaults (routing rules may override the thresholds; all count working time)
+    sla_remind_minutes: int = Field(30, ge=1, validation_alias="HANDOFF_SLA_REMIND_MINUTES")
+    sla_escalate_minutes: int = Field(120, ge=1, validation_alias="HANDOFF_SLA_ESCALATE_MINUTES")
+    sla_verdict_hours: int = Field(8, ge=1, validation_alias="HANDOFF_SLA_VERDICT_HOURS")
+    sla_stage_days: int = Field(5, ge=1, validation_alias="HANDOFF_SLA_STAGE_DAYS")
+    business_hours: str = Field("09:00-17:00", validation_alias="HANDOFF_BUSINESS_HOURS")
+    business_days: str = Field("mon-fri", validation_alias="HANDOFF_BUSINESS_DAYS")
+    digest_day: str = Field("mon", validation_alias="HANDOFF_DIGEST_DAY")
+    digest_hour: int = Field(9, ge=0, le=23, validation_alias="HANDOFF_DIGEST_HOUR")
     # Slack's per-method tier limits (Tier 3 is 50+/min) times this: raise it where Slack allows more
     tier_scale: float = Field(1.0, gt=0, validation_alias="HANDOFF_TIER_SCALE")
     slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
@@ -57,7 +67,21 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("admins", mode="before")
+    # partnership discussions (issue 6)
+    discuss_cron: str = Field("mon 10:00", validation_alias="HANDOFF_DISCUSS_CRON")
+    discuss_window_days: int = Field(4, ge=1, le=30, validation_alias="HANDOFF_DISCUSS_WINDOW_DAYS")
+    holidays: Annotated[tuple[date, ...], NoDecode] = Field((), validation_alias="HANDOFF_HOLIDAYS")
+    sales_usergroup: str | None = Field(None, validation_alias="HANDOFF_SALES_USERGROUP")
+    marketing_usergroup: str | None = Field(None, validation_alias="HANDOFF_MARKETING_USERGROUP")
+    sales_users: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="HANDOFF_SALES_USERS")
+    marketing_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias="HANDOFF_MARKETING_USERS"
+    )
+    discuss_min_acceptance: float = Field(0.5, ge=0, le=1, validation_alias="HANDOFF_DISCUSS_MIN_ACCEPTANCE")
+    discuss_min_sample: int = Field(5, ge=1, validation_alias="HANDOFF_DISCUSS_MIN_SAMPLE")
+    discuss_reason_share: float = Field(0.5, ge=0, le=1, validation_alias="HANDOFF_DISCUSS_REASON_SHARE")
+
+    @field_validator("admins", "sales_users", "marketing_users", "holidays", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -73,6 +97,33 @@ class Settings(BaseSettings):
             raise ValueError("must be a Slack channel ID such as C0123456789")
         return value
 
+    @field_validator("discuss_cron")
+    @classmethod
+    def _valid_schedule(cls, value: str) -> str:
+        from bot.domain.prompts import schedule_trigger
+
+        schedule_trigger(value, ZoneInfo("UTC"))  # raises ValueError with a usable sentence
+        return value.strip()
+
+    @field_validator("sales_usergroup", "marketing_usergroup", mode="before")
+    @classmethod
+    def _usergroup_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip() or None
+        if value is not None and not (isinstance(value, str) and value[:1] == "S" and value.isalnum()):
+            raise ValueError("must be a Slack user group ID such as S0123456789")
+        return value
+
+    @field_validator("digest_day", mode="before")
+    @classmethod
+    def _weekday(cls, value: object) -> object:
+        if isinstance(value, str):
+            day = value.strip().lower()[:3]
+            if day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+                raise ValueError("must be a day of the week such as mon or monday")
+            return day
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -81,6 +132,22 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from bot.domain.sla import parse_hours
+
+        parse_hours(value)  # CalendarError is a ValueError: pydantic reports it
+        return value.strip()
+
+    @field_validator("business_days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        from bot.domain.sla import parse_days
+
+        parse_days(value)
+        return value.strip().lower()
 
     @field_validator("database_url")
     @classmethod

@@ -21,7 +21,7 @@ class ActionId(StrEnum):
     ACCEPT = "lead_accept"
     REJECT = "lead_reject"
     RELEASE = "lead_release"
-    STAGE = "lead_stage"  # value: "<lead_id>:<stage>"
+    STAGE = "lead_stage"  # "lead_stage_<stage>" per button (unique in the block); value "<lead_id>:<stage>"
     # discussions
     SHARE_THOUGHTS = "discussion_share"
     PLUS_ONE = "discussion_plus_one"
@@ -69,6 +69,7 @@ class BlockId(StrEnum):
     TARGET_VALUE = "target_value"
     PERIOD = "period"
     LEAD_ACTIONS = "lead_actions"
+    MANUAL_METRIC = "manual_metric"
 
 
 INPUT_ACTION = "value"

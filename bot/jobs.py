@@ -106,6 +106,7 @@ def build_scheduler(handoff: Handoff) -> AsyncIOScheduler:
             job.trigger(handoff),
             args=[handoff, job],
             id=job.name,
+            name=job.name,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=300,

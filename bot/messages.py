@@ -24,6 +24,94 @@ ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."
 ALERT_DELIVERY_FAILED = ":warning: Handoff could not deliver a message to {channel}: `{error}`. {what}"
 
+# intake (/lead, the lead form, card buttons)
+LEAD_USAGE = (
+    "I couldn't read that as a lead ({why}). Try `/lead jane@acme.com Jane Doe, Acme, webinar` "
+    "(name, company, source, campaign after the email; `score=80 region=emea` for more), "
+    "or just `/lead` for the form."
+)
+LEAD_CREATED = ":white_check_mark: Thanks! *{who}* is on its way to {channel} (lead #{lead_id})."
+LEAD_CREATED_ASSIGNED = LEAD_CREATED[:-1] + ", suggested owner {owner}."
+LEAD_DUPLICATE = (
+    ":repeat: *{who}* was already handed over (lead #{lead_id} in {channel}), so no second card: "
+    "I noted your resubmission in its thread."
+)
+LEAD_NO_CHANNEL = (
+    "No routing rule matches this lead and no default sales channel is set (HANDOFF_SALES_CHANNEL); "
+    "ask an admin to add one. Nothing was saved."
+)
+WHY_HERE = "*Why is lead #{lead_id} in {channel}?*\n{reason}"
+WHY_HERE_UNKNOWN = "Lead #{lead_id} has no routing record."
+RETURN_NOT_NEW = "Lead #{lead_id} is already *{status}*; only a lead nobody has claimed can be handed back."
+RETURNED_TO_MARKETING = (
+    ":leftwards_arrow_with_hook: {user} handed *{who}* (lead #{lead_id}, {email}) back to marketing: {reason}"
+)
+RETURN_REASON_REQUIRED = "Please say why it is not for sales."
+
+# partnership discussions
+DISCUSS_STARTED = "Posted in {channel}. Answers go in its thread; the recap follows {when}."
+DISCUSS_NO_CHANNEL = (
+    "There is no partnership channel yet (HANDOFF_PARTNERSHIP_CHANNEL). Run `/discuss` in a channel "
+    "to start the discussion there."
+)
+DISCUSS_EMPTY_BANK = "The question bank is empty. An admin can add one: `/discuss questions add <question>`."
+DISCUSS_NO_PROMPT = "No discussion yet. Start one with `/discuss` (or `/discuss <your question>`)."
+DISCUSS_CLOSED = "This discussion has closed and its recap is in the thread. Watch for the next question!"
+DISCUSS_NOT_FOUND = "I can't find that discussion any more."
+DISCUSS_ANSWER_EMPTY = "Write a few words first."
+DISCUSS_ANSWER_TOO_LONG = "Please keep it under {limit} characters."
+DISCUSS_QUESTION_LENGTH = "A question needs 10 to {limit} characters."
+DISCUSS_QUESTION_EXISTS = "That question is already in the bank (#{id})."
+DISCUSS_QUESTION_ADDED = "Added question #{id}: {text}"
+DISCUSS_QUESTION_REMOVED = "Removed question #{id}: {text}"
+DISCUSS_QUESTION_UNKNOWN = "There is no question {ref} in the bank. See `/discuss questions list`."
+DISCUSS_QUESTIONS_USAGE = (
+    "Use `/discuss questions list`, `/discuss questions add <question>` or `/discuss questions remove <#id>`."
+)
+DISCUSS_SCHEDULE_SHOW = "Scheduled prompts ({tz}):\n{lines}\nChange with `/discuss schedule <when> [#channel]` (e.g. `mon 10:00`), or `/discuss schedule off [#channel]`."
+DISCUSS_SCHEDULE_NONE = "No scheduled prompts. Set one with `/discuss schedule mon 10:00 [#channel]`."
+DISCUSS_SCHEDULE_SET = "Prompts in {channel}: {when} ({tz})."
+DISCUSS_SCHEDULE_OFF = "No more scheduled prompts in {channel}."
+DISCUSS_HELP = """*Partnership discussions*
+• `/discuss` — start one now (this week's most notable fact, or a question from the bank)
+• `/discuss <your question>` — start one with your own question
+• `/discuss recap` — the summary of the last discussion
+• `/discuss questions list` · admins: `/discuss questions add <question>` · `/discuss questions remove <#id>`
+• `/discuss schedule` — when prompts are posted · admins: `/discuss schedule <when|off> [#channel]`"""
+# -- verdicts, lifecycle, SLAs (issue 4) ------------------------------------------------------
+VERDICT_NOT_CLAIMED = "Claim this lead first; only its owner can accept or reject it."
+ALREADY_DONE = "Done already: this lead is *{status}*."
+REASON_REQUIRED = "Pick a reason."
+REASON_UNKNOWN = "Pick one of the reasons in the list."
+REASON_OTHER_REQUIRED = "Say what the reason is (you picked “Other”)."
+QUALITY_REQUIRED = "Rate the lead's quality from 1 to 5."
+TOO_LONG = "Keep it under {limit} characters."
+AMOUNT_INVALID = "Enter the deal amount as a number, e.g. 12000 or 12,000.50."
+CURRENCY_INVALID = "Enter a three-letter currency code such as USD or EUR."
+LOST_REASON_REQUIRED = "Say why the deal was lost."
+RELEASED = "You released lead #{lead_id}; it is back in {channel} for anyone to claim."
+STATUS_USAGE = (
+    "Usage: `/lead status <lead id> <contacted|meeting|opportunity|won|lost>` "
+    "(e.g. `/lead status 42 meeting`, `/lead status 42 won 12000 EUR`, `/lead status 42 lost chose a competitor`)"
+)
+STATUS_UNKNOWN_STAGE = "I don't know the stage “{stage}”. Use contacted, meeting, opportunity, won or lost."
+STATUS_MOVED = "Lead #{lead_id} is now *{status}*."
+FIND_USAGE = "Usage: `/lead find <email|name|company>` (at least 2 characters)."
+FIND_NONE = "No lead matches “{query}”."
+MINE_NONE = "You have no open leads. :tada:"
+NURTURE_NONE = "No leads are waiting for nurture."
+# -- targets (issue #5) -----------------------------------------------------------------------
+TARGETS_HELP = """*Shared targets*
+• `/targets` — this month's and quarter's targets, pace and funnel (only you see it)
+• `/targets public` — the same, posted in this channel for everyone
+• `/targets set <metric> <value> [month|quarter|next-month|2026-Q3] [segment or #channel]` — admins
+• `/targets set` — the same as a form · `/targets report <metric> <value|+n>` — a metric kept by hand
+Metrics: {metrics}"""
+TARGET_SAVED = "Target saved: *{metric}* for {scope}, {period}: *{value}*{previous}."
+TARGET_REPORTED = "Recorded *{metric}* = *{value}* for {scope}, {period} (target {target})."
+EXPORT_STARTED = "Preparing your {kind} export; it will arrive as a file in our DM."
+EXPORT_READY = "Your Handoff {kind} export ({rows} rows{since})."
+EXPORT_USAGE = "Usage: `/handoff export [leads|feedback|targets] [since YYYY-MM-DD]`"
 STATUS_HEADER = "*Handoff status* — Slack deliveries (outbox)"
 STATUS_QUEUE = "• Waiting to be sent: *{depth}* · oldest waiting for {oldest}"
 STATUS_NOTHING_WAITING = "nothing waiting"

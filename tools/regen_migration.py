@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import tempfile
+from pathlib import Path
+
+# the models of THIS checkout (a worktree), not whatever the editable install points at
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alembic import command
 

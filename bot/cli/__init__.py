@@ -8,10 +8,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.cli import migrate_cmd, rotate_tokens_cmd, run_cmd
+from bot.cli import export_cmd, import_cmd, migrate_cmd, rotate_tokens_cmd, routes_cmd, run_cmd, sandbox_cmd
 from bot.config import ConfigError, load_settings
 
-SUBCOMMANDS = [run_cmd, migrate_cmd, rotate_tokens_cmd]
+SUBCOMMANDS = [run_cmd, migrate_cmd, import_cmd, export_cmd, routes_cmd, sandbox_cmd, rotate_tokens_cmd]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # their INFO lines (each job added, each migration context) drown what a person needs to see
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         return int(asyncio.run(args.func(settings, args)) or 0)
     except ConfigError as exc:

@@ -23,8 +23,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
+    if not has_any_slack_credential(settings):
+        # a fresh machine: show the product against a simulated Slack instead of an error
+        from bot.cli.sandbox_cmd import serve_sandbox
+
+        print(
+            "handoff: no Slack credentials set (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
+            "starting the local sandbox. See README: Creating the Slack app.",
+            flush=True,
+        )
+        port = args.port if args.port is not None else settings.port
+        await serve_sandbox(settings, port=port)
+        return 0
     missing = settings.missing_slack_credentials()
     if missing:
+        # half-configured: a real deployment with a typo must not quietly become a sandbox
         raise ConfigError(
             f"missing Slack credentials: set {', '.join(missing)} (see README: Creating the Slack app)"
         )
@@ -33,6 +46,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     handoff = build_app(settings)
     await serve(handoff)
     return 0
+
+
+def has_any_slack_credential(settings: Settings) -> bool:
+    return any(
+        getattr(settings, name) is not None
+        for name in (
+            "slack_bot_token",
+            "slack_signing_secret",
+            "slack_app_token",
+            "slack_client_id",
+            "slack_client_secret",
+        )
+    )
 
 
 async def serve(handoff: Handoff, *, ready: asyncio.Event | None = None) -> None:

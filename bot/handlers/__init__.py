@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import commands, lead_actions, status
+from bot.handlers import admin, commands, discuss, home, intake, lead_actions, lead_queries, status, verdicts
+from bot.handlers import export as export_handlers
+from bot.handlers import targets as targets_handlers
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
 
@@ -25,6 +27,14 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     commands.register(bolt, routers)
     status.register(bolt, routers)
     lead_actions.register(bolt)
+    intake.register(bolt, routers)
+    admin.register(bolt, routers)
+    discuss.register(bolt, routers)
+    verdicts.register(bolt)
+    lead_queries.register(routers)
+    targets_handlers.register(bolt, routers)
+    home.register(bolt, handoff)
+    export_handlers.register(routers)
     for router in routers.values():
         if router.has_handlers:
             bolt.command(router.command.value)(router.dispatch)

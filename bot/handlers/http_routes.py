@@ -1,4 +1,4 @@
-"""HTTP routes outside Slack: the lead intake API."""
+"""HTTP routes outside Slack: the lead intake API (bot/handlers/intake_api.py)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.handlers import intake_api
+
 if TYPE_CHECKING:
     from bot.app import Handoff
 
 
 def register(app: web.Application, handoff: Handoff) -> None:
-    async def intake_not_ready(request: web.Request) -> web.StreamResponse:
-        return web.json_response({"error": "the lead API is not available yet"}, status=501)
-
-    app.router.add_post("/api/leads", intake_not_ready)
+    intake_api.register(app, handoff)

@@ -11,17 +11,26 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.domain.errors import LeadAlreadyClaimed, LeadNotFound, NotAllowed
-from bot.ids import ActionId
+from bot.domain.errors import IllegalTransition, InvalidInput, LeadAlreadyClaimed, LeadNotFound, NotAllowed
+from bot.domain.lead import Status
+from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.claims import claim_lead
-from bot.slack.mrkdwn import channel_link, mention
-from bot.slack.payloads import ActionClick, extract_click
+from bot.services.lead_info import lead_record
+from bot.services.returns import return_lead
+from bot.slack.blocks.lead_details import details_modal
+from bot.slack.blocks.lead_modal import return_modal
+from bot.slack.mrkdwn import channel_link, escape, mention
+from bot.slack.payloads import ActionClick, extract_click, view_team_user, view_values
 
 log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp) -> None:
     app.action(ActionId.CLAIM.value)(on_claim)
+    app.action(ActionId.WHY_HERE.value)(on_why_here)
+    app.action(ActionId.DETAILS.value)(on_details)
+    app.action(ActionId.NOT_FOR_US.value)(on_not_for_us)
+    app.view(CallbackId.LEAD_RETURN.value)(on_return_submitted)
 
 
 async def tell(respond: AsyncRespond, text: str) -> None:
@@ -86,3 +95,107 @@ async def on_claim(
         await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
     except NotAllowed as exc:
         await tell(respond, str(exc))
+
+
+async def on_why_here(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: Any) -> None:
+    await ack()
+    click = extract_click(body)
+    if click.lead_id is None:
+        return
+    try:
+        async with context["handoff"].transaction(click.team_id) as ctx:
+            record = await lead_record(ctx, click.lead_id)
+    except LeadNotFound:
+        await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
+        return
+    lead = record.lead
+    if not lead.route_reason:
+        await tell(respond, messages.WHY_HERE_UNKNOWN.format(lead_id=lead.id))
+        return
+    # route_reason quotes rule names and lead values (e.g. "region is <x>"): escape it
+    text = messages.WHY_HERE.format(
+        lead_id=lead.id, channel=channel_link(lead.channel_id), reason=escape(lead.route_reason)
+    )
+    await tell(respond, text)
+
+
+async def on_details(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
+) -> None:
+    await ack()
+    click = extract_click(body)
+    if click.lead_id is None:
+        return
+    try:
+        async with context["handoff"].transaction(click.team_id) as ctx:
+            record = await lead_record(ctx, click.lead_id)
+    except LeadNotFound:
+        await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
+        return
+    view = details_modal(record.lead, record.events, rule_name=record.rule.name if record.rule else None)
+    await client.views_open(trigger_id=click.trigger_id, view=view)
+
+
+async def on_not_for_us(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
+) -> None:
+    await ack()
+    handoff = context["handoff"]
+    click = extract_click(body)
+    if click.lead_id is None:
+        return
+    if not await may_claim(client, handoff, click):
+        await tell(respond, messages.CLAIM_NOT_MEMBER.format(channel=channel_link(click.channel_id)))
+        return
+    async with handoff.uow() as uow:
+        lead = await uow.leads.get(click.team_id, click.lead_id)
+    if lead is None:
+        await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
+        return
+    if lead.status != Status.NEW:
+        await tell(respond, messages.RETURN_NOT_NEW.format(lead_id=lead.id, status=Status(lead.status).label))
+        return
+    view = return_modal(lead)
+    view.private_metadata = f"{lead.id}:{click.channel_id or ''}"
+    await client.views_open(trigger_id=click.trigger_id, view=view)
+
+
+async def on_return_submitted(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
+    handoff = context["handoff"]
+    team_id, user_id = view_team_user(body)
+    view = body.get("view") or {}
+    lead_part, _, channel_id = str(view.get("private_metadata") or "").partition(":")
+    if not lead_part.isdigit():
+        await ack()
+        return
+    lead_id = int(lead_part)
+    reason = view_values(view).get(BlockId.REASON.value) or ""
+    click = ActionClick(
+        team_id=team_id,
+        user_id=user_id,
+        action_id="",
+        value=lead_part,
+        channel_id=channel_id or None,
+        message_ts=None,
+        trigger_id="",
+        view_id=view.get("id"),
+    )
+    if not await may_claim(client, handoff, click):  # the button checked; the submission checks again
+        await ack(response_action="errors", errors={BlockId.REASON.value: "You can't hand this lead back."})
+        return
+    try:
+        async with handoff.transaction(team_id) as ctx:
+            await return_lead(ctx, lead_id, user_id=user_id, reason=reason)
+    except InvalidInput as exc:
+        await ack(response_action="errors", errors={BlockId.REASON.value: next(iter(exc.errors.values()))})
+        return
+    except IllegalTransition as exc:
+        text = messages.RETURN_NOT_NEW.format(lead_id=lead_id, status=Status(exc.current).label)
+        await ack(response_action="errors", errors={BlockId.REASON.value: text[:150]})
+        return
+    except LeadNotFound:
+        await ack(response_action="errors", errors={BlockId.REASON.value: "This lead no longer exists."})
+        return
+    await ack()

@@ -186,9 +186,9 @@ class SlackDriver:
     def _candidate_messages(self, channel_id: str | None, message_ts: str | None) -> list[Message]:
         if channel_id is not None and message_ts is not None:
             msg = self.fake.message(channel_id, message_ts)
-            if msg is None:
+            if msg is None and not any(e.ts == message_ts for e in self.fake.ephemerals(channel=channel_id)):
                 raise AssertionError(f"no message {message_ts} in {channel_id}")
-            return [msg]
+            return [msg] if msg is not None else []  # else: an ephemeral, searched next
         if channel_id is not None:
             top = list(reversed(self.fake.messages(channel_id)))
             replies = [
@@ -295,11 +295,20 @@ class SlackDriver:
         message_ts: str | None = None,
         view_user: str | None = None,
         home: bool = False,
+        action_id: str | None = None,
+        block_id: str | None = None,
     ) -> Reply:
-        """Click the button whose visible text is ``button_text``."""
+        """Click the button whose visible text is ``button_text`` (narrowed by action_id/block_id
+        when the same text appears twice, as the sandbox page knows exactly which one was clicked)."""
 
         def match(container: Any) -> list[dict[str, Any]]:
-            return [b for b in buttons(container) if b["text"].strip() == button_text.strip()]
+            return [
+                b
+                for b in buttons(container)
+                if b["text"].strip() == button_text.strip()
+                and (action_id is None or b["action_id"] == action_id)
+                and (block_id is None or b["block_id"] == block_id)
+            ]
 
         btn, msg, view = self._locate(
             user_id,
@@ -337,6 +346,7 @@ class SlackDriver:
         message_ts: str | None = None,
         view_user: str | None = None,
         home: bool = False,
+        block_id: str | None = None,
     ) -> Reply:
         """Pick an option of a static_select (by its visible text or value) in a message or view."""
 
@@ -349,8 +359,10 @@ class SlackDriver:
         def match(container: Any) -> list[dict[str, Any]]:
             out = []
             for sel in selects(container):
-                if sel["type"] != "static_select" or (
-                    action_id is not None and sel["action_id"] != action_id
+                if (
+                    sel["type"] != "static_select"
+                    or (action_id is not None and sel["action_id"] != action_id)
+                    or (block_id is not None and sel["block_id"] != block_id)
                 ):
                     continue
                 opt = pick(sel)
@@ -458,9 +470,15 @@ class SlackDriver:
         return None
 
     async def submit(
-        self, user_id: str, values: dict[str, Any] | None = None, *, view_id: str | None = None
+        self,
+        user_id: str,
+        values: dict[str, Any] | None = None,
+        *,
+        view_id: str | None = None,
+        by_block_id: bool = False,
     ) -> Reply:
-        """Submit the user's open modal, filling inputs by their visible label (or block_id/action_id)."""
+        """Submit the user's open modal, filling inputs by their visible label (or block_id/action_id;
+        only block_id with ``by_block_id``, which is unambiguous: the sandbox page uses it)."""
         view = self.fake.view(view_id) if view_id else self.fake.open_view(user_id)
         if view is None:
             raise AssertionError(f"{user_id} has no open modal to submit")
@@ -470,7 +488,8 @@ class SlackDriver:
         previous = (view.get("state") or {}).get("values") or {}
         state: dict[str, dict[str, Any]] = {b: dict(a) for b, a in previous.items()}
         for f in fields:
-            key = next((k for k in (f["label"], f["block_id"], f["action_id"]) if k in wanted), None)
+            names = (f["block_id"],) if by_block_id else (f["label"], f["block_id"], f["action_id"])
+            key = next((k for k in names if k in wanted), None)
             if key is None and f["action_id"] in previous.get(f["block_id"], {}):
                 continue
             value = wanted.pop(key) if key is not None else self._initial_value(f["element"])

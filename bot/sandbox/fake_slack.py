@@ -18,7 +18,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -636,6 +636,52 @@ class FakeSlack:
     @property
     def files(self) -> list[UploadedFile]:
         return [f for f in self.uploaded.values() if f.completed]
+
+    # ------------------------------------------------------------------ persistence (the sandbox)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a person would find again after a restart: messages, threads, ephemerals, files and
+        Home tabs (open modals, triggers and response_urls are short-lived and are not kept)."""
+        next_id = next(self._ids)
+        self._ids = itertools.count(next_id)
+        return {
+            "version": 1,
+            "team_id": self.team_id,
+            "last_ts": self._last_ts,
+            "next_id": next_id,
+            "ims": [ch.user for ch in self.channels.values() if ch.is_im],
+            "messages": [asdict(m) for msgs in self._messages.values() for m in msgs],
+            "ephemerals": [asdict(e) for e in self.ephemeral_messages],
+            "files": [
+                {**asdict(f), "content": base64.b64encode(f.content).decode() if f.content else None}
+                for f in self.uploaded.values()
+                if f.completed
+            ],
+            "homes": {user: self._views[vid].data for user, vid in self._homes.items()},
+        }
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        """Load a snapshot() taken from a fake with the same team, users and channels."""
+        if snap.get("version") != 1 or snap.get("team_id") != self.team_id:
+            raise ValueError("snapshot of another workspace or format")
+        self._last_ts = max(self._last_ts, float(snap["last_ts"]))
+        self._ids = itertools.count(max(int(snap["next_id"]), next(self._ids)))
+        for user in snap["ims"]:
+            if user in self.users:
+                self.im_channel(user)
+        for raw in snap["messages"]:
+            if raw["channel"] in self.channels:
+                self._messages.setdefault(raw["channel"], []).append(Message(**raw))
+        self.ephemeral_messages.extend(
+            Ephemeral(**e) for e in snap["ephemerals"] if e["channel"] in self.channels
+        )
+        for raw in snap["files"]:
+            content = base64.b64decode(raw["content"]) if raw["content"] else None
+            self.uploaded[raw["id"]] = UploadedFile(**{**raw, "content": content})
+        for user, data in snap["homes"].items():
+            if user in self.users:
+                self._views[data["id"]] = _FakeView(data=data, user=user)
+                self._homes[user] = data["id"]
 
     # ------------------------------------------------------------------ used by the driver
 

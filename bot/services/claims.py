@@ -23,7 +23,7 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         raise LeadNotFound(lead_id)
     if not won:
         raise LeadAlreadyClaimed(lead.owner_id)
-    await uow.leads.refresh(lead)
+    # no refresh: the UPDATE ran before this session loaded the row, so `lead` is already current
     await uow.events.append(
         team_id=ctx.team_id, lead_id=lead.id, kind=EventKind.CLAIMED, actor_id=user_id, origin="slack", at=now
     )

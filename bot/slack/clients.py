@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -32,6 +33,28 @@ class SlackClients:
         self._timeout = timeout
         self._cache: dict[tuple[str, str], AsyncWebClient] = {}
         self._team_id: str | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._extra: list[AsyncWebClient] = []
+
+    async def open_session(self, *also: AsyncWebClient) -> None:
+        """Share one aiohttp session (keep-alive connections) among every Web API client.
+
+        Without it slack_sdk opens a new session, so a new TCP (and, to slack.com, TLS) connection,
+        for every call: the profile of a Claim click showed the connect on the click's path. The
+        session's timeout replaces the per-client one, which slack_sdk only applies to sessions it
+        creates. `also` are clients made elsewhere (Bolt's) that should share it too."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
+        self._extra = list(also)
+        for client in [*self._cache.values(), *self._extra]:
+            client.session = self._session
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        for client in [*self._cache.values(), *self._extra]:
+            client.session = None
+        if session is not None:
+            await session.close()
 
     async def token_for(self, team_id: str | None) -> str:
         if self._store is not None and team_id:
@@ -56,7 +79,11 @@ class SlackClients:
                 else []
             )
             self._cache[key] = AsyncWebClient(
-                token=token, base_url=self.base_url, timeout=self._timeout, retry_handlers=handlers
+                token=token,
+                base_url=self.base_url,
+                timeout=self._timeout,
+                retry_handlers=handlers,
+                session=self._session,
             )
         return self._cache[key]
 

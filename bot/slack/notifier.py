@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,15 @@ LEAD_CARD_UPDATE = "lead_card_update"  # chat.update of the card, rendered at se
 LEAD_THREAD = "lead_thread"  # reply in the card's thread
 MESSAGE = "message"
 ALERT = "alert"  # never alerts about itself
+# partnership discussions (bot/slack/discussion_outbox.py finishes these rows)
+DISCUSSION_PROMPT = "discussion_prompt"  # post the prompt, then remember its ts
+DISCUSSION_THREAD = "discussion_thread"  # reply under a prompt (ref: discussion_prompt)
+DISCUSSION_ANSWER = "discussion_answer"  # answer in the prompt's thread, rendered at send time
+DISCUSSION_ANSWER_UPDATE = "discussion_answer_update"  # chat.update of an answer (+1 count)
+DISCUSSION_PURPOSES = frozenset(
+    {DISCUSSION_PROMPT, DISCUSSION_THREAD, DISCUSSION_ANSWER, DISCUSSION_ANSWER_UPDATE}
+)
+FILE_UPLOAD = "file_upload"  # files_upload_v2 (getUploadURLExternal + completeUploadExternal)
 
 
 def _blocks(blocks: list[Block] | list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -99,6 +109,34 @@ class Notifier:
     async def dm(self, team_id: str, user_id: str, text: str, blocks: list[Any] | None = None) -> None:
         # chat.postMessage to a user ID lands in the bot's DM with them
         await self.post(team_id, user_id, text, blocks)
+
+    async def upload_file(
+        self,
+        team_id: str,
+        channel_id: str,
+        *,
+        filename: str,
+        content: bytes,
+        title: str,
+        initial_comment: str | None = None,
+        alt_text: str | None = None,
+    ) -> None:
+        """A file shared in a channel; the bytes ride in the row (keep them small: charts, not
+        exports). A user ID as channel means the bot's DM with them (the sender opens it)."""
+        await self.outbox.add(
+            team_id=team_id,
+            method="files.uploadV2",
+            channel_id=channel_id,
+            payload={
+                "filename": filename,
+                "title": title,
+                "initial_comment": initial_comment,
+                "alt_txt": alt_text,
+                "content_b64": base64.b64encode(content).decode("ascii"),
+            },
+            purpose=FILE_UPLOAD,
+            at=self.now,
+        )
 
     async def alert_admins(self, team_id: str, text: str) -> None:
         for admin in self.admins:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import random
 import time
@@ -22,6 +23,7 @@ from bot.messages import ALERT_DELIVERY_FAILED
 from bot.slack import notifier as purposes
 from bot.slack.blocks.lead_card import lead_card
 from bot.slack.clients import NoInstallation, SlackClients
+from bot.slack.discussion_outbox import prepare_discussion_row, record_discussion_ts
 from bot.slack.mrkdwn import escape
 from bot.storage.models import Outbox, RoutingRule
 from bot.storage.uow import UnitOfWork
@@ -50,6 +52,8 @@ PERMANENT_ERRORS = frozenset(
         "restricted_action",
     }
 )
+# posts whose ts the referenced row (ref_table/ref_id) keeps, so replies and edits can find them
+RECORDS_TS = frozenset({purposes.DISCUSSION_PROMPT, purposes.DISCUSSION_ANSWER})
 
 
 class TokenBucket:
@@ -290,7 +294,12 @@ class OutboxSender:
         if self._lease_left(claimed_at) < self.call_timeout + 1:
             # another instance may take the row over before our answer could be recorded
             return Outcome(ok=False, release=True)
-        outcome, data = await self._call(lambda: client.api_call(method, json=args), pace_key, row.attempts)
+        if row.purpose == purposes.FILE_UPLOAD:
+            outcome, data = await self._call(lambda: _upload(client, args), pace_key, row.attempts)
+        else:
+            outcome, data = await self._call(
+                lambda: client.api_call(method, json=args), pace_key, row.attempts
+            )
         return Outcome(ok=True, ts=data.get("ts"), channel=data.get("channel")) if outcome.ok else outcome
 
     async def _call(
@@ -320,7 +329,8 @@ class OutboxSender:
             return Outcome(ok=False, retry_in=retry_in, error=_short(exc) or "timeout"), {}
         except (aiohttp.ClientError, ConnectionError, OSError) as exc:
             return Outcome(ok=False, retry_in=self._backoff(attempts), error=_short(exc)), {}
-        return Outcome(ok=True), dict(response.data) if isinstance(response.data, dict) else {}
+        data = getattr(response, "data", response)  # _upload answers with a plain dict
+        return Outcome(ok=True), dict(data) if isinstance(data, dict) else {}
 
     async def _find_posted(
         self, client: Any, row: _RowSnapshot, args: dict[str, Any], claimed_at: float
@@ -382,6 +392,8 @@ class OutboxSender:
             args["channel"] = row.channel_id
         if row.method == POST_METHOD and "metadata" not in args:
             args["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
+        if row.purpose in purposes.DISCUSSION_PURPOSES:
+            return await prepare_discussion_row(self.session_factory, row, args)
         if row.lead_id is None or row.purpose not in (
             purposes.LEAD_CARD,
             purposes.LEAD_CARD_UPDATE,
@@ -446,6 +458,8 @@ class OutboxSender:
                         channel_id=outcome.channel or row.channel_id or "",
                         ts=outcome.ts,
                     )
+                if row.purpose in RECORDS_TS and row.ref_table and row.ref_id and outcome.ts:
+                    await record_discussion_ts(uow, row.ref_table, row.ref_id, outcome.ts)
                 self.sent_count += 1
                 return
             row.last_error = outcome.error
@@ -490,6 +504,8 @@ class _RowSnapshot:
     attempts: int
     created_at: datetime
     last_error: str | None
+    ref_table: str | None = None
+    ref_id: int | None = None
 
     @property
     def may_have_been_sent(self) -> bool:
@@ -510,6 +526,8 @@ class _RowSnapshot:
             attempts=row.attempts,
             created_at=_aware(row.created_at),
             last_error=row.last_error,
+            ref_table=row.ref_table,
+            ref_id=row.ref_id,
         )
 
 
@@ -536,3 +554,20 @@ def _short(exc: BaseException) -> str:
     """An error for logs and last_error: its type and first line, never a request body."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+async def _upload(client: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """files_upload_v2 does getUploadURLExternal, the upload, then completeUploadExternal."""
+    channel = args["channel"]
+    if channel[:1] in "UW":  # a person: share it in the bot's DM with them
+        opened = await client.conversations_open(users=channel)
+        channel = opened["channel"]["id"]
+    response = await client.files_upload_v2(
+        channel=channel,
+        content=base64.b64decode(args["content_b64"]),
+        filename=args["filename"],
+        title=args.get("title"),
+        initial_comment=args.get("initial_comment"),
+        alt_txt=args.get("alt_txt"),
+    )
+    return {"ts": None, "channel": channel, "files": response.get("files")}

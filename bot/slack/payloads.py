@@ -71,3 +71,15 @@ def _element_value(element: dict[str, Any]) -> Any:
 
 def view_team_user(body: dict[str, Any]) -> tuple[str, str]:
     return (body.get("team") or {}).get("id") or "", (body.get("user") or {}).get("id") or ""
+
+
+def view_private_metadata(body: dict[str, Any]) -> str:
+    return str((body.get("view") or {}).get("private_metadata") or "")
+
+
+def channel_ref(text: str) -> str | None:
+    """A channel from command text: `<#C123|name>` (Slack's escaping) or a bare ID."""
+    text = (text or "").strip()
+    if text.startswith("<#") and text.endswith(">"):
+        text = text[2:-1].split("|", 1)[0]
+    return text if text[:1] in ("C", "G") and text.isalnum() and text.isupper() else None

@@ -87,12 +87,33 @@ class Lead(Base):
         Index("ix_lead_team_email", "team_id", "email"),
         Index("ix_lead_team_status", "team_id", "status"),
         Index("ix_lead_team_owner_status", "team_id", "owner_id", "status"),
-        Index("ix_lead_team_created", "team_id", "created_at"),
-        Index("ix_lead_team_claimed", "team_id", "claimed_at"),
-        Index("ix_lead_team_accepted", "team_id", "accepted_at"),
-        Index("ix_lead_team_meeting", "team_id", "meeting_at"),
-        Index("ix_lead_team_won", "team_id", "won_at"),
-        Index("ix_lead_team_verdict", "team_id", "verdict_at"),
+        # Reporting reads these ranges index-only (bot/storage/metrics.py): the trailing columns
+        # cover the scope filters (segment, channel), the median time to claim (created_at) and
+        # lead quality by source/campaign, so no count touches the table at 1M leads.
+        Index(
+            "ix_lead_team_created",
+            "team_id",
+            "created_at",
+            "segment",
+            "channel_id",
+            "source",
+            "campaign",
+            "reject_reason",
+            "verdict_at",
+            "accepted_at",
+            "won_at",
+            "lost_at",
+            "quality",
+        ),
+        Index("ix_lead_team_claimed", "team_id", "claimed_at", "created_at", "segment", "channel_id"),
+        Index("ix_lead_team_accepted", "team_id", "accepted_at", "segment", "channel_id"),
+        Index("ix_lead_team_meeting", "team_id", "meeting_at", "segment", "channel_id"),
+        Index("ix_lead_team_won", "team_id", "won_at", "segment", "channel_id", "currency", "won_amount"),
+        # a rep's open leads, stalest first: walk the owner's leads in updated_at order, stop at a page
+        Index("ix_lead_team_owner_updated", "team_id", "owner_id", "updated_at", "status"),
+        Index(
+            "ix_lead_team_verdict", "team_id", "verdict_at", "segment", "channel_id", "source", "accepted_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

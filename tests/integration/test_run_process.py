@@ -94,17 +94,65 @@ async def test_run_serves_and_stops_gracefully(tmp_path: Path, database_url: str
                 await proc.wait()
 
 
-async def test_run_without_credentials_names_the_missing_variables(tmp_path: Path) -> None:
+async def test_run_with_some_credentials_names_the_missing_ones(tmp_path: Path) -> None:
+    """Half-configured is a deployment with a mistake: it must fail, not quietly become a sandbox."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
         cwd=tmp_path,
-        env=base_env(PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"),
+        env=base_env(
+            PYTHONPATH=str(ROOT),
+            SLACK_BOT_TOKEN="xoxb-1",
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        ),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 2
-    assert b"SLACK_SIGNING_SECRET" in stderr and b"SLACK_BOT_TOKEN" in stderr
+    assert b"SLACK_SIGNING_SECRET" in stderr and b"xoxb-1" not in stderr
+
+
+async def test_run_without_any_credentials_starts_the_sandbox(tmp_path: Path) -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=base_env(PYTHONPATH=str(ROOT), PORT=str(port), HANDOFF_LOG_LEVEL="WARNING"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        assert proc.stdout is not None
+        seen = b""
+        while f"Open {url}".encode() not in seen:
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+            assert line, f"exited before serving: {seen.decode()}"
+            seen += line
+        assert b"starting the local sandbox" in seen
+        async with aiohttp.ClientSession() as session:
+            async with session.get(url) as resp:
+                assert resp.status == 200 and "Handoff sandbox" in await resp.text()
+            async with session.post(
+                f"{url}api/command", json={"user": "U0ADMIN", "channel": "C0SALES", "text": "/handoff help"}
+            ) as resp:
+                assert resp.status == 200, await resp.text()
+            async with session.get(f"{url}api/state", params={"user": "U0ADMIN"}) as resp:
+                state = await resp.json()
+        assert any("/lead" in m["text"] and m["ephemeral"] for m in state["messages"])
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), timeout=20)
+        assert proc.returncode == 0
+        # its own database and its Slack messages, never the deployment's handoff.db
+        assert (tmp_path / "handoff-sandbox.db").exists() and not (tmp_path / "handoff.db").exists()
+        assert "/lead" in (tmp_path / "handoff-sandbox.slack.json").read_text()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.domain.lead import ACCEPTED_LIKE, Status, next_stages
+from bot.domain.reasons import reason_label
 from bot.ids import ActionId, BlockId
 from bot.slack.mrkdwn import escape, mention, truncate
 from bot.storage.models import Lead
@@ -56,8 +57,8 @@ def _pair(a: str | None, b: str | None) -> str | None:
     return " / ".join(parts) if parts else None
 
 
-def _button(text: str, action: ActionId, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=text, action_id=action.value, value=value, style=style)
+def _button(text: str, action: ActionId | str, value: str, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=text, action_id=str(action), value=value, style=style)
 
 
 def _status_line(lead: Lead) -> str:
@@ -68,11 +69,28 @@ def _status_line(lead: Lead) -> str:
         after = minutes_between(lead.created_at, lead.claimed_at)
         return f":raising_hand: *Claimed by {mention(lead.owner_id)}* · {after} after arrival"
     if status is Status.REJECTED:
-        return f":x: *Rejected by {mention(lead.owner_id)}*"
+        line = f":x: *Rejected by {mention(lead.owner_id)}* · {escape(reason_label(lead.reject_reason))}"
+        if lead.nurture:
+            line += " · :seedling: nurture"
+        return line + _quality(lead)
     if status is Status.RETURNED:
         return ":leftwards_arrow_with_hook: *Handed back to marketing*"
     icon = {Status.WON: ":trophy:", Status.LOST: ":heavy_multiplication_x:"}.get(status, ":white_check_mark:")
-    return f"{icon} *{status.label}* · owner {mention(lead.owner_id)}"
+    line = f"{icon} *{status.label}* · owner {mention(lead.owner_id)}"
+    if status is Status.WON and lead.won_amount is not None:
+        line += f" · {lead.won_amount:,.2f} {escape(lead.currency or '')}".rstrip()
+    if status is Status.LOST and lead.lost_reason:
+        line += f" · {escape(truncate(lead.lost_reason, 300))}"
+    return line + _quality(lead)
+
+
+def _quality(lead: Lead) -> str:
+    return f" · quality {lead.quality}/5" if lead.quality else ""
+
+
+def stage_action_id(stage: Status) -> str:
+    """Slack wants action_ids unique within a block, so each stage button has its own."""
+    return f"{ActionId.STAGE.value}_{stage.value}"
 
 
 def _actions(lead: Lead) -> list[ButtonElement]:
@@ -93,8 +111,8 @@ def _actions(lead: Lead) -> list[ButtonElement]:
             _button("Details", ActionId.DETAILS, lid),
         ]
     if status in ACCEPTED_LIKE:
-        buttons = [_button(s.label, ActionId.STAGE, f"{lid}:{s.value}") for s in next_stages(status)]
-        buttons.append(_button("Lost", ActionId.STAGE, f"{lid}:{Status.LOST.value}", "danger"))
+        buttons = [_button(s.label, stage_action_id(s), f"{lid}:{s.value}") for s in next_stages(status)]
+        buttons.append(_button("Lost", stage_action_id(Status.LOST), f"{lid}:{Status.LOST.value}", "danger"))
         buttons.append(_button("Details", ActionId.DETAILS, lid))
         return buttons
     return [_button("Details", ActionId.DETAILS, lid)]

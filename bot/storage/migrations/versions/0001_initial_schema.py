@@ -315,15 +315,51 @@ def upgrade() -> None:
         sa.UniqueConstraint("team_id", "dedupe_key", name=op.f("uq_lead_team_id_dedupe_key")),
     )
     with op.batch_alter_table("lead", schema=None) as batch_op:
-        batch_op.create_index("ix_lead_team_accepted", ["team_id", "accepted_at"], unique=False)
-        batch_op.create_index("ix_lead_team_claimed", ["team_id", "claimed_at"], unique=False)
-        batch_op.create_index("ix_lead_team_created", ["team_id", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_lead_team_accepted", ["team_id", "accepted_at", "segment", "channel_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_lead_team_claimed",
+            ["team_id", "claimed_at", "created_at", "segment", "channel_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_lead_team_created",
+            [
+                "team_id",
+                "created_at",
+                "segment",
+                "channel_id",
+                "source",
+                "campaign",
+                "reject_reason",
+                "verdict_at",
+                "accepted_at",
+                "won_at",
+                "lost_at",
+                "quality",
+            ],
+            unique=False,
+        )
         batch_op.create_index("ix_lead_team_email", ["team_id", "email"], unique=False)
-        batch_op.create_index("ix_lead_team_meeting", ["team_id", "meeting_at"], unique=False)
+        batch_op.create_index(
+            "ix_lead_team_meeting", ["team_id", "meeting_at", "segment", "channel_id"], unique=False
+        )
         batch_op.create_index("ix_lead_team_owner_status", ["team_id", "owner_id", "status"], unique=False)
+        batch_op.create_index(
+            "ix_lead_team_owner_updated", ["team_id", "owner_id", "updated_at", "status"], unique=False
+        )
         batch_op.create_index("ix_lead_team_status", ["team_id", "status"], unique=False)
-        batch_op.create_index("ix_lead_team_verdict", ["team_id", "verdict_at"], unique=False)
-        batch_op.create_index("ix_lead_team_won", ["team_id", "won_at"], unique=False)
+        batch_op.create_index(
+            "ix_lead_team_verdict",
+            ["team_id", "verdict_at", "segment", "channel_id", "source", "accepted_at"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_lead_team_won",
+            ["team_id", "won_at", "segment", "channel_id", "currency", "won_amount"],
+            unique=False,
+        )
 
     op.create_table(
         "discussion_answer",
@@ -444,6 +480,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_lead_team_won")
         batch_op.drop_index("ix_lead_team_verdict")
         batch_op.drop_index("ix_lead_team_status")
+        batch_op.drop_index("ix_lead_team_owner_updated")
         batch_op.drop_index("ix_lead_team_owner_status")
         batch_op.drop_index("ix_lead_team_meeting")
         batch_op.drop_index("ix_lead_team_email")

@@ -1,0 +1,249 @@
+"""Benchmark 1 — acks: signed slash commands and Claim clicks, Handoff against a bare Bolt app.
+
+For each database: seed real leads whose cards are posted to the fake Slack, sign every request ahead
+of time, then replay them at concurrency 1 and 20 against
+  (a) bench/bare_app.py: slack-bolt alone, listeners that only ack (Bolt verifies signatures), and
+  (b) `python -m bot run`: Handoff doing its real work. A Claim click is the membership check
+      (conversations.members on the fake), the compare-and-set on the lead, a lead_event and an
+      outbox row; the slash command is `/lead <text>` (a quick add that writes a lead, its event and
+      its card's outbox row) when the intake feature is present, else `/handoff help` (read-only,
+      labelled as such).
+Every click is on a different card, so each one is a winning claim, not a cheap refusal.
+
+    python -m bench.ack [--db sqlite,postgresql] [--c1 200] [--c20 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.request.async_request import AsyncBoltRequest
+from sqlalchemy import func, select
+
+from bench.common import (
+    REPS,
+    SALES,
+    SIGNING_SECRET,
+    LoadResult,
+    RecordingDriver,
+    Row,
+    ServerProcess,
+    Signed,
+    bench_database,
+    databases,
+    make_fake,
+    run_load,
+    start_bare,
+    start_bot,
+    table,
+)
+from bot.app import Handoff, build_app
+from bot.config import load_settings
+from bot.domain.lead_input import parse_lead
+from bot.sandbox import FakeSlack
+from bot.services.intake import submit_lead
+from bot.slack.outbox import Pacer
+from bot.storage.models import Lead
+
+P99_GOAL_MS = 100.0
+RATIO_GOAL = 0.5
+
+
+@dataclass
+class Workload:
+    """The signed requests for one database: commands and clicks, split by concurrency."""
+
+    command_label: str
+    writes: bool
+    commands: dict[int, list[Signed]]
+    claims: dict[int, list[Signed]]
+    warmup: list[Signed]
+
+
+async def seed_leads(database_url: str, fake: FakeSlack, count: int, *, channel: str = SALES) -> bool:
+    """Create `count` leads through the intake service and post their cards to the fake Slack.
+    Returns whether `/lead <text>` quick add exists (then one more lead, the probe, is stored)."""
+    settings = load_settings(
+        slack_bot_token=fake.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.base_url,
+        database_url=database_url,
+        sales_channel=channel,
+        duplicate_window_days=0,
+    )
+    handoff = build_app(settings, pacer=Pacer(rate=1e6, burst=1e6), with_scheduler=False)
+    try:
+        team = await handoff.default_team_id()
+        assert team is not None
+        for start in range(0, count, 200):
+            async with handoff.transaction(team) as ctx:
+                for i in range(start, min(count, start + 200)):
+                    data = {"email": f"seed{i}@example.com", "name": f"Seed {i}", "company": "Acme"}
+                    await submit_lead(ctx, parse_lead(data), origin="api")
+        await handoff.sender.drain()
+        return await quick_add_works(handoff, fake)
+    finally:
+        await handoff.close()
+
+
+async def quick_add_works(handoff: Handoff, fake: FakeSlack) -> bool:
+    """Whether `/lead <text>` stores a lead in this build (the intake feature), tried once."""
+    driver = RecordingDriver(fake)
+    await driver.command(REPS[0], "/lead", "probe@example.com Probe Person, Acme, webinar", channel_id=SALES)
+    [signed] = driver.take()
+    await handoff.bolt.async_dispatch(
+        AsyncBoltRequest(body=signed.body.decode(), headers={k: [v] for k, v in signed.headers.items()})
+    )
+    async with handoff.uow() as uow:
+        return await uow.session.scalar(select(func.count()).where(Lead.email == "probe@example.com")) == 1
+
+
+async def prepare(database_url: str, fake: FakeSlack, c1: int, c20: int) -> Workload:
+    writes = await seed_leads(database_url, fake, c1 + c20)
+    cards = [m for m in fake.messages(SALES) if "Seed " in m.text or "Seed " in str(m.blocks)]
+    assert len(cards) == c1 + c20, f"expected {c1 + c20} cards, the fake has {len(cards)}"
+    driver = RecordingDriver(fake)
+    label = "/lead <text> (writes)" if writes else "/handoff help (read-only: /lead not built yet)"
+
+    async def commands(n: int, offset: int) -> list[Signed]:
+        for i in range(offset, offset + n):
+            if writes:
+                text = f"bench{i}@example.com Bench Person {i}, Acme, webinar"
+                await driver.command(REPS[i % len(REPS)], "/lead", text, channel_id=SALES)
+            else:
+                await driver.command(REPS[i % len(REPS)], "/handoff", "help", channel_id=SALES)
+        return driver.take()
+
+    async def claims(batch: list[Any], offset: int) -> list[Signed]:
+        for i, card in enumerate(batch):
+            await driver.click(REPS[(offset + i) % len(REPS)], "Claim", channel_id=SALES, message_ts=card.ts)
+        return driver.take()
+
+    for _ in range(20):
+        await driver.command(REPS[0], "/handoff", "help", channel_id=SALES)
+    warmup = driver.take()
+    return Workload(
+        command_label=label,
+        writes=writes,
+        commands={1: await commands(c1, 0), 20: await commands(c20, c1)},
+        claims={1: await claims(cards[:c1], 0), 20: await claims(cards[c1:], c1)},
+        warmup=warmup,
+    )
+
+
+async def drive(server: ServerProcess, work: Workload) -> dict[tuple[str, int], LoadResult]:
+    keys = [
+        (kind, c) for kind, batches in (("command", work.commands), ("claim", work.claims)) for c in batches
+    ]
+    runs = [((work.commands if kind == "command" else work.claims)[c], c) for kind, c in keys]
+    results = await run_load(server.url + "/slack/events", runs, warmup=work.warmup)
+    return dict(zip(keys, results, strict=True))
+
+
+async def claimed_count(database_url: str) -> tuple[int, int]:
+    from bot.storage.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            claimed = await conn.scalar(select(func.count()).where(Lead.status == "claimed"))
+            total = await conn.scalar(select(func.count()).select_from(Lead))
+        return int(claimed or 0), int(total or 0)
+    finally:
+        await engine.dispose()
+
+
+def _fmt(r: LoadResult) -> str:
+    failed = f", {r.failed} failed" if r.failed else ""
+    return f"{r.rps:,.0f} req/s, p50 {r.pct(50):.1f} ms, p99 {r.pct(99):.1f} ms{failed}"
+
+
+async def run_db(
+    kind: str, *, c1: int, c20: int, profile: Path | None = None
+) -> tuple[list[Row], dict[str, float]]:
+    rows: list[Row] = []
+    async with bench_database(kind) as url:
+        fake = make_fake()
+        await fake.start()
+        try:
+            work = await prepare(url, fake, c1, c20)
+            bare = await start_bare(fake)
+            try:
+                floor = await drive(bare, work)
+            finally:
+                await bare.stop()
+            bot = await start_bot(url, fake)
+            try:
+                await asyncio.sleep(1)  # started, migrated, idle
+                idle_mb = bot.peak_rss_mb()
+                if profile is not None:
+                    await bot.profile(profile / f"ack-{kind}.txt")
+                ours = await drive(bot, work)
+                peak_mb = bot.peak_rss_mb()
+            finally:
+                await bot.stop(grace=3)
+            claimed, total = await claimed_count(url)
+        finally:
+            await fake.stop()
+    for (what, concurrency), mine in ours.items():
+        base = floor[(what, concurrency)]
+        ratio = mine.rps / base.rps if base.rps else 0.0
+        label = work.command_label if what == "command" else "Claim click (CAS + event + outbox row)"
+        goal_p99 = concurrency == 20
+        ok = (ratio >= RATIO_GOAL) and (not goal_p99 or mine.pct(99) < P99_GOAL_MS) and mine.failed == 0
+        rows.append(
+            Row(
+                bench="ack",
+                db=kind,
+                case=f"{label}, c={concurrency}",
+                figure=f"Handoff {_fmt(mine)} · bare Bolt {_fmt(base)} · ratio {ratio:.2f}",
+                goal=("p99 < 100 ms, " if goal_p99 else "") + "ratio ≥ 0.5",
+                ok=ok,
+            )
+        )
+    expected = c1 + c20 + (c1 + c20 + 1 if work.writes else 0)  # + the probe
+    rows.append(
+        Row(
+            bench="ack",
+            db=kind,
+            case="real work done",
+            figure=f"{claimed} of {c1 + c20} claims won; {total} leads stored (expected {expected})",
+            goal="every claim wins, every /lead stored",
+            ok=claimed == c1 + c20 and total == expected,
+        )
+    )
+    return rows, {"idle_mb": idle_mb, "peak_mb": peak_mb}
+
+
+async def run(dbs: list[str], *, c1: int, c20: int, profile: Path | None = None) -> list[Row]:
+    kinds, notes = await databases(dbs)
+    rows: list[Row] = []
+    for kind in kinds:
+        db_rows, _ = await run_db(kind, c1=c1, c20=c20, profile=profile)
+        rows += db_rows
+    for note in notes:
+        rows.append(Row(bench="ack", db="postgresql", case="skipped", figure=note))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--c1", type=int, default=200, help="requests of each kind at concurrency 1")
+    parser.add_argument("--c20", type=int, default=1000, help="requests of each kind at concurrency 20")
+    parser.add_argument("--profile", type=Path, help="sample the bot with py-spy into this directory")
+    args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    rows = asyncio.run(run(args.db.split(","), c1=args.c1, c20=args.c20, profile=args.profile))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""What CLI commands that write to the database share: the engine, the workspace, a Ctx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import ConfigError, Settings
+from bot.services.context import Ctx
+from bot.slack.clients import SlackClients
+from bot.slack.notifier import Notifier
+from bot.storage.models import SLACK_BOTS
+from bot.storage.uow import UnitOfWork
+
+
+async def resolve_team(settings: Settings, engine: AsyncEngine, given: str | None) -> str:
+    """--team-id, else the only installed workspace, else the bot token's workspace (auth.test)."""
+    if given:
+        return given
+    async with engine.connect() as conn:
+        teams = sorted({r[0] for r in await conn.execute(select(SLACK_BOTS.c.team_id)) if r[0]})
+    if len(teams) == 1:
+        return teams[0]
+    if len(teams) > 1:
+        raise ConfigError(f"--team-id: several workspaces are installed ({', '.join(teams)}); pick one")
+    bot_token = settings.secret("slack_bot_token")
+    if not bot_token:
+        raise ConfigError("--team-id: no workspace installed and SLACK_BOT_TOKEN is not set; pass --team-id")
+    team = await SlackClients(base_url=settings.slack_api_url, bot_token=bot_token).default_team_id()
+    if not team:
+        raise ConfigError("SLACK_BOT_TOKEN: auth.test did not name a workspace; pass --team-id")
+    return team
+
+
+@asynccontextmanager
+async def transaction(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    team_id: str,
+    clock: Clock | None = None,
+) -> AsyncIterator[Ctx]:
+    """One unit of work, like Handoff.transaction; the running bot's outbox sender posts the rows."""
+    async with UnitOfWork(session_factory) as uow:
+        notifier = Notifier(uow.outbox, now=(clock or SystemClock()).now(), admins=settings.admins)
+        yield Ctx(uow=uow, notifier=notifier, settings=settings, team_id=team_id)

@@ -1,0 +1,241 @@
+"""Routing rules as people write them: `/handoff route add ...` and the YAML file share one model.
+
+    /handoff route add "EMEA enterprise" channel=#C0123 region=emea,apac segment=enterprise
+        score>=70 reps=@U1,@U2 priority=10 hot=@S123:80 manager=@U9
+
+Values may be Slack's escaped forms (`<#C123|sales>`, `<@U123|rob>`, `<!subteam^S123|@team>`) or
+bare IDs (`#C123`, `@U123`, `S123`). Lists are comma-separated. Score: `score>=70`, `score<=90`,
+`score=70-90`. Match keys: region, segment, source, campaign, domain (each also in plural).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.domain.errors import InvalidInput
+from bot.domain.lead_input import field_errors
+
+_TOKEN = re.compile(r'"[^"]*"|\S+')
+_CHANNEL = re.compile(r"^(?:<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|#?([CG][A-Z0-9]+))$")
+_USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]+))$")
+_GROUP = re.compile(r"^(?:<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>|@?(S[A-Z0-9]+))$")
+_SCORE = re.compile(r"^score(>=|<=|=)(.+)$", re.IGNORECASE)
+
+LIST_KEYS = {
+    "region": "regions",
+    "segment": "segments",
+    "source": "sources",
+    "campaign": "campaigns",
+    "domain": "email_domains",
+    "email_domain": "email_domains",
+}
+
+
+def channel_id(value: str) -> str | None:
+    m = _CHANNEL.match(value.strip())
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def user_id(value: str) -> str | None:
+    m = _USER.match(value.strip())
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def usergroup_id(value: str) -> str | None:
+    m = _GROUP.match(value.strip())
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _labels(values: list[str] | None) -> list[str] | None:
+    cleaned = [v.strip().lower() for v in values or [] if v and v.strip()]
+    return cleaned or None
+
+
+class RuleIn(BaseModel):
+    """One rule, validated, whether typed in Slack or read from YAML."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    priority: int = Field(100, ge=0, le=1_000_000)
+    enabled: bool = True
+    channel: str
+    regions: list[str] | None = None
+    segments: list[str] | None = None
+    sources: list[str] | None = None
+    campaigns: list[str] | None = None
+    email_domains: list[str] | None = None
+    score_min: int | None = Field(None, ge=0, le=100)
+    score_max: int | None = Field(None, ge=0, le=100)
+    reps: list[str] = Field(default_factory=list)
+    hot_usergroup: str | None = None
+    hot_score: int | None = Field(None, ge=0, le=100)
+    manager: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("a rule needs a name")
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        found = channel_id(value)
+        if not found:
+            raise ValueError("must be a channel such as #C0123456789 (pick it with # in Slack)")
+        return found
+
+    @field_validator("regions", "segments", "sources", "campaigns", "email_domains")
+    @classmethod
+    def _lists(cls, value: list[str] | None) -> list[str] | None:
+        return _labels(value)
+
+    @field_validator("email_domains")
+    @classmethod
+    def _domains(cls, value: list[str] | None) -> list[str] | None:
+        return [v.lstrip("@") for v in value] if value else None
+
+    @field_validator("reps")
+    @classmethod
+    def _reps(cls, value: list[str]) -> list[str]:
+        out = []
+        for rep in value:
+            found = user_id(rep)
+            if not found:
+                raise ValueError(f"{rep!r} is not a person (mention them with @)")
+            if found not in out:
+                out.append(found)
+        return out
+
+    @field_validator("manager")
+    @classmethod
+    def _manager(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        found = user_id(value)
+        if not found:
+            raise ValueError("must be a person (mention them with @)")
+        return found
+
+    @field_validator("hot_usergroup")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        found = usergroup_id(value)
+        if not found:
+            raise ValueError("must be a user group (mention it with @)")
+        return found
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleIn:
+        if self.score_min is not None and self.score_max is not None and self.score_min > self.score_max:
+            raise ValueError("score_min is above score_max")
+        if self.hot_usergroup and self.hot_score is None:
+            raise ValueError("hot needs a score threshold: hot=@group:80")
+        return self
+
+
+def validate_rule(data: dict[str, Any]) -> RuleIn:
+    try:
+        return RuleIn.model_validate(data)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        if "lead" in errors:  # model-level errors have no field
+            errors["rule"] = errors.pop("lead")
+        raise InvalidInput(errors) from None
+
+
+def tokens(text: str) -> list[str]:
+    text = text.replace("“", '"').replace("”", '"')
+    return [t[1:-1] if len(t) >= 2 and t[0] == t[-1] == '"' else t for t in _TOKEN.findall(text)]
+
+
+def parse_route_add(text: str) -> RuleIn:
+    """`"Name" key=value ...` → a validated rule, or InvalidInput saying what to fix."""
+    parts = tokens(text)
+    data: dict[str, Any] = {}
+    names: list[str] = []
+    for part in parts:
+        score = _SCORE.match(part)
+        if score:
+            op, value = score.groups()
+            try:
+                if op == "=" and "-" in value:
+                    low, high = (int(v) for v in value.split("-", 1))
+                    data["score_min"], data["score_max"] = low, high
+                elif op == ">=":
+                    data["score_min"] = int(value)
+                elif op == "<=":
+                    data["score_max"] = int(value)
+                else:
+                    data["score_min"] = data["score_max"] = int(value)
+            except ValueError:
+                raise InvalidInput({"score": "write score>=70, score<=90 or score=70-90"}) from None
+            continue
+        key, eq, value = part.partition("=")
+        if not eq:
+            names.append(part)
+            continue
+        key = key.lower()
+        if key.rstrip("s") in LIST_KEYS or key in LIST_KEYS.values():
+            field = LIST_KEYS.get(key.rstrip("s"), key)
+            data[field] = [v for v in value.split(",") if v]
+        elif key in ("channel", "priority", "manager", "enabled"):
+            data[key] = value
+        elif key in ("reps", "rep"):
+            data["reps"] = [v for v in value.split(",") if v]
+        elif key == "hot":
+            group, _, threshold = value.rpartition(":")
+            if not group or not threshold.isdigit():
+                raise InvalidInput({"hot": "write hot=@group:80 (the group, then the score threshold)"})
+            data["hot_usergroup"], data["hot_score"] = group, int(threshold)
+        else:
+            raise InvalidInput({key: "unknown setting"})
+    if len(names) != 1:
+        raise InvalidInput(
+            {"name": 'give the rule one name (quote it when it has spaces: "EMEA enterprise")'}
+        )
+    data["name"] = names[0]
+    if "channel" not in data:
+        raise InvalidInput({"channel": "say where leads go: channel=#sales"})
+    return validate_rule(data)
+
+
+def describe(rule: RuleIn) -> str:
+    """The rule in the `route add` syntax (what `route list` shows and `route add` accepts)."""
+    return f'"{rule.name}" {describe_settings(rule)}'
+
+
+def describe_settings(rule: RuleIn) -> str:
+    """Everything but the name; only validated IDs appear as Slack links."""
+    out = [f"channel=<#{rule.channel}>", f"priority={rule.priority}"]
+    for field, key in (
+        ("regions", "region"),
+        ("segments", "segment"),
+        ("sources", "source"),
+        ("campaigns", "campaign"),
+        ("email_domains", "domain"),
+    ):
+        values = getattr(rule, field)
+        if values:
+            out.append(f"{key}={','.join(values)}")
+    if rule.score_min is not None:
+        out.append(f"score>={rule.score_min}")
+    if rule.score_max is not None:
+        out.append(f"score<={rule.score_max}")
+    if rule.reps:
+        out.append("reps=" + ",".join(f"<@{r}>" for r in rule.reps))
+    if rule.hot_usergroup:
+        out.append(f"hot=<!subteam^{rule.hot_usergroup}>:{rule.hot_score}")
+    if rule.manager:
+        out.append(f"manager=<@{rule.manager}>")
+    if not rule.enabled:
+        out.append("enabled=false")
+    return " ".join(out)

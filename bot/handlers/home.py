@@ -1,0 +1,59 @@
+"""App Home: publish the person's Home when they open it, and page through their open leads."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.ids import ActionId, Event
+from bot.services.home import QualityCache, build_home
+from bot.slack.blocks.home import home_view
+from bot.slack.payloads import extract_click
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, handoff: Any) -> None:
+    app.event(Event.APP_HOME_OPENED.value)(on_home_opened)
+    app.action(ActionId.HOME_PAGE.value)(on_home_page)
+    handoff.registered_events.append(Event.APP_HOME_OPENED.value)
+
+
+async def publish_home(
+    handoff: Any, client: AsyncWebClient, team_id: str, user_id: str, page: int = 0
+) -> None:
+    """A read, answered straight away (views.publish is not a write that follows a state change)."""
+    cache = getattr(handoff, "home_quality_cache", None)
+    if cache is None:
+        cache = handoff.home_quality_cache = QualityCache()
+    async with handoff.uow() as uow:
+        data = await build_home(
+            uow,
+            handoff.settings,
+            team_id=team_id,
+            user_id=user_id,
+            now=handoff.clock.now(),
+            page=page,
+            quality_cache=cache,
+        )
+    await client.views_publish(user_id=user_id, view=home_view(data))
+
+
+async def on_home_opened(
+    event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
+) -> None:
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return
+    team_id = body.get("team_id") or context.team_id or ""
+    await publish_home(context["handoff"], client, team_id, event["user"])
+
+
+async def on_home_page(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    await ack()
+    click = extract_click(body)
+    page = int(click.value) if click.value.isdigit() else 0
+    await publish_home(context["handoff"], client, click.team_id, click.user_id, page)

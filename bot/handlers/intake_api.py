@@ -1,0 +1,305 @@
+"""The lead intake HTTP API: POST /api/leads, GET /api/leads/{id}, GET /api/openapi.json.
+
+Authentication (either):
+  * `Authorization: Bearer <HANDOFF_INTAKE_TOKEN>`
+  * `X-Handoff-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with HANDOFF_INTAKE_TOKEN>`;
+    with `X-Handoff-Timestamp: <unix seconds>` the signed message is `<timestamp>.<body>` and requests
+    older (or newer) than 5 minutes are refused, so a captured request cannot be replayed later.
+Both are compared in constant time. The order of checks is fixed and documented in the OpenAPI
+description: rate limit (429) → size (413) → content type (415) → credentials (401) → JSON (400)
+→ batch size (422) → per-lead validation (results).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from bot.domain.errors import InvalidInput
+from bot.domain.lead import Status
+from bot.domain.lead_input import LeadIn, parse_lead
+from bot.domain.reasons import reason_label
+from bot.handlers.openapi import openapi_document
+from bot.handlers.rate_limit import RateLimiter
+from bot.services.intake import ItemResult, submit_many
+from bot.storage.models import Lead, LeadEvent, RoutingRule
+
+if TYPE_CHECKING:
+    from bot.app import Handoff
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+MAX_LEADS = 1000
+SIGNATURE_HEADER = "X-Handoff-Signature"
+TIMESTAMP_HEADER = "X-Handoff-Timestamp"
+MAX_SIGNATURE_AGE = 5 * 60
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+# ---------------------------------------------------------------------------------- authentication
+
+
+def sign(token: str, body: bytes, timestamp: str | None = None) -> str:
+    """The signature header value a client sends (also used by tests and the README example)."""
+    message = f"{timestamp}.".encode() + body if timestamp is not None else body
+    return "sha256=" + hmac.new(token.encode(), message, hashlib.sha256).hexdigest()
+
+
+def authenticate(token: str, headers: Mapping[str, str], body: bytes, now: datetime) -> str | None:
+    """None when the request carries valid credentials, else why not (a safe, generic sentence)."""
+    if not token:
+        return "the lead API is disabled: HANDOFF_INTAKE_TOKEN is not set"
+    authorization = headers.get("Authorization", "")
+    if authorization:
+        scheme, _, given = authorization.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return None
+        return "invalid credentials"
+    signature = headers.get(SIGNATURE_HEADER, "")
+    if signature:
+        timestamp = headers.get(TIMESTAMP_HEADER)
+        if timestamp is not None:
+            if not timestamp.isdigit() or len(timestamp) > 12:
+                return "invalid credentials"
+            if abs(now.timestamp() - int(timestamp)) > MAX_SIGNATURE_AGE:
+                return "signature timestamp is too old or in the future"
+        expected = sign(token, body, timestamp)
+        if hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
+            return None
+        return "invalid credentials"
+    return "missing credentials: send Authorization: Bearer <token> or an X-Handoff-Signature header"
+
+
+# ---------------------------------------------------------------------------------- shapes
+
+
+def result_json(result: ItemResult, item: LeadIn | InvalidInput | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": result.index, "status": result.status}
+    if result.lead is not None:
+        lead = result.lead
+        out.update(id=lead.id, email=lead.email, external_id=lead.external_id, channel_id=lead.channel_id)
+        if lead.assignee_id:
+            out["suggested_owner"] = lead.assignee_id
+    elif isinstance(item, LeadIn):
+        out.update(email=item.email, external_id=item.external_id)
+    if result.errors:
+        out["errors"] = result.errors
+    return out
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def lead_json(lead: Lead, events: list[LeadEvent], rule: RoutingRule | None) -> dict[str, Any]:
+    return {
+        "id": lead.id,
+        "external_id": lead.external_id,
+        "email": lead.email,
+        "name": lead.name,
+        "company": lead.company,
+        "title": lead.title,
+        "phone": lead.phone,
+        "source": lead.source,
+        "campaign": lead.campaign,
+        "score": lead.score,
+        "region": lead.region,
+        "segment": lead.segment,
+        "notes": lead.notes,
+        "fields": lead.fields or {},
+        "status": lead.status,
+        "status_label": Status(lead.status).label,
+        "owner_id": lead.owner_id,
+        "suggested_owner": lead.assignee_id,
+        "channel_id": lead.channel_id,
+        "message_ts": lead.message_ts,
+        "rule": rule.name if rule else None,
+        "route_reason": lead.route_reason,
+        "nurture": bool(lead.nurture),
+        "created_at": _iso(lead.created_at),
+        "claimed_at": _iso(lead.claimed_at),
+        "accepted_at": _iso(lead.accepted_at),
+        "rejected_at": _iso(lead.rejected_at),
+        "won_at": _iso(lead.won_at),
+        "lost_at": _iso(lead.lost_at),
+        "feedback": {
+            "quality": lead.quality,
+            "reject_reason": lead.reject_reason,
+            "reject_reason_label": reason_label(lead.reject_reason) if lead.reject_reason else None,
+            "reject_detail": lead.reject_detail,
+            "comment": lead.verdict_comment,
+            "verdict_at": _iso(lead.verdict_at),
+            "won_amount": str(lead.won_amount) if lead.won_amount is not None else None,
+            "currency": lead.currency,
+            "lost_reason": lead.lost_reason,
+        },
+        "history": [
+            {
+                "kind": e.kind,
+                "at": _iso(e.created_at),
+                "actor_id": e.actor_id,
+                "origin": e.origin,
+                "data": e.data or {},
+            }
+            for e in events
+        ],
+    }
+
+
+def _client_key(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+class IntakeApi:
+    """The routes, with what they share: the Handoff, the rate limiter."""
+
+    def __init__(self, handoff: Handoff, *, limiter: RateLimiter | None = None) -> None:
+        self.handoff = handoff
+        self.limiter = limiter or RateLimiter(handoff.settings.intake_rate_limit)
+
+    def register(self, app: web.Application) -> None:
+        app.router.add_post("/api/leads", self.post_leads)
+        app.router.add_get("/api/leads/{lead_id}", self.get_lead)
+        app.router.add_get("/api/openapi.json", self.openapi)
+
+    # -- shared gates ---------------------------------------------------------------------------
+
+    def _limited(self, request: web.Request) -> web.Response | None:
+        wait = self.limiter.check(_client_key(request))
+        if wait <= 0:
+            return None
+        response = _error(429, "too many requests; slow down and retry after the given seconds")
+        response.headers["Retry-After"] = self.limiter.retry_after(wait)
+        return response
+
+    def _unauthorised(self, request: web.Request, body: bytes) -> web.Response | None:
+        why = authenticate(
+            self.handoff.settings.secret("intake_token"), request.headers, body, self.handoff.clock.now()
+        )
+        if why is None:
+            return None
+        log.info("lead API: refused credentials from %s", _client_key(request))
+        response = _error(401, why)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="handoff"'
+        return response
+
+    async def _team(self, requested: object) -> tuple[str | None, web.Response | None]:
+        """The API acts for the single workspace; a `team_id` is honoured only if installed."""
+        if requested is None:
+            team = await self.handoff.default_team_id()
+            if team is None:
+                teams = await self.handoff.team_ids()
+                team = teams[0] if len(teams) == 1 else None
+            if team is None:
+                return None, _error(422, "several workspaces are installed: say which with team_id")
+            return team, None
+        if not isinstance(requested, str) or requested not in await self.handoff.team_ids():
+            return None, _error(422, "unknown team_id: Handoff is not installed in that workspace")
+        return requested, None
+
+    # -- routes ----------------------------------------------------------------------------------
+
+    async def post_leads(self, request: web.Request) -> web.StreamResponse:
+        if (limited := self._limited(request)) is not None:
+            return limited
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return _error(413, f"request body is larger than {MAX_BODY} bytes")
+        body = await _read_capped(request)
+        if body is None:
+            return _error(413, f"request body is larger than {MAX_BODY} bytes")
+        if request.content_type != "application/json":
+            return _error(415, "send Content-Type: application/json")
+        if (refused := self._unauthorised(request, body)) is not None:
+            return refused
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return _error(400, f"malformed JSON: {exc}")
+        batch = isinstance(data, dict) and "leads" in data
+        if batch:
+            raw_leads = data["leads"]
+            if not isinstance(raw_leads, list):
+                return _error(400, '"leads" must be an array of lead objects')
+            if len(raw_leads) > MAX_LEADS:
+                return _error(422, f"at most {MAX_LEADS} leads per request; this one has {len(raw_leads)}")
+            if not raw_leads:
+                return _error(422, '"leads" is empty')
+        elif isinstance(data, dict):
+            raw_leads = [data]
+        else:
+            return _error(400, 'the body must be a lead object or {"leads": [...]}')
+        requested = (data.get("team_id") if batch else None) or request.query.get("team_id")
+        team, problem = await self._team(requested)
+        if problem is not None:
+            return problem
+        assert team is not None
+        items: list[LeadIn | InvalidInput] = []
+        for raw in raw_leads:
+            try:
+                items.append(parse_lead(raw))
+            except InvalidInput as exc:
+                items.append(exc)
+        if any(isinstance(i, LeadIn) for i in items):
+            async with self.handoff.transaction(team) as ctx:
+                results = await submit_many(ctx, items, origin="api")
+        else:  # nothing to write: no transaction
+            results = [ItemResult(index=i, status="invalid", errors=e.errors) for i, e in enumerate(items)]  # type: ignore[union-attr]
+        out = [result_json(r, i) for r, i in zip(results, items, strict=True)]
+        if not batch:
+            status = {"created": 201, "duplicate": 200}.get(out[0]["status"], 422)
+            return web.json_response(out[0], status=status)
+        summary = {k: sum(1 for r in out if r["status"] == k) for k in ("created", "duplicate", "invalid")}
+        return web.json_response({**summary, "results": out}, status=200)
+
+    async def get_lead(self, request: web.Request) -> web.StreamResponse:
+        if (limited := self._limited(request)) is not None:
+            return limited
+        if (refused := self._unauthorised(request, b"")) is not None:
+            return refused
+        raw_id = request.match_info["lead_id"]
+        if not raw_id.isdigit() or len(raw_id) > 18:
+            return _error(404, "no such lead")
+        team, problem = await self._team(request.query.get("team_id"))
+        if problem is not None:
+            return problem
+        assert team is not None
+        async with self.handoff.uow() as uow:
+            lead = await uow.leads.get(team, int(raw_id))
+            if lead is None:
+                return _error(404, "no such lead")
+            events = await uow.events.for_lead(team, lead.id)
+            rule = await uow.rules.get(team, lead.rule_id) if lead.rule_id else None
+            body = lead_json(lead, events, rule)
+        return web.json_response(body)
+
+    async def openapi(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(openapi_document(str(request.url.origin())))
+
+
+async def _read_capped(request: web.Request) -> bytes | None:
+    """The body, or None once it passes MAX_BODY (chunked uploads carry no Content-Length)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.read(64 * 1024)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+
+
+def register(app: web.Application, handoff: Handoff) -> None:
+    IntakeApi(handoff).register(app)

@@ -1,0 +1,106 @@
+"""`/lead status`, `/lead mine`, `/lead find`, `/lead nurture`: subcommands of /lead (the bare
+`/lead` and quick-add belong to the intake module; both add to the same CommandRouter)."""
+
+from __future__ import annotations
+
+from bot import messages
+from bot.domain.lead import Status, parse_stage
+from bot.handlers.router import CommandRequest, CommandRouter
+from bot.handlers.verdicts import change_stage
+from bot.ids import Command
+from bot.services import feedback, lifecycle
+from bot.services.sla import open_leads_for
+from bot.slack.blocks.lead_lists import find_message, mine_message, nurture_message
+from bot.slack.mrkdwn import escape
+
+MIN_QUERY = 2
+
+
+def register(routers: dict[Command, CommandRouter]) -> None:
+    lead = routers[Command.LEAD]
+    lead.sub("status")(status_command)
+    lead.sub("mine")(mine_command)
+    lead.sub("find")(find_command)
+    lead.sub("nurture")(nurture_command)
+
+
+def parse_status_args(args: str) -> tuple[int, Status, list[str]] | str:
+    """'42 meeting booked' → (42, MEETING_BOOKED, []); '#42 won 12000 EUR' → (42, WON, ['12000',
+    'EUR']). A string is the message to show instead."""
+    parts = args.split()
+    if len(parts) < 2 or not parts[0].lstrip("#").isdigit():
+        return messages.STATUS_USAGE
+    lead_id = int(parts[0].lstrip("#"))
+    if len(parts) >= 3 and (two := parse_stage(f"{parts[1]} {parts[2]}")) is not None:
+        return lead_id, two, parts[3:]
+    stage = parse_stage(parts[1])
+    if stage is None:
+        return messages.STATUS_UNKNOWN_STAGE.format(stage=escape(parts[1][:40]))
+    return lead_id, stage, parts[2:]
+
+
+async def status_command(req: CommandRequest) -> None:
+    parsed = parse_status_args(req.args)
+    if isinstance(parsed, str):
+        await req.ack(text=parsed)
+        return
+    lead_id, stage, rest = parsed
+    amount = currency = reason = None
+    if stage is Status.WON and rest:
+        amount, currency = rest[0], (rest[1] if len(rest) > 1 else None)
+    if stage is Status.LOST and rest:
+        reason = " ".join(rest)
+    # ack first: the answer (or a modal for Won/Lost details) follows through response_url / views.open
+    await req.ack()
+
+    async def say(text: str) -> None:
+        await req.respond(text=text, response_type="ephemeral", replace_original=False)
+
+    await change_stage(
+        req.handoff,
+        team_id=req.team_id,
+        user_id=req.user_id,
+        lead_id=lead_id,
+        stage=stage,
+        trigger_id=req.trigger_id,
+        client=req.client,
+        say=say,
+        amount=amount,
+        currency=currency,
+        lost_reason=reason,
+        confirm=True,
+    )
+
+
+async def mine_command(req: CommandRequest) -> None:
+    async with req.handoff.transaction(req.team_id) as ctx:
+        rows = await open_leads_for(ctx, req.user_id)
+    if not rows:
+        await req.ack(text=messages.MINE_NONE)
+        return
+    text, blocks = mine_message(rows)
+    await req.ack(text=text, blocks=blocks)
+
+
+async def find_command(req: CommandRequest) -> None:
+    query = req.args.strip()
+    if len(query) < MIN_QUERY:
+        await req.ack(text=messages.FIND_USAGE)
+        return
+    async with req.handoff.transaction(req.team_id) as ctx:
+        leads = await lifecycle.find_leads(ctx, query)
+    if not leads:
+        await req.ack(text=messages.FIND_NONE.format(query=escape(query[:100])))
+        return
+    text, blocks = find_message(query, leads)
+    await req.ack(text=text, blocks=blocks)
+
+
+async def nurture_command(req: CommandRequest) -> None:
+    async with req.handoff.transaction(req.team_id) as ctx:
+        leads, total = await feedback.nurture_list(ctx)
+    if not leads:
+        await req.ack(text=messages.NURTURE_NONE)
+        return
+    text, blocks = nurture_message(leads, total)
+    await req.ack(text=text, blocks=blocks)

@@ -1,0 +1,155 @@
+"""The weekly digest in the partnership channel: targets and pace, the week against the one
+before, best and worst sources, SLA breaches, and a chart (people would rather look than read).
+
+Posted once per (team, ISO week) however many instances run: the job claims its slot first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.charts import Progress, digest_chart
+from bot.domain.periods import Window, iso_week_slot
+from bot.jobs import Job, claim_slot, register_job
+from bot.services.context import Ctx
+from bot.services.targets import Scoreboard, build_scoreboard
+from bot.storage.metrics import SourceVerdicts, SpanNumbers, sla_breaches, span_numbers, verdicts_by_source
+from bot.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Handoff
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "weekly_digest"
+MIN_VERDICTS = 3  # a source with fewer verdicts this week is too small to call best or worst
+
+# Extra digest sections, fed by other features (e.g. the partnership discussion's recap):
+# an async callable (uow, team_id, week) → mrkdwn text, or None to add nothing this week.
+DigestSection = Callable[[UnitOfWork, str, Window], Awaitable[str | None]]
+DIGEST_SECTIONS: list[tuple[str, DigestSection]] = []
+
+
+def register_digest_section(title: str, section: DigestSection) -> None:
+    """Add a titled section to every digest (idempotent per title)."""
+    if all(existing != title for existing, _ in DIGEST_SECTIONS):
+        DIGEST_SECTIONS.append((title, section))
+
+
+@dataclass
+class Digest:
+    now: datetime
+    week: Window
+    scoreboard: Scoreboard
+    this_week: SpanNumbers
+    last_week: SpanNumbers
+    best: SourceVerdicts | None
+    worst: SourceVerdicts | None
+    breaches: dict[str, int]
+    breaches_before: dict[str, int]
+    extra: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def build_digest(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo) -> Digest:
+    week = Window.last(7, now)
+    before = week.before()
+    board = await build_scoreboard(uow, team_id, now, tz)
+    this_week = await span_numbers(uow.session, team_id, week.start, week.end)
+    last_week = await span_numbers(uow.session, team_id, before.start, before.end)
+    ranked = sorted(
+        (
+            s
+            for s in await verdicts_by_source(uow.session, team_id, week.start, week.end)
+            if s.verdicts >= MIN_VERDICTS
+        ),
+        key=lambda s: (-s.acceptance_rate, -s.verdicts, s.source),
+    )
+    best = ranked[0] if ranked else None
+    worst = ranked[-1] if len(ranked) > 1 else None
+    extra = []
+    for title, section in DIGEST_SECTIONS:
+        try:
+            text = await section(uow, team_id, week)
+        except Exception:  # a broken section must not cost the team its digest
+            log.exception("digest section %r failed", title)
+            continue
+        if text:
+            extra.append((title, text))
+    return Digest(
+        now=now,
+        week=week,
+        scoreboard=board,
+        this_week=this_week,
+        last_week=last_week,
+        best=best,
+        worst=worst,
+        breaches=await sla_breaches(uow.session, team_id, week.start, week.end),
+        breaches_before=await sla_breaches(uow.session, team_id, before.start, before.end),
+        extra=extra,
+    )
+
+
+def chart_png(digest: Digest) -> bytes:
+    board = digest.scoreboard
+    progress = [
+        Progress(
+            label=f"{line.metric.label} ({line.period.label})"[:48],
+            percent=line.percent,
+            expected=line.elapsed * 100 if line.metric.cumulative else None,
+        )
+        for line in board.lines[:12]
+    ]
+    f = board.funnel
+    funnel = [("Delivered", f.delivered), ("Accepted", f.accepted), ("Meeting", f.meetings), ("Won", f.won)]
+    return digest_chart(
+        title=f"Handoff weekly digest · {board.month.label}",
+        progress=progress,
+        funnel=funnel,
+        funnel_title=f"Funnel · {board.month.label} so far",
+    )
+
+
+async def queue_digest(ctx: Ctx, digest: Digest, channel_id: str) -> None:
+    """The message, then the chart, as outbox rows (the sender keeps one channel's rows in order)."""
+    from bot.slack.blocks.digest import digest_blocks, digest_text
+
+    await ctx.notifier.post(ctx.team_id, channel_id, digest_text(digest), digest_blocks(digest))
+    await ctx.notifier.upload_file(
+        ctx.team_id,
+        channel_id,
+        filename=f"handoff-digest-{digest.now:%Y-%m-%d}.png",
+        content=chart_png(digest),
+        title=f"Targets and funnel · {digest.scoreboard.month.label}",
+        alt_text="Progress against each target, and the month's funnel from delivered to won",
+    )
+
+
+async def run_weekly_digest(handoff: Handoff, team_id: str, now: datetime) -> bool:
+    """The job: True when this instance posted this week's digest."""
+    slot = iso_week_slot(now, handoff.settings.tz)
+    async with handoff.transaction(team_id) as ctx:
+        channel = await ctx.channel_setting("partnership_channel")
+    if not channel:
+        log.info("no partnership channel for %s: weekly digest skipped", team_id)
+        return False
+    if not await claim_slot(handoff, team_id=team_id, job=JOB_NAME, slot=slot):
+        return False
+    async with handoff.transaction(team_id) as ctx:
+        digest = await build_digest(ctx.uow, team_id, now, handoff.settings.tz)
+        await queue_digest(ctx, digest, channel)
+    return True
+
+
+def _trigger(handoff: Handoff) -> CronTrigger:
+    settings = handoff.settings
+    return CronTrigger(day_of_week=settings.digest_day, hour=settings.digest_hour, timezone=settings.tz)
+
+
+register_job(Job(JOB_NAME, _trigger, run_weekly_digest))

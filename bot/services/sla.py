@@ -1,0 +1,318 @@
+"""SLA clocks in practice: find leads whose reminder, escalation or nudge is due, and fire each
+exactly once per lead, status and clock start — across restarts and several instances.
+
+Once-only comes from a schedule_slot row (job = the step, slot = lead + status + clock start)
+inserted in the SAME transaction as the outbox rows and the SLA event; the lead row is read again
+(and locked on PostgreSQL) inside that transaction, so a lead that moved on gets nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.config import Settings
+from bot.domain.events import EventKind
+from bot.domain.lead import OPEN_FOR_OWNER, Status
+from bot.domain.routing import next_rep
+from bot.domain.sla import (
+    BusinessCalendar,
+    CalendarError,
+    Escalation,
+    SlaClock,
+    Step,
+    Thresholds,
+    due_steps,
+    next_action,
+    sla_clock,
+    slot_of,
+)
+from bot.jobs import Job, register_job
+from bot.services.context import Ctx
+from bot.slack.blocks import sla_notes
+from bot.slack.notifier import Notifier
+from bot.storage import lifecycle_queries
+from bot.storage.models import Lead, RoutingRule
+from bot.storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.app import Handoff
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "sla"
+EVERY = timedelta(minutes=1)
+
+
+# -- the workspace's calendar and thresholds ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """Everything needed to judge a lead's SLA clock in one workspace."""
+
+    calendar: BusinessCalendar
+    defaults: Thresholds
+    rules: dict[int, RoutingRule]
+
+    def thresholds(self, lead: Lead) -> Thresholds:
+        rule = self.rule(lead)
+        return self.defaults if rule is None else self.thresholds_for_rule(rule)
+
+    def thresholds_for_rule(self, rule: RoutingRule) -> Thresholds:
+        return Thresholds.of(
+            self.defaults,
+            remind_minutes=rule.sla_remind_minutes,
+            escalate_minutes=rule.sla_escalate_minutes,
+            verdict_hours=rule.sla_verdict_hours,
+            stage_days=rule.sla_stage_days,
+            escalation=rule.sla_escalation,
+        )
+
+    def rule(self, lead: Lead) -> RoutingRule | None:
+        return self.rules.get(lead.rule_id) if lead.rule_id is not None else None
+
+    def clock(self, lead: Lead, now: datetime) -> SlaClock | None:
+        return sla_clock(lead, self.thresholds(lead), self.calendar, now)
+
+
+async def _setting(uow: UnitOfWork, team_id: str, key: str, default: object) -> object:
+    value = await uow.settings.get(team_id, key)
+    return default if value in (None, "") else value
+
+
+async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaPolicy:
+    """Environment defaults, overridden per workspace by workspace_setting rows of the same name."""
+    hours = await _setting(uow, team_id, "business_hours", settings.business_hours)
+    days = await _setting(uow, team_id, "business_days", settings.business_days)
+    holidays = await _setting(uow, team_id, "holidays", settings.holidays)
+    timezone = await _setting(uow, team_id, "timezone", settings.timezone)
+    try:
+        calendar = BusinessCalendar.from_text(
+            timezone=str(timezone),
+            hours=str(hours),
+            days=str(days),
+            holidays=holidays,  # type: ignore[arg-type]
+        )
+    except (CalendarError, ValueError, KeyError) as exc:
+        # a bad workspace override must not stop the clocks: fall back to the environment
+        log.warning("workspace %s has an unusable SLA calendar (%s); using the defaults", team_id, exc)
+        calendar = BusinessCalendar.from_text(
+            timezone=settings.timezone,
+            hours=settings.business_hours,
+            days=settings.business_days,
+            holidays=settings.holidays,
+        )
+
+    async def number(key: str, default: int) -> int:
+        value = await _setting(uow, team_id, key, default)
+        try:
+            return max(1, int(value))  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            return default
+
+    defaults = Thresholds(
+        remind=timedelta(minutes=await number("sla_remind_minutes", settings.sla_remind_minutes)),
+        escalate=timedelta(minutes=await number("sla_escalate_minutes", settings.sla_escalate_minutes)),
+        verdict=timedelta(hours=await number("sla_verdict_hours", settings.sla_verdict_hours)),
+        stage_days=await number("sla_stage_days", settings.sla_stage_days),
+    )
+    rules = {rule.id: rule for rule in await uow.rules.all(team_id)}
+    return SlaPolicy(calendar=calendar, defaults=defaults, rules=rules)
+
+
+# -- what the owner sees (/lead mine, and App Home later) ------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenLead:
+    lead: Lead
+    next_action: str | None
+    clock: SlaClock | None
+
+
+async def open_leads_for(ctx: Ctx, user_id: str, *, limit: int = 50) -> list[OpenLead]:
+    """The user's open leads, most urgent first, with their next action and SLA clock."""
+    policy = await load_policy(ctx.uow, ctx.settings, ctx.team_id)
+    leads = await ctx.uow.leads.for_owner(ctx.team_id, user_id, [s.value for s in OPEN_FOR_OWNER], limit)
+    rows = [OpenLead(lead, next_action(lead), policy.clock(lead, ctx.now)) for lead in leads]
+    far = datetime.max.replace(tzinfo=ctx.now.tzinfo)
+    return sorted(rows, key=lambda r: r.clock.deadline if r.clock else far)
+
+
+# -- the job --------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _transaction(handoff: Handoff, team_id: str, now: datetime) -> AsyncIterator[Ctx]:
+    """Like handoff.transaction, but at the job's own `now` (tests inject it)."""
+    async with handoff.uow() as uow:
+        notifier = Notifier(uow.outbox, now=now, admins=handoff.settings.admins)
+        yield Ctx(uow=uow, notifier=notifier, settings=handoff.settings, team_id=team_id)
+
+
+def _cutoffs(policy: SlaPolicy, now: datetime) -> dict[str, datetime]:
+    """Working time never exceeds wall time: a clock started after these cannot be due yet."""
+    all_thresholds = [policy.defaults, *(policy.thresholds_for_rule(r) for r in policy.rules.values())]
+    day = policy.calendar.day_length
+    return {
+        "new_before": now - min(t.shortest_unclaimed for t in all_thresholds),
+        "claimed_before": now - min(t.verdict for t in all_thresholds),
+        "accepted_before": now - min(day * t.stage_days for t in all_thresholds),
+    }
+
+
+async def run_sla(handoff: Handoff, team_id: str, now: datetime) -> int:
+    """Fire every SLA step that is due and not yet fired; returns how many fired here."""
+    async with handoff.uow() as uow:
+        policy = await load_policy(uow, handoff.settings, team_id)
+        leads = await lifecycle_queries.sla_candidates(uow.session, team_id, **_cutoffs(policy, now))
+        due = [
+            (lead.id, step, slot_of(lead.id, lead))
+            for lead in leads
+            for step in due_steps(lead, policy.thresholds(lead), policy.calendar, now)
+        ]
+        done = await lifecycle_queries.claimed_slots(
+            uow.session, team_id, [s.value for s in Step], [slot for _, _, slot in due]
+        )
+    fired = 0
+    for lead_id, step, slot in due:
+        if (step.value, slot) in done:
+            continue
+        try:
+            if await _fire(handoff, team_id, now, policy, lead_id, step, slot):
+                fired += 1
+        except Exception:  # one lead's trouble must not hold back the others' reminders
+            log.exception("SLA %s for lead %s failed", step.value, lead_id)
+    return fired
+
+
+async def _fire(
+    handoff: Handoff, team_id: str, now: datetime, policy: SlaPolicy, lead_id: int, step: Step, slot: str
+) -> bool:
+    async with _transaction(handoff, team_id, now) as ctx:
+        lead = await lifecycle_queries.lock_lead(ctx.uow.session, team_id, lead_id)
+        if lead is None:
+            return False
+        # judged again on the fresh row: a lead that moved on (claimed, released, re-staged) is skipped
+        if slot_of(lead.id, lead) != slot or step not in due_steps(
+            lead, policy.thresholds(lead), policy.calendar, now
+        ):
+            return False
+        if not await ctx.uow.slots.claim(
+            team_id=team_id, job=step.value, slot=slot, instance=handoff.instance_id, at=now
+        ):
+            return False  # another instance (or an earlier run) fired it
+        if step is Step.REMIND:
+            await _remind(ctx, lead, policy)
+        elif step is Step.ESCALATE:
+            await _escalate(ctx, lead, policy)
+        elif step is Step.VERDICT:
+            await _nudge_verdict(ctx, lead, policy)
+        else:
+            await _nudge_stage(ctx, lead, policy)
+        return True
+
+
+async def _event(ctx: Ctx, lead: Lead, kind: EventKind, data: dict[str, object]) -> None:
+    await ctx.uow.events.append(
+        team_id=ctx.team_id,
+        lead_id=lead.id,
+        kind=kind,
+        actor_id=None,
+        origin="scheduler",
+        at=ctx.now,
+        data=data,
+    )
+
+
+async def _on_duty(ctx: Ctx, rule: RoutingRule | None) -> list[str]:
+    if rule is None:
+        return []
+    away = await ctx.uow.members.away_users(ctx.team_id)
+    return [rep for rep in rule.reps or [] if rep not in away]
+
+
+async def _remind(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
+    thresholds = policy.thresholds(lead)
+    reps = await _on_duty(ctx, policy.rule(lead))
+    if not reps and lead.assignee_id:
+        reps = [lead.assignee_id]
+    await ctx.notifier.reply_to_lead(lead, sla_notes.reminder(lead, reps=reps, waited=thresholds.remind))
+    await _event(
+        ctx, lead, EventKind.SLA_REMINDER, {"minutes": _minutes(thresholds.remind), "notified": reps}
+    )
+
+
+async def _escalate(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
+    thresholds = policy.thresholds(lead)
+    rule = policy.rule(lead)
+    waited = thresholds.escalate
+    if thresholds.escalation is Escalation.REASSIGN and rule is not None and rule.reps:
+        away = await ctx.uow.members.away_users(ctx.team_id)
+        skip = away | ({lead.assignee_id} if lead.assignee_id else set())
+        cursor = await ctx.uow.rules.advance_cursor(ctx.team_id, rule.id)
+        rep, _ = next_rep(list(rule.reps), cursor, skip)
+        if rep is not None:
+            previous = lead.assignee_id
+            moved = await ctx.uow.leads.compare_and_set(
+                ctx.team_id,
+                lead.id,
+                expected=[Status.NEW.value],
+                values={"assignee_id": rep, "updated_at": ctx.now},
+            )
+            if moved:
+                await ctx.uow.leads.refresh(lead)
+                await ctx.notifier.refresh_lead_card(lead)
+                await ctx.notifier.reply_to_lead(lead, sla_notes.reassigned(lead, rep=rep, waited=waited))
+                await ctx.notifier.dm(ctx.team_id, rep, sla_notes.reassigned_dm(lead, waited=waited))
+                await ctx.uow.events.append(
+                    team_id=ctx.team_id,
+                    lead_id=lead.id,
+                    kind=EventKind.REASSIGNED,
+                    actor_id=None,
+                    origin="scheduler",
+                    at=ctx.now,
+                    data={"from": previous, "to": rep, "why": "sla"},
+                )
+                await _event(ctx, lead, EventKind.SLA_ESCALATED, {"mode": "reassign", "to": [rep]})
+                return
+        # nobody else is on duty: a person has to decide, so fall through to the manager
+    managers = [rule.manager_id] if rule is not None and rule.manager_id else list(ctx.settings.admins)
+    for manager in managers:
+        await ctx.notifier.dm(ctx.team_id, manager, sla_notes.escalation_dm(lead, waited=waited))
+    await ctx.notifier.reply_to_lead(lead, sla_notes.escalated(managers, waited=waited))
+    await _event(ctx, lead, EventKind.SLA_ESCALATED, {"mode": "manager", "to": managers})
+
+
+async def _nudge_verdict(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
+    waited = policy.thresholds(lead).verdict
+    if lead.owner_id:
+        await ctx.notifier.dm(ctx.team_id, lead.owner_id, sla_notes.verdict_nudge(lead, waited=waited))
+    await _event(
+        ctx, lead, EventKind.SLA_VERDICT_NUDGE, {"hours": _minutes(waited) // 60, "to": lead.owner_id}
+    )
+
+
+async def _nudge_stage(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
+    days = policy.thresholds(lead).stage_days
+    if lead.owner_id:
+        await ctx.notifier.dm(ctx.team_id, lead.owner_id, sla_notes.stage_nudge(lead, days=days))
+    await _event(
+        ctx, lead, EventKind.SLA_STAGE_NUDGE, {"days": days, "to": lead.owner_id, "status": lead.status}
+    )
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+register_job(
+    Job(JOB_NAME, lambda h: IntervalTrigger(seconds=EVERY.total_seconds(), timezone=h.settings.tz), run_sla)
+)

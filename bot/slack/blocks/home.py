@@ -1,0 +1,160 @@
+"""The App Home tab as Block Kit models; never more than Slack's 100 blocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.domain.lead import Status
+from bot.domain.next_action import next_action
+from bot.domain.reasons import reason_label
+from bot.domain.targets import format_rate
+from bot.ids import ActionId
+from bot.services.home import HomeData
+from bot.slack.blocks.lead_card import display_name
+from bot.slack.blocks.targets import SECTION_LIMIT, _chunks, scoreboard_blocks
+from bot.slack.mrkdwn import escape, truncate
+from bot.storage.metrics import QualityRow
+
+MAX_BLOCKS = 100  # Slack's limit for a Home view
+MAX_QUALITY_ROWS = 10
+
+
+def since(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "—"
+    minutes = max(0, int((now - when).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def _lead_section(data: HomeData, index: int) -> SectionBlock:
+    lead, sla = data.open_leads[index]
+    action = next_action(lead.status) or "—"
+    clock = f":alarm_clock: {escape(sla)}" if sla else f"last change {since(lead.updated_at, data.now)}"
+    text = (
+        f"*{escape(truncate(display_name(lead), 150))}* · #{lead.id} · {Status(lead.status).label}\n"
+        f":point_right: Next: *{action}* · {clock}"
+    )
+    if lead.source:
+        text += f" · {escape(lead.source)}"
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def _pager(data: HomeData) -> list[Block]:
+    if data.pages <= 1:
+        return []
+    blocks: list[Block] = []
+    label = f"Page {data.page + 1} of {data.pages} · {data.open_total} open leads"
+    if data.page + 1 < data.pages:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=label),
+                accessory=ButtonElement(
+                    text="Next page", action_id=ActionId.HOME_PAGE.value, value=str(data.page + 1)
+                ),
+            )
+        )
+        label = " "
+    if data.page > 0:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=label),
+                accessory=ButtonElement(
+                    text="Previous page", action_id=ActionId.HOME_PAGE.value, value=str(data.page - 1)
+                ),
+            )
+        )
+    return blocks
+
+
+def rep_blocks(data: HomeData) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text="My open leads")]
+    if not data.open_leads:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="No open leads. Nice and tidy.")))
+        return blocks
+    blocks += [_lead_section(data, i) for i in range(len(data.open_leads))]
+    blocks += _pager(data)
+    return blocks
+
+
+def quality_line(row: QualityRow) -> str:
+    name = escape(row.source) + (f" / {escape(row.campaign)}" if row.campaign else "")
+    rating = f"{row.average_rating:.1f}/5" if row.average_rating is not None else "—"
+    text = (
+        f"*{name}* — {row.delivered} leads · accepted {format_rate(row.acceptance_rate)}"
+        f" of {row.verdicts} verdicts · rating {rating} · win rate {format_rate(row.win_rate)}"
+    )
+    reasons = row.top_reasons(3)
+    if reasons:
+        text += "\n    rejected for: " + ", ".join(f"{escape(reason_label(r))} ({n})" for r, n in reasons)
+    return text
+
+
+def _rows_text(rows: list[QualityRow], what: str) -> list[str]:
+    lines = [quality_line(r) for r in rows[:MAX_QUALITY_ROWS]]
+    if len(rows) > MAX_QUALITY_ROWS:
+        lines.append(f"_…and {len(rows) - MAX_QUALITY_ROWS} more {what}, with fewer leads_")
+    return lines
+
+
+def marketing_blocks(data: HomeData) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text="Lead quality")]
+    report = data.quality
+    if report is None:
+        return []
+    for days in sorted(report.by_source):
+        total = report.totals[days]
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":mag: *Last {days} days* · {total.delivered} leads · accepted "
+                    f"{format_rate(total.acceptance_rate)} · win rate {format_rate(total.win_rate)}"
+                )
+            )
+        )
+        if not report.by_source[days]:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No leads in this window.")]))
+            continue
+        lines = ["*By source*", *_rows_text(report.by_source[days], "sources")]
+        if report.by_campaign[days]:
+            lines += ["*By campaign*", *_rows_text(report.by_campaign[days], "campaigns")]
+        blocks += [SectionBlock(text=MarkdownTextObject(text=c)) for c in _chunks(lines, SECTION_LIMIT)]
+    return blocks
+
+
+def fit(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
+    """Cut to Slack's limit, saying so (the last block tells the reader something is missing)."""
+    if len(blocks) <= limit:
+        return blocks
+    note = ContextBlock(
+        elements=[
+            MarkdownTextObject(text=f"_{len(blocks) - limit + 1} more sections did not fit on this page._")
+        ]
+    )
+    return [*blocks[: limit - 1], note]
+
+
+def home_view(data: HomeData) -> View:
+    blocks: list[Block] = []
+    if data.show_rep:
+        blocks += rep_blocks(data)
+        blocks.append(DividerBlock())
+    if data.show_marketing:
+        blocks += marketing_blocks(data)
+        blocks.append(DividerBlock())
+    blocks += scoreboard_blocks(data.scoreboard)
+    return View(type="home", blocks=fit(blocks))

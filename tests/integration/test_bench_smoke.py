@@ -1,0 +1,35 @@
+"""The benchmarks at a tiny size, so they cannot rot. No timing is asserted: only that each one runs
+end to end against real processes and that the work it measures was really done."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import ack, intake, memory
+from bench.common import table
+from tests.conftest import pg_base_url
+
+pytestmark = pytest.mark.slow
+KIND = "postgresql" if pg_base_url() else "sqlite"
+
+
+async def test_ack_and_memory_benchmarks_run_and_do_real_work() -> None:
+    rows, mem = await ack.run_db(KIND, c1=3, c20=20)
+    cases = {r.case: r for r in rows}
+    [done] = [r for r in rows if r.case == "real work done"]
+    assert done.ok, done.figure  # every click claimed its own lead
+    claim_rows = [r for c, r in cases.items() if c.startswith("Claim click")]
+    assert len(claim_rows) == 2 and all("failed" not in r.figure for r in claim_rows)
+    assert all("ratio" in r.figure for r in claim_rows)
+    assert 10 < mem["idle_mb"] <= mem["peak_mb"]
+    mem_rows = memory.rows_for(KIND, mem["idle_mb"], mem["peak_mb"], 46)
+    assert "| memory |" in table(mem_rows)
+
+
+async def test_intake_benchmark_delivers_every_lead_once() -> None:
+    figures = await intake.run_db(KIND, leads=60, batch=20, rate=50, burst=5, channels=3)
+    assert figures.stored == 60 and figures.errors == 0
+    assert figures.posted == figures.distinct == 60
+    assert figures.failed_rows == 0
+    rows = intake.rows_for(KIND, figures, rate=50, burst=5, channels=3)
+    assert len(rows) == 2 and "lost 0" in rows[1].figure

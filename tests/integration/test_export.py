@@ -1,0 +1,142 @@
+"""Exports: what `handoff export` writes reads back as the same leads; feedback and targets agree
+with the fixture's hand count."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.cli import build_parser, export_cmd
+from bot.config import load_settings
+from bot.domain.lead_input import LeadIn, parse_lead
+from bot.services.export import LEAD_IMPORT_COLUMNS, ExportKind, export_to_string, read_leads_csv
+from bot.storage.db import make_session_factory
+from bot.storage.targets import TargetRepo
+from bot.storage.uow import UnitOfWork
+from tests.metrics_fixture import NOW, insert_history, lead_row
+
+TEAM = "T0TEAM"
+UTC_TZ = ZoneInfo("UTC")
+
+
+async def seed(engine: AsyncEngine) -> None:
+    await insert_history(engine, TEAM)
+    async with make_session_factory(engine)() as session, session.begin():
+        tricky = lead_row(TEAM, 50, "03-15 09:00", "new", source="events", campaign="booth, hall 2")
+        tricky.name = 'Zoë O\'Brien, "Zo"'
+        tricky.title = "VP, Growth"
+        tricky.phone = "+33 1 23 45 67 89"
+        tricky.notes = 'Met at the booth; said "call me"\nnext week — =SUM(A1) <!channel>'
+        tricky.score = 87
+        tricky.region = "emea"
+        tricky.segment = "mid-market"
+        tricky.external_id = "crm-50"
+        session.add(tricky)
+        await TargetRepo(session).upsert(team_id=TEAM, metric="leads_delivered", period_kind="month",
+                                         period_start=date(2026, 3, 1), segment="", value=12, by="U0ADMIN", at=NOW)  # fmt: skip
+        await TargetRepo(session).upsert(team_id=TEAM, metric="deals_won", period_kind="month",
+                                         period_start=date(2026, 2, 1), segment="", value=1, by="U0ADMIN", at=NOW)  # fmt: skip
+
+
+async def export(
+    engine: AsyncEngine, kind: ExportKind, fmt: str = "csv", since: date | None = None
+) -> tuple[str, int]:
+    async with UnitOfWork(make_session_factory(engine)) as uow:
+        return await export_to_string(uow, TEAM, kind, fmt, since=since, now=NOW, tz=UTC_TZ)
+
+
+async def test_leads_export_round_trips_through_the_lead_parser(engine: AsyncEngine) -> None:
+    await seed(engine)
+    text, count = await export(engine, ExportKind.LEADS)
+    assert count == 10
+    header = next(csv.reader(io.StringIO(text)))
+    assert tuple(header[: len(LEAD_IMPORT_COLUMNS)]) == LEAD_IMPORT_COLUMNS
+    back = {lead.email: lead for lead in read_leads_csv(text, parse_lead)}
+    async with make_session_factory(engine)() as session:
+        from sqlalchemy import select
+
+        from bot.storage.models import Lead
+
+        stored = list(await session.scalars(select(Lead).where(Lead.team_id == TEAM)))
+    assert len(back) == len(stored) == 10
+    for lead in stored:
+        original = parse_lead(
+            {c: getattr(lead, c) for c in LEAD_IMPORT_COLUMNS if getattr(lead, c) is not None}
+        )
+        assert back[lead.email] == original
+    tricky: LeadIn = back["lead50@example.com"]
+    assert tricky.name == 'Zoë O\'Brien, "Zo"' and tricky.notes.endswith("=SUM(A1) <!channel>")
+    assert tricky.campaign == "booth, hall 2" and tricky.score == 87
+
+
+async def test_since_and_json(engine: AsyncEngine) -> None:
+    await seed(engine)
+    text, count = await export(engine, ExportKind.LEADS, "json", since=date(2026, 3, 10))
+    rows = json.loads(text)
+    assert count == len(rows) == 3  # leads 5 (03-10), 6 (03-14), 50 (03-15)
+    assert {r["email"] for r in rows} == {"lead5@example.com", "lead6@example.com", "lead50@example.com"}
+    assert rows[0]["created_at"] == "2026-03-10T09:00:00+00:00"
+    empty, none = await export(engine, ExportKind.LEADS, "json", since=date(2027, 1, 1))
+    assert none == 0 and json.loads(empty) == []
+
+
+async def test_feedback_export(engine: AsyncEngine) -> None:
+    """Verdicts since 03-01: leads 1, 2, 4 accepted; 3 rejected (not_icp)."""
+    await seed(engine)
+    text, count = await export(engine, ExportKind.FEEDBACK, since=date(2026, 3, 1))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert count == 4
+    verdicts = {r["email"]: (r["verdict"], r["quality"], r["reject_reason_label"]) for r in rows}
+    assert verdicts == {
+        "lead1@example.com": ("accepted", "5", ""),
+        "lead2@example.com": ("accepted", "4", ""),
+        "lead3@example.com": ("rejected", "2", "Not our ICP"),
+        "lead4@example.com": ("accepted", "3", ""),
+    }
+
+
+async def test_targets_export_has_actuals(engine: AsyncEngine) -> None:
+    """March: 12 leads wanted, 7 delivered (fixture's 6 + lead 50). February: 1 deal wanted, 0 won."""
+    await seed(engine)
+    text, _ = await export(engine, ExportKind.TARGETS)
+    rows = {(r["period"], r["metric"]): r for r in csv.DictReader(io.StringIO(text))}
+    march = rows[("March 2026", "leads_delivered")]
+    assert (march["target"], march["actual"], march["scope"]) == ("12.0", "7.0", "whole team")
+    february = rows[("February 2026", "deals_won")]
+    assert (february["actual"], february["pace"], february["elapsed"]) == ("0.0", "behind", "1.0")
+    _, count = await export(engine, ExportKind.TARGETS, since=date(2026, 3, 1))
+    assert count == 1
+
+
+async def test_cli_writes_a_file(engine: AsyncEngine, database_url: str, tmp_path) -> None:
+    await seed(engine)
+    args = build_parser().parse_args(
+        ["export", "leads", "--since", "2026-03-14", "--output", str(tmp_path / "l.csv")]
+    )
+    assert args.func is export_cmd.run
+    settings = load_settings(database_url=database_url)
+    assert await export_cmd.run(settings, args) == 0
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "l.csv").read_text())))
+    assert [r["email"] for r in rows] == ["lead6@example.com", "lead50@example.com"]
+
+
+def test_cli_rejects_a_bad_date() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["export", "leads", "--since", "yesterday"])
+
+
+async def test_cli_asks_for_a_team_when_there_are_several(engine: AsyncEngine, database_url: str) -> None:
+    from bot.config import ConfigError
+
+    await seed(engine)
+    await insert_history(engine, "T0OTHER")
+    args = argparse.Namespace(kind="leads", since=None, format="csv", output=None, team=None)
+    with pytest.raises(ConfigError, match="several workspaces"):
+        await export_cmd.run(load_settings(database_url=database_url), args)
