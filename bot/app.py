@@ -19,6 +19,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -279,9 +280,20 @@ def _routes(handoff: Handoff) -> None:
 
     async def _dispatch(bolt_request: AsyncBoltRequest, identity: tuple[str, str] | None) -> Any:
         bolt_response = await handoff.bolt.async_dispatch(bolt_request)
-        if identity is not None and bolt_response.status >= 500:
-            await edge.forget_event(handoff, identity)
-        return bolt_response
+        if bolt_response.status < 500:
+            return bolt_response
+        if identity is not None:
+            await edge.forget_event(handoff, identity)  # a 5xx makes Slack retry; let it be handled
+            return bolt_response
+        # a command or interaction whose listener failed (e.g. an expired trigger_id): Slack would
+        # show the person a bare error; answer 200 and say sorry where they can see it instead
+        raw = bolt_request.raw_body.encode()
+        content_type = bolt_request.headers.get("content-type", [""])[0]
+        url = edge.response_url_of(raw, content_type)
+        log.warning("%s failed in its listener; answered 200", edge.request_kind(raw, content_type))
+        if url:
+            late.adopt(asyncio.ensure_future(edge.say_sorry(url)), edge.request_kind(raw, content_type), None)
+        return BoltResponse(status=200, body="")
 
     late = edge.LateListeners()
 

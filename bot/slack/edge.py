@@ -230,3 +230,13 @@ async def _post_late_answer(url: str, answer: dict[str, Any], kind: str) -> None
                     log.warning("late answer to %s refused by Slack: HTTP %s", kind, resp.status)
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("late answer to %s could not be sent: %s", kind, type(exc).__name__)
+
+
+async def say_sorry(url: str) -> None:
+    from bot import messages
+
+    await _post_late_answer(
+        url,
+        {"response_type": "ephemeral", "replace_original": False, "text": messages.SOMETHING_WENT_WRONG},
+        "an apology",
+    )

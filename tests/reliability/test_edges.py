@@ -223,3 +223,23 @@ async def test_a_command_that_misses_the_deadline_still_answers_through_response
         assert "/lead" in late.text and late.source == "response_url"
     finally:
         bot.fake.set_latency(0)
+
+
+async def test_a_listener_that_fails_after_its_ack_answers_200_and_apologises(bot: RunningBot) -> None:
+    from bot.sandbox.fake_slack import _SlackError
+
+    await add_lead(bot.handoff)
+    await bot.flush()
+
+    def expired(trigger_id: object) -> None:
+        raise _SlackError("expired_trigger_id")  # the person's click reached us too late
+
+    bot.fake._take_trigger = expired  # type: ignore[method-assign]
+    reply = await bot.slack.click(REP1, "Details", channel_id=SALES)
+    assert reply.status == 200
+    for _ in range(100):
+        if bot.fake.ephemerals(REP1):
+            break
+        await asyncio.sleep(0.02)
+    [sorry] = bot.fake.ephemerals(REP1)
+    assert "something went wrong" in sorry.text
