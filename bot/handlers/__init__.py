@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import admin, commands, discuss, home, intake, lead_actions, lead_queries, verdicts
+from bot.handlers import admin, commands, discuss, home, intake, lead_actions, lead_queries, status, verdicts
 from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
 from bot.handlers.router import CommandRouter
@@ -25,6 +25,7 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     bolt.middleware(inject_handoff)
     routers = {command: CommandRouter(command) for command in Command}
     commands.register(bolt, routers)
+    status.register(bolt, routers)
     lead_actions.register(bolt)
     intake.register(bolt, routers)
     admin.register(bolt, routers)
