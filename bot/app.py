@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,10 +29,11 @@ from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.services.context import Ctx
+from bot.slack import edge
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
 from bot.slack.notifier import Notifier
-from bot.slack.outbox import OutboxSender, Pacer
+from bot.slack.outbox import TIER_LIMITS, OutboxSender, Pacer
 from bot.slack.signature import RequestVerifier
 from bot.storage.db import make_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
@@ -50,6 +53,11 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "files:write",
+    # the outbox reads back a message it posted but never heard back about (found by its metadata),
+    # so a crash between Slack's "ok" and our record never posts the same thing twice
+    "channels:history",
+    "groups:history",
+    "im:history",
 ]
 
 WebRoute = Callable[[web.Application, "Handoff"], None]
@@ -170,7 +178,10 @@ def build_app(
 
     bot_token = settings.secret("slack_bot_token") or None
     clients = SlackClients(
-        base_url=settings.slack_api_url, bot_token=bot_token, installation_store=installation_store
+        base_url=settings.slack_api_url,
+        bot_token=bot_token,
+        installation_store=installation_store,
+        timeout=settings.slack_timeout,
     )
     bolt = AsyncApp(
         # the client carries SLACK_API_URL; in single-workspace mode it also carries the token
@@ -190,7 +201,18 @@ def build_app(
         clock=clock,
         instance_id=instance_id,
         admins=settings.admins,
-        pacer=pacer or Pacer(rate=settings.channel_rate, burst=settings.channel_burst),
+        pacer=pacer
+        or Pacer(
+            rate=settings.channel_rate,
+            burst=settings.channel_burst,
+            tiers={
+                tier: (rate * settings.tier_scale, burst * settings.tier_scale)
+                for tier, (rate, burst) in TIER_LIMITS.items()
+            },
+        ),
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        call_timeout=settings.slack_timeout,
+        give_up_after=timedelta(hours=settings.outbox_give_up_hours),
     )
     handoff = Handoff(
         settings=settings,
@@ -236,12 +258,55 @@ def _routes(handoff: Handoff) -> None:
             return web.json_response({"error": "request body too large"}, status=413)
         if not verifier.is_valid(body, request.headers):
             return web.json_response({"error": "invalid request signature"}, status=401)
+        content_type = request.headers.get("Content-Type", "")
+        problem = edge.malformed(body, content_type)
+        if problem is not None:
+            log.warning("signed request refused as malformed: %s", problem)
+            return web.json_response({"error": "malformed payload"}, status=400)
+        identity = edge.event_identity(body, content_type)
+        if identity is not None and not await edge.remember_event(handoff, identity):
+            log.info(
+                "%s already handled; skipping this delivery (retry %s)",
+                identity[1],
+                request.headers.get("X-Slack-Retry-Num", "-"),
+            )
+            return web.Response(status=200)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS}
         bolt_request = AsyncBoltRequest(
             body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=headers
         )
+        task = asyncio.ensure_future(_dispatch(bolt_request, identity))
+        done, _ = await asyncio.wait({task}, timeout=edge.ACK_DEADLINE)
+        if not done:
+            kind = edge.request_kind(body, content_type)
+            log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, edge.ACK_DEADLINE)
+            late.adopt(task, kind, edge.response_url_of(body, content_type))
+            return web.Response(status=200)
+        return await to_aiohttp_response(task.result())
+
+    async def _dispatch(bolt_request: AsyncBoltRequest, identity: tuple[str, str] | None) -> Any:
         bolt_response = await handoff.bolt.async_dispatch(bolt_request)
-        return await to_aiohttp_response(bolt_response)
+        if bolt_response.status < 500:
+            return bolt_response
+        if identity is not None:
+            await edge.forget_event(handoff, identity)  # a 5xx makes Slack retry; let it be handled
+            return bolt_response
+        # a command or interaction whose listener failed (e.g. an expired trigger_id): Slack would
+        # show the person a bare error; answer 200 and say sorry where they can see it instead
+        raw = bolt_request.raw_body.encode()
+        content_type = bolt_request.headers.get("content-type", [""])[0]
+        url = edge.response_url_of(raw, content_type)
+        log.warning("%s failed in its listener; answered 200", edge.request_kind(raw, content_type))
+        if url:
+            late.adopt(asyncio.ensure_future(edge.say_sorry(url)), edge.request_kind(raw, content_type), None)
+        return BoltResponse(status=200, body="")
+
+    late = edge.LateListeners()
+
+    async def finish_late_listeners(app: web.Application) -> None:
+        await late.wait()
+
+    app.on_shutdown.append(finish_late_listeners)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
         ok = await ping(handoff.engine)

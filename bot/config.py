@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     business_days: str = Field("mon-fri", validation_alias="HANDOFF_BUSINESS_DAYS")
     digest_day: str = Field("mon", validation_alias="HANDOFF_DIGEST_DAY")
     digest_hour: int = Field(9, ge=0, le=23, validation_alias="HANDOFF_DIGEST_HOUR")
+    # Slack's per-method tier limits (Tier 3 is 50+/min) times this: raise it where Slack allows more
+    tier_scale: float = Field(1.0, gt=0, validation_alias="HANDOFF_TIER_SCALE")
+    slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
+    outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
+    outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_call(self) -> Settings:
+        if self.outbox_lease_seconds < self.slack_timeout + 5:
+            raise ValueError(
+                "HANDOFF_OUTBOX_LEASE_SECONDS must exceed HANDOFF_SLACK_TIMEOUT by at least 5 seconds"
+            )
+        return self
 
     # partnership discussions (issue 6)
     discuss_cron: str = Field("mon 10:00", validation_alias="HANDOFF_DISCUSS_CRON")

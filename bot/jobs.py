@@ -30,6 +30,8 @@ class Job:
     name: str
     trigger: Callable[[Handoff], BaseTrigger]
     run: JobFunc
+    # jobs with a period are claimed per (team, slot) by run_job itself; others claim inside run()
+    every: timedelta | None = None
 
 
 async def purge_processed_keys(handoff: Handoff, team_id: str, now: datetime) -> int:
@@ -42,6 +44,7 @@ JOBS: list[Job] = [
         "purge_processed_keys",
         lambda h: IntervalTrigger(hours=1, timezone=h.settings.tz),
         purge_processed_keys,
+        every=timedelta(hours=1),
     ),
 ]
 
@@ -66,15 +69,31 @@ def slot_key(when: datetime, every: timedelta) -> str:
     return str(int(when.timestamp()) // step * step)
 
 
-async def run_job(handoff: Handoff, job: Job, now: datetime | None = None) -> None:
-    """Run a job for every workspace; errors in one team do not stop the others."""
+async def run_job(handoff: Handoff, job: Job, now: datetime | None = None) -> dict[str, bool]:
+    """Run a job for every workspace; errors in one team do not stop the others.
+    Returns {team_id: whether this instance did that team's work for the slot}."""
     now = now or handoff.clock.now()
+    ran: dict[str, bool] = {}
     for team_id in await handoff.team_ids():
         try:
+            if job.every is not None and not await claim_slot(
+                handoff, team_id=team_id, job=job.name, slot=slot_key(now, job.every)
+            ):
+                ran[team_id] = False  # another instance has this slot
+                continue
             await job.run(handoff, team_id, now)
+            ran[team_id] = True
         except Exception:
             log.exception("job %s failed for %s", job.name, team_id)
+            ran[team_id] = False
     handoff.sender.wake()
+    return ran
+
+
+def find_job(name: str) -> Job | None:
+    from bot import jobs_registry  # noqa: F401 - feature jobs register themselves on import
+
+    return next((job for job in JOBS if job.name == name), None)
 
 
 def build_scheduler(handoff: Handoff) -> AsyncIOScheduler:

@@ -169,7 +169,7 @@ async def serve_bot(
 ) -> AsyncIterator[RunningBot]:
     """Serve build_app(...) on 127.0.0.1 with a random port, as `handoff run` would."""
     # tests send bursts to one channel; pacing itself has its own unit tests
-    handoff = build_app(settings, engine=engine, clock=clock, pacer=Pacer(rate=1000, burst=1000))
+    handoff = build_app(settings, engine=engine, clock=clock, pacer=Pacer.unlimited())
     runner = web.AppRunner(handoff.web)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

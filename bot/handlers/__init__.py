@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import admin, commands, discuss, home, intake, lead_actions, lead_queries, verdicts
+from bot.handlers import admin, commands, discuss, home, intake, lead_actions, lead_queries, status, verdicts
 from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
 from bot.handlers.router import CommandRouter
@@ -38,6 +38,7 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
 
     bolt.command(re.compile("^(?:" + "|".join(re.escape(c.value) for c in Command) + ")$"))(dispatch_command)
     commands.register(bolt, routers)
+    status.register(bolt, routers)
     lead_actions.register(bolt)
     intake.register(bolt, routers)
     admin.register(bolt, routers)

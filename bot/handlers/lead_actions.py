@@ -82,6 +82,13 @@ async def on_claim(
         )
         await tell(respond, text)
     except LeadNotFound:
+        # a lead of another workspace, or a forged ID: refuse, and say who tried (never the body)
+        log.warning(
+            "claim refused: %s asked for lead %s, not found in workspace %s",
+            click.user_id,
+            click.lead_id,
+            click.team_id,
+        )
         await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
     except NotAllowed as exc:
         await tell(respond, str(exc))

@@ -112,6 +112,17 @@ class CommandRouter:
             await handler(request)
         except InvalidInput as exc:
             await _reply_error(ack, respond, "\n".join(f"• {k}: {v}" for k, v in exc.errors.items()))
+        except NotAllowed as exc:
+            # refusals are security events: who, what and why, never the request body
+            log.warning(
+                "refused %s %s for %s in %s: %s",
+                self.command.value,
+                sub or "-",
+                request.user_id,
+                request.team_id,
+                type(exc).__name__,
+            )
+            await _reply_error(ack, respond, str(exc))
         except HandoffError as exc:
             await _reply_error(ack, respond, str(exc))
         except Exception:

@@ -40,7 +40,8 @@ __all__ = [
     "UploadedFile",
 ]
 
-FailureKind = Literal["ratelimited", "server_error", "timeout", "reset", "error"]
+# "lost": Slack does the work, then the connection drops before the answer (the crash window)
+FailureKind = Literal["ratelimited", "server_error", "timeout", "reset", "error", "lost"]
 
 MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
@@ -1103,6 +1104,17 @@ class FakeSlack:
                 return self._json(call, {"ok": False, "error": failure.error})
             if failure.kind == "timeout":
                 await asyncio.sleep(failure.delay)
+            if failure.kind == "lost":
+                handler = self._methods().get(method)
+                if handler is not None and token in self._tokens:
+                    try:
+                        body = handler(args, self._tokens[token])
+                        call.response, call.status = {"ok": True, **body}, 0  # done, never answered
+                    except (_SlackError, _RateLimited):
+                        pass
+                if failure.delay:
+                    await asyncio.sleep(failure.delay)  # the answer hangs, then the connection drops
+                return self._reset(request)
         latency = self._latency.get(method, self._latency.get(None, 0.0))
         if latency:
             await asyncio.sleep(latency)
@@ -1147,6 +1159,8 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "files.getUploadURLExternal": self._files_get_upload_url,
@@ -1351,6 +1365,78 @@ class FakeSlack:
         nxt = start + limit
         cursor = base64.b64encode(f"offset:{nxt}".encode()).decode() if nxt < len(members) else ""
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _history_window(self, args: dict[str, Any]) -> tuple[float, float, bool, int, int]:
+        def number(key: str, default: float) -> float:
+            try:
+                return float(args.get(key) or default)
+            except (TypeError, ValueError) as e:
+                raise _SlackError("invalid_arguments") from e
+
+        oldest, latest = number("oldest", 0.0), number("latest", float("inf"))
+        try:
+            limit = max(1, min(int(args.get("limit") or 100), 999))
+        except (TypeError, ValueError) as e:
+            raise _SlackError("invalid_limit") from e
+        start = 0
+        if args.get("cursor"):
+            try:
+                start = int(base64.b64decode(str(args["cursor"])).decode().split(":", 1)[1])
+            except (ValueError, IndexError) as e:
+                raise _SlackError("invalid_cursor") from e
+        return oldest, latest, _truthy(args.get("inclusive")), limit, start
+
+    def _readable(self, channel: Any) -> Channel:
+        ch = self._visible_channel(channel)
+        if not ch.is_im and not ch.bot_is_member:
+            raise _SlackError("not_in_channel")
+        return ch
+
+    def _page(self, msgs: list[Message], args: dict[str, Any], start: int, limit: int) -> dict[str, Any]:
+        # Slack returns message metadata only to callers that ask for it
+        with_metadata = _truthy(args.get("include_all_metadata"))
+        page = msgs[start : start + limit]
+        out = []
+        for m in page:
+            d = m.to_dict()
+            if not with_metadata:
+                d.pop("metadata", None)
+            out.append(d)
+        more = start + limit < len(msgs)
+        cursor = base64.b64encode(f"next_ts:{start + limit}".encode()).decode() if more else ""
+        return {"messages": out, "has_more": more, "response_metadata": {"next_cursor": cursor}}
+
+    def _conversations_history(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        """Top-level messages (and broadcast replies), newest first, between oldest and latest."""
+        ch = self._readable(args.get("channel"))
+        oldest, latest, inclusive, limit, start = self._history_window(args)
+
+        def inside(m: Message) -> bool:
+            ts = float(m.ts)
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        msgs = [m for m in reversed(self.messages(ch.id)) if inside(m)]
+        return {**self._page(msgs, args, start, limit), "pin_count": 0}
+
+    def _conversations_replies(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        """A thread: its parent first, then the replies oldest first (within oldest/latest)."""
+        ch = self._readable(args.get("channel"))
+        parent = self.message(ch.id, str(args.get("ts") or ""))
+        if parent is None:
+            raise _SlackError("thread_not_found")
+        if parent.is_reply:
+            parent = self.message(ch.id, str(parent.thread_ts))
+            assert parent is not None
+        oldest, latest, inclusive, limit, start = self._history_window(args)
+
+        def inside(m: Message) -> bool:
+            ts = float(m.ts)
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        msgs = [parent] + [m for m in self.thread(ch.id, parent.ts) if inside(m)]
+        return self._page(msgs, args, start, limit)
 
     def _conversations_open(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         if args.get("channel"):

@@ -25,7 +25,7 @@ class SlackClients:
         base_url: str,
         bot_token: str | None = None,
         installation_store: AsyncInstallationStore | None = None,
-        timeout: int = 10,
+        timeout: float = 10,
     ) -> None:
         self.base_url = base_url
         self._bot_token = bot_token

@@ -10,11 +10,12 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -23,6 +24,7 @@ from bot.slack import notifier as purposes
 from bot.slack.blocks.lead_card import lead_card
 from bot.slack.clients import NoInstallation, SlackClients
 from bot.slack.discussion_outbox import prepare_discussion_row, record_discussion_ts
+from bot.slack.mrkdwn import escape
 from bot.storage.models import Outbox, RoutingRule
 from bot.storage.uow import UnitOfWork
 
@@ -55,7 +57,7 @@ RECORDS_TS = frozenset({purposes.DISCUSSION_PROMPT, purposes.DISCUSSION_ANSWER})
 
 
 class TokenBucket:
-    """About `rate` messages a second with bursts of `burst` (Slack's ~1/s per channel)."""
+    """About `rate` calls a second with bursts of `burst`."""
 
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate, self.capacity = rate, burst
@@ -72,16 +74,69 @@ class TokenBucket:
         return wait
 
 
+# Slack's Web API tiers, per workspace and method: (calls per second, burst).
+# https://api.slack.com/apis/rate-limits — Tier 2 20+/min, Tier 3 50+/min, Tier 4 100+/min.
+TIER_LIMITS: dict[str, tuple[float, float]] = {
+    "tier2": (20 / 60, 4),
+    "tier3": (50 / 60, 10),
+    "tier4": (100 / 60, 20),
+}
+METHOD_TIERS: dict[str, str] = {
+    "chat.update": "tier3",
+    "chat.delete": "tier3",
+    "conversations.history": "tier3",
+    "conversations.replies": "tier3",
+    "conversations.open": "tier3",
+    "reactions.add": "tier3",
+    "chat.postEphemeral": "tier4",
+    "chat.getPermalink": "tier4",
+    "views.publish": "tier4",
+    "views.update": "tier4",
+    "users.info": "tier4",
+    "files.getUploadURLExternal": "tier4",
+    "files.completeUploadExternal": "tier4",
+}
+# chat.postMessage has its own rule: about one message a second per channel, short bursts allowed.
+POST_METHOD = "chat.postMessage"
+
+
 @dataclass
 class Pacer:
+    """Token buckets: one per channel for chat.postMessage (`rate`/`burst`, HANDOFF_CHANNEL_RATE and
+    HANDOFF_CHANNEL_BURST), one per workspace and method for everything else, by Slack's tier.
+    Each instance paces itself; a 429 from Slack (several instances together) still blocks the key."""
+
     rate: float = 1.0
-    burst: float = 5.0
+    burst: float = 3.0
+    tiers: dict[str, tuple[float, float]] | None = field(default_factory=lambda: dict(TIER_LIMITS))
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     blocked_until: dict[str, float] = field(default_factory=dict)
 
-    async def acquire(self, key: str) -> None:
+    @classmethod
+    def unlimited(cls) -> Pacer:
+        """No pacing at all (tests that send bursts; pacing has its own tests)."""
+        return cls(rate=1e9, burst=1e9, tiers=None)
+
+    def key_for(self, team_id: str, method: str, channel: str | None) -> tuple[str, float, float] | None:
+        if method == POST_METHOD:
+            return f"{team_id}:{channel or '-'}:post", self.rate, self.burst
+        if self.tiers is None:
+            return None
+        rate, burst = self.tiers[METHOD_TIERS.get(method, "tier3")]
+        return f"{team_id}:{method}", rate, burst
+
+    async def acquire_call(self, team_id: str, method: str, channel: str | None) -> str | None:
+        """Wait for a turn for this call; returns the key a 429 should block."""
+        spec = self.key_for(team_id, method, channel)
+        if spec is None:
+            return None
+        key, rate, burst = spec
+        await self.acquire(key, rate=rate, burst=burst)
+        return key
+
+    async def acquire(self, key: str, *, rate: float | None = None, burst: float | None = None) -> None:
         now = self.monotonic()
         hold = self.blocked_until.get(key, 0.0) - now
         if hold > 0:
@@ -89,7 +144,7 @@ class Pacer:
             now = self.monotonic()
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = TokenBucket(self.rate, self.burst, now)
+            bucket = self.buckets[key] = TokenBucket(rate or self.rate, burst or self.burst, now)
         wait = bucket.wait_time(now)
         if wait > 0:
             await self.sleep(wait)
@@ -107,6 +162,17 @@ class Outcome:
     ts: str | None = None
     channel: str | None = None
     count_attempt: bool = True
+    release: bool = False  # not attempted: hand the row back untouched (lease nearly over)
+
+
+# Our mark on every chat.postMessage: after a crash between Slack's "ok" and recording the ts, the
+# next attempt finds the message by this and records it instead of posting a second copy.
+METADATA_EVENT = "handoff_outbox"
+LOOKUP_MARGIN = timedelta(minutes=10)  # clock skew between us and Slack
+LOOKUP_PAGES = 15
+LEASE_EXPIRED = "lease expired"
+LOOKUP_ERROR = "while checking for an earlier post: "
+_DB_RETRY_DELAYS = (0.2, 0.5, 1, 2, 3, 5, 5, 5, 5, 5, 5, 5, 5, 10, 10)  # about a minute in all
 
 
 class OutboxSender:
@@ -121,9 +187,11 @@ class OutboxSender:
         pacer: Pacer | None = None,
         batch_size: int = 50,
         lease: timedelta = timedelta(seconds=60),
+        call_timeout: float = 10.0,
         give_up_after: timedelta = timedelta(hours=6),
         max_backoff: float = 300.0,
         rng: random.Random | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session_factory = session_factory
         self.clients = clients
@@ -133,11 +201,14 @@ class OutboxSender:
         self.pacer = pacer or Pacer()
         self.batch_size = batch_size
         self.lease = lease
+        self.call_timeout = call_timeout
         self.give_up_after = give_up_after
         self.max_backoff = max_backoff
         self.rng = rng or random.Random()
+        self.monotonic = monotonic
         self._wake = asyncio.Event()
         self.sent_count = 0
+        self.found_count = 0  # rows found already posted after a crash or a lost answer
 
     def wake(self) -> None:
         """Called after a commit that queued rows, so they go out now rather than at the next poll."""
@@ -147,8 +218,8 @@ class OutboxSender:
         while not stop.is_set():
             try:
                 handled = await self.send_due()
-            except Exception:  # the loop must survive a database hiccup; the rows stay queued
-                log.exception("outbox pass failed")
+            except Exception as exc:  # the loop must survive a database outage; the rows stay queued
+                log.warning("outbox pass failed, retrying: %s", _short(exc))
                 handled = 0
             if handled == 0:
                 self._wake.clear()
@@ -177,19 +248,32 @@ class OutboxSender:
             snapshot = [_RowSnapshot.of(row) for row in rows]
         if not snapshot:
             return 0
+        claimed_at = self.monotonic()
         by_channel: dict[str, list[_RowSnapshot]] = defaultdict(list)
         for row in snapshot:
             by_channel[row.channel_id or f"row:{row.id}"].append(row)
-        await asyncio.gather(*(self._send_channel(rows) for rows in by_channel.values()))
+        results = await asyncio.gather(
+            *(self._send_channel(rows, claimed_at) for rows in by_channel.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                # rows of that channel stay "sending" until their lease runs out, then are retried
+                log.warning("outbox channel pass failed: %s", _short(result))
         return len(snapshot)
 
-    async def _send_channel(self, rows: list[_RowSnapshot]) -> None:
+    async def _send_channel(self, rows: list[_RowSnapshot], claimed_at: float) -> None:
         # one channel's rows go in order: a card before its updates and thread replies
         for row in rows:
-            outcome = await self._attempt(row)
+            try:
+                outcome = await self._attempt(row, claimed_at)
+            except Exception as exc:  # e.g. the database went away while rendering the card
+                outcome = Outcome(ok=False, retry_in=self._backoff(row.attempts), error=_short(exc))
             await self._record(row, outcome)
 
-    async def _attempt(self, row: _RowSnapshot) -> Outcome:
+    def _lease_left(self, claimed_at: float) -> float:
+        return self.lease.total_seconds() - (self.monotonic() - claimed_at)
+
+    async def _attempt(self, row: _RowSnapshot, claimed_at: float) -> Outcome:
         try:
             call = await self._prepare(row)
         except NoInstallation:
@@ -201,36 +285,113 @@ class OutboxSender:
             client = await self.clients.outbox(row.team_id)
         except NoInstallation:
             return Outcome(ok=False, error="no installation for this workspace")
-        pace_key = f"{row.team_id}:{args.get('channel') or row.channel_id}:{_tier(method)}"
-        await self.pacer.acquire(pace_key)
+        if method == POST_METHOD and row.may_have_been_sent:
+            # an earlier attempt may have reached Slack without us hearing back: look before posting
+            found = await self._find_posted(client, row, args, claimed_at)
+            if found is not None:
+                return found
+        pace_key = await self.pacer.acquire_call(row.team_id, method, args.get("channel") or row.channel_id)
+        if self._lease_left(claimed_at) < self.call_timeout + 1:
+            # another instance may take the row over before our answer could be recorded
+            return Outcome(ok=False, release=True)
+        if row.purpose == purposes.FILE_UPLOAD:
+            outcome, data = await self._call(lambda: _upload(client, args), pace_key, row.attempts)
+        else:
+            outcome, data = await self._call(
+                lambda: client.api_call(method, json=args), pace_key, row.attempts
+            )
+        return Outcome(ok=True, ts=data.get("ts"), channel=data.get("channel")) if outcome.ok else outcome
+
+    async def _call(
+        self,
+        send: Callable[[], Awaitable[Any]],
+        pace_key: str | None,
+        attempts: int,
+    ) -> tuple[Outcome, dict[str, Any]]:
+        """One Web API call; (Outcome(ok=True), response data) or (what went wrong, {})."""
         try:
-            if row.purpose == purposes.FILE_UPLOAD:
-                response = await _upload(client, args)
-            else:
-                response = await client.api_call(method, json=args)
+            response = await send()
         except SlackApiError as exc:
             status = exc.response.status_code
             error = str(exc.response.get("error") or f"http_{status}")
             if status == 429:
-                retry_after = float(
-                    exc.response.headers.get("Retry-After", exc.response.headers.get("retry-after", 1))
-                )
-                self.pacer.block(pace_key, retry_after)
-                return Outcome(ok=False, retry_in=retry_after, error="ratelimited")
+                headers = exc.response.headers or {}
+                retry_after = _seconds(headers.get("Retry-After", headers.get("retry-after", 1)))
+                if pace_key is not None:
+                    self.pacer.block(pace_key, retry_after)
+                return Outcome(ok=False, retry_in=retry_after, error="ratelimited"), {}
             if error in PERMANENT_ERRORS:
-                return Outcome(ok=False, error=error)
-            return Outcome(ok=False, retry_in=self._backoff(row.attempts), error=error)
-        except (aiohttp.ClientError, TimeoutError, ConnectionError, OSError) as exc:
-            return Outcome(
-                ok=False, retry_in=self._backoff(row.attempts), error=f"{type(exc).__name__}: {exc}"[:300]
+                return Outcome(ok=False, error=error), {}
+            return Outcome(ok=False, retry_in=self._backoff(attempts), error=error), {}
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            # Slack may still be working on it: look (and maybe post again) only once it must be done
+            retry_in = max(self._backoff(attempts), self.call_timeout)
+            return Outcome(ok=False, retry_in=retry_in, error=_short(exc) or "timeout"), {}
+        except (aiohttp.ClientError, ConnectionError, OSError) as exc:
+            return Outcome(ok=False, retry_in=self._backoff(attempts), error=_short(exc)), {}
+        data = getattr(response, "data", response)  # _upload answers with a plain dict
+        return Outcome(ok=True), dict(data) if isinstance(data, dict) else {}
+
+    async def _find_posted(
+        self, client: Any, row: _RowSnapshot, args: dict[str, Any], claimed_at: float
+    ) -> Outcome | None:
+        """The message this row posted earlier, if Slack has it (found by our metadata mark).
+        None means "not there: post it"; an Outcome means "found" or "could not look: retry"."""
+        channel = str(args.get("channel") or "")
+        if channel[:1] in ("U", "W"):
+            # a DM addressed by user ID: history needs the IM's channel ID
+            key = await self.pacer.acquire_call(row.team_id, "conversations.open", None)
+            user = channel
+            outcome, opened = await self._call(
+                lambda: client.conversations_open(users=user), key, row.attempts
             )
-        return Outcome(ok=True, ts=response.get("ts"), channel=response.get("channel"))
+            if not outcome.ok:
+                return self._lookup_failed(outcome, row)
+            channel = str((opened.get("channel") or {}).get("id") or "")
+        thread_ts = args.get("thread_ts")
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        fetch = client.conversations_replies if thread_ts else client.conversations_history
+        oldest = (row.created_at - LOOKUP_MARGIN).timestamp()
+        query: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{max(oldest, 0):.6f}",
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if thread_ts:
+            query["ts"] = thread_ts
+        for _ in range(LOOKUP_PAGES):
+            key = await self.pacer.acquire_call(row.team_id, method, channel)
+            args_now = dict(query)
+            outcome, page = await self._call(lambda a=args_now: fetch(**a), key, row.attempts)
+            if not outcome.ok:
+                return self._lookup_failed(outcome, row)
+            for message in page.get("messages") or []:
+                if _is_ours(message, row.id):
+                    log.info("outbox row %s was already posted (%s); recording it", row.id, message.get("ts"))
+                    self.found_count += 1
+                    return Outcome(ok=True, ts=message.get("ts"), channel=channel)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+            query["cursor"] = cursor
+            if self._lease_left(claimed_at) < self.call_timeout * 2:
+                return Outcome(ok=False, release=True)
+        return None
+
+    def _lookup_failed(self, outcome: Outcome, row: _RowSnapshot) -> Outcome:
+        """We could not look, so we must not post: retry the whole row later. The error is marked as
+        the lookup's, so a 429 here is never mistaken for "Slack did not post" next time."""
+        retry_in = outcome.retry_in if outcome.retry_in is not None else self._backoff(row.attempts)
+        return Outcome(ok=False, retry_in=retry_in, error=f"{LOOKUP_ERROR}{outcome.error}")
 
     async def _prepare(self, row: _RowSnapshot) -> tuple[str, dict[str, Any]] | Outcome:
         """Build the API call; card rows are rendered now so the card never shows stale state."""
         args = {k: v for k, v in row.payload.items() if v is not None and k != "render"}
         if row.channel_id:
             args["channel"] = row.channel_id
+        if row.method == POST_METHOD and "metadata" not in args:
+            args["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
         if row.purpose in purposes.DISCUSSION_PURPOSES:
             return await prepare_discussion_row(self.session_factory, row, args)
         if row.lead_id is None or row.purpose not in (
@@ -257,6 +418,7 @@ class OutboxSender:
             args.update(text=text, blocks=[b.to_dict() for b in blocks])
             if row.purpose == purposes.LEAD_CARD_UPDATE:
                 args["channel"], args["ts"] = lead.channel_id, lead.message_ts
+                args.pop("metadata", None)
             return row.method, args
 
     def _backoff(self, attempts: int) -> float:
@@ -264,15 +426,31 @@ class OutboxSender:
         return base * self.rng.uniform(0.5, 1.5)
 
     async def _record(self, snap: _RowSnapshot, outcome: Outcome) -> None:
+        """Write the outcome; a database outage must not lose a "sent" (that would mean a second
+        post), so keep trying for about a minute before leaving it to the lease and the lookup."""
+        for delay in (*_DB_RETRY_DELAYS, None):
+            try:
+                await self._record_once(snap, outcome)
+                return
+            except (DBAPIError, OSError, ConnectionError, TimeoutError) as exc:
+                if delay is None:
+                    raise
+                log.warning("outbox row %s: could not record the outcome yet: %s", snap.id, _short(exc))
+                await asyncio.sleep(delay)
+
+    async def _record_once(self, snap: _RowSnapshot, outcome: Outcome) -> None:
         now = self.clock.now()
         async with UnitOfWork(self.session_factory) as uow:
             row = await uow.outbox.get(snap.id)
             if row is None or row.status != "sending" or row.claimed_by != self.instance_id:
                 return  # our lease ran out and another instance owns it now
+            row.claimed_until = None
+            if outcome.release:
+                row.status, row.attempts = "pending", row.attempts - 1
+                return
             if outcome.ok:
                 row.status, row.sent_at, row.last_error = "sent", now, None
                 row.result_ts, row.result_channel = outcome.ts, outcome.channel
-                row.claimed_until = None
                 if row.purpose == purposes.LEAD_CARD and row.lead_id and outcome.ts:
                     await uow.leads.set_message(
                         row.team_id,
@@ -291,18 +469,16 @@ class OutboxSender:
             if outcome.retry_in is not None and not too_old:
                 row.status = "pending"
                 row.next_attempt_at = now + timedelta(seconds=outcome.retry_in)
-                row.claimed_until = None
                 return
             row.status = "failed"
-            row.claimed_until = None
-            log.warning("outbox row %s failed for good: %s", row.id, outcome.error)
+            log.warning("outbox row %s (%s) failed for good: %s", row.id, row.method, outcome.error)
             if row.purpose != purposes.ALERT:
                 await self._alert(uow, row, outcome.error or "unknown error", now)
 
     async def _alert(self, uow: UnitOfWork, row: Outbox, error: str, now: datetime) -> None:
         what = "The lead is safe in Handoff; fix the channel and it can be re-posted." if row.lead_id else ""
         where = f"<#{row.channel_id}>" if row.channel_id and row.channel_id[0] in "CG" else "a conversation"
-        text = ALERT_DELIVERY_FAILED.format(channel=where, error=error, what=what).strip()
+        text = ALERT_DELIVERY_FAILED.format(channel=where, error=escape(error), what=what).strip()
         for admin in self.admins:
             await uow.outbox.add(
                 team_id=row.team_id,
@@ -326,8 +502,16 @@ class _RowSnapshot:
     purpose: str
     lead_id: int | None
     attempts: int
+    created_at: datetime
+    last_error: str | None
     ref_table: str | None = None
     ref_id: int | None = None
+
+    @property
+    def may_have_been_sent(self) -> bool:
+        # a 429 is Slack saying "not done"; any other earlier attempt (timeout, reset, 5xx, a crash
+        # that let the lease run out) may have posted the message
+        return self.attempts > 1 and self.last_error != "ratelimited"
 
     @classmethod
     def of(cls, row: Outbox) -> _RowSnapshot:
@@ -340,9 +524,36 @@ class _RowSnapshot:
             purpose=row.purpose,
             lead_id=row.lead_id,
             attempts=row.attempts,
+            created_at=_aware(row.created_at),
+            last_error=row.last_error,
             ref_table=row.ref_table,
             ref_id=row.ref_id,
         )
+
+
+def _is_ours(message: dict[str, Any], row_id: int) -> bool:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != METADATA_EVENT:
+        return False
+    return str((metadata.get("event_payload") or {}).get("outbox_id")) == str(row_id)
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def _aware(when: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they are UTC
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _short(exc: BaseException) -> str:
+    """An error for logs and last_error: its type and first line, never a request body."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 
 
 async def _upload(client: Any, args: dict[str, Any]) -> dict[str, Any]:
@@ -360,8 +571,3 @@ async def _upload(client: Any, args: dict[str, Any]) -> dict[str, Any]:
         alt_txt=args.get("alt_txt"),
     )
     return {"ts": None, "channel": channel, "files": response.get("files")}
-
-
-def _tier(method: str) -> str:
-    # chat.update is tier 3 (50+/min) and shares no per-channel limit with posting
-    return "update" if method == "chat.update" else "post"

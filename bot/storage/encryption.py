@@ -1,12 +1,14 @@
 """Installation tokens encrypted at rest: a wrapper around slack_sdk's store, not a replacement.
 
 HANDOFF_ENCRYPTION_KEY holds one or more Fernet keys separated by commas; the first encrypts,
-all decrypt. Rotate by putting a new key first, restarting, then running `handoff rotate-tokens`
-(re-saves every installation) before dropping the old key.
+all decrypt. Rotate by putting a new key first (`NEW,OLD`), restarting, then running
+`handoff rotate-tokens` (re-encrypts every stored token with the first key, and encrypts tokens
+saved before encryption was turned on) before dropping the old key.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -34,6 +36,7 @@ class EncryptedInstallationStore(AsyncInstallationStore):
         return self.inner.logger
 
     def _seal(self, obj: Any) -> Any:
+        obj = copy.copy(obj)  # Bolt keeps using the installation it handed us: leave it in clear
         for name in _TOKEN_FIELDS:
             value = getattr(obj, name, None)
             if value and not value.startswith(PREFIX):
@@ -77,3 +80,32 @@ class EncryptedInstallationStore(AsyncInstallationStore):
 def wrap_installation_store(store: AsyncInstallationStore, settings: Settings) -> AsyncInstallationStore:
     key = settings.secret("encryption_key")
     return EncryptedInstallationStore(store, make_cipher(key)) if key else store
+
+
+async def rotate_tokens(engine: Any, cipher: MultiFernet) -> int:
+    """Re-encrypt every stored token with the first key (and encrypt any still in clear).
+    Returns how many values changed. Runs on the raw tables, so it needs no Slack calls."""
+    from sqlalchemy import select, update
+
+    from bot.storage.models import SLACK_BOTS, SLACK_INSTALLATIONS
+
+    changed = 0
+    async with engine.begin() as conn:
+        for table in (SLACK_INSTALLATIONS, SLACK_BOTS):
+            columns = [c for c in _TOKEN_FIELDS if c in table.c]
+            rows = (await conn.execute(select(table.c.id, *(table.c[c] for c in columns)))).all()
+            for row in rows:
+                values = {}
+                for name in columns:
+                    value = getattr(row, name)
+                    if not value:
+                        continue
+                    if value.startswith(PREFIX):
+                        sealed = cipher.rotate(value[len(PREFIX) :].encode()).decode()
+                    else:
+                        sealed = cipher.encrypt(value.encode()).decode()
+                    values[name] = PREFIX + sealed
+                if values:
+                    await conn.execute(update(table).where(table.c.id == row.id).values(**values))
+                    changed += len(values)
+    return changed

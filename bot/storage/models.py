@@ -70,6 +70,12 @@ SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(
     Base.metadata, "slack_installations"
 )
 SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
+# slack_sdk sizes token columns for clear text (200); an encrypted token (HANDOFF_ENCRYPTION_KEY) of
+# a long rotating token is longer, and PostgreSQL would refuse it
+for _table in (SLACK_INSTALLATIONS, SLACK_BOTS):
+    for _name in ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"):
+        if _name in _table.c:
+            _table.c[_name].type = Text()
 SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, "slack_oauth_states")
 
 

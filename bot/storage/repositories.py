@@ -209,6 +209,10 @@ class OutboxRepo:
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(await self.session.scalars(stmt))
         for row in rows:
+            if row.status == "sending":
+                # the instance that held it died or stalled: it may have posted before it stopped,
+                # so the sender looks for the message before posting again
+                row.last_error = "lease expired"  # bot.slack.outbox.LEASE_EXPIRED
             row.status = "sending"
             row.claimed_by = instance
             row.claimed_until = now + lease
@@ -387,6 +391,14 @@ class KeyRepo:
         """True the first time a key is seen (until it expires)."""
         values = {"team_id": team_id, "key": key[:200], "created_at": at, "expires_at": at + ttl}
         return await insert_ignore(self.session, ProcessedKey, values)
+
+    async def forget(self, *, team_id: str, key: str) -> None:
+        """Undo remember() when handling failed, so a retry is handled rather than skipped."""
+        from sqlalchemy import delete
+
+        await self.session.execute(
+            delete(ProcessedKey).where(ProcessedKey.team_id == team_id, ProcessedKey.key == key[:200])
+        )
 
     async def purge_expired(self, now: datetime) -> int:
         from sqlalchemy import delete

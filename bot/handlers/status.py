@@ -1,0 +1,79 @@
+"""`/handoff status` (admins): is the outbox keeping up? Queue depth, oldest pending, failures."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot import messages
+from bot.handlers.router import CommandRequest, CommandRouter
+from bot.ids import Command
+from bot.slack.mrkdwn import escape, truncate
+
+
+def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
+    routers[Command.HANDOFF].sub("status")(status_command)
+    routers[Command.HANDOFF].sub("run")(run_command)
+
+
+async def status_command(req: CommandRequest) -> None:
+    req.require_admin()
+    async with req.handoff.uow() as uow:
+        stats = await uow.outbox.stats(req.team_id)
+    await req.ack(text=status_text(stats, now=req.handoff.clock.now()))
+
+
+async def run_command(req: CommandRequest) -> None:
+    """`/handoff run <job>`: run a scheduled job now for the current period, unless that period's
+    run already happened (on any instance) — e.g. to catch up after downtime."""
+    req.require_admin()
+    from bot.jobs import JOBS, find_job, run_job
+
+    job = find_job(req.args.strip())
+    if job is None:
+        names = ", ".join(f"`{j.name}`" for j in JOBS)
+        await req.ack(text=messages.RUN_UNKNOWN_JOB.format(job=escape(req.args.strip()), jobs=names))
+        return
+    await req.ack()
+    ran = await run_job(req.handoff, job)
+    done = ran.get(req.team_id)
+    text = messages.RUN_DONE if done else messages.RUN_ALREADY
+    await req.respond(text=text.format(job=job.name), response_type="ephemeral", replace_original=False)
+
+
+def status_text(stats: dict[str, Any], *, now: datetime) -> str:
+    """The status report as mrkdwn; Slack's error strings are escaped like any outside text."""
+    oldest = stats.get("oldest_created_at")
+    lines = [
+        messages.STATUS_HEADER,
+        messages.STATUS_QUEUE.format(
+            depth=stats["depth"],
+            oldest=age(now, oldest) if oldest is not None else messages.STATUS_NOTHING_WAITING,
+        ),
+        messages.STATUS_FAILED.format(failed=stats["failed"]),
+    ]
+    errors = stats.get("last_errors") or []
+    if errors:
+        lines.append(messages.STATUS_LAST_ERRORS)
+        for item in errors:
+            when = age(now, item["at"]) if item.get("at") is not None else "?"
+            error = escape(truncate(item.get("error") or "", 200))
+            lines.append(f"• `{escape(item.get('method') or '')}` {error} ({when} ago)")
+    else:
+        lines.append(messages.STATUS_NO_ERRORS)
+    return "\n".join(lines)
+
+
+def age(now: datetime, then: datetime) -> str:
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=UTC)
+    seconds = max(0, int((now - then).total_seconds()))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{seconds // 60} min"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} days"

@@ -1,0 +1,242 @@
+"""The /slack/events edge around Bolt: duplicate Events API deliveries and the 3-second ack.
+
+Slack delivers events at least once: it retries (X-Slack-Retry-Num) when we answer slowly or not
+with 200, and may deliver the same event_id twice anyway. The edge remembers each event_id in
+processed_key (with expiry; a job purges old keys) and answers a repeat with an empty 200 without
+running any listener. If handling fails with a 5xx the key is forgotten again, so Slack's retry
+gets a second chance rather than being swallowed.
+
+Slack gives up on any request (command, click, view submission, event) not answered within 3 s.
+Handlers ack first and keep slow Slack calls in the outbox, but a slow database or Slack could
+still hold a response back (process_before_response=True answers when the listener returns), so
+the edge answers an empty 200 at ACK_DEADLINE and lets the listener finish in the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from bot.app import Handoff
+
+log = logging.getLogger(__name__)
+
+ACK_DEADLINE = 2.5  # seconds; Slack's limit is 3
+# Slack retries three times within about five minutes; a day leaves room for delayed duplicates.
+EVENT_KEY_TTL = timedelta(hours=24)
+
+
+def event_identity(body: bytes, content_type: str) -> tuple[str, str] | None:
+    """(team_id, key) of an Events API delivery, or None for anything else."""
+    if "json" not in content_type:
+        return None
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("type") != "event_callback":
+        return None
+    event_id = payload.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        return None
+    team_id = payload.get("team_id") or payload.get("enterprise_id") or ""
+    return str(team_id)[:32], f"event:{event_id}"
+
+
+_DICT_FIELDS = (
+    "user",
+    "container",
+    "message",
+    "previous_message",
+    "item",
+    "view",
+    "state",
+    "channel",
+    "team",
+    "enterprise",
+    "function_data",
+)
+
+
+def malformed(body: bytes, content_type: str) -> str | None:
+    """Why a signed request is not shaped like anything Slack sends (None when it is). Bolt assumes
+    Slack's shapes and fails with a 500 on others; the edge answers 400 instead."""
+    if "json" in content_type:
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return "body is not JSON"
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            return "no payload type"
+        if payload["type"] == "event_callback":
+            event = payload.get("event")
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                return "event_callback without an event type"
+            for name in ("message", "previous_message", "item", "assistant_thread"):
+                if event.get(name) is not None and not isinstance(event[name], dict):
+                    return f"event {name} is not an object"
+        authorizations = payload.get("authorizations")
+        if authorizations is not None and not (
+            isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+        ):
+            return "authorizations is not a list of objects"
+        return None
+    try:
+        form = parse_qs(body.decode("utf-8", errors="strict"), keep_blank_values=True)
+    except (ValueError, UnicodeDecodeError):
+        return "form body is not UTF-8"
+    if "payload" not in form:
+        return None  # slash commands: every field is a string
+    try:
+        payload = json.loads(form["payload"][0])
+    except ValueError:
+        return "payload is not JSON"
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return "no payload type"
+    for name in _DICT_FIELDS:
+        if payload.get(name) is not None and not isinstance(payload[name], dict):
+            return f"{name} is not an object"
+    view = payload.get("view") or {}
+    if payload["type"].startswith("view_") and not (
+        isinstance(view.get("type"), str) and isinstance(view.get("callback_id"), str)
+    ):
+        return "view submission without a view type and callback_id"
+    if view.get("state") is not None and not isinstance((view.get("state") or {}).get("values", {}), dict):
+        return "view state is not an object"
+    actions = payload.get("actions")
+    if payload["type"] == "block_actions" and not actions:
+        return "block_actions without actions"
+    if actions is not None and not (
+        isinstance(actions, list)
+        and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+    ):
+        return "actions is not a list of actions"
+    return None
+
+
+def response_url_of(body: bytes, content_type: str) -> str | None:
+    """Where a late answer to a command or click can still go (Slack's response_url)."""
+    if "json" in content_type:
+        return None
+    try:
+        form = parse_qs(body.decode("utf-8", errors="replace"))
+        if "response_url" in form:
+            return form["response_url"][0]
+        if "payload" in form:
+            url = json.loads(form["payload"][0]).get("response_url")
+            return url if isinstance(url, str) else None
+    except (ValueError, AttributeError):
+        return None
+    return None
+
+
+def request_kind(body: bytes, content_type: str) -> str:
+    """A short label for logs (never the body): "command /lead", "block_actions", "event"."""
+    if "json" in content_type:
+        return "event"
+    try:
+        form = parse_qs(body.decode("utf-8", errors="replace"))
+    except ValueError:
+        return "request"
+    if "command" in form:
+        return f"command {form['command'][0][:40]}"
+    if "payload" in form:
+        try:
+            return str(json.loads(form["payload"][0]).get("type") or "interaction")[:40]
+        except (ValueError, AttributeError):
+            return "interaction"
+    return "request"
+
+
+async def remember_event(handoff: Handoff, identity: tuple[str, str]) -> bool:
+    """True the first time this delivery is seen; a database hiccup lets it through (the handlers
+    are idempotent by state; losing an event is worse than seeing it twice)."""
+    team_id, key = identity
+    try:
+        async with handoff.uow() as uow:
+            return await uow.keys.remember(
+                team_id=team_id, key=key, at=handoff.clock.now(), ttl=EVENT_KEY_TTL
+            )
+    except Exception as exc:
+        log.warning("could not check %s for duplicates: %s", key, type(exc).__name__)
+        return True
+
+
+async def forget_event(handoff: Handoff, identity: tuple[str, str]) -> None:
+    team_id, key = identity
+    try:
+        async with handoff.uow() as uow:
+            await uow.keys.forget(team_id=team_id, key=key)
+    except Exception as exc:
+        log.warning("could not forget %s: %s", key, type(exc).__name__)
+
+
+class LateListeners:
+    """Listeners that outlived their ack: kept referenced, logged when they fail, awaited at shutdown."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def adopt(self, task: asyncio.Task[Any], kind: str, response_url: str | None) -> None:
+        self.tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self.tasks.discard(t)
+            if t.cancelled():
+                return
+            if t.exception() is not None:
+                log.warning("%s failed after its ack: %s", kind, type(t.exception()).__name__)
+                return
+            answer = _ack_message(t.result())
+            if answer is not None and response_url:
+                # the ack's words (e.g. help text, a refusal) still reach the person, ephemerally
+                forward = asyncio.ensure_future(_post_late_answer(response_url, answer, kind))
+                self.tasks.add(forward)
+                forward.add_done_callback(self.tasks.discard)
+
+        task.add_done_callback(done)
+
+    async def wait(self, within: float = 10) -> None:
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=within)
+
+
+def _ack_message(bolt_response: Any) -> dict[str, Any] | None:
+    if getattr(bolt_response, "status", 500) != 200 or not bolt_response.body:
+        return None
+    try:
+        body = json.loads(bolt_response.body)
+    except (ValueError, TypeError):
+        return {"text": str(bolt_response.body)}
+    if not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
+        return None
+    if "response_action" in body:
+        return None  # a modal's answer; too late for that modal
+    return {"response_type": "ephemeral", "replace_original": False, **body}
+
+
+async def _post_late_answer(url: str, answer: dict[str, Any], kind: str) -> None:
+    import aiohttp
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=answer, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                if resp.status >= 400:
+                    log.warning("late answer to %s refused by Slack: HTTP %s", kind, resp.status)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("late answer to %s could not be sent: %s", kind, type(exc).__name__)
+
+
+async def say_sorry(url: str) -> None:
+    from bot import messages
+
+    await _post_late_answer(
+        url,
+        {"response_type": "ephemeral", "replace_original": False, "text": messages.SOMETHING_WENT_WRONG},
+        "an apology",
+    )

@@ -1,0 +1,210 @@
+"""The outbox sender: pacing per channel and per method tier, bounded give-up with an admin alert,
+and never the same row twice — including when Slack did the work but the answer was lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.slack.outbox import METADATA_EVENT, OutboxSender, Pacer, _RowSnapshot
+from bot.storage.models import Lead
+from tests.conftest import ADMIN, SALES, RunningBot
+from tests.reliability.helpers import add_lead, card_counts, outbox_rows
+
+
+class VirtualTime:
+    """monotonic() and sleep() for a Pacer, so pacing is measured without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+async def test_posts_are_paced_per_channel_and_channels_do_not_wait_for_each_other() -> None:
+    vt = VirtualTime()
+    pacer = Pacer(rate=1.0, burst=2, monotonic=vt.monotonic, sleep=vt.sleep)
+    for _ in range(6):
+        await pacer.acquire_call("T1", "chat.postMessage", "C1")
+    # a burst of 2, then one a second
+    assert vt.now == pytest.approx(4.0)
+    before = vt.now
+    await pacer.acquire_call("T1", "chat.postMessage", "C2")
+    await pacer.acquire_call("T1", "chat.postMessage", "C2")
+    assert vt.now == before
+
+
+async def test_other_methods_are_paced_by_their_tier_per_workspace() -> None:
+    vt = VirtualTime()
+    pacer = Pacer(monotonic=vt.monotonic, sleep=vt.sleep)
+    for channel in range(10):  # chat.update is tier 3: a burst of 10, whatever the channel
+        await pacer.acquire_call("T1", "chat.update", f"C{channel}")
+    assert vt.now == 0
+    await pacer.acquire_call("T1", "chat.update", "C99")
+    assert vt.now == pytest.approx(60 / 50)  # then 50 a minute
+    start = vt.now
+    await pacer.acquire_call("T2", "chat.update", "C1")  # another workspace has its own budget
+    for _ in range(20):  # tier 4 has a bigger burst
+        await pacer.acquire_call("T1", "views.publish", None)
+    assert vt.now == start
+
+
+async def test_retry_after_blocks_the_key_for_that_long() -> None:
+    vt = VirtualTime()
+    pacer = Pacer(rate=100, burst=100, monotonic=vt.monotonic, sleep=vt.sleep)
+    key = await pacer.acquire_call("T1", "chat.postMessage", "C1")
+    assert key is not None
+    pacer.block(key, 7)
+    await pacer.acquire_call("T1", "chat.postMessage", "C1")
+    assert vt.now == pytest.approx(7)
+
+
+async def test_unlimited_pacer_never_waits() -> None:
+    vt = VirtualTime()
+    pacer = Pacer.unlimited()
+    pacer.monotonic, pacer.sleep = vt.monotonic, vt.sleep
+    for _ in range(200):
+        await pacer.acquire_call("T1", "chat.update", "C1")
+        await pacer.acquire_call("T1", "chat.postMessage", "C1")
+    assert vt.slept == []
+
+
+async def test_every_post_carries_its_outbox_id_as_metadata(bot: RunningBot) -> None:
+    await add_lead(bot.handoff)
+    await bot.flush()
+    [card] = bot.fake.messages(SALES)
+    [row] = await outbox_rows(bot.handoff)
+    assert card.extra["metadata"] == {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
+
+
+async def test_lost_answer_on_a_card_is_found_not_posted_twice(bot: RunningBot) -> None:
+    bot.fake.fail("chat.postMessage", kind="lost")
+    lead_id = await add_lead(bot.handoff)
+    await bot.flush()
+    assert len(bot.fake.messages(SALES)) == 1  # Slack has it, we did not hear back
+    [row] = await outbox_rows(bot.handoff)
+    assert row.status == "pending" and row.attempts == 1
+    bot.clock.advance(seconds=5)
+    await bot.flush()
+    assert card_counts(bot.fake, [SALES]) == {lead_id: 1}
+    [row] = await outbox_rows(bot.handoff)
+    card = bot.fake.latest(SALES)
+    assert row.status == "sent" and row.result_ts == card.ts
+    history = bot.fake.calls_to("conversations.history")
+    assert len(history) == 1 and history[0].args["include_all_metadata"] in ("1", "true", True)
+    async with bot.handoff.uow() as uow:
+        lead = await uow.leads.get(card.team or "", lead_id)
+        lead = lead or await uow.session.get(Lead, lead_id)
+    assert lead is not None and lead.message_ts == card.ts
+    # and the card is still the one that gets edited on a claim
+    await bot.slack.click(ADMIN, "Claim", channel_id=SALES)
+    await bot.flush()
+    assert len(bot.fake.latest(SALES).edits) == 1
+
+
+async def test_lost_answer_on_a_thread_reply_is_found_in_the_thread(bot: RunningBot) -> None:
+    await add_lead(bot.handoff)
+    await bot.flush()
+    card = bot.fake.latest(SALES)
+    bot.fake.fail("chat.postMessage", kind="lost")
+    await add_lead(bot.handoff)  # the same lead again: a "submitted again" reply in the thread
+    await bot.flush()
+    bot.clock.advance(seconds=5)
+    await bot.flush()
+    [reply] = bot.fake.thread(SALES, card.ts)
+    assert "Submitted again" in reply.text
+    assert len(bot.fake.calls_to("conversations.replies")) == 1
+    assert all(r.status == "sent" for r in await outbox_rows(bot.handoff))
+
+
+async def test_a_429_is_not_looked_up_because_slack_did_nothing(bot: RunningBot) -> None:
+    bot.fake.fail("chat.postMessage", kind="ratelimited", retry_after=0)
+    await add_lead(bot.handoff)
+    await bot.flush()
+    bot.clock.advance(seconds=2)
+    await bot.flush()
+    assert len(bot.fake.messages(SALES)) == 1
+    assert bot.fake.calls_to("conversations.history") == []
+
+
+async def test_crash_after_slack_said_ok_is_recovered_by_another_instance(bot: RunningBot) -> None:
+    """Instance A posts, then dies before recording the ts; B takes the row once A's lease is over."""
+    handoff = bot.handoff
+    dead = OutboxSender(
+        session_factory=handoff.session_factory,
+        clients=handoff.clients,
+        clock=bot.clock,
+        instance_id="dead-instance",
+        pacer=Pacer.unlimited(),
+    )
+
+    async def die(*args: object) -> None:
+        raise SystemExit("killed")
+
+    dead._record = die  # type: ignore[method-assign]
+    lead_id = await add_lead(handoff)
+    with pytest.raises(SystemExit):
+        rows = [_RowSnapshot.of(row) for row in await _claim(handoff, bot, "dead-instance")]
+        await dead._send_channel(rows, dead.monotonic())
+    assert len(bot.fake.messages(SALES)) == 1
+    assert await handoff.sender.drain() == 0  # still leased to the dead instance
+    bot.clock.advance(seconds=61)
+    await handoff.sender.drain()
+    assert card_counts(bot.fake, [SALES]) == {lead_id: 1}
+    [row] = await outbox_rows(handoff)
+    assert row.status == "sent" and row.claimed_by == handoff.instance_id
+    assert handoff.sender.found_count == 1
+
+
+async def _claim(handoff, bot: RunningBot, instance: str):  # type: ignore[no-untyped-def]
+    async with handoff.uow() as uow:
+        return await uow.outbox.claim_due(
+            now=bot.clock.now(), instance=instance, lease=timedelta(seconds=60), limit=10
+        )
+
+
+async def test_transient_errors_give_up_after_a_bounded_time_and_alert_admins(bot: RunningBot) -> None:
+    bot.handoff.sender.give_up_after = timedelta(minutes=30)
+    await bot.handoff.default_team_id()  # auth.test, once, while Slack still answers
+    bot.fake.unreachable()
+    await add_lead(bot.handoff)
+    for _ in range(40):
+        await bot.flush()
+        bot.clock.advance(minutes=1)
+    row, alert_row = await outbox_rows(bot.handoff)
+    assert row.status == "failed" and row.attempts > 3 and alert_row.purpose == "alert"
+    bot.fake.unreachable(False)
+    bot.clock.advance(minutes=1)
+    await bot.flush()
+    assert bot.fake.messages(SALES) == []  # given up: not posted late and out of the blue
+    [alert] = bot.fake.dms(ADMIN)
+    assert "could not deliver" in alert.text and f"<#{SALES}>" in alert.text
+
+
+async def test_permanent_error_fails_at_once_with_an_alert(bot: RunningBot) -> None:
+    bot.fake.channels[SALES].bot_is_member = False
+    await add_lead(bot.handoff)
+    await bot.flush()
+    rows = await outbox_rows(bot.handoff)
+    assert [r.status for r in rows] == ["failed", "sent"]
+    assert rows[0].attempts == 1 and rows[0].last_error == "not_in_channel"
+    [alert] = bot.fake.dms(ADMIN)
+    assert "not_in_channel" in alert.text
+
+
+async def test_a_row_whose_lease_is_nearly_over_is_handed_back_unsent(bot: RunningBot) -> None:
+    sender = bot.handoff.sender
+    ticks = iter(range(0, 10_000, 100))
+    sender.monotonic = lambda: float(next(ticks))  # each look at the clock: 100 s later
+    await add_lead(bot.handoff)
+    await sender.send_due()
+    [row] = await outbox_rows(bot.handoff)
+    assert row.status == "pending" and row.attempts == 0
+    assert bot.fake.messages(SALES) == []
