@@ -113,6 +113,9 @@ class Pacer:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     blocked_until: dict[str, float] = field(default_factory=dict)
+    # set when the sender is told to stop: a wait for a turn ends at once (raising Stopping), so
+    # shutdown does not sit out the pacing of rows that can just as well go after the restart
+    stop: asyncio.Event | None = None
 
     @classmethod
     def unlimited(cls) -> Pacer:
@@ -140,18 +143,38 @@ class Pacer:
         now = self.monotonic()
         hold = self.blocked_until.get(key, 0.0) - now
         if hold > 0:
-            await self.sleep(hold)
+            await self._pause(hold)
             now = self.monotonic()
         bucket = self.buckets.get(key)
         if bucket is None:
             bucket = self.buckets[key] = TokenBucket(rate or self.rate, burst or self.burst, now)
         wait = bucket.wait_time(now)
         if wait > 0:
-            await self.sleep(wait)
+            await self._pause(wait)
+
+    async def _pause(self, seconds: float) -> None:
+        if self.stop is None:
+            await self.sleep(seconds)
+            return
+        if self.stop.is_set():
+            raise Stopping
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+        if self.stop.is_set():
+            raise Stopping
 
     def block(self, key: str, seconds: float) -> None:
         """Slack said 429: nothing more to this key until Retry-After has passed."""
         self.blocked_until[key] = max(self.blocked_until.get(key, 0.0), self.monotonic() + seconds)
+
+
+class Stopping(Exception):
+    """The sender is stopping while a row waits for its turn: the row goes back to the queue."""
 
 
 @dataclass
@@ -215,6 +238,7 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
+        self.pacer.stop = stop
         while not stop.is_set():
             try:
                 handled = await self.send_due()
@@ -290,7 +314,12 @@ class OutboxSender:
             found = await self._find_posted(client, row, args, claimed_at)
             if found is not None:
                 return found
-        pace_key = await self.pacer.acquire_call(row.team_id, method, args.get("channel") or row.channel_id)
+        try:
+            pace_key = await self.pacer.acquire_call(
+                row.team_id, method, args.get("channel") or row.channel_id
+            )
+        except Stopping:
+            return Outcome(ok=False, release=True)  # not sent: pending again, attempt not counted
         if self._lease_left(claimed_at) < self.call_timeout + 1:
             # another instance may take the row over before our answer could be recorded
             return Outcome(ok=False, release=True)

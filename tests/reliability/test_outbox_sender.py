@@ -208,3 +208,33 @@ async def test_a_row_whose_lease_is_nearly_over_is_handed_back_unsent(bot: Runni
     [row] = await outbox_rows(bot.handoff)
     assert row.status == "pending" and row.attempts == 0
     assert bot.fake.messages(SALES) == []
+
+
+async def test_stopping_interrupts_a_wait_in_the_pacer_and_hands_the_rows_back(bot: RunningBot) -> None:
+    import asyncio
+    import time
+
+    for i in range(4):
+        await add_lead(bot.handoff, email=f"p{i}@acme.com", name=f"P {i}")
+    handoff = bot.handoff
+    sender = OutboxSender(
+        session_factory=handoff.session_factory,
+        clients=handoff.clients,
+        clock=handoff.clock,
+        instance_id="stopper",
+        pacer=Pacer(rate=0.1, burst=1),  # one card now, the next after 10 s
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop))
+    while not bot.fake.messages(SALES):  # noqa: ASYNC110 (the fake has no "posted" event)
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # the second card is now waiting for its turn
+    started = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(task, timeout=2)
+    assert time.monotonic() - started < 1
+    assert len(bot.fake.messages(SALES)) == 1
+    rows = await outbox_rows(handoff)
+    assert [(r.status, r.attempts) for r in rows if r.status != "sent"] == [("pending", 0)] * 3
+    await bot.flush()  # nothing lost: the next sender posts the rest
+    assert len(bot.fake.messages(SALES)) == 4
