@@ -12,7 +12,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import messages
-from bot.domain.errors import HandoffError, InvalidInput
+from bot.domain.errors import HandoffError, InvalidInput, NotAllowed
 from bot.ids import Command
 from bot.services.context import admins_only
 
