@@ -15,7 +15,8 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 *Partnership*
 • `/discuss [question]` — start a discussion · `/discuss recap` · `/discuss questions list|add|remove` · `/discuss schedule` · `/discuss help`
 *Admin*
-• `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]` · `/handoff help`"""
+• `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
+• `/handoff status` — Slack delivery queue and errors · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
 UNKNOWN_SUBCOMMAND = "I don't know `{command} {sub}`. Try `/handoff help`."
 ADMINS_ONLY = "Only Handoff admins can do that. Ask one of: {admins}."
