@@ -19,7 +19,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -34,15 +33,11 @@ from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
 from bot.slack.notifier import Notifier
 from bot.slack.outbox import TIER_LIMITS, OutboxSender, Pacer
-from bot.slack.signature import RequestVerifier
 from bot.storage.db import make_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-MAX_SLACK_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
-# Bolt's lazy listeners trust these headers; from outside they are forgeries.
-BOLT_INTERNAL_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
 BOT_SCOPES = [
     "commands",
     "chat:write",
@@ -242,7 +237,6 @@ def _routes(handoff: Handoff) -> None:
     from bot.handlers import http_routes
 
     app = handoff.web
-    verifier = RequestVerifier(handoff.settings.secret("slack_signing_secret"))
 
     async def open_http_session(app: web.Application) -> None:
         # inside the running loop; closed by Handoff.close() once the outbox sender has stopped
@@ -250,63 +244,7 @@ def _routes(handoff: Handoff) -> None:
 
     app.on_startup.append(open_http_session)
 
-    async def slack_events(request: web.Request) -> web.StreamResponse:
-        if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
-            return web.json_response({"error": "request body too large"}, status=413)
-        body = await request.read()
-        if len(body) > MAX_SLACK_BODY:
-            return web.json_response({"error": "request body too large"}, status=413)
-        if not verifier.is_valid(body, request.headers):
-            return web.json_response({"error": "invalid request signature"}, status=401)
-        content_type = request.headers.get("Content-Type", "")
-        problem = edge.malformed(body, content_type)
-        if problem is not None:
-            log.warning("signed request refused as malformed: %s", problem)
-            return web.json_response({"error": "malformed payload"}, status=400)
-        identity = edge.event_identity(body, content_type)
-        if identity is not None and not await edge.remember_event(handoff, identity):
-            log.info(
-                "%s already handled; skipping this delivery (retry %s)",
-                identity[1],
-                request.headers.get("X-Slack-Retry-Num", "-"),
-            )
-            return web.Response(status=200)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS}
-        bolt_request = AsyncBoltRequest(
-            body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=headers
-        )
-        task = asyncio.ensure_future(_dispatch(bolt_request, identity))
-        done, _ = await asyncio.wait({task}, timeout=edge.ACK_DEADLINE)
-        if not done:
-            kind = edge.request_kind(body, content_type)
-            log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, edge.ACK_DEADLINE)
-            late.adopt(task, kind, edge.response_url_of(body, content_type))
-            return web.Response(status=200)
-        return await to_aiohttp_response(task.result())
-
-    async def _dispatch(bolt_request: AsyncBoltRequest, identity: tuple[str, str] | None) -> Any:
-        bolt_response = await handoff.bolt.async_dispatch(bolt_request)
-        if bolt_response.status < 500:
-            return bolt_response
-        if identity is not None:
-            await edge.forget_event(handoff, identity)  # a 5xx makes Slack retry; let it be handled
-            return bolt_response
-        # a command or interaction whose listener failed (e.g. an expired trigger_id): Slack would
-        # show the person a bare error; answer 200 and say sorry where they can see it instead
-        raw = bolt_request.raw_body.encode()
-        content_type = bolt_request.headers.get("content-type", [""])[0]
-        url = edge.response_url_of(raw, content_type)
-        log.warning("%s failed in its listener; answered 200", edge.request_kind(raw, content_type))
-        if url:
-            late.adopt(asyncio.ensure_future(edge.say_sorry(url)), edge.request_kind(raw, content_type), None)
-        return BoltResponse(status=200, body="")
-
-    late = edge.LateListeners()
-
-    async def finish_late_listeners(app: web.Application) -> None:
-        await late.wait()
-
-    app.on_shutdown.append(finish_late_listeners)
+    edge.SlackEventsEndpoint(handoff).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
         ok = await ping(handoff.engine)
@@ -319,7 +257,6 @@ def _routes(handoff: Handoff) -> None:
         }
         return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
 
-    app.router.add_post("/slack/events", slack_events)
     app.router.add_get("/healthz", healthz)
     if handoff.bolt.oauth_flow is not None:
         flow = handoff.bolt.oauth_flow

@@ -1,4 +1,9 @@
-"""The /slack/events edge around Bolt: duplicate Events API deliveries and the 3-second ack.
+"""The /slack/events edge around Bolt: SlackEventsEndpoint owns the HTTP side of every Slack request.
+
+In order: a size limit (413), the signature (401, never a 500; RequestVerifier), the payload's shape
+(400 for anything signed but not shaped like Slack's: Bolt would fail with a 500), duplicate Events
+API deliveries (empty 200), then Bolt, watched by the 3-second ack deadline; a listener failure on a
+command or interaction becomes a 200 and an apology through response_url.
 
 Slack delivers events at least once: it retries (X-Slack-Retry-Num) when we answer slowly or not
 with 200, and may deliver the same event_id twice anyway. The edge remembers each event_id in
@@ -21,12 +26,22 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from bot.slack.signature import RequestVerifier
+
 if TYPE_CHECKING:
     from bot.app import Handoff
 
 log = logging.getLogger(__name__)
 
 ACK_DEADLINE = 2.5  # seconds; Slack's limit is 3
+MAX_SLACK_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
+# Bolt's lazy listeners trust these headers; from outside they are forgeries.
+BOLT_INTERNAL_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
 # Slack retries three times within about five minutes; a day leaves room for delayed duplicates.
 EVENT_KEY_TTL = timedelta(hours=24)
 
@@ -240,3 +255,72 @@ async def say_sorry(url: str) -> None:
         {"response_type": "ephemeral", "replace_original": False, "text": messages.SOMETHING_WENT_WRONG},
         "an apology",
     )
+
+
+class SlackEventsEndpoint:
+    """POST /slack/events: Slack's HTTP requests (commands, interactions, events) into Bolt.
+
+    Listeners that outlive their ack are kept in `late`; `register` awaits them at shutdown."""
+
+    def __init__(self, handoff: Handoff) -> None:
+        self.handoff = handoff
+        self.verifier = RequestVerifier(handoff.settings.secret("slack_signing_secret"))
+        self.late = LateListeners()
+
+    def register(self, app: web.Application, path: str = "/slack/events") -> None:
+        app.router.add_post(path, self.handle)
+        app.on_shutdown.append(self._finish_late_listeners)
+
+    async def _finish_late_listeners(self, app: web.Application) -> None:
+        await self.late.wait()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > MAX_SLACK_BODY:
+            return web.json_response({"error": "request body too large"}, status=413)
+        body = await request.read()
+        if len(body) > MAX_SLACK_BODY:
+            return web.json_response({"error": "request body too large"}, status=413)
+        if not self.verifier.is_valid(body, request.headers):
+            return web.json_response({"error": "invalid request signature"}, status=401)
+        content_type = request.headers.get("Content-Type", "")
+        problem = malformed(body, content_type)
+        if problem is not None:
+            log.warning("signed request refused as malformed: %s", problem)
+            return web.json_response({"error": "malformed payload"}, status=400)
+        identity = event_identity(body, content_type)
+        if identity is not None and not await remember_event(self.handoff, identity):
+            log.info(
+                "%s already handled; skipping this delivery (retry %s)",
+                identity[1],
+                request.headers.get("X-Slack-Retry-Num", "-"),
+            )
+            return web.Response(status=200)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS}
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=headers
+        )
+        task = asyncio.ensure_future(self._dispatch(bolt_request, identity))
+        done, _ = await asyncio.wait({task}, timeout=ACK_DEADLINE)
+        if not done:
+            kind = request_kind(body, content_type)
+            log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, ACK_DEADLINE)
+            self.late.adopt(task, kind, response_url_of(body, content_type))
+            return web.Response(status=200)
+        return await to_aiohttp_response(task.result())
+
+    async def _dispatch(self, bolt_request: AsyncBoltRequest, identity: tuple[str, str] | None) -> Any:
+        bolt_response = await self.handoff.bolt.async_dispatch(bolt_request)
+        if bolt_response.status < 500:
+            return bolt_response
+        if identity is not None:
+            await forget_event(self.handoff, identity)  # a 5xx makes Slack retry; let it be handled
+            return bolt_response
+        # a command or interaction whose listener failed (e.g. an expired trigger_id): Slack would
+        # show the person a bare error; answer 200 and say sorry where they can see it instead
+        raw = bolt_request.raw_body.encode()
+        content_type = bolt_request.headers.get("content-type", [""])[0]
+        url = response_url_of(raw, content_type)
+        log.warning("%s failed in its listener; answered 200", request_kind(raw, content_type))
+        if url:
+            self.late.adopt(asyncio.ensure_future(say_sorry(url)), request_kind(raw, content_type), None)
+        return BoltResponse(status=200, body="")
