@@ -7,7 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.handlers import admin, commands, discuss, home, intake, lead_actions, lead_queries, status, verdicts
+from bot.handlers import (
+    admin,
+    commands,
+    discuss,
+    home,
+    idempotency,
+    intake,
+    lead_actions,
+    lead_queries,
+    status,
+    verdicts,
+)
 from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
 from bot.handlers.router import CommandRouter
@@ -24,6 +35,8 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
         await next()
 
     bolt.middleware(inject_handoff)
+    # Events API retries run once in HTTP and Socket Mode alike
+    idempotency.register(bolt, handoff)
     routers = {command: CommandRouter(command) for command in Command}
 
     # One listener for every slash command, registered before anything else. Bolt tries listeners

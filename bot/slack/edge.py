@@ -1,15 +1,11 @@
 """The /slack/events edge around Bolt: SlackEventsEndpoint owns the HTTP side of every Slack request.
 
 In order: a size limit (413), the signature (401, never a 500; RequestVerifier), the payload's shape
-(400 for anything signed but not shaped like Slack's: Bolt would fail with a 500), duplicate Events
-API deliveries (empty 200), then Bolt, watched by the 3-second ack deadline; a listener failure on a
-command or interaction becomes a 200 and an apology through response_url.
-
-Slack delivers events at least once: it retries (X-Slack-Retry-Num) when we answer slowly or not
-with 200, and may deliver the same event_id twice anyway. The edge remembers each event_id in
-processed_key (with expiry; a job purges old keys) and answers a repeat with an empty 200 without
-running any listener. If handling fails with a 5xx the key is forgotten again, so Slack's retry
-gets a second chance rather than being swallowed.
+(400 for anything signed but not shaped like Slack's: Bolt would fail with a 500), then Bolt,
+watched by the 3-second ack deadline; a listener failure on a command or interaction becomes a 200
+and an apology through response_url, while an event's failure stays a 5xx so that Slack retries it.
+Duplicate Events API deliveries are not the edge's business: a Bolt middleware skips them, so
+Socket Mode gets the same (bot/handlers/idempotency.py).
 
 Slack gives up on any request (command, click, view submission, event) not answered within 3 s.
 Handlers ack first and keep slow Slack calls in the outbox, but a slow database or Slack could
@@ -22,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -31,6 +26,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.slack.payloads import event_key
 from bot.slack.signature import RequestVerifier
 
 if TYPE_CHECKING:
@@ -42,25 +38,16 @@ ACK_DEADLINE = 2.5  # seconds; Slack's limit is 3
 MAX_SLACK_BODY = 1024 * 1024  # Slack's payloads are far smaller; anything bigger is not Slack
 # Bolt's lazy listeners trust these headers; from outside they are forgeries.
 BOLT_INTERNAL_HEADERS = ("x-slack-bolt-lazy-only", "x-slack-bolt-lazy-function-name")
-# Slack retries three times within about five minutes; a day leaves room for delayed duplicates.
-EVENT_KEY_TTL = timedelta(hours=24)
 
 
-def event_identity(body: bytes, content_type: str) -> tuple[str, str] | None:
-    """(team_id, key) of an Events API delivery, or None for anything else."""
+def is_event_delivery(body: bytes, content_type: str) -> bool:
+    """An Events API delivery: its failure stays a 5xx, so that Slack retries it."""
     if "json" not in content_type:
-        return None
+        return False
     try:
-        payload = json.loads(body)
+        return event_key(json.loads(body)) is not None
     except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(payload, dict) or payload.get("type") != "event_callback":
-        return None
-    event_id = payload.get("event_id")
-    if not isinstance(event_id, str) or not event_id:
-        return None
-    team_id = payload.get("team_id") or payload.get("enterprise_id") or ""
-    return str(team_id)[:32], f"event:{event_id}"
+        return False
 
 
 _DICT_FIELDS = (
@@ -168,29 +155,6 @@ def request_kind(body: bytes, content_type: str) -> str:
     return "request"
 
 
-async def remember_event(handoff: Handoff, identity: tuple[str, str]) -> bool:
-    """True the first time this delivery is seen; a database hiccup lets it through (the handlers
-    are idempotent by state; losing an event is worse than seeing it twice)."""
-    team_id, key = identity
-    try:
-        async with handoff.uow() as uow:
-            return await uow.keys.remember(
-                team_id=team_id, key=key, at=handoff.clock.now(), ttl=EVENT_KEY_TTL
-            )
-    except Exception as exc:
-        log.warning("could not check %s for duplicates: %s", key, type(exc).__name__)
-        return True
-
-
-async def forget_event(handoff: Handoff, identity: tuple[str, str]) -> None:
-    team_id, key = identity
-    try:
-        async with handoff.uow() as uow:
-            await uow.keys.forget(team_id=team_id, key=key)
-    except Exception as exc:
-        log.warning("could not forget %s: %s", key, type(exc).__name__)
-
-
 class LateListeners:
     """Listeners that outlived their ack: kept referenced, logged when they fail, awaited at shutdown."""
 
@@ -287,19 +251,11 @@ class SlackEventsEndpoint:
         if problem is not None:
             log.warning("signed request refused as malformed: %s", problem)
             return web.json_response({"error": "malformed payload"}, status=400)
-        identity = event_identity(body, content_type)
-        if identity is not None and not await remember_event(self.handoff, identity):
-            log.info(
-                "%s already handled; skipping this delivery (retry %s)",
-                identity[1],
-                request.headers.get("X-Slack-Retry-Num", "-"),
-            )
-            return web.Response(status=200)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS}
         bolt_request = AsyncBoltRequest(
             body=body.decode("utf-8", errors="replace"), query=request.query_string, headers=headers
         )
-        task = asyncio.ensure_future(self._dispatch(bolt_request, identity))
+        task = asyncio.ensure_future(self._dispatch(bolt_request, is_event_delivery(body, content_type)))
         done, _ = await asyncio.wait({task}, timeout=ACK_DEADLINE)
         if not done:
             kind = request_kind(body, content_type)
@@ -308,12 +264,10 @@ class SlackEventsEndpoint:
             return web.Response(status=200)
         return await to_aiohttp_response(task.result())
 
-    async def _dispatch(self, bolt_request: AsyncBoltRequest, identity: tuple[str, str] | None) -> Any:
+    async def _dispatch(self, bolt_request: AsyncBoltRequest, is_event: bool) -> Any:
         bolt_response = await self.handoff.bolt.async_dispatch(bolt_request)
-        if bolt_response.status < 500:
-            return bolt_response
-        if identity is not None:
-            await forget_event(self.handoff, identity)  # a 5xx makes Slack retry; let it be handled
+        if bolt_response.status < 500 or is_event:
+            # an event's 5xx makes Slack retry it (bot/handlers/idempotency.py forgot its key)
             return bolt_response
         # a command or interaction whose listener failed (e.g. an expired trigger_id): Slack would
         # show the person a bare error; answer 200 and say sorry where they can see it instead

@@ -83,3 +83,15 @@ def channel_ref(text: str) -> str | None:
     if text.startswith("<#") and text.endswith(">"):
         text = text[2:-1].split("|", 1)[0]
     return text if text[:1] in ("C", "G") and text.isalnum() and text.isupper() else None
+
+
+def event_key(payload: Any) -> tuple[str, str] | None:
+    """(team_id, "event:<event_id>") of an Events API delivery (HTTP body or Socket Mode payload),
+    or None for anything else: the key that makes Slack's retries of one event run it once."""
+    if not isinstance(payload, dict) or payload.get("type") != "event_callback":
+        return None
+    event_id = payload.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        return None
+    team_id = payload.get("team_id") or payload.get("enterprise_id") or ""
+    return str(team_id)[:32], f"event:{event_id}"
