@@ -29,6 +29,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.services.context import Ctx
 from bot.slack import edge
+from bot.slack.authorize import single_workspace_authorize
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
 from bot.slack.notifier import Notifier
@@ -179,8 +180,10 @@ def build_app(
         timeout=settings.slack_timeout,
     )
     bolt = AsyncApp(
-        # the client carries SLACK_API_URL; in single-workspace mode it also carries the token
-        client=AsyncWebClient(base_url=settings.slack_api_url, token=None if oauth_settings else bot_token),
+        # the client carries SLACK_API_URL; the token comes per request from authorization: the
+        # installation store, or (single workspace) the bot token's one auth.test per process
+        client=AsyncWebClient(base_url=settings.slack_api_url),
+        authorize=None if oauth_settings else single_workspace_authorize(clients),
         signing_secret=settings.secret("slack_signing_secret") or "unused-in-socket-mode",
         oauth_settings=oauth_settings,
         installation_store=installation_store,

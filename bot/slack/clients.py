@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -32,7 +35,8 @@ class SlackClients:
         self._store = installation_store
         self._timeout = timeout
         self._cache: dict[tuple[str, str], AsyncWebClient] = {}
-        self._team_id: str | None = None
+        self._auth_test: Any = None  # the bot token's auth.test answer, once per process
+        self._auth_test_lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
         self._extra: list[AsyncWebClient] = []
 
@@ -95,7 +99,22 @@ class SlackClients:
 
     async def default_team_id(self) -> str | None:
         """The single workspace's team (auth.test on the bot token), for doors outside Slack."""
-        if self._team_id is None and self._bot_token is not None:
-            response = await self._client(self._bot_token, "direct").auth_test()
-            self._team_id = response.get("team_id")
-        return self._team_id
+        if self._bot_token is None:
+            return None
+        return (await self.auth_test()).get("team_id")
+
+    async def auth_test(self) -> Any:
+        """auth.test on the single-workspace bot token, asked once per process and shared by Bolt's
+        authorization (bot/slack/authorize.py) and everything else that needs the workspace's
+        identity. Concurrent first callers wait for the one call; a failure is not remembered."""
+        if self._bot_token is None:
+            raise NoInstallation("no SLACK_BOT_TOKEN")
+        if self._auth_test is None:
+            async with self._auth_test_lock:
+                if self._auth_test is None:
+                    self._auth_test = await self._client(self._bot_token, "direct").auth_test()
+        return self._auth_test
+
+    @property
+    def bot_token(self) -> str | None:
+        return self._bot_token
