@@ -8,6 +8,9 @@ import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import aiohttp
 
 from bot.sandbox import FakeSlack, SlackDriver
 from tests.conftest import ADMIN, INTAKE_TOKEN, MARKETING, PARTNERSHIP, SALES, SIGNING_SECRET
@@ -80,9 +83,34 @@ class Cluster:
         log.close()
         await wait_healthy(inst.url, inst.proc, within=60)
 
+    def _round_robin(self) -> int:
+        """The next instance's index, as a load balancer would spread requests."""
+        return next(self._next) % len(self.instances)
+
     def driver(self) -> SlackDriver:
-        """The next instance's driver, round robin, as a load balancer would spread requests."""
-        return self.drivers[next(self._next) % len(self.drivers)]
+        """The next instance's Slack driver, round robin."""
+        return self.drivers[self._round_robin()]
+
+    async def post_leads(self, leads: list[dict[str, Any]], *, batch: int = 100) -> list[int]:
+        """POST /api/leads in batches, each to the next instance round robin, all in flight at
+        once (independent clients behind a load balancer); the created leads' IDs, in order."""
+        chunks = [leads[i : i + batch] for i in range(0, len(leads), batch)]
+        headers = {"Authorization": f"Bearer {INTAKE_TOKEN}"}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
+
+            async def send(chunk: list[dict[str, Any]], inst: Instance) -> list[int]:
+                async with session.post(
+                    f"{inst.url}/api/leads", json={"leads": chunk}, headers=headers
+                ) as resp:
+                    body = await resp.json()
+                    assert resp.status == 200, body
+                assert body["created"] == len(chunk), body
+                return [r["id"] for r in body["results"]]
+
+            answers = await asyncio.gather(
+                *(send(chunk, self.instances[self._round_robin()]) for chunk in chunks)
+            )
+        return [lead_id for ids in answers for lead_id in ids]
 
     async def kill9(self, inst: Instance) -> int:
         assert inst.proc is not None
