@@ -197,12 +197,23 @@ class OutboxRepo:
         await self.session.flush()
         return row
 
-    async def claim_due(self, *, now: datetime, instance: str, lease: timedelta, limit: int) -> list[Outbox]:
-        """Take due rows for this instance: pending ones, and 'sending' ones whose lease ran out."""
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        instance: str,
+        lease: timedelta,
+        limit: int,
+        skip_channels: Sequence[str] = (),
+    ) -> list[Outbox]:
+        """Take due rows for this instance: pending ones, and 'sending' ones whose lease ran out;
+        none for `skip_channels` (the sender's queue for them is full already)."""
         due = or_(
             and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
             and_(Outbox.status == "sending", Outbox.claimed_until < now),
         )
+        if skip_channels:
+            due = and_(due, or_(Outbox.channel_id.is_(None), Outbox.channel_id.not_in(list(skip_channels))))
         stmt = select(Outbox).where(due).order_by(Outbox.id).limit(limit)
         if dialect_name(self.session) == "postgresql":
             # several instances: each takes rows the others have not locked
