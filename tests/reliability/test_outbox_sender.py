@@ -229,3 +229,16 @@ async def test_stopping_interrupts_a_wait_in_the_pacer_and_hands_the_rows_back(b
     assert [(r.status, r.attempts) for r in rows if r.status != "sent"] == [("pending", 0)] * 3
     await bot.flush()  # nothing lost: the next sender posts the rest
     assert len(bot.fake.messages(SALES)) == 4
+
+
+async def test_a_thread_reply_claimed_with_its_card_goes_out_in_the_same_pass(bot: RunningBot) -> None:
+    """The reply needs the card's ts, which is only known once the card is posted a moment earlier
+    in the same channel's queue: it follows the card at once instead of waiting for a later pass."""
+    await add_lead(bot.handoff)
+    await add_lead(bot.handoff)  # the same lead again, before its card went out
+    assert await bot.handoff.sender.send_due() == 2
+    [card] = bot.fake.messages(SALES)
+    [reply] = bot.fake.thread(SALES, card.ts)
+    assert "Submitted again" in reply.text
+    rows = await outbox_rows(bot.handoff)
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
