@@ -172,7 +172,8 @@ async def test_transient_errors_give_up_after_a_bounded_time_and_alert_admins(bo
     row, alert_row = await outbox_rows(bot.handoff)
     assert row.status == "failed" and row.attempts > 3 and alert_row.purpose == "alert"
     bot.fake.unreachable(False)
-    bot.clock.advance(minutes=1)
+    # the alert row backed off too while Slack was away (jittered, up to max_backoff × 1.5)
+    bot.clock.advance(seconds=bot.handoff.sender.max_backoff * 1.5 + 1)
     await bot.flush()
     assert bot.fake.messages(SALES) == []  # given up: not posted late and out of the blue
     [alert] = bot.fake.dms(ADMIN)
