@@ -327,8 +327,10 @@ class OutboxSender:
         return self.batch_size // 2
 
     def _channel_cap(self) -> int:
-        # rows queued for one channel must all go out well within their lease
-        return max(self.batch_size, int(self.pacer.rate * self.lease.total_seconds() / 4))
+        # rows queued for one channel must all go out well within their lease (at 1 message a
+        # second and a 60 s lease: 15); a channel with that many waiting gets no more until they
+        # have gone, so the batch goes to the other channels' rows instead
+        return max(1, int(self.pacer.rate * self.lease.total_seconds() / 4))
 
     async def _settle_all(self) -> None:
         """Wait until every queued row is sent (or handed back) and its outcome recorded."""

@@ -9,7 +9,7 @@ import pytest
 
 from bot.slack.outbox import METADATA_EVENT, OutboxSender, Pacer
 from bot.storage.models import Lead
-from tests.conftest import ADMIN, SALES, RunningBot
+from tests.conftest import ADMIN, MARKETING, SALES, RunningBot
 from tests.reliability.helpers import add_lead, card_counts, outbox_rows
 
 
@@ -243,3 +243,41 @@ async def test_a_thread_reply_claimed_with_its_card_goes_out_in_the_same_pass(bo
     assert "Submitted again" in reply.text
     rows = await outbox_rows(bot.handoff)
     assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
+
+
+async def test_a_busy_channel_does_not_take_the_whole_next_claim(bot: RunningBot) -> None:
+    """At 1 message a second and a 60 s lease one channel keeps at most 15 rows queued: the next
+    claim goes to other channels' rows, not to rows that would wait past their lease."""
+    import asyncio
+
+    handoff = bot.handoff
+    stop = asyncio.Event()
+    sender = OutboxSender(
+        session_factory=handoff.session_factory,
+        clients=handoff.clients,
+        clock=handoff.clock,
+        instance_id="busy",
+        pacer=Pacer(rate=1.0, burst=1, stop=stop),
+        batch_size=20,
+    )
+    team = await handoff.default_team_id()
+    assert team
+    async with handoff.uow() as uow:
+        for i, channel in enumerate([SALES] * 40 + [MARKETING]):
+            await uow.outbox.add(
+                team_id=team,
+                method="chat.postMessage",
+                channel_id=channel,
+                payload={"text": f"message {i}"},
+                purpose="message",
+                at=bot.clock.now(),
+            )
+    assert await sender._claim_and_queue(20) == 20  # all for #sales: one goes, 19 wait their turn
+    assert await sender._claim_and_queue(20) == 1  # #sales is full: only #marketing's row
+    await asyncio.sleep(0.05)
+    stop.set()  # the waiting rows go back to the queue, unsent
+    await sender._settle_all()
+    assert len(bot.fake.messages(SALES)) == 1 and len(bot.fake.messages(MARKETING)) == 1
+    rows = await outbox_rows(handoff)
+    assert sum(r.status == "sent" for r in rows) == 2
+    assert all(r.status == "pending" and r.attempts == 0 for r in rows if r.status != "sent")
