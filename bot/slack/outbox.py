@@ -255,7 +255,7 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
         """Claim and send until `stop`. Claiming does not wait for a pass to finish: while channels
-        are still sending, more rows are claimed and rendered as soon as half a batch has gone (at
+        are still sending, more rows are claimed and rendered as soon as a quarter of a batch has gone (at
         most a batch in flight), so a slow channel never holds the others back and no channel's
         queue runs dry."""
         self.pacer.stop = stop
@@ -322,9 +322,10 @@ class OutboxSender:
 
     @property
     def _low_water(self) -> int:
-        # claim again once half the batch has gone: the next rows are rendered while the rest
-        # still go out, and never more than a batch is in flight (what a crash leaves to lookups)
-        return self.batch_size // 2
+        # claim again once a quarter of the batch has gone: the next rows are rendered while the
+        # rest still go out, and never more than a batch is in flight (what a crash leaves to
+        # lookups, as before the sender claimed ahead)
+        return self.batch_size * 3 // 4
 
     def _channel_cap(self) -> int:
         # rows queued for one channel must all go out well within their lease (at 1 message a
