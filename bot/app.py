@@ -33,7 +33,7 @@ from bot.slack.authorize import single_workspace_authorize
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
 from bot.slack.notifier import Notifier
-from bot.slack.outbox import TIER_LIMITS, OutboxSender, Pacer
+from bot.slack.outbox import PACER_RESERVE, TIER_LIMITS, OutboxSender, Pacer
 from bot.storage.db import make_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
 
@@ -203,6 +203,7 @@ def build_app(
         or Pacer(
             rate=settings.channel_rate,
             burst=settings.channel_burst,
+            reserve=PACER_RESERVE,
             tiers={
                 tier: (rate * settings.tier_scale, burst * settings.tier_scale)
                 for tier, (rate, burst) in TIER_LIMITS.items()

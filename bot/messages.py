@@ -16,7 +16,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/discuss [question]` — start a discussion · `/discuss recap` · `/discuss questions list|add|remove` · `/discuss schedule` · `/discuss help`
 *Admin*
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
-• `/handoff status` — Slack delivery queue and errors · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
+• `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
 UNKNOWN_SUBCOMMAND = "I don't know `{command} {sub}`. Try `/handoff help`."
 ADMINS_ONLY = "Only Handoff admins can do that. Ask one of: {admins}."
@@ -126,6 +126,11 @@ STATUS_NOTHING_WAITING = "nothing waiting"
 STATUS_FAILED = "• Given up (admins were alerted): *{failed}*"
 STATUS_LAST_ERRORS = "*Last errors*"
 STATUS_NO_ERRORS = "No errors recorded."
+DELIVERY_STATUS_USAGE = "Usage: `/handoff status` — the delivery queue · `/handoff status retry` — send the failed deliveries again"
+STATUS_RETRIED = (
+    "Queued *{count}* failed deliveries again; they go out now. `/handoff status` shows how it went."
+)
+STATUS_NOTHING_TO_RETRY = "There are no failed deliveries to send again."
 RUN_UNKNOWN_JOB = "There is no job `{job}`. Jobs: {jobs}."
 RUN_DONE = "Ran `{job}` for this period."
 RUN_ALREADY = "`{job}` has already run for this period (perhaps on another instance); nothing to do."

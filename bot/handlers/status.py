@@ -1,4 +1,5 @@
-"""`/handoff status` (admins): is the outbox keeping up? Queue depth, oldest pending, failures."""
+"""`/handoff status` (admins): is the outbox keeping up? Queue depth, oldest pending, failures;
+`/handoff status retry` puts the failed deliveries back in the queue."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import messages
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
+from bot.services import deliveries
 from bot.slack.mrkdwn import escape, truncate
 
 
@@ -20,9 +22,26 @@ def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
 
 async def status_command(req: CommandRequest) -> None:
     req.require_admin()
+    action = req.args.strip().lower()
+    if action == "retry":
+        await retry_failed(req)
+        return
+    if action:
+        await req.ack(text=messages.DELIVERY_STATUS_USAGE)
+        return
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
     await req.ack(text=status_text(stats, now=req.handoff.clock.now()))
+
+
+async def retry_failed(req: CommandRequest) -> None:
+    """`/handoff status retry`: the deliveries Handoff gave up on go back in the queue (e.g. once
+    the channel is fixed); the commit wakes the sender, so they go out right away."""
+    async with req.handoff.transaction(req.team_id) as ctx:
+        count = await deliveries.retry_failed(ctx)
+    await req.ack(
+        text=messages.STATUS_RETRIED.format(count=count) if count else messages.STATUS_NOTHING_TO_RETRY
+    )
 
 
 async def run_command(req: CommandRequest) -> None:

@@ -7,7 +7,7 @@ import base64
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,17 +15,19 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.messages import ALERT_DELIVERY_FAILED
+from bot.services.reasons import reject_reasons
 from bot.slack import notifier as purposes
 from bot.slack.blocks.lead_card import lead_card
 from bot.slack.clients import NoInstallation, SlackClients
 from bot.slack.discussion_outbox import prepare_discussion_row, record_discussion_ts
 from bot.slack.mrkdwn import escape
-from bot.storage.models import Outbox, RoutingRule
+from bot.storage.models import Lead, Outbox, RoutingRule
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ PERMANENT_ERRORS = frozenset(
 )
 # posts whose ts the referenced row (ref_table/ref_id) keeps, so replies and edits can find them
 RECORDS_TS = frozenset({purposes.DISCUSSION_PROMPT, purposes.DISCUSSION_ANSWER})
+LEAD_PURPOSES = frozenset({purposes.LEAD_CARD, purposes.LEAD_CARD_UPDATE, purposes.LEAD_THREAD})
+WAITING_FOR_CARD = "waiting for the card"
 
 
 class TokenBucket:
@@ -98,6 +102,7 @@ METHOD_TIERS: dict[str, str] = {
 }
 # chat.postMessage has its own rule: about one message a second per channel, short bursts allowed.
 POST_METHOD = "chat.postMessage"
+PACER_RESERVE = 1.0  # see Pacer.reserve
 
 
 @dataclass
@@ -108,6 +113,11 @@ class Pacer:
 
     rate: float = 1.0
     burst: float = 3.0
+    # tokens of a channel's burst held back: a call that leaves on its turn can still reach Slack a
+    # few ms late (a pause in this process, the network), arriving closer to the next than we spaced
+    # them; Slack's bucket, capped at the same burst, then answers 429 and blocks the channel for a
+    # second. One spare token absorbs up to 1/rate of such lateness (PACER_RESERVE in the app).
+    reserve: float = 0.0
     tiers: dict[str, tuple[float, float]] | None = field(default_factory=lambda: dict(TIER_LIMITS))
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -124,7 +134,7 @@ class Pacer:
 
     def key_for(self, team_id: str, method: str, channel: str | None) -> tuple[str, float, float] | None:
         if method == POST_METHOD:
-            return f"{team_id}:{channel or '-'}:post", self.rate, self.burst
+            return f"{team_id}:{channel or '-'}:post", self.rate, max(1.0, self.burst - self.reserve)
         if self.tiers is None:
             return None
         rate, burst = self.tiers[METHOD_TIERS.get(method, "tier3")]
@@ -230,6 +240,12 @@ class OutboxSender:
         self.rng = rng or random.Random()
         self.monotonic = monotonic
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # set when a row leaves the queues: there is room to claim more
+        # claimed rows waiting for their turn, per channel, each channel with one worker task
+        self._queues: dict[str, deque[tuple[_RowSnapshot, tuple[str, dict[str, Any]] | Outcome, float]]] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._in_flight = 0
+        self._recorder = _Recorder(lambda results: self._record_batch(results))
         self.sent_count = 0
         self.found_count = 0  # rows found already posted after a crash or a lost answer
 
@@ -238,20 +254,34 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
+        """Claim and send until `stop`. Claiming does not wait for a pass to finish: while channels
+        are still sending, more rows are claimed and rendered as soon as a quarter of a batch has gone (at
+        most a batch in flight), so a slow channel never holds the others back and no channel's
+        queue runs dry."""
         self.pacer.stop = stop
-        while not stop.is_set():
-            try:
-                handled = await self.send_due()
-            except Exception as exc:  # the loop must survive a database outage; the rows stay queued
-                log.warning("outbox pass failed, retrying: %s", _short(exc))
-                handled = 0
-            if handled == 0:
+        try:
+            while not stop.is_set():
+                claimed = 0
+                if self._in_flight <= self._low_water:
+                    try:
+                        claimed = await self._claim_and_queue(self.batch_size - self._in_flight)
+                    except Exception as exc:  # the loop must survive a database outage
+                        log.warning("outbox pass failed, retrying: %s", _short(exc))
+                if claimed and self._in_flight <= self._low_water:
+                    continue  # more may be due at once
                 self._wake.clear()
-                waiter = asyncio.ensure_future(self._wake.wait())
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waiter, stopper}, timeout=idle_poll, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                stopper.cancel()
+                self._room.clear()
+                waiters = {
+                    asyncio.ensure_future(self._wake.wait()),
+                    asyncio.ensure_future(stop.wait()),
+                }
+                if self._in_flight:
+                    waiters.add(asyncio.ensure_future(self._room.wait()))
+                await asyncio.wait(waiters, timeout=idle_poll, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+        finally:
+            await self._settle_all()
 
     async def drain(self, max_passes: int = 10_000) -> int:
         """Send everything due now (tests and shutdown); returns how many rows were handled."""
@@ -264,44 +294,80 @@ class OutboxSender:
         return total
 
     async def send_due(self) -> int:
+        """One pass: claim a batch, send it, and return once every row of it is recorded."""
+        claimed = await self._claim_and_queue(self.batch_size)
+        await self._settle_all()
+        return claimed
+
+    async def _claim_and_queue(self, limit: int) -> int:
+        """Claim up to `limit` due rows, render them in one transaction, queue them per channel."""
         now = self.clock.now()
+        full = [key for key, queue in self._queues.items() if len(queue) >= self._channel_cap()]
         async with UnitOfWork(self.session_factory) as uow:
             rows = await uow.outbox.claim_due(
-                now=now, instance=self.instance_id, lease=self.lease, limit=self.batch_size
+                now=now, instance=self.instance_id, lease=self.lease, limit=limit, skip_channels=full
             )
             snapshot = [_RowSnapshot.of(row) for row in rows]
         if not snapshot:
             return 0
         claimed_at = self.monotonic()
-        by_channel: dict[str, list[_RowSnapshot]] = defaultdict(list)
+        calls = await self._prepare_many(snapshot)
         for row in snapshot:
-            by_channel[row.channel_id or f"row:{row.id}"].append(row)
-        results = await asyncio.gather(
-            *(self._send_channel(rows, claimed_at) for rows in by_channel.values()), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                # rows of that channel stay "sending" until their lease runs out, then are retried
-                log.warning("outbox channel pass failed: %s", _short(result))
+            key = row.channel_id or f"row:{row.id}"
+            self._queues.setdefault(key, deque()).append((row, calls[row.id], claimed_at))
+            self._in_flight += 1
+            if key not in self._workers:
+                self._workers[key] = asyncio.create_task(self._channel_worker(key))
         return len(snapshot)
 
-    async def _send_channel(self, rows: list[_RowSnapshot], claimed_at: float) -> None:
-        # one channel's rows go in order: a card before its updates and thread replies
-        for row in rows:
-            try:
-                outcome = await self._attempt(row, claimed_at)
-            except Exception as exc:  # e.g. the database went away while rendering the card
-                outcome = Outcome(ok=False, retry_in=self._backoff(row.attempts), error=_short(exc))
-            await self._record(row, outcome)
+    @property
+    def _low_water(self) -> int:
+        # claim again once a quarter of the batch has gone: the next rows are rendered while the
+        # rest still go out, and never more than a batch is in flight (what a crash leaves to
+        # lookups, as before the sender claimed ahead)
+        return self.batch_size * 3 // 4
+
+    def _channel_cap(self) -> int:
+        # rows queued for one channel must all go out well within their lease (at 1 message a
+        # second and a 60 s lease: 15); a channel with that many waiting gets no more until they
+        # have gone, so the batch goes to the other channels' rows instead
+        return max(1, int(self.pacer.rate * self.lease.total_seconds() / 4))
+
+    async def _settle_all(self) -> None:
+        """Wait until every queued row is sent (or handed back) and its outcome recorded."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+        await self._recorder.flush()
+
+    async def _channel_worker(self, key: str) -> None:
+        # one channel's rows go in order, one call at a time: a card before its updates and replies
+        queue = self._queues[key]
+        try:
+            while queue:
+                row, call, claimed_at = queue.popleft()
+                try:
+                    if _waits_for_a_post(call):
+                        # the post it needs may have gone out just now, earlier in this queue
+                        await self._recorder.flush()
+                        call = (await self._prepare_many([row]))[row.id]
+                    outcome = await self._attempt(row, claimed_at, call)
+                except Exception as exc:  # e.g. the database went away while rendering the card
+                    outcome = Outcome(ok=False, retry_in=self._backoff(row.attempts), error=_short(exc))
+                self._recorder.add(row, outcome)
+                self._in_flight -= 1
+                if self._in_flight <= self._low_water:
+                    self._room.set()
+        finally:
+            del self._workers[key]
+            if not queue:
+                self._queues.pop(key, None)
 
     def _lease_left(self, claimed_at: float) -> float:
         return self.lease.total_seconds() - (self.monotonic() - claimed_at)
 
-    async def _attempt(self, row: _RowSnapshot, claimed_at: float) -> Outcome:
-        try:
-            call = await self._prepare(row)
-        except NoInstallation:
-            return Outcome(ok=False, error="no installation for this workspace")
+    async def _attempt(
+        self, row: _RowSnapshot, claimed_at: float, call: tuple[str, dict[str, Any]] | Outcome
+    ) -> Outcome:
         if isinstance(call, Outcome):
             return call
         method, args = call
@@ -320,8 +386,9 @@ class OutboxSender:
             )
         except Stopping:
             return Outcome(ok=False, release=True)  # not sent: pending again, attempt not counted
-        if self._lease_left(claimed_at) < self.call_timeout + 1:
-            # another instance may take the row over before our answer could be recorded
+        if self._lease_left(claimed_at) < self.call_timeout + 2:
+            # another instance may take the row over before our answer could be recorded (the
+            # answer is written with others of its pass, a moment after it arrives)
             return Outcome(ok=False, release=True)
         if row.purpose == purposes.FILE_UPLOAD:
             outcome, data = await self._call(lambda: _upload(client, args), pace_key, row.attempts)
@@ -414,98 +481,147 @@ class OutboxSender:
         retry_in = outcome.retry_in if outcome.retry_in is not None else self._backoff(row.attempts)
         return Outcome(ok=False, retry_in=retry_in, error=f"{LOOKUP_ERROR}{outcome.error}")
 
-    async def _prepare(self, row: _RowSnapshot) -> tuple[str, dict[str, Any]] | Outcome:
-        """Build the API call; card rows are rendered now so the card never shows stale state."""
-        args = {k: v for k, v in row.payload.items() if v is not None and k != "render"}
-        if row.channel_id:
-            args["channel"] = row.channel_id
-        if row.method == POST_METHOD and "metadata" not in args:
-            args["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
-        if row.purpose in purposes.DISCUSSION_PURPOSES:
-            return await prepare_discussion_row(self.session_factory, row, args)
-        if row.lead_id is None or row.purpose not in (
-            purposes.LEAD_CARD,
-            purposes.LEAD_CARD_UPDATE,
-            purposes.LEAD_THREAD,
-        ):
+    async def _prepare_many(
+        self, rows: list[_RowSnapshot]
+    ) -> dict[int, tuple[str, dict[str, Any]] | Outcome]:
+        """Build each row's API call; card rows are rendered now (all of them in one transaction),
+        so a card never shows stale state."""
+        calls: dict[int, tuple[str, dict[str, Any]] | Outcome] = {}
+        lead_rows: list[tuple[_RowSnapshot, dict[str, Any]]] = []
+        for row in rows:
+            args = {k: v for k, v in row.payload.items() if v is not None and k != "render"}
+            if row.channel_id:
+                args["channel"] = row.channel_id
+            if row.method == POST_METHOD and "metadata" not in args:
+                args["metadata"] = {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": row.id}}
+            if row.purpose in purposes.DISCUSSION_PURPOSES:
+                try:
+                    calls[row.id] = await prepare_discussion_row(self.session_factory, row, args)
+                except Exception as exc:
+                    calls[row.id] = self._render_failed(row, exc)
+            elif row.lead_id is not None and row.purpose in LEAD_PURPOSES:
+                lead_rows.append((row, args))
+            else:
+                calls[row.id] = (row.method, args)
+        if not lead_rows:
+            return calls
+        try:
+            async with UnitOfWork(self.session_factory) as uow:
+                # two queries load every lead and rule the rows need into the session
+                lead_ids = {row.lead_id for row, _ in lead_rows}
+                leads = {
+                    (lead.team_id, lead.id): lead
+                    for lead in await uow.session.scalars(select(Lead).where(Lead.id.in_(lead_ids)))
+                }
+                rule_ids = {lead.rule_id for lead in leads.values() if lead.rule_id}
+                if rule_ids:
+                    list(await uow.session.scalars(select(RoutingRule).where(RoutingRule.id.in_(rule_ids))))
+                labels: dict[str, dict[str, str]] = {}
+                for row, args in lead_rows:
+                    if row.team_id not in labels:
+                        labels[row.team_id] = await reject_reasons(uow, row.team_id)
+                    lead = leads.get((row.team_id, row.lead_id or 0))  # scoped by workspace
+                    calls[row.id] = await self._prepare_lead_row(uow, row, args, lead, labels[row.team_id])
+        except Exception as exc:  # e.g. the database went away: those rows are retried later
+            for row, _ in lead_rows:
+                calls[row.id] = self._render_failed(row, exc)
+        return calls
+
+    def _render_failed(self, row: _RowSnapshot, exc: BaseException) -> Outcome:
+        return Outcome(ok=False, retry_in=self._backoff(row.attempts), error=_short(exc))
+
+    async def _prepare_lead_row(
+        self,
+        uow: UnitOfWork,
+        row: _RowSnapshot,
+        args: dict[str, Any],
+        lead: Lead | None,
+        reasons: dict[str, str],
+    ) -> tuple[str, dict[str, Any]] | Outcome:
+        if lead is None:
+            return Outcome(ok=False, error="lead no longer exists")
+        if row.purpose != purposes.LEAD_CARD and lead.message_ts is None:
+            # the card is not posted yet: wait for it unless it can never come
+            if await uow.outbox.pending_card_post(lead.id) is not None:
+                return Outcome(ok=False, retry_in=0.5, error=WAITING_FOR_CARD, count_attempt=False)
+            return Outcome(ok=False, error="the lead's card was never posted")
+        if row.purpose == purposes.LEAD_THREAD:
+            args["channel"] = lead.channel_id
+            args["thread_ts"] = lead.message_ts
             return row.method, args
-        async with UnitOfWork(self.session_factory) as uow:
-            lead = await uow.leads.get(row.team_id, row.lead_id)
-            if lead is None:
-                return Outcome(ok=False, error="lead no longer exists")
-            if row.purpose != purposes.LEAD_CARD and lead.message_ts is None:
-                # the card is not posted yet: wait for it unless it can never come
-                if await uow.outbox.pending_card_post(lead.id) is not None:
-                    return Outcome(ok=False, retry_in=0.5, error="waiting for the card", count_attempt=False)
-                return Outcome(ok=False, error="the lead's card was never posted")
-            if row.purpose == purposes.LEAD_THREAD:
-                args["channel"] = lead.channel_id
-                args["thread_ts"] = lead.message_ts
-                return row.method, args
-            rule = await uow.session.get(RoutingRule, lead.rule_id) if lead.rule_id else None
-            text, blocks = lead_card(lead, rule_name=rule.name if rule else None)
-            args.update(text=text, blocks=[b.to_dict() for b in blocks])
-            if row.purpose == purposes.LEAD_CARD_UPDATE:
-                args["channel"], args["ts"] = lead.channel_id, lead.message_ts
-                args.pop("metadata", None)
-            return row.method, args
+        rule = await uow.session.get(RoutingRule, lead.rule_id) if lead.rule_id else None
+        text, blocks = lead_card(lead, rule_name=rule.name if rule else None, reasons=reasons)
+        args.update(text=text, blocks=[b.to_dict() for b in blocks])
+        if row.purpose == purposes.LEAD_CARD_UPDATE:
+            args["channel"], args["ts"] = lead.channel_id, lead.message_ts
+            args.pop("metadata", None)
+        return row.method, args
 
     def _backoff(self, attempts: int) -> float:
         base = min(self.max_backoff, 2.0 ** max(0, attempts - 1))
         return base * self.rng.uniform(0.5, 1.5)
 
-    async def _record(self, snap: _RowSnapshot, outcome: Outcome) -> None:
-        """Write the outcome; a database outage must not lose a "sent" (that would mean a second
-        post), so keep trying for about a minute before leaving it to the lease and the lookup."""
+    async def _record_batch(self, results: list[tuple[_RowSnapshot, Outcome]]) -> None:
+        """Write outcomes, many in one transaction; a database outage must not lose a "sent" (that
+        would mean a second post), so keep trying for about a minute before leaving it to the lease
+        and the lookup."""
         for delay in (*_DB_RETRY_DELAYS, None):
             try:
-                await self._record_once(snap, outcome)
+                now = self.clock.now()
+                async with UnitOfWork(self.session_factory) as uow:
+                    ids = [snap.id for snap, _ in results]
+                    # one query loads them all; uow.outbox.get then finds each in the session
+                    list(await uow.session.scalars(select(Outbox).where(Outbox.id.in_(ids))))
+                    for snap, outcome in results:
+                        await self._record_in(uow, snap, outcome, now)
+                self.sent_count += sum(1 for _, outcome in results if outcome.ok)
                 return
             except (DBAPIError, OSError, ConnectionError, TimeoutError) as exc:
                 if delay is None:
                     raise
-                log.warning("outbox row %s: could not record the outcome yet: %s", snap.id, _short(exc))
+                log.warning("outbox: could not record %d outcomes yet: %s", len(results), _short(exc))
                 await asyncio.sleep(delay)
 
-    async def _record_once(self, snap: _RowSnapshot, outcome: Outcome) -> None:
-        now = self.clock.now()
-        async with UnitOfWork(self.session_factory) as uow:
-            row = await uow.outbox.get(snap.id)
-            if row is None or row.status != "sending" or row.claimed_by != self.instance_id:
-                return  # our lease ran out and another instance owns it now
-            row.claimed_until = None
-            if outcome.release:
-                row.status, row.attempts = "pending", row.attempts - 1
-                return
-            if outcome.ok:
-                row.status, row.sent_at, row.last_error = "sent", now, None
-                row.result_ts, row.result_channel = outcome.ts, outcome.channel
-                if row.purpose == purposes.LEAD_CARD and row.lead_id and outcome.ts:
-                    await uow.leads.set_message(
-                        row.team_id,
-                        row.lead_id,
-                        channel_id=outcome.channel or row.channel_id or "",
-                        ts=outcome.ts,
-                    )
-                if row.purpose in RECORDS_TS and row.ref_table and row.ref_id and outcome.ts:
-                    await record_discussion_ts(uow, row.ref_table, row.ref_id, outcome.ts)
-                self.sent_count += 1
-                return
-            row.last_error = outcome.error
-            if not outcome.count_attempt:
-                row.attempts -= 1
-            too_old = now - row.created_at > self.give_up_after
-            if outcome.retry_in is not None and not too_old:
-                row.status = "pending"
-                row.next_attempt_at = now + timedelta(seconds=outcome.retry_in)
-                return
-            row.status = "failed"
-            log.warning("outbox row %s (%s) failed for good: %s", row.id, row.method, outcome.error)
-            if row.purpose != purposes.ALERT:
-                await self._alert(uow, row, outcome.error or "unknown error", now)
+    async def _record_in(self, uow: UnitOfWork, snap: _RowSnapshot, outcome: Outcome, now: datetime) -> None:
+        row = await uow.outbox.get(snap.id)
+        if row is None or row.status != "sending" or row.claimed_by != self.instance_id:
+            return  # our lease ran out and another instance owns it now
+        row.claimed_until = None
+        if outcome.release:
+            row.status, row.attempts = "pending", row.attempts - 1
+            return
+        if outcome.ok:
+            row.status, row.sent_at, row.last_error = "sent", now, None
+            row.result_ts, row.result_channel = outcome.ts, outcome.channel
+            if row.purpose == purposes.LEAD_CARD and row.lead_id and outcome.ts:
+                await uow.leads.set_message(
+                    row.team_id,
+                    row.lead_id,
+                    channel_id=outcome.channel or row.channel_id or "",
+                    ts=outcome.ts,
+                )
+            if row.purpose in RECORDS_TS and row.ref_table and row.ref_id and outcome.ts:
+                await record_discussion_ts(uow, row.ref_table, row.ref_id, outcome.ts)
+            return
+        row.last_error = outcome.error
+        if not outcome.count_attempt:
+            row.attempts -= 1
+        too_old = now - row.created_at > self.give_up_after
+        if outcome.retry_in is not None and not too_old:
+            row.status = "pending"
+            row.next_attempt_at = now + timedelta(seconds=outcome.retry_in)
+            return
+        row.status = "failed"
+        log.warning("outbox row %s (%s) failed for good: %s", row.id, row.method, outcome.error)
+        if row.purpose != purposes.ALERT:
+            await self._alert(uow, row, outcome.error or "unknown error", now)
 
     async def _alert(self, uow: UnitOfWork, row: Outbox, error: str, now: datetime) -> None:
-        what = "The lead is safe in Handoff; fix the channel and it can be re-posted." if row.lead_id else ""
+        what = (
+            "The lead is safe in Handoff; fix the channel, then `/handoff status retry` posts it."
+            if row.lead_id
+            else ""
+        )
         where = f"<#{row.channel_id}>" if row.channel_id and row.channel_id[0] in "CG" else "a conversation"
         text = ALERT_DELIVERY_FAILED.format(channel=where, error=escape(error), what=what).strip()
         for admin in self.admins:
@@ -517,6 +633,43 @@ class OutboxSender:
                 purpose=purposes.ALERT,
                 at=now,
             )
+
+
+class _Recorder:
+    """Outcomes wait here for a moment and are written many to a transaction, by one task at a
+    time, so sending never waits for the database and the database sees few, larger commits."""
+
+    def __init__(self, write: Callable[[list[tuple[_RowSnapshot, Outcome]]], Awaitable[None]]) -> None:
+        self.write = write
+        self.pending: list[tuple[_RowSnapshot, Outcome]] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, row: _RowSnapshot, outcome: Outcome) -> None:
+        self.pending.append((row, outcome))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending, []
+            try:
+                await self.write(batch)
+            except Exception as exc:
+                # those rows stay "sending" until their lease runs out; then the lookup finds
+                # whatever was posted, so nothing goes out twice
+                log.warning("outbox: %d outcomes were not recorded: %s", len(batch), _short(exc))
+
+    async def flush(self) -> None:
+        """Return once everything added so far is written (or given up on)."""
+        while self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
+
+def _waits_for_a_post(call: tuple[str, dict[str, Any]] | Outcome) -> bool:
+    """The row needs the ts of a post (a card, a prompt, an answer) that was not recorded yet."""
+    return (
+        isinstance(call, Outcome) and not call.count_attempt and (call.error or "").startswith("waiting for")
+    )
 
 
 @dataclass(frozen=True)

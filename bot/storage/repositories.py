@@ -197,12 +197,23 @@ class OutboxRepo:
         await self.session.flush()
         return row
 
-    async def claim_due(self, *, now: datetime, instance: str, lease: timedelta, limit: int) -> list[Outbox]:
-        """Take due rows for this instance: pending ones, and 'sending' ones whose lease ran out."""
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        instance: str,
+        lease: timedelta,
+        limit: int,
+        skip_channels: Sequence[str] = (),
+    ) -> list[Outbox]:
+        """Take due rows for this instance: pending ones, and 'sending' ones whose lease ran out;
+        none for `skip_channels` (the sender's queue for them is full already)."""
         due = or_(
             and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
             and_(Outbox.status == "sending", Outbox.claimed_until < now),
         )
+        if skip_channels:
+            due = and_(due, or_(Outbox.channel_id.is_(None), Outbox.channel_id.not_in(list(skip_channels))))
         stmt = select(Outbox).where(due).order_by(Outbox.id).limit(limit)
         if dialect_name(self.session) == "postgresql":
             # several instances: each takes rows the others have not locked
@@ -222,6 +233,24 @@ class OutboxRepo:
 
     async def get(self, row_id: int) -> Outbox | None:
         return await self.session.get(Outbox, row_id)
+
+    async def requeue_failed(self, team_id: str, *, now: datetime) -> int:
+        """Put the workspace's given-up deliveries back in the queue, due now, with a fresh count
+        of attempts; returns how many. Alerts about failures are not re-sent (they are stale).
+        A row tried more than once may have reached Slack without us hearing back, so it keeps
+        one attempt: the sender then looks for it before posting (never the same row twice)."""
+        failed = and_(Outbox.team_id == team_id, Outbox.status == "failed", Outbox.purpose != "alert")
+        values = {"status": "pending", "next_attempt_at": now, "claimed_by": None, "claimed_until": None}
+        total = 0
+        for condition, attempts in ((Outbox.attempts <= 1, 0), (Outbox.attempts > 1, 1)):
+            result = await self.session.execute(
+                update(Outbox)
+                .where(failed, condition)
+                .values(**values, attempts=attempts)
+                .execution_options(synchronize_session=False)
+            )
+            total += int(getattr(result, "rowcount", 0) or 0)
+        return total
 
     async def pending_card_post(self, lead_id: int) -> Outbox | None:
         stmt = select(Outbox).where(

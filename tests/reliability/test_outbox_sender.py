@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.slack.outbox import METADATA_EVENT, OutboxSender, Pacer, _RowSnapshot
+from bot.slack.outbox import METADATA_EVENT, OutboxSender, Pacer
 from bot.storage.models import Lead
-from tests.conftest import ADMIN, SALES, RunningBot
+from tests.conftest import ADMIN, MARKETING, SALES, RunningBot
 from tests.reliability.helpers import add_lead, card_counts, outbox_rows
 
 
@@ -146,13 +146,11 @@ async def test_crash_after_slack_said_ok_is_recovered_by_another_instance(bot: R
     )
 
     async def die(*args: object) -> None:
-        raise SystemExit("killed")
+        raise RuntimeError("killed")  # the process dies before a single outcome is written
 
-    dead._record = die  # type: ignore[method-assign]
+    dead._record_batch = die  # type: ignore[method-assign]
     lead_id = await add_lead(handoff)
-    with pytest.raises(SystemExit):
-        rows = [_RowSnapshot.of(row) for row in await _claim(handoff, bot, "dead-instance")]
-        await dead._send_channel(rows, dead.monotonic())
+    assert await dead.send_due() == 1
     assert len(bot.fake.messages(SALES)) == 1
     assert await handoff.sender.drain() == 0  # still leased to the dead instance
     bot.clock.advance(seconds=61)
@@ -161,13 +159,6 @@ async def test_crash_after_slack_said_ok_is_recovered_by_another_instance(bot: R
     [row] = await outbox_rows(handoff)
     assert row.status == "sent" and row.claimed_by == handoff.instance_id
     assert handoff.sender.found_count == 1
-
-
-async def _claim(handoff, bot: RunningBot, instance: str):  # type: ignore[no-untyped-def]
-    async with handoff.uow() as uow:
-        return await uow.outbox.claim_due(
-            now=bot.clock.now(), instance=instance, lease=timedelta(seconds=60), limit=10
-        )
 
 
 async def test_transient_errors_give_up_after_a_bounded_time_and_alert_admins(bot: RunningBot) -> None:
@@ -181,7 +172,8 @@ async def test_transient_errors_give_up_after_a_bounded_time_and_alert_admins(bo
     row, alert_row = await outbox_rows(bot.handoff)
     assert row.status == "failed" and row.attempts > 3 and alert_row.purpose == "alert"
     bot.fake.unreachable(False)
-    bot.clock.advance(minutes=1)
+    # the alert row backed off too while Slack was away (jittered, up to max_backoff × 1.5)
+    bot.clock.advance(seconds=bot.handoff.sender.max_backoff * 1.5 + 1)
     await bot.flush()
     assert bot.fake.messages(SALES) == []  # given up: not posted late and out of the blue
     [alert] = bot.fake.dms(ADMIN)
@@ -238,3 +230,54 @@ async def test_stopping_interrupts_a_wait_in_the_pacer_and_hands_the_rows_back(b
     assert [(r.status, r.attempts) for r in rows if r.status != "sent"] == [("pending", 0)] * 3
     await bot.flush()  # nothing lost: the next sender posts the rest
     assert len(bot.fake.messages(SALES)) == 4
+
+
+async def test_a_thread_reply_claimed_with_its_card_goes_out_in_the_same_pass(bot: RunningBot) -> None:
+    """The reply needs the card's ts, which is only known once the card is posted a moment earlier
+    in the same channel's queue: it follows the card at once instead of waiting for a later pass."""
+    await add_lead(bot.handoff)
+    await add_lead(bot.handoff)  # the same lead again, before its card went out
+    assert await bot.handoff.sender.send_due() == 2
+    [card] = bot.fake.messages(SALES)
+    [reply] = bot.fake.thread(SALES, card.ts)
+    assert "Submitted again" in reply.text
+    rows = await outbox_rows(bot.handoff)
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
+
+
+async def test_a_busy_channel_does_not_take_the_whole_next_claim(bot: RunningBot) -> None:
+    """At 1 message a second and a 60 s lease one channel keeps at most 15 rows queued: the next
+    claim goes to other channels' rows, not to rows that would wait past their lease."""
+    import asyncio
+
+    handoff = bot.handoff
+    stop = asyncio.Event()
+    sender = OutboxSender(
+        session_factory=handoff.session_factory,
+        clients=handoff.clients,
+        clock=handoff.clock,
+        instance_id="busy",
+        pacer=Pacer(rate=1.0, burst=1, stop=stop),
+        batch_size=20,
+    )
+    team = await handoff.default_team_id()
+    assert team
+    async with handoff.uow() as uow:
+        for i, channel in enumerate([SALES] * 40 + [MARKETING]):
+            await uow.outbox.add(
+                team_id=team,
+                method="chat.postMessage",
+                channel_id=channel,
+                payload={"text": f"message {i}"},
+                purpose="message",
+                at=bot.clock.now(),
+            )
+    assert await sender._claim_and_queue(20) == 20  # all for #sales: one goes, 19 wait their turn
+    assert await sender._claim_and_queue(20) == 1  # #sales is full: only #marketing's row
+    await asyncio.sleep(0.05)
+    stop.set()  # the waiting rows go back to the queue, unsent
+    await sender._settle_all()
+    assert len(bot.fake.messages(SALES)) == 1 and len(bot.fake.messages(MARKETING)) == 1
+    rows = await outbox_rows(handoff)
+    assert sum(r.status == "sent" for r in rows) == 2
+    assert all(r.status == "pending" and r.attempts == 0 for r in rows if r.status != "sent")

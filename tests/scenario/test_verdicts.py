@@ -218,6 +218,8 @@ async def test_configured_reject_reasons_replace_the_labels(bot: RunningBot) -> 
     await bot.slack.submit(REP1, {"Reason": "Too small for us", "Lead quality": "2 — weak"})
     await bot.flush()
     assert "Too small for us" in visible_text(bot.fake.messages(MARKETING)[0].to_dict())
+    # the card in the sales channel (rendered by the outbox sender) says it the same way
+    assert f"Rejected by <@{REP1}>* · Too small for us" in visible_text(bot.fake.latest(SALES).blocks)
 
 
 async def test_release_gives_the_lead_back_to_the_channel(bot: RunningBot) -> None:

@@ -55,7 +55,7 @@ def _button(text: str, action: ActionId | str, value: str, style: str | None = N
     return ButtonElement(text=text, action_id=str(action), value=value, style=style)
 
 
-def _status_line(lead: Lead) -> str:
+def _status_line(lead: Lead, reasons: dict[str, str] | None) -> str:
     status = Status(lead.status)
     if status is Status.NEW:
         return ":new: *Waiting for a claim*"
@@ -63,7 +63,7 @@ def _status_line(lead: Lead) -> str:
         after = minutes_between(lead.created_at, lead.claimed_at)
         return f":raising_hand: *Claimed by {mention(lead.owner_id)}* · {after} after arrival"
     if status is Status.REJECTED:
-        line = f":x: *Rejected by {mention(lead.owner_id)}* · {escape(reason_label(lead.reject_reason))}"
+        line = f":x: *Rejected by {mention(lead.owner_id)}* · {escape(reason_label(lead.reject_reason, reasons))}"
         if lead.nurture:
             line += " · :seedling: nurture"
         return line + _quality(lead)
@@ -112,8 +112,11 @@ def _actions(lead: Lead) -> list[ButtonElement]:
     return [_button("Details", ActionId.DETAILS, lid)]
 
 
-def lead_card(lead: Lead, *, rule_name: str | None = None) -> tuple[str, list[Block]]:
-    """(fallback text, blocks) for the lead's card in its current state."""
+def lead_card(
+    lead: Lead, *, rule_name: str | None = None, reasons: dict[str, str] | None = None
+) -> tuple[str, list[Block]]:
+    """(fallback text, blocks) for the lead's card in its current state; `reasons` are the
+    workspace's reject-reason labels (bot.services.reasons.reject_reasons)."""
     header = truncate(display_name(lead), 150)
     blocks: list[Block] = [
         HeaderBlock(text=header),
@@ -131,7 +134,7 @@ def lead_card(lead: Lead, *, rule_name: str | None = None) -> tuple[str, list[Bl
     if lead.notes:
         notes = truncate(escape(lead.notes), 2900)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*Notes from marketing*\n{notes}")))
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=_status_line(lead))))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_status_line(lead, reasons))))
     context = f"#{lead.id} · received {slack_date(lead.created_at)}"
     if rule_name:
         context += f" · rule: {escape(rule_name)}"
