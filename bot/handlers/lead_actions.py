@@ -59,6 +59,12 @@ async def may_claim(client: AsyncWebClient, handoff: Any, click: ActionClick) ->
     return click.user_id in reps
 
 
+async def refuse_non_member(respond: AsyncRespond, click: ActionClick) -> None:
+    """Refusals are security events: logged with who, where and what (never the body)."""
+    log.warning("%s refused: %s is not a member of %s", click.action_id, click.user_id, click.channel_id)
+    await tell(respond, messages.CLAIM_NOT_MEMBER.format(channel=channel_link(click.channel_id)))
+
+
 async def on_claim(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
 ) -> None:
@@ -68,8 +74,7 @@ async def on_claim(
     if click.lead_id is None:
         return
     if not await may_claim(client, handoff, click):
-        log.warning("claim refused: %s is not a member of %s", click.user_id, click.channel_id)
-        await tell(respond, messages.CLAIM_NOT_MEMBER.format(channel=channel_link(click.channel_id)))
+        await refuse_non_member(respond, click)
         return
     try:
         async with handoff.transaction(click.team_id) as ctx:
@@ -153,7 +158,7 @@ async def on_not_for_us(
     if click.lead_id is None:
         return
     if not await may_claim(client, handoff, click):
-        await tell(respond, messages.CLAIM_NOT_MEMBER.format(channel=channel_link(click.channel_id)))
+        await refuse_non_member(respond, click)
         return
     async with handoff.uow() as uow:
         lead = await uow.leads.get(click.team_id, click.lead_id)
