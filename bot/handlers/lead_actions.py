@@ -65,16 +65,26 @@ async def refuse_non_member(respond: AsyncRespond, click: ActionClick) -> None:
     await tell(respond, messages.CLAIM_NOT_MEMBER.format(channel=channel_link(click.channel_id)))
 
 
+async def claimable_click(
+    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, handoff: Any
+) -> ActionClick | None:
+    """The click, if it names a lead and its clicker may act on unclaimed leads (else refused)."""
+    click = extract_click(body)
+    if click.lead_id is None:
+        return None
+    if not await may_claim(client, handoff, click):
+        await refuse_non_member(respond, click)
+        return None
+    return click
+
+
 async def on_claim(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
 ) -> None:
     await ack()
     handoff = context["handoff"]
-    click = extract_click(body)
-    if click.lead_id is None:
-        return
-    if not await may_claim(client, handoff, click):
-        await refuse_non_member(respond, click)
+    click = await claimable_click(body, client, respond, handoff)
+    if click is None:
         return
     try:
         async with handoff.transaction(click.team_id) as ctx:
@@ -154,11 +164,8 @@ async def on_not_for_us(
 ) -> None:
     await ack()
     handoff = context["handoff"]
-    click = extract_click(body)
-    if click.lead_id is None:
-        return
-    if not await may_claim(client, handoff, click):
-        await refuse_non_member(respond, click)
+    click = await claimable_click(body, client, respond, handoff)
+    if click is None:
         return
     async with handoff.uow() as uow:
         lead = await uow.leads.get(click.team_id, click.lead_id)
