@@ -23,6 +23,7 @@ from bot.domain.targets import scope_label
 from bot.services.reasons import reject_reasons
 from bot.services.targets import evaluate_targets
 from bot.storage.models import Lead
+from bot.storage.sqlite_driver import slow_query
 from bot.storage.targets import TargetRepo
 from bot.storage.uow import UnitOfWork
 
@@ -183,6 +184,7 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], kind: ExportKind, fm
     return count
 
 
+@slow_query
 async def export_to_string(
     uow: UnitOfWork,
     team_id: str,

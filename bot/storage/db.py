@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.storage import sqlite_driver
+
 
 def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
     url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
@@ -33,7 +35,13 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEn
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "do_connect", _sqlite_on_loop)
     return engine
+
+
+def _sqlite_on_loop(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    # the URL's own arguments, but SQLite's calls run on the event loop (bot.storage.sqlite_driver)
+    return dialect.dbapi.connect(*cargs, async_creator_fn=sqlite_driver.connect, **cparams)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

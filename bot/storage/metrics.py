@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.events import SLA_BREACHES
 from bot.domain.lead import OPEN_FOR_OWNER
 from bot.storage.models import Lead, LeadEvent
+from bot.storage.sqlite_driver import slow_query
 
 CHANNEL_SCOPE_PREFIX = "channel:"
 
@@ -107,6 +108,7 @@ COUNT_COLUMNS = {
 ALL_FIELDS = frozenset({*COUNT_COLUMNS, "revenue", "median"})
 
 
+@slow_query
 async def span_numbers(
     session: AsyncSession,
     team_id: str,
@@ -145,6 +147,7 @@ async def span_numbers(
     return numbers
 
 
+@slow_query
 async def median_claim_seconds(
     session: AsyncSession,
     team_id: str,
@@ -241,6 +244,7 @@ QUALITY_MEASURES = (
 )
 
 
+@slow_query
 async def lead_quality(
     session: AsyncSession, team_id: str, now: datetime, windows: Sequence[int] = (30, 90)
 ) -> QualityReport:
@@ -353,6 +357,7 @@ class SourceVerdicts:
         return self.accepted / self.verdicts if self.verdicts else 0.0
 
 
+@slow_query
 async def verdicts_by_source(
     session: AsyncSession, team_id: str, start: datetime, end: datetime
 ) -> list[SourceVerdicts]:
@@ -365,6 +370,7 @@ async def verdicts_by_source(
     return [SourceVerdicts(s or NO_SOURCE, int(v), int(a)) for s, v, a in await session.execute(stmt)]
 
 
+@slow_query
 async def sla_breaches(session: AsyncSession, team_id: str, start: datetime, end: datetime) -> dict[str, int]:
     """SLA breach events in the span, by kind (the (team_id, kind, created_at) index)."""
     stmt = (

@@ -1,0 +1,158 @@
+"""aiosqlite, with SQLite's calls run on the event loop's own thread unless they may wait.
+
+aiosqlite runs every call on a worker thread: each `execute`, `fetchall` and `close` is a hop there
+and back, about 100 µs on a 2-core VM, for statements that take SQLite a few µs. A Claim click is a
+dozen such calls, so hops were a third of its time. Here a call runs inline instead, except:
+- BEGIN IMMEDIATE when another process holds the write lock: it is tried inline without waiting and,
+  if the database is locked, handed to the worker thread, which waits on busy_timeout there;
+- anything inside `offloaded()`: long report and export queries, which would otherwise stall every
+  other request for their duration.
+SQLite's automatic checkpoint is off on these connections: it ran inside a COMMIT every 1,000 pages
+and held the loop for up to 100 ms (fsyncs). Instead, once the WAL file passes `CHECKPOINT_BYTES`
+(also its size limit, so it is cut back after each restart), a PASSIVE checkpoint runs on a thread
+with a connection of its own; it never waits for, or blocks, readers and writers, and the next
+writer restarts the WAL from its beginning.
+Calls never overlap either way (SQLAlchemy awaits each before the next), so one sqlite3 connection
+used from both threads is safe (check_same_thread=False, SQLite's serialized mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own default: 1,000 pages of 4 KiB
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_offload: ContextVar[bool] = ContextVar("sqlite_offload", default=False)
+
+
+@contextlib.contextmanager
+def offloaded() -> Iterator[None]:
+    """Run this task's SQLite calls on the worker thread: for queries that take many milliseconds."""
+    token = _offload.set(True)
+    try:
+        yield
+    finally:
+        _offload.reset(token)
+
+
+def slow_query(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Decorates an async function whose queries scan many rows: they run `offloaded()`."""
+
+    @functools.wraps(fn)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        with offloaded():
+            return await fn(*args, **kwargs)
+
+    return run
+
+
+def _is_begin(args: tuple[Any, ...]) -> bool:
+    return bool(args) and isinstance(args[0], str) and args[0].lstrip()[:5].upper() == "BEGIN"
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+class LoopConnection(aiosqlite.Connection):
+    _busy_timeout_ms: int | None = None
+    _checkpoint: asyncio.Future[None] | None = None
+
+    def __init__(
+        self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int, path: str | None
+    ) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._wal = f"{path}-wal" if path else None
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        if _offload.get():
+            result = await super()._execute(fn, *args, **kwargs)
+        elif _is_begin(args):
+            result = await self._begin(fn, *args, **kwargs)
+        else:
+            result = fn(*args, **kwargs)
+        if getattr(fn, "__name__", "") == "commit":
+            self._checkpoint_if_due()
+        return result
+
+    def _wal_size(self) -> int:
+        try:
+            return os.stat(self._wal).st_size if self._wal else 0
+        except OSError:
+            return 0
+
+    def _checkpoint_if_due(self) -> None:
+        if self._wal is None or (self._checkpoint is not None and not self._checkpoint.done()):
+            return
+        if self._wal_size() > CHECKPOINT_BYTES:
+            self._checkpoint = asyncio.get_running_loop().run_in_executor(None, _checkpoint, self._wal[:-4])
+
+    async def _begin(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if (
+            self._checkpoint is not None
+            and not self._checkpoint.done()
+            and self._wal_size() > 4 * CHECKPOINT_BYTES
+        ):
+            # writes outpace checkpoints (each one finishes behind new frames, so the WAL is never
+            # restarted): this writer waits for the running one, then restarts the WAL itself
+            await asyncio.shield(self._checkpoint)
+        conn = self._conn
+        if self._busy_timeout_ms is None:
+            self._busy_timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc):
+                raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        # another process is writing: wait for it on the worker thread, not on the event loop
+        return await super()._execute(fn, *args, **kwargs)
+
+
+def _checkpoint(path: str) -> None:
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=1, check_same_thread=False)) as conn:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    except sqlite3.Error as exc:  # the next commit past the threshold tries again
+        log.warning("SQLite checkpoint failed: %s", exc)
+
+
+def _file_path(database: str) -> str:
+    return database.removeprefix("file:").split("?", 1)[0] if database.startswith("file:") else database
+
+
+def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> LoopConnection:
+    """aiosqlite.connect's twin, for SQLAlchemy's `async_creator_fn` (see bot.storage.db)."""
+    kwargs["check_same_thread"] = False
+
+    def connector() -> sqlite3.Connection:
+        conn = sqlite3.connect(database, **kwargs)
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        # a WAL that passed the limit is cut back to it when the next writer restarts it, so its
+        # size tells whether frames have piled up past the limit since the last checkpoint
+        conn.execute(f"PRAGMA journal_size_limit={CHECKPOINT_BYTES}")
+        return conn
+
+    memory = database == ":memory:" or "mode=memory" in database
+    connection = LoopConnection(connector, iter_chunk_size, None if memory else _file_path(database))
+    connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite: never hold up exit
+    return connection

@@ -1,0 +1,105 @@
+"""SQLite's calls run on the event loop, except a BEGIN that must wait for another process's write
+lock and work marked `offloaded()`; the WAL is checkpointed off the loop and stays bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.storage import sqlite_driver
+from bot.storage.db import make_engine
+
+
+async def test_calls_run_on_the_loop_thread_unless_offloaded(tmp_path: Path) -> None:
+    conn = await sqlite_driver.connect(str(tmp_path / "t.db"))
+    try:
+        assert await conn._execute(threading.get_ident) == threading.get_ident()
+        with sqlite_driver.offloaded():
+            assert await conn._execute(threading.get_ident) != threading.get_ident()
+        assert await conn._execute(threading.get_ident) == threading.get_ident()
+    finally:
+        await conn.close()
+
+
+async def test_a_begin_that_must_wait_for_another_process_does_not_stall_the_loop(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+
+        async def write() -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+
+        writer = asyncio.create_task(write())
+        ticks = 0
+        for _ in range(10):  # the loop keeps turning while the writer waits on the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 10 and not writer.done()
+        other.execute("INSERT INTO t VALUES (0)")
+        other.execute("COMMIT")
+        await asyncio.wait_for(writer, timeout=10)
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT x FROM t ORDER BY x"))).scalars().all() == [0, 1]
+        other.close()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failing_statement_still_raises(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+    try:
+        with pytest.raises(Exception, match="no such table"):
+            async with engine.begin() as conn:
+                await conn.execute(text("SELECT * FROM missing"))
+        async with engine.begin() as conn:  # the connection is usable afterwards
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_the_wal_is_checkpointed_off_the_loop_and_stays_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_BYTES", 64 * 1024)
+    path = tmp_path / "t.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == 0
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+        largest = 0
+        for _ in range(200):  # ~3 MB in all, in 16 KB commits
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": os.urandom(8 * 1024).hex()})
+            await asyncio.sleep(0)  # let a finished checkpoint be noticed
+            largest = max(largest, os.stat(f"{path}-wal").st_size)
+        assert largest < 1024 * 1024, f"WAL grew to {largest} bytes"
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 200
+    finally:
+        await engine.dispose()
+
+
+async def test_slow_queries_run_off_the_loop(tmp_path: Path) -> None:
+    conn = await sqlite_driver.connect(str(tmp_path / "t.db"))
+
+    @sqlite_driver.slow_query
+    async def report() -> int:
+        return await conn._execute(threading.get_ident)
+
+    try:
+        assert await report() != threading.get_ident()
+        assert await conn._execute(threading.get_ident) == threading.get_ident()  # only inside
+    finally:
+        await conn.close()
