@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import random
 import time
@@ -225,6 +226,7 @@ class OutboxSender:
         max_backoff: float = 300.0,
         rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        pass_gap: float = 0.05,
     ) -> None:
         self.session_factory = session_factory
         self.clients = clients
@@ -239,6 +241,11 @@ class OutboxSender:
         self.max_backoff = max_backoff
         self.rng = rng or random.Random()
         self.monotonic = monotonic
+        # Every commit that queues a row wakes the sender. Under load, one claiming pass per
+        # `pass_gap` serves all the commits since the last: a pass per commit was a query per
+        # request, and one that scans the backlog of paced channels (benchmark: 2 ms a click).
+        self.pass_gap = pass_gap
+        self._last_pass = float("-inf")
         self._wake = asyncio.Event()
         self._room = asyncio.Event()  # set when a row leaves the queues: there is room to claim more
         # claimed rows waiting for their turn, per channel, each channel with one worker task
@@ -263,6 +270,9 @@ class OutboxSender:
             while not stop.is_set():
                 claimed = 0
                 if self._in_flight <= self._low_water:
+                    await self._space_out(stop)
+                    if stop.is_set():
+                        break
                     try:
                         claimed = await self._claim_and_queue(self.batch_size - self._in_flight)
                     except Exception as exc:  # the loop must survive a database outage
@@ -282,6 +292,14 @@ class OutboxSender:
                     waiter.cancel()
         finally:
             await self._settle_all()
+
+    async def _space_out(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        wait = self._last_pass + self.pass_gap - loop.time()
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+        self._last_pass = loop.time()
 
     async def drain(self, max_passes: int = 10_000) -> int:
         """Send everything due now (tests and shutdown); returns how many rows were handled."""
