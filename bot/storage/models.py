@@ -85,7 +85,9 @@ class Lead(Base):
     __tablename__ = "lead"
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key"),
-        Index("ix_lead_team_email", "team_id", "email"),
+        # duplicates within the window: email equality, then the created_at range, in one index (with
+        # (team_id, email) alone, SQLite preferred ix_lead_team_created and scanned the whole window)
+        Index("ix_lead_team_email_created", "team_id", "email", "created_at"),
         Index("ix_lead_team_status", "team_id", "status"),
         Index("ix_lead_team_owner_status", "team_id", "owner_id", "status"),
         # Reporting reads these ranges index-only (bot/storage/metrics.py): the trailing columns
