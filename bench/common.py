@@ -203,6 +203,11 @@ class ServerProcess:
                 return int(line.split()[1])
         raise KeyError(key)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time this process has used (all its threads), from /proc/<pid>/stat."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float:
         return self.status("VmHWM") / 1024
 
@@ -324,6 +329,13 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(repr=False, default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    server_cpu_s: float | None = None  # CPU the server used for these requests (noise-proof cost)
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        if self.server_cpu_s is None or not self.requests:
+            return None
+        return self.server_cpu_s * 1000 / self.requests
 
     @property
     def rps(self) -> float:
