@@ -149,8 +149,7 @@ class EventRepo:
             data=data or {},
             created_at=at,
         )
-        self.session.add(event)
-        await self.session.flush()
+        self.session.add(event)  # written by the next flush: with the outbox row, or at commit
         return event
 
     async def for_lead(self, team_id: str, lead_id: int) -> list[LeadEvent]:
@@ -193,8 +192,7 @@ class OutboxRepo:
             next_attempt_at=at,
             created_at=at,
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.session.add(row)  # written by the next flush: one for all of a transaction's rows
         return row
 
     async def claim_due(
