@@ -224,9 +224,11 @@ async def _write(
     await _assign_round_robin(ctx, new, routing)
     if new:
         rows = [_lead_row(p, team=team, origin=origin, actor_id=actor_id, now=now) for p in new]
-        stored = await session.scalars(insert(Lead).returning(Lead, sort_by_parameter_order=True), rows)
-        for plan, lead in zip(new, stored, strict=True):
-            plan.lead = lead
+        # matched back by dedupe key (unique among `new`): asking SQLAlchemy to keep the parameters'
+        # order made SQLite insert row by row, a third of a batch's time
+        stored = {lead.dedupe_key: lead for lead in await session.scalars(insert(Lead).returning(Lead), rows)}
+        for plan in new:
+            plan.lead = stored[plan.data.dedupe_key()]
 
     events: list[dict[str, Any]] = []
     outbox: list[dict[str, Any]] = []
