@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,49 @@ def test_bad_database_url_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "DATABASE_URL" in lines[0]
+
+
+def test_an_analyzed_sqlite_database_gets_statistics_for_the_new_lead_index(tmp_path: Path) -> None:
+    """Migration 0002 on a database with planner statistics: the new index gets its own, so the
+    planner does not guess it selective (tests bot/storage/migrations/versions/0002_*)."""
+    from alembic import command
+
+    from bot.storage.db import make_session_factory
+    from bot.storage.migrate import alembic_config
+    from bot.storage.models import Lead
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+
+    async def run() -> list[str]:
+        engine = make_engine(url)
+        try:
+            cfg = alembic_config()
+
+            def to(revision: str):
+                def upgrade(sync_conn) -> None:
+                    cfg.attributes["connection"] = sync_conn
+                    command.upgrade(cfg, revision)
+
+                return upgrade
+
+            async with engine.begin() as conn:
+                await conn.run_sync(to("0001"))
+            now = datetime.now(UTC)
+            async with make_session_factory(engine)() as session, session.begin():
+                for i in range(20):
+                    session.add(
+                        Lead(team_id="T1", dedupe_key=f"k{i}", email=f"p{i}@acme.com", status="new",
+                             fields={}, created_at=now, updated_at=now)
+                    )  # fmt: skip
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql("ANALYZE")
+            async with engine.begin() as conn:
+                await conn.run_sync(to("head"))
+            async with engine.connect() as conn:
+                rows = await conn.exec_driver_sql("SELECT idx FROM sqlite_stat1 WHERE tbl = 'lead'")
+                return [r[0] for r in rows]
+        finally:
+            await engine.dispose()
+
+    indexes = asyncio.run(run())
+    assert "ix_lead_team_email_created" in indexes and "ix_lead_team_email" not in indexes

@@ -19,6 +19,15 @@ def upgrade() -> None:
     with op.batch_alter_table("lead", schema=None) as batch_op:
         batch_op.create_index("ix_lead_team_email_created", ["team_id", "email", "created_at"], unique=False)
         batch_op.drop_index("ix_lead_team_email")
+    bind = op.get_bind()
+    if (
+        bind.dialect.name == "sqlite"
+        and bind.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first()
+    ):
+        # SQLite has statistics for every other index (someone ran ANALYZE); without some for this
+        # one its planner guessed it selective and used it for lead quality: a cold App Home took
+        # 0.8 s instead of 0.3 s at 1M leads
+        op.execute("ANALYZE ix_lead_team_email_created")
 
 
 def downgrade() -> None:
