@@ -281,3 +281,46 @@ async def test_a_busy_channel_does_not_take_the_whole_next_claim(bot: RunningBot
     rows = await outbox_rows(handoff)
     assert sum(r.status == "sent" for r in rows) == 2
     assert all(r.status == "pending" and r.attempts == 0 for r in rows if r.status != "sent")
+
+
+async def test_a_burst_of_commits_wakes_one_claiming_pass_per_gap_not_one_each(bot: RunningBot) -> None:
+    """Every commit that queues a row wakes the sender; under load the passes are spaced by
+    `pass_gap`, so a burst of 40 wakes costs a couple of claim queries, and its rows still go out."""
+    import asyncio
+
+    handoff = bot.handoff
+    sender = OutboxSender(
+        session_factory=handoff.session_factory,
+        clients=handoff.clients,
+        clock=handoff.clock,
+        instance_id="spaced",
+        pacer=Pacer.unlimited(),
+        pass_gap=0.2,
+    )
+    passes = 0
+    claim = sender._claim_and_queue
+
+    async def counted(limit: int) -> int:
+        nonlocal passes
+        passes += 1
+        return await claim(limit)
+
+    sender._claim_and_queue = counted  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(sender.run(stop, idle_poll=5))
+    await asyncio.sleep(0.05)  # the first pass: nothing due yet
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for i in range(40):
+        await add_lead(handoff, email=f"b{i}@acme.com", name=f"B {i}")
+        sender.wake()
+    for _ in range(100):  # the rows go out within a pass or two
+        if len(bot.fake.messages(SALES)) == 40:
+            break
+        await asyncio.sleep(0.05)
+    elapsed = loop.time() - started
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert len(bot.fake.messages(SALES)) == 40
+    # at most one pass per gap (plus the first and the last), however slow the machine
+    assert passes <= elapsed / 0.2 + 3 and passes < 20, f"{passes} claiming passes in {elapsed:.2f} s"
