@@ -4,6 +4,7 @@ and never the same row twice — including when Slack did the work but the answe
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,17 @@ class VirtualTime:
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+def sender_for(handoff: Any, instance_id: str, **options: Any) -> OutboxSender:
+    """A second sender on the bot's database and clients, as another instance would run it."""
+    return OutboxSender(
+        session_factory=handoff.session_factory,
+        clients=handoff.clients,
+        clock=handoff.clock,
+        instance_id=instance_id,
+        **options,
+    )
 
 
 async def test_posts_are_paced_per_channel_and_channels_do_not_wait_for_each_other() -> None:
@@ -137,13 +149,7 @@ async def test_a_429_is_not_looked_up_because_slack_did_nothing(bot: RunningBot)
 async def test_crash_after_slack_said_ok_is_recovered_by_another_instance(bot: RunningBot) -> None:
     """Instance A posts, then dies before recording the ts; B takes the row once A's lease is over."""
     handoff = bot.handoff
-    dead = OutboxSender(
-        session_factory=handoff.session_factory,
-        clients=handoff.clients,
-        clock=bot.clock,
-        instance_id="dead-instance",
-        pacer=Pacer.unlimited(),
-    )
+    dead = sender_for(handoff, "dead-instance", pacer=Pacer.unlimited())
 
     async def die(*args: object) -> None:
         raise RuntimeError("killed")  # the process dies before a single outcome is written
@@ -209,13 +215,7 @@ async def test_stopping_interrupts_a_wait_in_the_pacer_and_hands_the_rows_back(b
     for i in range(4):
         await add_lead(bot.handoff, email=f"p{i}@acme.com", name=f"P {i}")
     handoff = bot.handoff
-    sender = OutboxSender(
-        session_factory=handoff.session_factory,
-        clients=handoff.clients,
-        clock=handoff.clock,
-        instance_id="stopper",
-        pacer=Pacer(rate=0.1, burst=1),  # one card now, the next after 10 s
-    )
+    sender = sender_for(handoff, "stopper", pacer=Pacer(rate=0.1, burst=1))  # one card now, the next in 10 s
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
     while not bot.fake.messages(SALES):  # noqa: ASYNC110 (the fake has no "posted" event)
@@ -252,14 +252,7 @@ async def test_a_busy_channel_does_not_take_the_whole_next_claim(bot: RunningBot
 
     handoff = bot.handoff
     stop = asyncio.Event()
-    sender = OutboxSender(
-        session_factory=handoff.session_factory,
-        clients=handoff.clients,
-        clock=handoff.clock,
-        instance_id="busy",
-        pacer=Pacer(rate=1.0, burst=1, stop=stop),
-        batch_size=20,
-    )
+    sender = sender_for(handoff, "busy", pacer=Pacer(rate=1.0, burst=1, stop=stop), batch_size=20)
     team = await handoff.default_team_id()
     assert team
     async with handoff.uow() as uow:
@@ -289,14 +282,7 @@ async def test_a_burst_of_commits_wakes_one_claiming_pass_per_gap_not_one_each(b
     import asyncio
 
     handoff = bot.handoff
-    sender = OutboxSender(
-        session_factory=handoff.session_factory,
-        clients=handoff.clients,
-        clock=handoff.clock,
-        instance_id="spaced",
-        pacer=Pacer.unlimited(),
-        pass_gap=0.2,
-    )
+    sender = sender_for(handoff, "spaced", pacer=Pacer.unlimited(), pass_gap=0.2)
     passes = 0
     claim = sender._claim_and_queue
 
