@@ -45,9 +45,9 @@ from bench.common import (
 from bot.app import Handoff, build_app
 from bot.config import load_settings
 from bot.domain.lead_input import parse_lead
+from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack
 from bot.services.intake import submit_lead
-from bot.slack.outbox import Pacer
 from bot.storage.models import Lead
 
 P99_GOAL_MS = 100.0
@@ -82,7 +82,7 @@ async def seed_leads(database_url: str, fake: FakeSlack, count: int, *, channel:
         team = await handoff.default_team_id()
         assert team is not None
         for start in range(0, count, 200):
-            async with handoff.transaction(team) as ctx:
+            async with handoff.open_context(team) as ctx:
                 for i in range(start, min(count, start + 200)):
                     data = {"email": f"seed{i}@example.com", "name": f"Seed {i}", "company": "Acme"}
                     await submit_lead(ctx, parse_lead(data), origin="api")

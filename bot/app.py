@@ -8,10 +8,10 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -27,13 +27,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.services.context import Ctx
+from bot.handlers import http_routes, register_all
+from bot.handlers.registry import Registered
+from bot.jobs import build_scheduler
+from bot.outbox.discussion_renderer import DiscussionRenderer
+from bot.outbox.lead_renderer import LeadRenderer
+from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
+from bot.outbox.rendering import Renderers
+from bot.outbox.sender import OutboxSender
+from bot.services.context import Ctx, open_context
 from bot.slack import edge
 from bot.slack.authorize import single_workspace_authorize
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
-from bot.slack.notifier import Notifier
-from bot.slack.outbox import PACER_RESERVE, TIER_LIMITS, OutboxSender, Pacer
 from bot.storage.db import make_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
 
@@ -61,7 +67,8 @@ WebRoute = Callable[[web.Application, "Handoff"], None]
 
 @dataclass
 class Handoff:
-    """The running bot's parts; handlers reach them through context["handoff"]."""
+    """The running bot's parts. Listeners, routes and jobs see it as a bot.services.runtime.Runtime
+    (through context["handoff"]); only build_app and the process around it know this class."""
 
     settings: Settings
     engine: AsyncEngine
@@ -79,22 +86,41 @@ class Handoff:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     owns_engine: bool = True
-    # what the handlers registered, so app.yaml can be checked against the code
-    registered_commands: list[str] = field(default_factory=list)
-    registered_events: list[str] = field(default_factory=list)
-    # per slash command, each subcommand's names ('' = the bare command), so help can be checked too
-    registered_subcommands: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    # what the handlers registered, so app.yaml (and help) can be checked against the code
+    registered: Registered = field(default_factory=Registered)
+
+    @property
+    def registered_commands(self) -> list[str]:
+        return self.registered.commands
+
+    @property
+    def registered_events(self) -> list[str]:
+        return self.registered.events
+
+    @property
+    def registered_subcommands(self) -> dict[str, list[tuple[str, ...]]]:
+        return self.registered.subcommands
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
 
-    @asynccontextmanager
-    async def transaction(self, team_id: str) -> AsyncIterator[Ctx]:
+    def open_context(self, team_id: str, *, now: datetime | None = None) -> AbstractAsyncContextManager[Ctx]:
         """One unit of work for a service call; queued Slack writes go out after the commit."""
-        async with self.uow() as uow:
-            notifier = Notifier(uow.outbox, now=self.clock.now(), admins=self.settings.admins)
-            yield Ctx(uow=uow, notifier=notifier, settings=self.settings, team_id=team_id)
+        return open_context(
+            self.session_factory,
+            self.settings,
+            team_id,
+            now=now or self.clock.now(),
+            after_commit=self.sender.wake,
+        )
+
+    def wake_sender(self) -> None:
         self.sender.wake()
+
+    def run_in_background(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.append(task)  # close() waits for it; the reference keeps it alive
+        return task
 
     async def default_team_id(self) -> str | None:
         return await self.clients.default_team_id()
@@ -102,13 +128,8 @@ class Handoff:
     async def team_ids(self) -> list[str]:
         """Workspaces to run scheduled work for."""
         if self.installation_store is not None:
-            from sqlalchemy import select
-
-            from bot.storage.models import SLACK_BOTS
-
-            async with self.engine.connect() as conn:
-                rows = await conn.execute(select(SLACK_BOTS.c.team_id).distinct())
-                teams = [r[0] for r in rows if r[0]]
+            async with self.uow() as uow:
+                teams = await uow.installations.team_ids()
             if teams:
                 return teams
         team = await self.default_team_id()
@@ -198,6 +219,7 @@ def build_app(
         clients=clients,
         clock=clock,
         instance_id=instance_id,
+        renderers=Renderers([LeadRenderer(session_factory), DiscussionRenderer(session_factory)]),
         admins=settings.admins,
         pacer=pacer
         or Pacer(
@@ -228,18 +250,14 @@ def build_app(
         channel_members=ChannelMembers(now=clock.now),
     )
 
-    from bot import handlers, jobs
-
-    handlers.register_all(bolt, handoff)
+    handoff.registered = register_all(bolt, handoff)
     _routes(handoff)
     if with_scheduler:
-        handoff.scheduler = jobs.build_scheduler(handoff)
+        handoff.scheduler = build_scheduler(handoff)
     return handoff
 
 
 def _routes(handoff: Handoff) -> None:
-    from bot.handlers import http_routes
-
     app = handoff.web
 
     async def open_http_session(app: web.Application) -> None:
@@ -248,7 +266,9 @@ def _routes(handoff: Handoff) -> None:
 
     app.on_startup.append(open_http_session)
 
-    edge.SlackEventsEndpoint(handoff).register(app)
+    edge.SlackEventsEndpoint(
+        bolt=handoff.bolt, signing_secret=handoff.settings.secret("slack_signing_secret")
+    ).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
         ok = await ping(handoff.engine)

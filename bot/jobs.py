@@ -13,14 +13,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.storage.uow import UnitOfWork
-
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-JobFunc = Callable[["Handoff", str, datetime], Awaitable[Any]]
+JobFunc = Callable[["Runtime", str, datetime], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -28,13 +26,13 @@ class Job:
     """`run(handoff, team_id, now)` does one team's work for the slot that `now` falls in."""
 
     name: str
-    trigger: Callable[[Handoff], BaseTrigger]
+    trigger: Callable[[Runtime], BaseTrigger]
     run: JobFunc
     # jobs with a period are claimed per (team, slot) by run_job itself; others claim inside run()
     every: timedelta | None = None
 
 
-async def purge_processed_keys(handoff: Handoff, team_id: str, now: datetime) -> int:
+async def purge_processed_keys(handoff: Runtime, team_id: str, now: datetime) -> int:
     async with handoff.uow() as uow:
         return await uow.keys.purge_expired(now)
 
@@ -55,9 +53,9 @@ def register_job(job: Job) -> None:
         JOBS.append(job)
 
 
-async def claim_slot(handoff: Handoff, *, team_id: str, job: str, slot: str) -> bool:
+async def claim_slot(handoff: Runtime, *, team_id: str, job: str, slot: str) -> bool:
     """True for exactly one instance per (team, job, slot), however many run."""
-    async with UnitOfWork(handoff.session_factory) as uow:
+    async with handoff.uow() as uow:
         return await uow.slots.claim(
             team_id=team_id, job=job, slot=slot, instance=handoff.instance_id, at=handoff.clock.now()
         )
@@ -69,7 +67,7 @@ def slot_key(when: datetime, every: timedelta) -> str:
     return str(int(when.timestamp()) // step * step)
 
 
-async def run_job(handoff: Handoff, job: Job, now: datetime | None = None) -> dict[str, bool]:
+async def run_job(handoff: Runtime, job: Job, now: datetime | None = None) -> dict[str, bool]:
     """Run a job for every workspace; errors in one team do not stop the others.
     Returns {team_id: whether this instance did that team's work for the slot}."""
     now = now or handoff.clock.now()
@@ -86,7 +84,7 @@ async def run_job(handoff: Handoff, job: Job, now: datetime | None = None) -> di
         except Exception:
             log.exception("job %s failed for %s", job.name, team_id)
             ran[team_id] = False
-    handoff.sender.wake()
+    handoff.wake_sender()
     return ran
 
 
@@ -96,7 +94,7 @@ def find_job(name: str) -> Job | None:
     return next((job for job in JOBS if job.name == name), None)
 
 
-def build_scheduler(handoff: Handoff) -> AsyncIOScheduler:
+def build_scheduler(handoff: Runtime) -> AsyncIOScheduler:
     from bot import jobs_registry  # noqa: F401 - feature jobs register themselves on import
 
     scheduler = AsyncIOScheduler(timezone=handoff.settings.tz)

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import Handoff, build_app
 from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
+from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack, SlackDriver
-from bot.slack.outbox import Pacer
 from bot.storage.db import make_engine
 from bot.storage.migrate import migrate
 from bot.storage.models import Base

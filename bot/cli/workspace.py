@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
-from bot.services.context import Ctx
+from bot.services.context import Ctx, open_context
 from bot.slack.clients import SlackClients
-from bot.slack.notifier import Notifier
-from bot.storage.models import SLACK_BOTS
+from bot.storage.db import make_session_factory
 from bot.storage.uow import UnitOfWork
 
 
@@ -21,8 +18,8 @@ async def resolve_team(settings: Settings, engine: AsyncEngine, given: str | Non
     """--team-id, else the only installed workspace, else the bot token's workspace (auth.test)."""
     if given:
         return given
-    async with engine.connect() as conn:
-        teams = sorted({r[0] for r in await conn.execute(select(SLACK_BOTS.c.team_id)) if r[0]})
+    async with UnitOfWork(make_session_factory(engine)) as uow:
+        teams = await uow.installations.team_ids()
     if len(teams) == 1:
         return teams[0]
     if len(teams) > 1:
@@ -36,14 +33,11 @@ async def resolve_team(settings: Settings, engine: AsyncEngine, given: str | Non
     return team
 
 
-@asynccontextmanager
-async def transaction(
+def transaction(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
     team_id: str,
     clock: Clock | None = None,
-) -> AsyncIterator[Ctx]:
-    """One unit of work, like Handoff.transaction; the running bot's outbox sender posts the rows."""
-    async with UnitOfWork(session_factory) as uow:
-        notifier = Notifier(uow.outbox, now=(clock or SystemClock()).now(), admins=settings.admins)
-        yield Ctx(uow=uow, notifier=notifier, settings=settings, team_id=team_id)
+) -> AbstractAsyncContextManager[Ctx]:
+    """One unit of work, as the bot's; the running bot's outbox sender posts the rows."""
+    return open_context(session_factory, settings, team_id, now=(clock or SystemClock()).now())

@@ -1,5 +1,5 @@
 """Why sales rejects a lead: the default list, and the workspace's own list (the `reject_reasons`
-workspace setting) made usable. Read the setting through bot/services/reasons.py only."""
+workspace setting) made usable. Read the setting through SettingRepo.reject_reasons only."""
 
 from __future__ import annotations
 

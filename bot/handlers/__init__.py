@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -21,14 +21,15 @@ from bot.handlers import (
 )
 from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
+from bot.handlers.registry import Registered
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
-
-if TYPE_CHECKING:
-    from bot.app import Handoff
+from bot.services.runtime import Runtime
 
 
-def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
+def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
+    registered = Registered()
+
     async def inject_handoff(context, next):
         # named "handoff" so it never clashes with Bolt's own listener arguments
         context["handoff"] = handoff
@@ -59,9 +60,10 @@ def register_all(bolt: AsyncApp, handoff: Handoff) -> None:
     verdicts.register(bolt)
     lead_queries.register(routers)
     targets_handlers.register(bolt, routers)
-    home.register(bolt, handoff)
+    home.register(bolt, registered)
     export_handlers.register(routers)
     for router in routers.values():
         if router.has_handlers:
-            handoff.registered_commands.append(router.command.value)
-            handoff.registered_subcommands[router.command.value] = router.subcommands
+            registered.commands.append(router.command.value)
+            registered.subcommands[router.command.value] = router.subcommands
+    return registered

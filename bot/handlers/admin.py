@@ -39,13 +39,13 @@ async def route_command(req: CommandRequest) -> None:
         await _list(req)
     elif action == "add":
         spec = parse_route_add(_unescape_entities(rest))
-        async with req.handoff.transaction(req.team_id) as ctx:
+        async with req.handoff.open_context(req.team_id) as ctx:
             rule = await add_rule(ctx, spec)
         await req.ack(text=f":white_check_mark: Added rule #{rule.id}: {shown(spec)}")
     elif action in ("remove", "delete", "rm"):
         if not rest:
             raise InvalidInput({"rule": 'say which: /handoff route remove "EMEA enterprise"'})
-        async with req.handoff.transaction(req.team_id) as ctx:
+        async with req.handoff.open_context(req.team_id) as ctx:
             rule = await remove_rule(ctx, _unescape_entities(rest))
         await req.ack(text=f":wastebasket: Removed rule “{escape(rule.name)}”.")
     elif action == "test":
@@ -64,7 +64,7 @@ def shown(spec: RuleIn) -> str:
 
 
 async def _list(req: CommandRequest) -> None:
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         rules = await list_rules(ctx)
         default = await ctx.channel_setting("sales_channel")
     lines = [f"*Routing rules* (checked in priority order; no match → {channel_link(default)})"]
@@ -99,7 +99,7 @@ async def _test(req: CommandRequest, rest: str) -> None:
         score=int(score) if score is not None else None,
         email_domain=domain.lower(),
     )
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         result = await test_route(ctx, facts)
     decision = result.decision
     text = f"A lead like that goes to {channel_link(decision.channel_id)}.\n{escape(decision.explanation)}"
@@ -120,7 +120,7 @@ async def _away(req: CommandRequest, *, away: bool) -> None:
             if not req.is_admin:
                 raise NotAllowed("Only admins can set someone else away or back.")
             target = other
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         await set_away(ctx, target, away=away)
     who = "You are" if target == req.user_id else f"{mention(target)} is"
     if away:

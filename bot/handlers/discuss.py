@@ -57,7 +57,7 @@ async def _target_channel(req: CommandRequest, ctx: Any) -> str:
 
 async def start_command(req: CommandRequest) -> None:
     """`/discuss` (the week's fact or a bank question) or `/discuss <question>`."""
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         channel = await _target_channel(req, ctx)
         prompt = await discussions.start_discussion(
             ctx, channel_id=channel, question=req.args or None, started_by=req.user_id
@@ -68,7 +68,7 @@ async def start_command(req: CommandRequest) -> None:
 
 
 async def recap_command(req: CommandRequest) -> None:
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         text = await discussions.last_recap(ctx)
     await req.ack(text=text)
 
@@ -76,7 +76,7 @@ async def recap_command(req: CommandRequest) -> None:
 async def questions_command(req: CommandRequest) -> None:
     action, _, rest = req.args.partition(" ")
     action = action.lower() or "list"
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         if action == "list":
             questions = await discussions.list_questions(ctx)
             text = questions_text([(q.id, q.text, q.times_asked) for q in questions])
@@ -98,7 +98,7 @@ async def schedule_command(req: CommandRequest) -> None:
     if channel:
         words = words[:-1]
     tz = req.handoff.settings.timezone
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         if not words:
             plan = await discussions.schedules(ctx)
             lines = "\n".join(f"• {channel_link(c)}: `{escape(s)}`" for c, s in plan.items())
@@ -134,7 +134,7 @@ async def on_share_thoughts(
     if not click.value.isdigit():
         return
     try:
-        async with handoff.transaction(click.team_id) as ctx:
+        async with handoff.open_context(click.team_id) as ctx:
             prompt = await discussions.open_prompt(ctx, int(click.value))
             question = prompt.text
     except HandoffError as exc:
@@ -157,7 +157,7 @@ async def on_answer_submitted(ack: AsyncAck, body: dict[str, Any], context: Any)
         return
     try:
         side = await side_of(handoff, team_id, user_id, now=handoff.clock.now())
-        async with handoff.transaction(team_id) as ctx:
+        async with handoff.open_context(team_id) as ctx:
             await discussions.submit_answer(
                 ctx,
                 int(metadata),
@@ -186,7 +186,7 @@ async def on_plus_one(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
     if not click.value.isdigit():
         return
     try:
-        async with handoff.transaction(click.team_id) as ctx:
+        async with handoff.open_context(click.team_id) as ctx:
             await discussions.toggle_vote(ctx, int(click.value), user_id=click.user_id)
     except HandoffError as exc:
         await tell(respond, str(exc))

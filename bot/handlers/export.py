@@ -7,7 +7,6 @@ far too big to ride in an outbox row.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import date
 
@@ -16,6 +15,7 @@ from bot.domain.errors import InvalidInput
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
 from bot.services.export import ExportKind, export_to_string
+from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -46,14 +46,14 @@ async def export_command(req: CommandRequest) -> None:
     req.require_admin()
     kind, since = parse_export_args(req.args)
     await req.ack(text=messages.EXPORT_STARTED.format(kind=kind.value))
-    handoff = req.handoff
-    task = asyncio.create_task(
-        send_export(handoff, req.team_id, req.user_id, kind, since), name=f"export:{req.user_id}"
+    req.handoff.run_in_background(
+        send_export(req.handoff, req.team_id, req.user_id, kind, since), name=f"export:{req.user_id}"
     )
-    handoff._tasks.append(task)  # close() waits for it; the reference keeps it alive
 
 
-async def send_export(handoff, team_id: str, user_id: str, kind: ExportKind, since: date | None) -> None:
+async def send_export(
+    handoff: Runtime, team_id: str, user_id: str, kind: ExportKind, since: date | None
+) -> None:
     try:
         async with handoff.uow() as uow:
             text, count = await export_to_string(

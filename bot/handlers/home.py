@@ -9,27 +9,49 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.handlers.registry import Registered
 from bot.ids import ActionId, Event
 from bot.services.home import QualityCache, build_home
+from bot.services.runtime import Runtime
 from bot.slack.blocks.home import home_view
 from bot.slack.payloads import extract_click
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, handoff: Any) -> None:
+def register(app: AsyncApp, registered: Registered) -> None:
+    # one per app: marketing's quality table reads a quarter of leads, so it is remembered briefly
+    cache = QualityCache()
+
+    async def on_home_opened(
+        event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
+    ) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        team_id = body.get("team_id") or context.team_id or ""
+        await publish_home(context["handoff"], client, team_id, event["user"], cache=cache)
+
+    async def on_home_page(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+        await ack()
+        click = extract_click(body)
+        page = int(click.value) if click.value.isdigit() else 0
+        await publish_home(context["handoff"], client, click.team_id, click.user_id, page, cache=cache)
+
     app.event(Event.APP_HOME_OPENED.value)(on_home_opened)
     app.action(ActionId.HOME_PAGE.value)(on_home_page)
-    handoff.registered_events.append(Event.APP_HOME_OPENED.value)
+    registered.events.append(Event.APP_HOME_OPENED.value)
 
 
 async def publish_home(
-    handoff: Any, client: AsyncWebClient, team_id: str, user_id: str, page: int = 0
+    handoff: Runtime,
+    client: AsyncWebClient,
+    team_id: str,
+    user_id: str,
+    page: int = 0,
+    *,
+    cache: QualityCache,
 ) -> None:
     """A read, answered straight away (views.publish is not a write that follows a state change)."""
-    cache = getattr(handoff, "home_quality_cache", None)
-    if cache is None:
-        cache = handoff.home_quality_cache = QualityCache()
     async with handoff.uow() as uow:
         data = await build_home(
             uow,
@@ -41,19 +63,3 @@ async def publish_home(
             quality_cache=cache,
         )
     await client.views_publish(user_id=user_id, view=home_view(data))
-
-
-async def on_home_opened(
-    event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: Any
-) -> None:
-    if event.get("tab", "home") != "home" or not event.get("user"):
-        return
-    team_id = body.get("team_id") or context.team_id or ""
-    await publish_home(context["handoff"], client, team_id, event["user"])
-
-
-async def on_home_page(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-    await ack()
-    click = extract_click(body)
-    page = int(click.value) if click.value.isdigit() else 0
-    await publish_home(context["handoff"], client, click.team_id, click.user_id, page)

@@ -9,8 +9,8 @@ from aiohttp import web
 from bot.handlers import intake_api
 
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 
-def register(app: web.Application, handoff: Handoff) -> None:
+def register(app: web.Application, handoff: Runtime) -> None:
     intake_api.register(app, handoff)

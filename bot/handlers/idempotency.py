@@ -21,7 +21,7 @@ from slack_bolt.response import BoltResponse
 from bot.slack.payloads import event_key
 
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ EVENT_KEY_TTL = timedelta(hours=24)
 _REMEMBERED = "handoff_event_key"  # context key: the delivery this request remembered
 
 
-def register(bolt: AsyncApp, handoff: Handoff) -> None:
+def register(bolt: AsyncApp, handoff: Runtime) -> None:
     async def skip_duplicate_events(body: dict[str, Any], context: Any, request: Any, next: Any) -> Any:
         identity = event_key(body)
         if identity is None:
@@ -55,7 +55,7 @@ def register(bolt: AsyncApp, handoff: Handoff) -> None:
     bolt.error(forget_failed_delivery)
 
 
-async def remember_event(handoff: Handoff, identity: tuple[str, str]) -> bool:
+async def remember_event(handoff: Runtime, identity: tuple[str, str]) -> bool:
     """True the first time this delivery is seen; a database hiccup lets it through (the handlers
     are idempotent by state; losing an event is worse than seeing it twice)."""
     team_id, key = identity
@@ -69,7 +69,7 @@ async def remember_event(handoff: Handoff, identity: tuple[str, str]) -> bool:
         return True
 
 
-async def forget_event(handoff: Handoff, identity: tuple[str, str]) -> None:
+async def forget_event(handoff: Runtime, identity: tuple[str, str]) -> None:
     team_id, key = identity
     try:
         async with handoff.uow() as uow:

@@ -59,7 +59,7 @@ async def lead_command(req: CommandRequest) -> None:
         return
     data = parse_lead(fields)  # InvalidInput → the router answers with the field errors
     try:
-        async with req.handoff.transaction(req.team_id) as ctx:
+        async with req.handoff.open_context(req.team_id) as ctx:
             result = await submit_lead(ctx, data, origin="slack", actor_id=req.user_id)
     except NoChannel:
         await req.ack(text=messages.LEAD_NO_CHANNEL)
@@ -82,7 +82,7 @@ async def on_lead_form(ack: AsyncAck, body: dict[str, Any], context: Any) -> Non
         await ack(response_action="errors", errors=errors)
         return
     try:
-        async with handoff.transaction(team_id) as ctx:
+        async with handoff.open_context(team_id) as ctx:
             result = await submit_lead(ctx, data, origin="slack", actor_id=user_id)
             # the confirmation goes by DM through the outbox, in the same transaction as the lead
             await ctx.notifier.dm(team_id, user_id, confirmation(result))

@@ -29,11 +29,10 @@ from bot.domain.reasons import reason_label
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
 from bot.services.intake import ItemResult, submit_many
-from bot.services.reasons import reject_reasons
 from bot.storage.models import Lead, LeadEvent, RoutingRule
 
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +164,9 @@ def _client_key(request: web.Request) -> str:
 
 
 class IntakeApi:
-    """The routes, with what they share: the Handoff, the rate limiter."""
+    """The routes, with what they share: the runtime, the rate limiter."""
 
-    def __init__(self, handoff: Handoff, *, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, handoff: Runtime, *, limiter: RateLimiter | None = None) -> None:
         self.handoff = handoff
         self.limiter = limiter or RateLimiter(handoff.settings.intake_rate_limit)
 
@@ -254,7 +253,7 @@ class IntakeApi:
             except InvalidInput as exc:
                 items.append(exc)
         if any(isinstance(i, LeadIn) for i in items):
-            async with self.handoff.transaction(team) as ctx:
+            async with self.handoff.open_context(team) as ctx:
                 results = await submit_many(ctx, items, origin="api")
         else:  # nothing to write: no transaction
             results = [ItemResult(index=i, status="invalid", errors=e.errors) for i, e in enumerate(items)]  # type: ignore[union-attr]
@@ -283,7 +282,7 @@ class IntakeApi:
                 return _error(404, "no such lead")
             events = await uow.events.for_lead(team, lead.id)
             rule = await uow.rules.get(team, lead.rule_id) if lead.rule_id else None
-            body = lead_json(lead, events, rule, await reject_reasons(uow, team))
+            body = lead_json(lead, events, rule, await uow.settings.reject_reasons(team))
         return web.json_response(body)
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:
@@ -304,5 +303,5 @@ async def _read_capped(request: web.Request) -> bytes | None:
         chunks.append(chunk)
 
 
-def register(app: web.Application, handoff: Handoff) -> None:
+def register(app: web.Application, handoff: Runtime) -> None:
     IntakeApi(handoff).register(app)

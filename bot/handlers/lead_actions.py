@@ -87,7 +87,7 @@ async def on_claim(
     if click is None:
         return
     try:
-        async with handoff.transaction(click.team_id) as ctx:
+        async with handoff.open_context(click.team_id) as ctx:
             await claim_lead(ctx, click.lead_id, user_id=click.user_id)
     except LeadAlreadyClaimed as exc:
         text = (
@@ -118,7 +118,7 @@ async def clicked_record(
     if click.lead_id is None:
         return None
     try:
-        async with context["handoff"].transaction(click.team_id) as ctx:
+        async with context["handoff"].open_context(click.team_id) as ctx:
             record = await lead_record(ctx, click.lead_id)
     except LeadNotFound:
         await tell(respond, messages.LEAD_NOT_FOUND.format(lead_id=click.lead_id))
@@ -206,7 +206,7 @@ async def on_return_submitted(
         await ack(response_action="errors", errors={BlockId.REASON.value: "You can't hand this lead back."})
         return
     try:
-        async with handoff.transaction(team_id) as ctx:
+        async with handoff.open_context(team_id) as ctx:
             await return_lead(ctx, lead_id, user_id=user_id, reason=reason)
     except InvalidInput as exc:
         await ack(response_action="errors", errors={BlockId.REASON.value: next(iter(exc.errors.values()))})

@@ -73,7 +73,7 @@ async def status_command(req: CommandRequest) -> None:
 
 
 async def mine_command(req: CommandRequest) -> None:
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         rows = await open_leads_for(ctx, req.user_id)
     if not rows:
         await req.ack(text=messages.MINE_NONE)
@@ -87,7 +87,7 @@ async def find_command(req: CommandRequest) -> None:
     if len(query) < MIN_QUERY:
         await req.ack(text=messages.FIND_USAGE)
         return
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         leads = await lifecycle.find_leads(ctx, query)
     if not leads:
         await req.ack(text=messages.FIND_NONE.format(query=escape(query[:100])))
@@ -97,7 +97,7 @@ async def find_command(req: CommandRequest) -> None:
 
 
 async def nurture_command(req: CommandRequest) -> None:
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         leads, total = await feedback.nurture_list(ctx)
     if not leads:
         await req.ack(text=messages.NURTURE_NONE)

@@ -17,7 +17,7 @@ from bot.ids import Command
 from bot.services.context import admins_only
 
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class CommandRequest:
     ack: AsyncAck
     respond: AsyncRespond
     client: AsyncWebClient
-    handoff: Handoff
+    handoff: Runtime
     command: str
     sub: str
     args: str

@@ -37,7 +37,7 @@ async def status_command(req: CommandRequest) -> None:
 async def retry_failed(req: CommandRequest) -> None:
     """`/handoff status retry`: the deliveries Handoff gave up on go back in the queue (e.g. once
     the channel is fixed); the commit wakes the sender, so they go out right away."""
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         count = await deliveries.retry_failed(ctx)
     await req.ack(
         text=messages.STATUS_RETRIED.format(count=count) if count else messages.STATUS_NOTHING_TO_RETRY

@@ -95,7 +95,7 @@ async def set_target_command(req: CommandRequest) -> None:
         # straight after the ack: the trigger_id lives 3 s
         await req.client.views_open(trigger_id=req.trigger_id, view=target_modal())
         return
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         saved = await set_target_from_text(ctx, user_id=req.user_id, args=req.args)
     await req.ack(text=saved_text(saved))
 
@@ -111,7 +111,7 @@ def reported_text(done: Reported) -> str:
 
 
 async def report_command(req: CommandRequest) -> None:
-    async with req.handoff.transaction(req.team_id) as ctx:
+    async with req.handoff.open_context(req.team_id) as ctx:
         done = await report_metric(ctx, user_id=req.user_id, args=req.args)
     await req.ack(text=reported_text(done))
 
@@ -121,7 +121,7 @@ async def on_target_form(ack: AsyncAck, body: dict[str, Any], context: Any) -> N
     team_id, user_id = view_team_user(body)
     values = view_values(body.get("view") or {})
     try:
-        async with handoff.transaction(team_id) as ctx:
+        async with handoff.open_context(team_id) as ctx:
             saved = await set_target_from_form(
                 ctx,
                 user_id=user_id,

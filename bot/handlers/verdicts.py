@@ -20,7 +20,6 @@ from bot.domain.lead import Status
 from bot.handlers.lead_actions import tell
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services import feedback, lifecycle
-from bot.services.reasons import reject_reasons
 from bot.slack.blocks.verdicts import accept_modal, lead_id_from_view, lost_modal, reject_modal, won_modal
 from bot.slack.mrkdwn import channel_link
 from bot.slack.payloads import extract_click, view_team_user, view_values
@@ -65,7 +64,7 @@ async def on_accept(
     if click.lead_id is None:
         return
     try:
-        async with handoff.transaction(click.team_id) as ctx:
+        async with handoff.open_context(click.team_id) as ctx:
             lead = await feedback.verdict_target(
                 ctx, click.lead_id, user_id=click.user_id, wanted=Status.ACCEPTED
             )
@@ -86,11 +85,11 @@ async def on_reject(
     if click.lead_id is None:
         return
     try:
-        async with handoff.transaction(click.team_id) as ctx:
+        async with handoff.open_context(click.team_id) as ctx:
             lead = await feedback.verdict_target(
                 ctx, click.lead_id, user_id=click.user_id, wanted=Status.REJECTED
             )
-            reasons = await reject_reasons(ctx.uow, ctx.team_id)
+            reasons = await ctx.uow.settings.reject_reasons(ctx.team_id)
     except HandoffError as exc:
         await tell(respond, explain(exc))
         return
@@ -107,7 +106,7 @@ async def on_release(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond,
     if click.lead_id is None:
         return
     try:
-        async with handoff.transaction(click.team_id) as ctx:
+        async with handoff.open_context(click.team_id) as ctx:
             lead, changed = await feedback.release_lead(ctx, click.lead_id, user_id=click.user_id)
     except HandoffError as exc:
         await tell(respond, explain(exc))
@@ -160,7 +159,7 @@ async def change_stage(
     a modal for them; every other move happens at once."""
     needs_form = (stage is Status.WON and amount is None) or (stage is Status.LOST and lost_reason is None)
     try:
-        async with handoff.transaction(team_id) as ctx:
+        async with handoff.open_context(team_id) as ctx:
             if needs_form:
                 lead = await lifecycle.load_lead(ctx, lead_id)
                 lifecycle.check_allowed(ctx, lead, stage, user_id)
@@ -203,7 +202,7 @@ async def _submit(ack: AsyncAck, body: dict[str, Any], context: Any, first_block
         await ack(response_action="errors", errors={first_block.value: messages.SOMETHING_WENT_WRONG})
         return
     try:
-        async with handoff.transaction(team_id) as ctx:
+        async with handoff.open_context(team_id) as ctx:
             await call(ctx, lead_id, user_id, view_values(view))
     except InvalidInput as exc:
         await ack(response_action="errors", errors=exc.errors)

@@ -144,7 +144,7 @@ async def seed_demo(handoff: Handoff, team_id: str) -> bool:
         return False
     now = handoff.clock.now()
     rng = random.Random(8)
-    async with handoff.transaction(team_id) as ctx:
+    async with handoff.open_context(team_id) as ctx:
         session = ctx.uow.session
         rules = _rules(team_id, now)
         session.add_all(rules)

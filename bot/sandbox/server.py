@@ -23,9 +23,9 @@ from pydantic import SecretStr
 
 from bot.app import Handoff, build_app
 from bot.config import Settings
+from bot.outbox.pacing import Pacer
 from bot.sandbox.driver import Reply, SlackDriver
 from bot.sandbox.fake_slack import Ephemeral, FakeSlack, Message
-from bot.slack.outbox import Pacer
 from bot.storage.migrate import migrate
 
 log = logging.getLogger(__name__)

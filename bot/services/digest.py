@@ -24,7 +24,7 @@ from bot.storage.metrics import SourceVerdicts, SpanNumbers, sla_breaches, span_
 from bot.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -131,23 +131,23 @@ async def queue_digest(ctx: Ctx, digest: Digest, channel_id: str) -> None:
     )
 
 
-async def run_weekly_digest(handoff: Handoff, team_id: str, now: datetime) -> bool:
+async def run_weekly_digest(handoff: Runtime, team_id: str, now: datetime) -> bool:
     """The job: True when this instance posted this week's digest."""
     slot = iso_week_slot(now, handoff.settings.tz)
-    async with handoff.transaction(team_id) as ctx:
+    async with handoff.open_context(team_id) as ctx:
         channel = await ctx.channel_setting("partnership_channel")
     if not channel:
         log.info("no partnership channel for %s: weekly digest skipped", team_id)
         return False
     if not await claim_slot(handoff, team_id=team_id, job=JOB_NAME, slot=slot):
         return False
-    async with handoff.transaction(team_id) as ctx:
+    async with handoff.open_context(team_id) as ctx:
         digest = await build_digest(ctx.uow, team_id, now, handoff.settings.tz)
         await queue_digest(ctx, digest, channel)
     return True
 
 
-def _trigger(handoff: Handoff) -> CronTrigger:
+def _trigger(handoff: Runtime) -> CronTrigger:
     settings = handoff.settings
     return CronTrigger(day_of_week=settings.digest_day, hour=settings.digest_hour, timezone=settings.tz)
 

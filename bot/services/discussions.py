@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -17,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot import messages
 from bot.domain.errors import HandoffError, InvalidInput, NotFound
+from bot.domain.outbox import Purpose
 from bot.domain.periods import Window
 from bot.domain.prompts import (
     BankQuestion,
@@ -34,10 +33,8 @@ from bot.ids import BlockId
 from bot.jobs import Job, register_job
 from bot.services.context import Ctx
 from bot.services.digest import register_digest_section
-from bot.services.reasons import reject_reasons
 from bot.services.sla import load_calendar
 from bot.services.targets import current_lines
-from bot.slack import notifier as purposes
 from bot.slack.blocks.discussion import (
     MAX_ANSWER_CHARS,
     TOP_ANSWERS,
@@ -47,14 +44,13 @@ from bot.slack.blocks.discussion import (
     recap_message,
     recap_text,
 )
-from bot.slack.notifier import Notifier
-from bot.storage.discussions import ANSWER_TABLE, PROMPT_TABLE, DiscussionStore
+from bot.storage.discussions import ANSWER_TABLE, PROMPT_TABLE, DiscussionRepo
 from bot.storage.metrics import sla_breaches
 from bot.storage.models import DiscussionAnswer, DiscussionPrompt, Question
 from bot.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +79,7 @@ def seed_questions() -> tuple[tuple[str, str | None], ...]:
 
 async def ensure_bank(ctx: Ctx) -> None:
     """Seed the workspace's bank the first time it is used (once, even with several instances)."""
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     if await store.question_count(ctx.team_id):
         return
     claimed = await ctx.uow.slots.claim(
@@ -101,7 +97,7 @@ async def ensure_bank(ctx: Ctx) -> None:
 
 async def list_questions(ctx: Ctx) -> list[Question]:
     await ensure_bank(ctx)
-    return await DiscussionStore(ctx.uow.session).active_questions(ctx.team_id)
+    return await ctx.uow.discussions.active_questions(ctx.team_id)
 
 
 def _clean_question(text: str) -> str:
@@ -117,7 +113,7 @@ async def add_question(ctx: Ctx, text: str, *, by: str) -> Question:
     for existing in await list_questions(ctx):
         if existing.text.casefold() == text.casefold():
             raise InvalidInput({"question": messages.DISCUSS_QUESTION_EXISTS.format(id=existing.id)})
-    return await DiscussionStore(ctx.uow.session).add_question(
+    return await ctx.uow.discussions.add_question(
         Question(
             team_id=ctx.team_id, text=text, active=True, times_asked=0, created_by=by, created_at=ctx.now
         )
@@ -128,7 +124,7 @@ async def remove_question(ctx: Ctx, ref: str, *, by: str) -> Question:
     """Retire a question (kept for past prompts' history, never asked again)."""
     ctx.require_admin(by)
     match = re.fullmatch(r"#?(\d+)", (ref or "").strip())
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     question = await store.question(ctx.team_id, int(match[1])) if match else None
     if question is None or not question.active:
         raise NotFound(messages.DISCUSS_QUESTION_UNKNOWN.format(ref=ref.strip() or "(none)"))
@@ -152,7 +148,7 @@ async def thresholds(ctx: Ctx) -> Thresholds:
 
 
 async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     start = now - WEEK
     groups, reasons = await store.week_verdicts(ctx.team_id, start, now)
     # whole-team targets only (the conversation is between the two teams), one per metric: the
@@ -179,14 +175,14 @@ async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
 
 
 async def notable_facts(ctx: Ctx, now: datetime, *, channel_id: str | None = None) -> list[Fact]:
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     last = await store.latest_prompt(ctx.team_id, channel_id=channel_id)
     # the fact discussed last time is not repeated straight away, even if still true
     skip = [last.fact["key"]] if last is not None and last.fact and last.fact.get("key") else []
     return detect_facts(
         await week_aggregates(ctx, now),
         await thresholds(ctx),
-        labels=await reject_reasons(ctx.uow, ctx.team_id),
+        labels=await ctx.uow.settings.reject_reasons(ctx.team_id),
         skip_keys=skip,
     )
 
@@ -195,7 +191,7 @@ async def notable_facts(ctx: Ctx, now: datetime, *, channel_id: str | None = Non
 
 
 async def _next_bank_question(ctx: Ctx) -> Question:
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     questions = await list_questions(ctx)
     last = await store.latest_prompt(ctx.team_id)
     choice = choose_question(
@@ -227,7 +223,7 @@ async def start_discussion(
         else:
             bank = await _next_bank_question(ctx)
             text, question_id = bank.text, bank.id
-    prompt = await DiscussionStore(ctx.uow.session).add_prompt(
+    prompt = await ctx.uow.discussions.add_prompt(
         DiscussionPrompt(
             team_id=ctx.team_id,
             channel_id=channel_id,
@@ -247,7 +243,7 @@ async def start_discussion(
         channel_id,
         fallback,
         blocks,
-        purpose=purposes.DISCUSSION_PROMPT,
+        purpose=Purpose.DISCUSSION_PROMPT,
         ref_table=PROMPT_TABLE,
         ref_id=prompt.id,
     )
@@ -256,7 +252,7 @@ async def start_discussion(
 
 async def open_prompt(ctx: Ctx, prompt_id: int) -> DiscussionPrompt:
     """The prompt someone wants to answer; refuses closed ones."""
-    prompt = await DiscussionStore(ctx.uow.session).prompt(ctx.team_id, prompt_id)
+    prompt = await ctx.uow.discussions.prompt(ctx.team_id, prompt_id)
     if prompt is None:
         raise NotFound(messages.DISCUSS_NOT_FOUND)
     if ctx.now >= prompt.closes_at or prompt.recapped_at is not None:
@@ -278,7 +274,7 @@ async def submit_answer(
             {BlockId.ANSWER.value: messages.DISCUSS_ANSWER_TOO_LONG.format(limit=MAX_ANSWER_CHARS)}
         )
     prompt = await open_prompt(ctx, prompt_id)
-    answer = await DiscussionStore(ctx.uow.session).add_answer(
+    answer = await ctx.uow.discussions.add_answer(
         DiscussionAnswer(
             team_id=ctx.team_id,
             prompt_id=prompt.id,
@@ -290,36 +286,31 @@ async def submit_answer(
             created_at=ctx.now,
         )
     )
-    await ctx.uow.outbox.add(
-        team_id=ctx.team_id,
-        method="chat.postMessage",
-        channel_id=prompt.channel_id,
-        payload={"render": "discussion_answer"},  # rendered at send time with the current count
-        purpose=purposes.DISCUSSION_ANSWER,
+    await ctx.notifier.render_at_send(  # rendered at send time with the current count
+        ctx.team_id,
+        prompt.channel_id,
+        purpose=Purpose.DISCUSSION_ANSWER,
         ref_table=ANSWER_TABLE,
         ref_id=answer.id,
-        at=ctx.now,
     )
     return answer
 
 
 async def toggle_vote(ctx: Ctx, answer_id: int, *, user_id: str) -> tuple[bool, int]:
     """+1, or take it back. Returns (voted now, count)."""
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     answer = await store.answer(ctx.team_id, answer_id)
     prompt = await store.prompt(ctx.team_id, answer.prompt_id) if answer is not None else None
     if answer is None or prompt is None:
         raise NotFound(messages.DISCUSS_NOT_FOUND)
     voted = await store.toggle_vote(team_id=ctx.team_id, answer_id=answer.id, user_id=user_id, at=ctx.now)
-    await ctx.uow.outbox.add(
-        team_id=ctx.team_id,
-        method="chat.update",
-        channel_id=prompt.channel_id,
-        payload={"render": "discussion_answer"},
-        purpose=purposes.DISCUSSION_ANSWER_UPDATE,
+    await ctx.notifier.render_at_send(
+        ctx.team_id,
+        prompt.channel_id,
+        purpose=Purpose.DISCUSSION_ANSWER_UPDATE,
         ref_table=ANSWER_TABLE,
         ref_id=answer.id,
-        at=ctx.now,
+        edit=True,
     )
     return voted, await store.vote_count(answer.id)
 
@@ -327,7 +318,7 @@ async def toggle_vote(ctx: Ctx, answer_id: int, *, user_id: str) -> tuple[bool, 
 # --------------------------------------------------------------------------- recaps
 
 
-async def build_recap(store: DiscussionStore, prompt: DiscussionPrompt, *, closed: bool) -> Recap:
+async def build_recap(store: DiscussionRepo, prompt: DiscussionPrompt, *, closed: bool) -> Recap:
     rows = await store.answers_with_votes(prompt.team_id, prompt.id)
     people: dict[str, set[str]] = {"sales": set(), "marketing": set(), "unknown": set()}
     for row in rows:
@@ -353,7 +344,7 @@ async def build_recap(store: DiscussionStore, prompt: DiscussionPrompt, *, close
 
 async def close_due(ctx: Ctx) -> int:
     """Post the recap in the thread of every prompt whose window has closed; once each."""
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     posted = 0
     for prompt_id in await store.due_for_recap(ctx.team_id, ctx.now):
         if not await store.mark_recapped(ctx.team_id, prompt_id, ctx.now):
@@ -366,7 +357,7 @@ async def close_due(ctx: Ctx) -> int:
             prompt.channel_id,
             text,
             blocks,
-            purpose=purposes.DISCUSSION_THREAD,
+            purpose=Purpose.DISCUSSION_THREAD,
             ref_table=PROMPT_TABLE,
             ref_id=prompt.id,
         )
@@ -376,7 +367,7 @@ async def close_due(ctx: Ctx) -> int:
 
 async def last_recap(ctx: Ctx) -> str:
     """`/discuss recap`: the last discussion's summary (so far, if it is still open)."""
-    store = DiscussionStore(ctx.uow.session)
+    store = ctx.uow.discussions
     prompt = await store.latest_prompt(ctx.team_id)
     if prompt is None:
         return messages.DISCUSS_NO_PROMPT
@@ -386,7 +377,7 @@ async def last_recap(ctx: Ctx) -> str:
 
 async def recap_summary(uow: UnitOfWork, team_id: str, since: datetime) -> str | None:
     """For the weekly digest: the recap (mrkdwn) of the latest discussion closed since `since`."""
-    store = DiscussionStore(uow.session)
+    store = uow.discussions
     prompt = await store.latest_recapped(team_id, since=since)
     if prompt is None:
         return None
@@ -437,20 +428,11 @@ async def holidays(ctx: Ctx) -> frozenset[date]:
     return (await load_calendar(ctx.uow, ctx.settings, ctx.team_id)).holidays
 
 
-@asynccontextmanager
-async def job_context(handoff: Handoff, team_id: str, now: datetime) -> AsyncIterator[Ctx]:
-    """A transaction whose notion of now is the job's slot time, not the wall clock."""
-    async with UnitOfWork(handoff.session_factory) as uow:
-        notifier = Notifier(uow.outbox, now=now, admins=handoff.settings.admins)
-        yield Ctx(uow=uow, notifier=notifier, settings=handoff.settings, team_id=team_id)
-    handoff.sender.wake()
-
-
-async def run_scheduled_prompts(handoff: Handoff, team_id: str, now: datetime) -> int:
+async def run_scheduled_prompts(handoff: Runtime, team_id: str, now: datetime) -> int:
     """Post each channel's prompt when its schedule is due: once per slot across instances,
     never on a holiday (a date in the workspace's time zone)."""
     tz = handoff.settings.tz
-    async with job_context(handoff, team_id, now) as ctx:
+    async with handoff.open_context(team_id, now=now) as ctx:
         plan = await schedules(ctx)
         days_off = await holidays(ctx)
     posted = 0
@@ -465,7 +447,7 @@ async def run_scheduled_prompts(handoff: Handoff, team_id: str, now: datetime) -
             continue
         slot = f"{channel_id}:{fire.isoformat()}"
         try:
-            async with job_context(handoff, team_id, now) as ctx:
+            async with handoff.open_context(team_id, now=now) as ctx:
                 # claim and prompt commit together: a crash before the commit frees the slot
                 if not await _claim(ctx, handoff, slot, now):
                     continue
@@ -473,21 +455,21 @@ async def run_scheduled_prompts(handoff: Handoff, team_id: str, now: datetime) -
                 posted += 1
         except HandoffError as exc:
             # nothing to ask (an emptied bank): say so once, not at every tick of the slot
-            async with job_context(handoff, team_id, now) as ctx:
+            async with handoff.open_context(team_id, now=now) as ctx:
                 if await _claim(ctx, handoff, slot, now):
                     log.warning("no scheduled prompt for %s: %s", channel_id, exc)
                     await ctx.notifier.alert_admins(team_id, str(exc))
     return posted
 
 
-async def _claim(ctx: Ctx, handoff: Handoff, slot: str, now: datetime) -> bool:
+async def _claim(ctx: Ctx, handoff: Runtime, slot: str, now: datetime) -> bool:
     return await ctx.uow.slots.claim(
         team_id=ctx.team_id, job=PROMPT_JOB, slot=slot, instance=handoff.instance_id, at=now
     )
 
 
-async def run_recaps(handoff: Handoff, team_id: str, now: datetime) -> int:
-    async with job_context(handoff, team_id, now) as ctx:
+async def run_recaps(handoff: Runtime, team_id: str, now: datetime) -> int:
+    async with handoff.open_context(team_id, now=now) as ctx:
         return await close_due(ctx)
 
 

@@ -20,11 +20,9 @@ from sqlalchemy import select
 
 from bot.domain.reasons import reason_label
 from bot.domain.targets import scope_label
-from bot.services.reasons import reject_reasons
 from bot.services.targets import evaluate_targets
 from bot.storage.models import Lead
 from bot.storage.sqlite_driver import slow_query
-from bot.storage.targets import TargetRepo
 from bot.storage.uow import UnitOfWork
 
 
@@ -101,7 +99,7 @@ async def _lead_rows(uow: UnitOfWork, team_id: str, since: datetime | None) -> A
 async def _feedback_rows(
     uow: UnitOfWork, team_id: str, since: datetime | None
 ) -> AsyncIterator[dict[str, Any]]:
-    labels = await reject_reasons(uow, team_id)
+    labels = await uow.settings.reject_reasons(team_id)
     stmt = select(Lead).where(Lead.team_id == team_id, Lead.verdict_at.is_not(None))
     if since is not None:
         stmt = stmt.where(Lead.verdict_at >= since)
@@ -131,7 +129,7 @@ async def _feedback_rows(
 async def _target_rows(
     uow: UnitOfWork, team_id: str, since: date | None, now: datetime, tz: ZoneInfo
 ) -> AsyncIterator[dict[str, Any]]:
-    targets = await TargetRepo(uow.session).since(team_id, None)
+    targets = await uow.targets.since(team_id, None)
     lines = await evaluate_targets(uow, team_id, targets, now, tz)
     for target, line in zip(targets, lines, strict=True):
         if since is not None and line.period.end <= since:

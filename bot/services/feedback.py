@@ -11,7 +11,6 @@ from bot.domain.lead import Status
 from bot.domain.reasons import NURTURE_REASON, OTHER
 from bot.services.context import Ctx
 from bot.services.lifecycle import check_allowed, load_lead, transition
-from bot.services.reasons import reject_reasons
 from bot.slack.blocks.verdicts import Verdict, release_note, verdict_message
 from bot.storage import lifecycle_queries
 from bot.storage.models import Lead
@@ -95,7 +94,7 @@ async def reject_lead(
     lead = await verdict_target(ctx, lead_id, user_id=user_id, wanted=Status.REJECTED)
     if lead.status == Status.REJECTED.value:
         return lead, False
-    reasons = await reject_reasons(ctx.uow, ctx.team_id)
+    reasons = await ctx.uow.settings.reject_reasons(ctx.team_id)
     errors: dict[str, str] = {}
     code = str(reason or "").strip()
     if not code:

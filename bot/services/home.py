@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.config import Settings
-from bot.services.reasons import reject_reasons
 from bot.services.sla import OpenLead, load_policy
 from bot.services.targets import Scoreboard, build_scoreboard
 from bot.storage.metrics import QualityReport, lead_quality, open_leads_for
@@ -85,7 +84,7 @@ async def build_home(
     quality = None
     reasons: dict[str, str] = {}
     if show_marketing:
-        reasons = await reject_reasons(uow, team_id)
+        reasons = await uow.settings.reject_reasons(team_id)
         quality = (
             await quality_cache.get(uow, team_id, now)
             if quality_cache is not None

@@ -25,8 +25,7 @@ from bot.domain.lead_input import LeadIn
 from bot.domain.routing import Decision, LeadFacts, RuleSpec, is_hot, next_rep, route
 from bot.services.context import Ctx
 from bot.slack.mrkdwn import escape, usergroup_mention
-from bot.slack.notifier import LEAD_CARD, LEAD_THREAD
-from bot.storage.models import Lead, LeadEvent, Outbox, RoutingRule
+from bot.storage.models import Lead, LeadEvent, RoutingRule
 
 
 @dataclass(frozen=True)
@@ -231,54 +230,53 @@ async def _write(
             plan.lead = stored[plan.data.dedupe_key()]
 
     events: list[dict[str, Any]] = []
-    outbox: list[dict[str, Any]] = []
-    for pos, plan in enumerate(plans):
-        if results[pos] is not None:
-            continue
-        if plan.lead is not None:
-            decision = plan.decision
-            assert decision is not None
-            rule = decision.rule
+    # cards and thread replies go in with one multi-row INSERT when the block ends
+    async with ctx.notifier.bulk() as notifier:
+        for pos, plan in enumerate(plans):
+            if results[pos] is not None:
+                continue
+            if plan.lead is not None:
+                decision = plan.decision
+                assert decision is not None
+                rule = decision.rule
+                events.append(
+                    _event(
+                        plan.lead,
+                        EventKind.CREATED,
+                        actor_id,
+                        origin,
+                        now,
+                        {"rule": rule.name if rule else None, "channel": decision.channel_id},
+                    )
+                )
+                await notifier.post_lead_card(plan.lead)
+                if is_hot(rule, plan.data.score) and rule and rule.hot_usergroup:
+                    text = f":fire: Hot lead (score {plan.data.score}) for {usergroup_mention(rule.hot_usergroup)}"
+                    await notifier.reply_to_lead(plan.lead, text)
+                results[pos] = ItemResult(index=plan.index, status="created", lead=plan.lead)
+                continue
+            target = plan.existing if plan.existing is not None else plans[plan.twin].lead  # type: ignore[index]
+            if target is None:  # twin of a lead that could not be routed
+                results[pos] = ItemResult(
+                    index=plan.index, status="invalid", errors={"lead": NO_CHANNEL_MESSAGE}
+                )
+                continue
+            data = plan.data
             events.append(
                 _event(
-                    plan.lead,
-                    EventKind.CREATED,
+                    target,
+                    EventKind.RESUBMITTED,
                     actor_id,
                     origin,
                     now,
-                    {"rule": rule.name if rule else None, "channel": decision.channel_id},
+                    {"source": data.source, "campaign": data.campaign, "external_id": data.external_id},
                 )
             )
-            outbox.append(_card_row(plan.lead, now))
-            if is_hot(rule, plan.data.score) and rule and rule.hot_usergroup:
-                text = (
-                    f":fire: Hot lead (score {plan.data.score}) for {usergroup_mention(rule.hot_usergroup)}"
-                )
-                outbox.append(_thread_row(plan.lead, text, now))
-            results[pos] = ItemResult(index=plan.index, status="created", lead=plan.lead)
-            continue
-        target = plan.existing if plan.existing is not None else plans[plan.twin].lead  # type: ignore[index]
-        if target is None:  # twin of a lead that could not be routed
-            results[pos] = ItemResult(index=plan.index, status="invalid", errors={"lead": NO_CHANNEL_MESSAGE})
-            continue
-        data = plan.data
-        events.append(
-            _event(
-                target,
-                EventKind.RESUBMITTED,
-                actor_id,
-                origin,
-                now,
-                {"source": data.source, "campaign": data.campaign, "external_id": data.external_id},
-            )
-        )
-        where = " · ".join(escape(p) for p in (data.source, data.campaign) if p) or "no source given"
-        outbox.append(_thread_row(target, f":repeat: Submitted again ({where}) via {origin}.", now))
-        results[pos] = ItemResult(index=plan.index, status="duplicate", lead=target)
+            where = " · ".join(escape(p) for p in (data.source, data.campaign) if p) or "no source given"
+            await notifier.reply_to_lead(target, f":repeat: Submitted again ({where}) via {origin}.")
+            results[pos] = ItemResult(index=plan.index, status="duplicate", lead=target)
     if events:
         await session.execute(insert(LeadEvent), events)
-    if outbox:
-        await session.execute(insert(Outbox), outbox)
     return [r for r in results if r is not None]
 
 
@@ -352,29 +350,3 @@ def _event(
         "data": data,
         "created_at": now,
     }
-
-
-def _outbox(lead: Lead, purpose: str, payload: dict[str, Any], now: Any) -> dict[str, Any]:
-    # the same rows bot/slack/notifier.py writes one at a time (post_lead_card, reply_to_lead)
-    return {
-        "team_id": lead.team_id,
-        "method": "chat.postMessage",
-        "channel_id": lead.channel_id,
-        "payload": payload,
-        "purpose": purpose,
-        "lead_id": lead.id,
-        "ref_table": None,
-        "ref_id": None,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
-
-
-def _card_row(lead: Lead, now: Any) -> dict[str, Any]:
-    return _outbox(lead, LEAD_CARD, {"render": "lead_card"}, now)
-
-
-def _thread_row(lead: Lead, text: str, now: Any) -> dict[str, Any]:
-    return _outbox(lead, LEAD_THREAD, {"text": text, "blocks": None}, now)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from bot.domain.errors import LeadNotFound
 from bot.services.context import Ctx
-from bot.services.reasons import reject_reasons
 from bot.storage.models import Lead, LeadEvent, RoutingRule
 
 
@@ -24,4 +23,6 @@ async def lead_record(ctx: Ctx, lead_id: int) -> LeadRecord:
         raise LeadNotFound(lead_id)
     events = await ctx.uow.events.for_lead(ctx.team_id, lead.id)
     rule = await ctx.uow.rules.get(ctx.team_id, lead.rule_id) if lead.rule_id else None
-    return LeadRecord(lead=lead, events=events, rule=rule, reasons=await reject_reasons(ctx.uow, ctx.team_id))
+    return LeadRecord(
+        lead=lead, events=events, rule=rule, reasons=await ctx.uow.settings.reject_reasons(ctx.team_id)
+    )

@@ -9,8 +9,6 @@ inserted in the SAME transaction as the outbox rows and the SLA event; the lead 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -36,13 +34,12 @@ from bot.domain.sla import (
 from bot.jobs import Job, register_job
 from bot.services.context import Ctx
 from bot.slack.blocks import sla_notes
-from bot.slack.notifier import Notifier
 from bot.storage import lifecycle_queries
 from bot.storage.models import Lead, RoutingRule
 from bot.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -162,14 +159,6 @@ async def open_leads_for(ctx: Ctx, user_id: str, *, limit: int = 50) -> list[Ope
 # -- the job --------------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _transaction(handoff: Handoff, team_id: str, now: datetime) -> AsyncIterator[Ctx]:
-    """Like handoff.transaction, but at the job's own `now` (tests inject it)."""
-    async with handoff.uow() as uow:
-        notifier = Notifier(uow.outbox, now=now, admins=handoff.settings.admins)
-        yield Ctx(uow=uow, notifier=notifier, settings=handoff.settings, team_id=team_id)
-
-
 def _cutoffs(policy: SlaPolicy, now: datetime) -> dict[str, datetime]:
     """Working time never exceeds wall time: a clock started after these cannot be due yet."""
     all_thresholds = [policy.defaults, *(policy.thresholds_for_rule(r) for r in policy.rules.values())]
@@ -181,7 +170,7 @@ def _cutoffs(policy: SlaPolicy, now: datetime) -> dict[str, datetime]:
     }
 
 
-async def run_sla(handoff: Handoff, team_id: str, now: datetime) -> int:
+async def run_sla(handoff: Runtime, team_id: str, now: datetime) -> int:
     """Fire every SLA step that is due and not yet fired; returns how many fired here."""
     async with handoff.uow() as uow:
         policy = await load_policy(uow, handoff.settings, team_id)
@@ -207,9 +196,9 @@ async def run_sla(handoff: Handoff, team_id: str, now: datetime) -> int:
 
 
 async def _fire(
-    handoff: Handoff, team_id: str, now: datetime, policy: SlaPolicy, lead_id: int, step: Step, slot: str
+    handoff: Runtime, team_id: str, now: datetime, policy: SlaPolicy, lead_id: int, step: Step, slot: str
 ) -> bool:
-    async with _transaction(handoff, team_id, now) as ctx:
+    async with handoff.open_context(team_id, now=now) as ctx:
         lead = await lifecycle_queries.lock_lead(ctx.uow.session, team_id, lead_id)
         if lead is None:
             return False

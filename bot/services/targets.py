@@ -32,7 +32,6 @@ from bot.domain.targets import (
 from bot.services.context import Ctx
 from bot.storage.metrics import Scope, SpanNumbers, span_numbers
 from bot.storage.models import Target
-from bot.storage.targets import MetricReportRepo, TargetRepo
 from bot.storage.uow import UnitOfWork
 
 
@@ -109,7 +108,7 @@ async def evaluate_targets(
 ) -> list[TargetLine]:
     """Each target against what happened in its period up to now (a past period: all of it)."""
     cache = {} if cache is None else cache
-    reports = MetricReportRepo(uow.session)
+    reports = uow.metric_reports
     periods = {t.id: period_starting(PeriodKind(t.period_kind), t.period_start, tz) for t in targets}
     # one span_numbers call per (period, scope), computing only what its targets show
     needs: dict[tuple[PeriodKind, date, str], set[str]] = {}
@@ -173,9 +172,7 @@ async def current_lines(
     then the whole team before segments and channels."""
     month = period_containing(PeriodKind.MONTH, now, tz)
     quarter = period_containing(PeriodKind.QUARTER, now, tz)
-    targets = await TargetRepo(uow.session).for_periods(
-        team_id, [(p.kind.value, p.start) for p in (month, quarter)]
-    )
+    targets = await uow.targets.for_periods(team_id, [(p.kind.value, p.start) for p in (month, quarter)])
     lines = await evaluate_targets(uow, team_id, targets, now, tz, cache)
     lines.sort(key=lambda line: (line.period.kind != PeriodKind.MONTH, line.scope != "", line.scope))
     return lines
@@ -226,7 +223,7 @@ async def set_target(
         raise InvalidInput(
             {"period": f"{resolved.label} is over; set targets for this period or a later one"}
         )
-    _, previous = await TargetRepo(ctx.uow.session).upsert(
+    _, previous = await ctx.uow.targets.upsert(
         team_id=ctx.team_id,
         metric=metric.key,
         period_kind=resolved.kind.value,
@@ -315,7 +312,7 @@ async def report_metric(ctx: Ctx, *, user_id: str, args: str) -> Reported:
     quarter = period_containing(PeriodKind.QUARTER, ctx.now, ctx.settings.tz)
     targets = [
         t
-        for t in await TargetRepo(ctx.uow.session).for_periods(
+        for t in await ctx.uow.targets.for_periods(
             ctx.team_id, [(month.kind.value, month.start), (quarter.kind.value, quarter.start)]
         )
         if t.metric == parsed.metric_key and t.segment == parsed.scope
@@ -330,7 +327,7 @@ async def report_metric(ctx: Ctx, *, user_id: str, args: str) -> Reported:
     # the month's target wins when there are both: it is the shorter, more current period
     target = min(targets, key=lambda t: t.period_kind != PeriodKind.MONTH.value)
     period = period_starting(PeriodKind(target.period_kind), target.period_start, ctx.settings.tz)
-    repo = MetricReportRepo(ctx.uow.session)
+    repo = ctx.uow.metric_reports
     value = parsed.value
     if parsed.relative:
         latest = await repo.latest(

@@ -7,10 +7,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.storage.uow import UnitOfWork
-
 if TYPE_CHECKING:
-    from bot.app import Handoff
+    from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +17,7 @@ SYNC_EVERY = timedelta(hours=1)
 SYNCED_AT_KEY = "teams_synced_at"
 
 
-def configured_side(handoff: Handoff, user_id: str) -> str | None:
+def configured_side(handoff: Runtime, user_id: str) -> str | None:
     settings = handoff.settings
     if user_id in settings.sales_users:
         return SALES
@@ -28,7 +26,7 @@ def configured_side(handoff: Handoff, user_id: str) -> str | None:
     return None
 
 
-async def sync_usergroups(handoff: Handoff, team_id: str, *, now: datetime, force: bool = False) -> bool:
+async def sync_usergroups(handoff: Runtime, team_id: str, *, now: datetime, force: bool = False) -> bool:
     """Refresh member.side from the configured user groups, at most once per SYNC_EVERY.
     True when a sync ran. A Slack error keeps the cached sides (and is logged)."""
     settings = handoff.settings
@@ -50,7 +48,7 @@ async def sync_usergroups(handoff: Handoff, team_id: str, *, now: datetime, forc
             log.warning("usergroups.users.list failed for the %s group: %s", side, exc)
             return False
         found[side] = set(response.get("users") or [])
-    async with UnitOfWork(handoff.session_factory) as uow:
+    async with handoff.uow() as uow:
         for side, users in found.items():
             for user_id in sorted(users):
                 # someone in both groups counts as sales (they carry the pipeline)
@@ -64,7 +62,7 @@ async def sync_usergroups(handoff: Handoff, team_id: str, *, now: datetime, forc
     return True
 
 
-async def side_of(handoff: Handoff, team_id: str, user_id: str, *, now: datetime) -> str | None:
+async def side_of(handoff: Runtime, team_id: str, user_id: str, *, now: datetime) -> str | None:
     """sales, marketing, or None (unknown)."""
     side = configured_side(handoff, user_id)
     if side:

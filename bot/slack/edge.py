@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -30,9 +31,6 @@ from slack_bolt.response import BoltResponse
 
 from bot.slack.payloads import event_key
 from bot.slack.signature import RequestVerifier
-
-if TYPE_CHECKING:
-    from bot.app import Handoff
 
 log = logging.getLogger(__name__)
 
@@ -239,9 +237,9 @@ class SlackEventsEndpoint:
 
     Listeners that outlive their ack are kept in `late`; `register` awaits them at shutdown."""
 
-    def __init__(self, handoff: Handoff) -> None:
-        self.handoff = handoff
-        self.verifier = RequestVerifier(handoff.settings.secret("slack_signing_secret"))
+    def __init__(self, *, bolt: AsyncApp, signing_secret: str) -> None:
+        self.bolt = bolt
+        self.verifier = RequestVerifier(signing_secret)
         self.late = LateListeners()
 
     def register(self, app: web.Application, path: str = "/slack/events") -> None:
@@ -279,7 +277,7 @@ class SlackEventsEndpoint:
         return await to_aiohttp_response(task.result())
 
     async def _dispatch(self, bolt_request: AsyncBoltRequest, is_event: bool) -> Any:
-        bolt_response = await self.handoff.bolt.async_dispatch(bolt_request)
+        bolt_response = await self.bolt.async_dispatch(bolt_request)
         if bolt_response.status < 500 or is_event:
             # an event's 5xx makes Slack retry it (bot/handlers/idempotency.py forgot its key)
             return bolt_response

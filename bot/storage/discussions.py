@@ -34,7 +34,7 @@ class AnswerRow:
     votes: int
 
 
-class DiscussionStore:
+class DiscussionRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 

@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.outbox import LEASE_EXPIRED, QUEUED, OutboxStatus, Purpose
+from bot.domain.reasons import REASONS_KEY, normalise_reasons
 from bot.storage.models import (
+    SLACK_BOTS,
     Lead,
     LeadEvent,
     Member,
@@ -39,6 +42,13 @@ class LeadRepo:
 
     async def get(self, team_id: str, lead_id: int) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id))
+
+    async def get_many(self, lead_ids: Sequence[int]) -> dict[tuple[str, int], Lead]:
+        """Leads by id in one query, keyed by (team_id, id) so callers stay scoped by workspace."""
+        if not lead_ids:
+            return {}
+        leads = await self.session.scalars(select(Lead).where(Lead.id.in_(sorted(set(lead_ids)))))
+        return {(lead.team_id, lead.id): lead for lead in leads}
 
     async def by_dedupe_key(self, team_id: str, key: str) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.team_id == team_id, Lead.dedupe_key == key))
@@ -165,35 +175,19 @@ class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(
-        self,
-        *,
-        team_id: str,
-        method: str,
-        payload: dict[str, Any],
-        at: datetime,
-        channel_id: str | None = None,
-        purpose: str = "message",
-        lead_id: int | None = None,
-        ref_table: str | None = None,
-        ref_id: int | None = None,
-    ) -> Outbox:
-        row = Outbox(
-            team_id=team_id,
-            method=method,
-            channel_id=channel_id,
-            payload=payload,
-            purpose=purpose,
-            lead_id=lead_id,
-            ref_table=ref_table,
-            ref_id=ref_id,
-            status="pending",
-            attempts=0,
-            next_attempt_at=at,
-            created_at=at,
-        )
-        self.session.add(row)  # written by the next flush: one for all of a transaction's rows
-        return row
+    async def add(self, row: dict[str, Any]) -> None:
+        """Queue one write (see bot.outbox.notifier); written by the transaction's next flush, one
+        for all of its rows."""
+        self.session.add(Outbox(**row))
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Queue many writes with one multi-row INSERT (intake's batches)."""
+        if rows:
+            await self.session.execute(insert(Outbox), list(rows))
+
+    async def get_many(self, row_ids: Sequence[int]) -> list[Outbox]:
+        """Load rows into the session in one query (later `get` calls find them there)."""
+        return list(await self.session.scalars(select(Outbox).where(Outbox.id.in_(list(row_ids)))))
 
     async def claim_due(
         self,
@@ -207,8 +201,8 @@ class OutboxRepo:
         """Take due rows for this instance: pending ones, and 'sending' ones whose lease ran out;
         none for `skip_channels` (the sender's queue for them is full already)."""
         due = or_(
-            and_(Outbox.status == "pending", Outbox.next_attempt_at <= now),
-            and_(Outbox.status == "sending", Outbox.claimed_until < now),
+            and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
+            and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now),
         )
         if skip_channels:
             due = and_(due, or_(Outbox.channel_id.is_(None), Outbox.channel_id.not_in(list(skip_channels))))
@@ -218,11 +212,11 @@ class OutboxRepo:
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list(await self.session.scalars(stmt))
         for row in rows:
-            if row.status == "sending":
+            if row.status == OutboxStatus.SENDING:
                 # the instance that held it died or stalled: it may have posted before it stopped,
                 # so the sender looks for the message before posting again
-                row.last_error = "lease expired"  # bot.slack.outbox.LEASE_EXPIRED
-            row.status = "sending"
+                row.last_error = LEASE_EXPIRED
+            row.status = OutboxStatus.SENDING
             row.claimed_by = instance
             row.claimed_until = now + lease
             row.attempts += 1
@@ -237,8 +231,15 @@ class OutboxRepo:
         of attempts; returns how many. Alerts about failures are not re-sent (they are stale).
         A row tried more than once may have reached Slack without us hearing back, so it keeps
         one attempt: the sender then looks for it before posting (never the same row twice)."""
-        failed = and_(Outbox.team_id == team_id, Outbox.status == "failed", Outbox.purpose != "alert")
-        values = {"status": "pending", "next_attempt_at": now, "claimed_by": None, "claimed_until": None}
+        failed = and_(
+            Outbox.team_id == team_id, Outbox.status == OutboxStatus.FAILED, Outbox.purpose != Purpose.ALERT
+        )
+        values = {
+            "status": OutboxStatus.PENDING,
+            "next_attempt_at": now,
+            "claimed_by": None,
+            "claimed_until": None,
+        }
         total = 0
         for condition, attempts in ((Outbox.attempts <= 1, 0), (Outbox.attempts > 1, 1)):
             result = await self.session.execute(
@@ -253,20 +254,22 @@ class OutboxRepo:
     async def pending_card_post(self, lead_id: int) -> Outbox | None:
         stmt = select(Outbox).where(
             Outbox.lead_id == lead_id,
-            Outbox.purpose == "lead_card",
-            Outbox.status.in_(["pending", "sending"]),
+            Outbox.purpose == Purpose.LEAD_CARD,
+            Outbox.status.in_(QUEUED),
         )
         return await self.session.scalar(stmt.limit(1))
 
     async def stats(self, team_id: str) -> dict[str, Any]:
-        pending = and_(Outbox.team_id == team_id, Outbox.status.in_(["pending", "sending"]))
+        pending = and_(Outbox.team_id == team_id, Outbox.status.in_(QUEUED))
         depth, oldest = (
             await self.session.execute(
                 select(func.count(Outbox.id), func.min(Outbox.created_at)).where(pending)
             )
         ).one()
         failed = await self.session.scalar(
-            select(func.count(Outbox.id)).where(Outbox.team_id == team_id, Outbox.status == "failed")
+            select(func.count(Outbox.id)).where(
+                Outbox.team_id == team_id, Outbox.status == OutboxStatus.FAILED
+            )
         )
         errors = (
             await self.session.execute(
@@ -308,6 +311,14 @@ class RuleRepo:
         return await self.session.scalar(
             select(RoutingRule).where(RoutingRule.team_id == team_id, RoutingRule.id == rule_id)
         )
+
+    async def get_many(self, rule_ids: Sequence[int]) -> dict[int, RoutingRule]:
+        if not rule_ids:
+            return {}
+        rules = await self.session.scalars(
+            select(RoutingRule).where(RoutingRule.id.in_(sorted(set(rule_ids))))
+        )
+        return {rule.id: rule for rule in rules}
 
     async def by_name(self, team_id: str, name: str) -> RoutingRule | None:
         return await self.session.scalar(
@@ -384,6 +395,11 @@ class SettingRepo:
         )
         return default if value is None else value
 
+    async def reject_reasons(self, team_id: str) -> dict[str, str]:
+        """{code: label}, in the order the verdict form offers them; "Other" always among them.
+        The one place the `reject_reasons` setting is read."""
+        return normalise_reasons(await self.get(team_id, REASONS_KEY))
+
     async def set(self, team_id: str, key: str, value: Any, *, by: str | None, at: datetime) -> None:
         row = await self.session.scalar(
             select(WorkspaceSetting).where(WorkspaceSetting.team_id == team_id, WorkspaceSetting.key == key)
@@ -432,3 +448,14 @@ class KeyRepo:
 
         result = await self.session.execute(delete(ProcessedKey).where(ProcessedKey.expires_at < now))
         return int(result.rowcount or 0)
+
+
+class InstallationRepo:
+    """The workspaces installed through OAuth (slack_sdk's installation store tables)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def team_ids(self) -> list[str]:
+        rows = await self.session.execute(select(SLACK_BOTS.c.team_id).distinct())
+        return sorted({r[0] for r in rows if r[0]})

@@ -6,8 +6,10 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.discussions import DiscussionRepo
 from bot.storage.repositories import (
     EventRepo,
+    InstallationRepo,
     KeyRepo,
     LeadRepo,
     MemberRepo,
@@ -16,6 +18,7 @@ from bot.storage.repositories import (
     SettingRepo,
     SlotRepo,
 )
+from bot.storage.targets import MetricReportRepo, TargetRepo
 
 
 class UnitOfWork:
@@ -35,6 +38,10 @@ class UnitOfWork:
         self.settings = SettingRepo(self.session)
         self.slots = SlotRepo(self.session)
         self.keys = KeyRepo(self.session)
+        self.installations = InstallationRepo(self.session)
+        self.discussions = DiscussionRepo(self.session)
+        self.targets = TargetRepo(self.session)
+        self.metric_reports = MetricReportRepo(self.session)
         return self
 
     async def __aexit__(

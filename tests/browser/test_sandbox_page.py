@@ -239,7 +239,7 @@ def add_lead(served: ThreadedSandbox, **fields: Any) -> int:
     handoff = sandbox.handoff
 
     async def go_() -> int:
-        async with handoff.transaction(TEAM_ID) as ctx:
+        async with handoff.open_context(TEAM_ID) as ctx:
             result = await submit_lead(ctx, parse_lead({"source": "webinar", **fields}), origin="api")
         await handoff.sender.drain()
         return result.lead.id

@@ -59,7 +59,7 @@ async def page(sandbox: Sandbox) -> AsyncIterator[Page]:
 async def add_lead(box: Sandbox, **fields: Any) -> int:
     assert box.handoff is not None
     data = {"email": "jane@acme.com", "name": "Jane Doe", "company": "Acme", "source": "webinar", **fields}
-    async with box.handoff.transaction(TEAM_ID) as ctx:
+    async with box.handoff.open_context(TEAM_ID) as ctx:
         result = await submit_lead(ctx, parse_lead(data), origin="api")
     await eventually(box, lambda: box.fake.find_message(str(data["name"]), SALES), "the card")
     return result.lead.id

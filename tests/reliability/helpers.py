@@ -17,7 +17,7 @@ async def add_lead(handoff: Handoff, team_id: str | None = None, **fields: Any) 
     data = {"email": "jane@acme.com", "name": "Jane Doe", "company": "Acme", "source": "webinar", **fields}
     team = team_id or await handoff.default_team_id()
     assert team
-    async with handoff.transaction(team) as ctx:
+    async with handoff.open_context(team) as ctx:
         result = await submit_lead(ctx, parse_lead(data), origin="api")
     return result.lead.id
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack.outbox import Pacer
+from bot.outbox.pacing import Pacer
 from bot.storage.models import Outbox, RoutingRule
 from tests.conftest import REP1, REP2, SALES, RunningBot, make_settings, serve_bot
 from tests.reliability.helpers import add_lead, card_counts

@@ -95,7 +95,7 @@ async def test_any_intake_payload_is_a_lead_or_field_errors_never_a_crash_or_hal
     except InvalidInput as exc:
         assert exc.errors and all(isinstance(v, str) and v for v in exc.errors.values())
         return
-    async with bot.handoff.transaction(team) as ctx:
+    async with bot.handoff.open_context(team) as ctx:
         result = await submit_lead(ctx, lead_in, origin="api")
     assert result.status in ("created", "duplicate")
     await invariants(bot)

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.slack.outbox import METADATA_EVENT, OutboxSender, Pacer
+from bot.outbox.pacing import Pacer
+from bot.outbox.rendering import METADATA_EVENT
+from bot.outbox.sender import OutboxSender
 from bot.storage.models import Lead
 from tests.conftest import ADMIN, MARKETING, SALES, RunningBot
 from tests.reliability.helpers import add_lead, card_counts, outbox_rows
@@ -36,6 +38,7 @@ def sender_for(handoff: Any, instance_id: str, **options: Any) -> OutboxSender:
         clients=handoff.clients,
         clock=handoff.clock,
         instance_id=instance_id,
+        renderers=handoff.sender.renderers,
         **options,
     )
 
@@ -154,7 +157,7 @@ async def test_crash_after_slack_said_ok_is_recovered_by_another_instance(bot: R
     async def die(*args: object) -> None:
         raise RuntimeError("killed")  # the process dies before a single outcome is written
 
-    dead._record_batch = die  # type: ignore[method-assign]
+    dead.writer.write = die  # type: ignore[method-assign]
     lead_id = await add_lead(handoff)
     assert await dead.send_due() == 1
     assert len(bot.fake.messages(SALES)) == 1
@@ -255,16 +258,9 @@ async def test_a_busy_channel_does_not_take_the_whole_next_claim(bot: RunningBot
     sender = sender_for(handoff, "busy", pacer=Pacer(rate=1.0, burst=1, stop=stop), batch_size=20)
     team = await handoff.default_team_id()
     assert team
-    async with handoff.uow() as uow:
+    async with handoff.open_context(team) as ctx:
         for i, channel in enumerate([SALES] * 40 + [MARKETING]):
-            await uow.outbox.add(
-                team_id=team,
-                method="chat.postMessage",
-                channel_id=channel,
-                payload={"text": f"message {i}"},
-                purpose="message",
-                at=bot.clock.now(),
-            )
+            await ctx.notifier.post(team, channel, f"message {i}")
     assert await sender._claim_and_queue(20) == 20  # all for #sales: one goes, 19 wait their turn
     assert await sender._claim_and_queue(20) == 1  # #sales is full: only #marketing's row
     await asyncio.sleep(0.05)

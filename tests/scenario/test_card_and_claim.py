@@ -13,7 +13,7 @@ from tests.conftest import ADMIN, OUTSIDER, REP1, REP2, SALES, RunningBot
 async def add_lead(bot: RunningBot, **fields: object) -> int:
     data = {"email": "jane@acme.com", "name": "Jane Doe", "company": "Acme", "source": "webinar", **fields}
     team = await bot.handoff.default_team_id()
-    async with bot.handoff.transaction(team) as ctx:
+    async with bot.handoff.open_context(team) as ctx:
         result = await submit_lead(ctx, parse_lead(data), origin="api")
     await bot.flush()
     return result.lead.id

@@ -14,10 +14,10 @@ from bot.charts import PNG_SIGNATURE
 from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.jobs import JOBS, run_job
+from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack, visible_text
 from bot.services import digest as digest_service
-from bot.services.discussions import job_context, run_recaps, start_discussion, submit_answer, toggle_vote
-from bot.slack.outbox import Pacer
+from bot.services.discussions import run_recaps, start_discussion, submit_answer, toggle_vote
 from bot.storage.db import make_session_factory
 from tests.conftest import MARKETER, PARTNERSHIP, REP1
 from tests.metrics_fixture import NOW, insert_history, lead_row
@@ -151,7 +151,7 @@ def test_digest_schedule_comes_from_settings(settings: Settings) -> None:
 
 async def discussion(handoff: Handoff, team: str, opened: datetime, question: str, answer: str) -> None:
     """A discussion opened at `opened` with one answer and a +1, recapped when its window closes."""
-    async with job_context(handoff, team, opened) as ctx:
+    async with handoff.open_context(team, now=opened) as ctx:
         prompt = await start_discussion(ctx, channel_id=PARTNERSHIP, question=question, started_by=MARKETER)
         reply = await submit_answer(ctx, prompt.id, user_id=REP1, side="sales", text=answer, anonymous=False)
         await toggle_vote(ctx, reply.id, user_id=MARKETER)

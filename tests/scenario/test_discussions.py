@@ -14,9 +14,9 @@ from bot.app import build_app
 from bot.clock import FrozenClock
 from bot.domain.events import EventKind
 from bot.jobs import JOBS, run_job
+from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack, buttons, visible_text
 from bot.services.discussions import run_recaps, run_scheduled_prompts, seed_questions
-from bot.slack.outbox import Pacer
 from bot.storage.models import DiscussionAnswer, Lead, LeadEvent, Outbox
 from tests.conftest import (
     ADMIN,
@@ -405,7 +405,7 @@ async def add_sla_breaches(bot: RunningBot, count: int, *, at: datetime) -> None
 
 
 async def test_rising_sla_breaches_and_a_target_behind_pace_come_from_the_database(bot: RunningBot) -> None:
-    from bot.services.discussions import job_context, week_aggregates
+    from bot.services.discussions import week_aggregates
     from bot.storage.models import Target
 
     now = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
@@ -431,7 +431,7 @@ async def test_rising_sla_breaches_and_a_target_behind_pace_come_from_the_databa
                     updated_at=now,
                 )
             )
-    async with job_context(bot.handoff, team_id, now) as ctx:
+    async with bot.handoff.open_context(team_id, now=now) as ctx:
         agg = await week_aggregates(ctx, now)
     assert (agg.sla_breaches, agg.sla_breaches_previous) == (6, 2)
     [pace] = agg.targets

@@ -163,14 +163,14 @@ async def test_mine_lists_open_leads_with_next_action_and_clock(bot: RunningBot)
 
 async def add_unowned(bot: RunningBot) -> None:
     team = await bot.handoff.default_team_id()
-    async with bot.handoff.transaction(team) as ctx:
+    async with bot.handoff.open_context(team) as ctx:
         await submit_lead(ctx, parse_lead({"email": "zed@zeta.io", "name": "Zed"}), origin="api")
     await bot.flush()
 
 
 async def test_find_searches_this_workspace_only(bot: RunningBot) -> None:
     await claimed_lead(bot)
-    async with bot.handoff.transaction("T0ELSEWHERE") as ctx:
+    async with bot.handoff.open_context("T0ELSEWHERE") as ctx:
         await submit_lead(
             ctx, parse_lead({"email": "jane@acme-other.com", "name": "Jane Other"}), origin="api"
         )

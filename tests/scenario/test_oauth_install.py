@@ -73,7 +73,7 @@ async def test_leads_are_scoped_by_team(oauth_bot: RunningBot) -> None:
     await install(oauth_bot, team_id=TEAM_B, token=TOKEN_B, code="code-b2")
     oauth_bot.fake.add_channel("C0SALESB", name="sales-b")
     for team in (TEAM_B, "T0OTHER"):
-        async with oauth_bot.handoff.transaction(team) as ctx:
+        async with oauth_bot.handoff.open_context(team) as ctx:
             await submit_lead(ctx, parse_lead({"email": "same@acme.com", "source": "web"}), origin="api")
     async with oauth_bot.handoff.uow() as uow:
         mine = await uow.leads.search(TEAM_B, "same@acme.com")

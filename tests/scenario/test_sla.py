@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import build_app
 from bot.domain.events import EventKind
 from bot.jobs import JOBS, run_job
+from bot.outbox.pacing import Pacer
 from bot.sandbox import visible_text
 from bot.services.sla import JOB_NAME
-from bot.slack.outbox import Pacer
 from bot.storage.models import LeadEvent, RoutingRule
 from tests.conftest import ADMIN, MARKETER, REP1, REP2, SALES, RunningBot
 from tests.scenario.test_card_and_claim import add_lead

@@ -265,7 +265,7 @@ async def test_the_workspaces_reasons_read_the_same_everywhere(bot: RunningBot) 
     """One reader of the `reject_reasons` setting (here as a plain list of labels): the verdict
     form, marketing's feedback, App Home's quality, the lead's details, the partnership prompt's
     fact and the feedback export all say "Too small for us"."""
-    from bot.services.discussions import job_context, notable_facts
+    from bot.services.discussions import notable_facts
     from bot.services.export import ExportKind, export_to_string
 
     team = await bot.handoff.default_team_id()
@@ -287,7 +287,7 @@ async def test_the_workspaces_reasons_read_the_same_everywhere(bot: RunningBot) 
     details = visible_text(bot.fake.open_view(MARKETER))
     assert "reason: Too small for us" in details and f"*rejected* by <@{REP1}>: Too small for us" in details
 
-    async with job_context(bot.handoff, team, bot.clock.now()) as ctx:
+    async with bot.handoff.open_context(team, now=bot.clock.now()) as ctx:
         [fact] = await notable_facts(ctx, bot.clock.now())
     assert fact.sentence == "1 of 1 rejections this week were 'Too small for us'"
     async with bot.handoff.uow() as uow:

@@ -116,7 +116,7 @@ def lead_card(
     lead: Lead, *, rule_name: str | None = None, reasons: dict[str, str] | None = None
 ) -> tuple[str, list[Block]]:
     """(fallback text, blocks) for the lead's card in its current state; `reasons` are the
-    workspace's reject-reason labels (bot.services.reasons.reject_reasons)."""
+    workspace's reject-reason labels (SettingRepo.reject_reasons)."""
     header = truncate(display_name(lead), 150)
     blocks: list[Block] = [
         HeaderBlock(text=header),

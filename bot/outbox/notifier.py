@@ -1,31 +1,25 @@
-"""Slack writes that follow a state change, queued as outbox rows in the caller's transaction."""
+"""Slack writes that follow a state change, queued as outbox rows in the caller's transaction.
+The Notifier is the only writer of outbox rows; `bulk()` gathers a batch's rows into one INSERT."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot.domain.outbox import OutboxStatus, Purpose
 from bot.storage.models import Lead
 from bot.storage.repositories import OutboxRepo
 
-# Purposes tell the sender how to finish a row.
-LEAD_CARD = "lead_card"  # post the card, then remember channel + ts on the lead
-LEAD_CARD_UPDATE = "lead_card_update"  # chat.update of the card, rendered at send time
-LEAD_THREAD = "lead_thread"  # reply in the card's thread
-MESSAGE = "message"
-ALERT = "alert"  # never alerts about itself
-# partnership discussions (bot/slack/discussion_outbox.py finishes these rows)
-DISCUSSION_PROMPT = "discussion_prompt"  # post the prompt, then remember its ts
-DISCUSSION_THREAD = "discussion_thread"  # reply under a prompt (ref: discussion_prompt)
-DISCUSSION_ANSWER = "discussion_answer"  # answer in the prompt's thread, rendered at send time
-DISCUSSION_ANSWER_UPDATE = "discussion_answer_update"  # chat.update of an answer (+1 count)
-DISCUSSION_PURPOSES = frozenset(
-    {DISCUSSION_PROMPT, DISCUSSION_THREAD, DISCUSSION_ANSWER, DISCUSSION_ANSWER_UPDATE}
-)
-FILE_UPLOAD = "file_upload"  # files_upload_v2 (getUploadURLExternal + completeUploadExternal)
+POST = "chat.postMessage"
+UPDATE = "chat.update"
+UPLOAD = "files.uploadV2"
+# the sender renders cards at send time (see bot.outbox.rendering), so they never show stale state
+RENDER_AT_SEND = {"render": "lead_card"}
 
 
 def _blocks(blocks: list[Block] | list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
@@ -39,27 +33,68 @@ class Notifier:
         self.outbox = outbox
         self.now = now
         self.admins = admins
+        self._batch: list[dict[str, Any]] | None = None
+
+    @asynccontextmanager
+    async def bulk(self) -> AsyncIterator[Notifier]:
+        """Rows queued inside are written together, one multi-row INSERT, when the block ends."""
+        outer, self._batch = self._batch, []
+        try:
+            yield self
+            rows = self._batch
+        finally:
+            self._batch = outer
+        await self.outbox.add_many(rows)
+
+    async def _queue(
+        self,
+        *,
+        team_id: str,
+        method: str,
+        channel_id: str | None,
+        payload: dict[str, Any],
+        purpose: Purpose,
+        lead_id: int | None = None,
+        ref_table: str | None = None,
+        ref_id: int | None = None,
+    ) -> None:
+        row = {
+            "team_id": team_id,
+            "method": method,
+            "channel_id": channel_id,
+            "payload": payload,
+            "purpose": purpose.value,
+            "lead_id": lead_id,
+            "ref_table": ref_table,
+            "ref_id": ref_id,
+            "status": OutboxStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": self.now,
+            "created_at": self.now,
+        }
+        if self._batch is not None:
+            self._batch.append(row)
+        else:
+            await self.outbox.add(row)
 
     async def post_lead_card(self, lead: Lead) -> None:
-        await self.outbox.add(
+        await self._queue(
             team_id=lead.team_id,
-            method="chat.postMessage",
+            method=POST,
             channel_id=lead.channel_id,
-            payload={"render": "lead_card"},
-            purpose=LEAD_CARD,
+            payload=dict(RENDER_AT_SEND),
+            purpose=Purpose.LEAD_CARD,
             lead_id=lead.id,
-            at=self.now,
         )
 
     async def refresh_lead_card(self, lead: Lead) -> None:
-        await self.outbox.add(
+        await self._queue(
             team_id=lead.team_id,
-            method="chat.update",
+            method=UPDATE,
             channel_id=lead.channel_id,
-            payload={"render": "lead_card"},
-            purpose=LEAD_CARD_UPDATE,
+            payload=dict(RENDER_AT_SEND),
+            purpose=Purpose.LEAD_CARD_UPDATE,
             lead_id=lead.id,
-            at=self.now,
         )
 
     async def reply_to_lead(
@@ -68,14 +103,13 @@ class Notifier:
         payload: dict[str, Any] = {"text": text, "blocks": _blocks(blocks)}
         if broadcast:
             payload["reply_broadcast"] = True
-        await self.outbox.add(
+        await self._queue(
             team_id=lead.team_id,
-            method="chat.postMessage",
+            method=POST,
             channel_id=lead.channel_id,
             payload=payload,
-            purpose=LEAD_THREAD,
+            purpose=Purpose.LEAD_THREAD,
             lead_id=lead.id,
-            at=self.now,
         )
 
     async def post(
@@ -86,7 +120,7 @@ class Notifier:
         blocks: list[Any] | None = None,
         *,
         thread_ts: str | None = None,
-        purpose: str = MESSAGE,
+        purpose: Purpose = Purpose.MESSAGE,
         ref_table: str | None = None,
         ref_id: int | None = None,
         lead_id: int | None = None,
@@ -94,16 +128,37 @@ class Notifier:
         payload: dict[str, Any] = {"text": text, "blocks": _blocks(blocks)}
         if thread_ts:
             payload["thread_ts"] = thread_ts
-        await self.outbox.add(
+        await self._queue(
             team_id=team_id,
-            method="chat.postMessage",
+            method=POST,
             channel_id=channel_id,
             payload=payload,
             purpose=purpose,
             ref_table=ref_table,
             ref_id=ref_id,
             lead_id=lead_id,
-            at=self.now,
+        )
+
+    async def render_at_send(
+        self,
+        team_id: str,
+        channel_id: str,
+        *,
+        purpose: Purpose,
+        ref_table: str,
+        ref_id: int,
+        edit: bool = False,
+    ) -> None:
+        """A message the sender renders when it goes out (a discussion answer with its current +1
+        count); `edit` makes it a chat.update of the message the referenced row posted."""
+        await self._queue(
+            team_id=team_id,
+            method=UPDATE if edit else POST,
+            channel_id=channel_id,
+            payload={"render": purpose.value},
+            purpose=purpose,
+            ref_table=ref_table,
+            ref_id=ref_id,
         )
 
     async def dm(self, team_id: str, user_id: str, text: str, blocks: list[Any] | None = None) -> None:
@@ -123,9 +178,9 @@ class Notifier:
     ) -> None:
         """A file shared in a channel; the bytes ride in the row (keep them small: charts, not
         exports). A user ID as channel means the bot's DM with them (the sender opens it)."""
-        await self.outbox.add(
+        await self._queue(
             team_id=team_id,
-            method="files.uploadV2",
+            method=UPLOAD,
             channel_id=channel_id,
             payload={
                 "filename": filename,
@@ -134,10 +189,9 @@ class Notifier:
                 "alt_txt": alt_text,
                 "content_b64": base64.b64encode(content).decode("ascii"),
             },
-            purpose=FILE_UPLOAD,
-            at=self.now,
+            purpose=Purpose.FILE_UPLOAD,
         )
 
     async def alert_admins(self, team_id: str, text: str) -> None:
         for admin in self.admins:
-            await self.post(team_id, admin, text, purpose=ALERT)
+            await self.post(team_id, admin, text, purpose=Purpose.ALERT)

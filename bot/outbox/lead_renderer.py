@@ -1,0 +1,77 @@
+"""Lead rows: the card is rendered from the lead as it is when the row goes out; replies in the
+card's thread wait for the card; a posted card's channel and ts are kept on the lead."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain.outbox import LEAD_PURPOSES, Purpose
+from bot.outbox.outcome import Outcome, RowSnapshot
+from bot.outbox.rendering import Rendered
+from bot.slack.blocks.lead_card import lead_card
+from bot.storage.models import Lead, Outbox, RoutingRule
+from bot.storage.uow import UnitOfWork
+
+
+class LeadRenderer:
+    purposes = LEAD_PURPOSES
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    async def render(self, rows: Sequence[tuple[RowSnapshot, dict[str, Any]]]) -> Rendered:
+        calls: Rendered = {}
+        with_lead = [(row, args) for row, args in rows if row.lead_id is not None]
+        for row, args in rows:
+            if row.lead_id is None:
+                calls[row.id] = (row.method, args)
+        if not with_lead:
+            return calls
+        # all of a batch's rows in one transaction: two queries load every lead and rule they need
+        async with UnitOfWork(self.session_factory) as uow:
+            leads = await uow.leads.get_many([row.lead_id for row, _ in with_lead if row.lead_id])
+            rules = await uow.rules.get_many([lead.rule_id for lead in leads.values() if lead.rule_id])
+            labels: dict[str, dict[str, str]] = {}
+            for row, args in with_lead:
+                if row.team_id not in labels:
+                    labels[row.team_id] = await uow.settings.reject_reasons(row.team_id)
+                lead = leads.get((row.team_id, row.lead_id or 0))  # scoped by workspace
+                rule = rules.get(lead.rule_id) if lead is not None and lead.rule_id else None
+                calls[row.id] = await self._render_one(uow, row, args, lead, rule, labels[row.team_id])
+        return calls
+
+    async def _render_one(
+        self,
+        uow: UnitOfWork,
+        row: RowSnapshot,
+        args: dict[str, Any],
+        lead: Lead | None,
+        rule: RoutingRule | None,
+        reasons: dict[str, str],
+    ) -> tuple[str, dict[str, Any]] | Outcome:
+        if lead is None:
+            return Outcome.fail("lead no longer exists")
+        if row.purpose is not Purpose.LEAD_CARD and lead.message_ts is None:
+            # the card is not posted yet: wait for it unless it can never come
+            if await uow.outbox.pending_card_post(lead.id) is not None:
+                return Outcome.wait_for("the card")
+            return Outcome.fail("the lead's card was never posted")
+        if row.purpose is Purpose.LEAD_THREAD:
+            args["channel"] = lead.channel_id
+            args["thread_ts"] = lead.message_ts
+            return row.method, args
+        text, blocks = lead_card(lead, rule_name=rule.name if rule else None, reasons=reasons)
+        args.update(text=text, blocks=[b.to_dict() for b in blocks])
+        if row.purpose is Purpose.LEAD_CARD_UPDATE:
+            args["channel"], args["ts"] = lead.channel_id, lead.message_ts
+            args.pop("metadata", None)
+        return row.method, args
+
+    async def record_sent(self, uow: UnitOfWork, row: Outbox, outcome: Outcome) -> None:
+        if row.purpose == Purpose.LEAD_CARD and row.lead_id and outcome.ts:
+            await uow.leads.set_message(
+                row.team_id, row.lead_id, channel_id=outcome.channel or row.channel_id or "", ts=outcome.ts
+            )

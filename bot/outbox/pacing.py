@@ -1,0 +1,136 @@
+"""Pacing: token buckets per channel for chat.postMessage and per workspace and method for the
+rest of the Web API, by Slack's rate tiers; a 429's Retry-After blocks its key."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+class TokenBucket:
+    """About `rate` calls a second with bursts of `burst`."""
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.capacity = rate, burst
+        self.tokens, self.updated = burst, now
+
+    def wait_time(self, now: float) -> float:
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        wait = (1 - self.tokens) / self.rate
+        self.tokens -= 1  # reserve: the caller sleeps, then sends
+        return wait
+
+
+# Slack's Web API tiers, per workspace and method: (calls per second, burst).
+# https://api.slack.com/apis/rate-limits — Tier 2 20+/min, Tier 3 50+/min, Tier 4 100+/min.
+TIER_LIMITS: dict[str, tuple[float, float]] = {
+    "tier2": (20 / 60, 4),
+    "tier3": (50 / 60, 10),
+    "tier4": (100 / 60, 20),
+}
+METHOD_TIERS: dict[str, str] = {
+    "chat.update": "tier3",
+    "chat.delete": "tier3",
+    "conversations.history": "tier3",
+    "conversations.replies": "tier3",
+    "conversations.open": "tier3",
+    "reactions.add": "tier3",
+    "chat.postEphemeral": "tier4",
+    "chat.getPermalink": "tier4",
+    "views.publish": "tier4",
+    "views.update": "tier4",
+    "users.info": "tier4",
+    "files.getUploadURLExternal": "tier4",
+    "files.completeUploadExternal": "tier4",
+}
+# chat.postMessage has its own rule: about one message a second per channel, short bursts allowed.
+POST_METHOD = "chat.postMessage"
+PACER_RESERVE = 1.0  # see Pacer.reserve
+
+
+@dataclass
+class Pacer:
+    """Token buckets: one per channel for chat.postMessage (`rate`/`burst`, HANDOFF_CHANNEL_RATE and
+    HANDOFF_CHANNEL_BURST), one per workspace and method for everything else, by Slack's tier.
+    Each instance paces itself; a 429 from Slack (several instances together) still blocks the key."""
+
+    rate: float = 1.0
+    burst: float = 3.0
+    # tokens of a channel's burst held back: a call that leaves on its turn can still reach Slack a
+    # few ms late (a pause in this process, the network), arriving closer to the next than we spaced
+    # them; Slack's bucket, capped at the same burst, then answers 429 and blocks the channel for a
+    # second. One spare token absorbs up to 1/rate of such lateness (PACER_RESERVE in the app).
+    reserve: float = 0.0
+    tiers: dict[str, tuple[float, float]] | None = field(default_factory=lambda: dict(TIER_LIMITS))
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    blocked_until: dict[str, float] = field(default_factory=dict)
+    # set when the sender is told to stop: a wait for a turn ends at once (raising Stopping), so
+    # shutdown does not sit out the pacing of rows that can just as well go after the restart
+    stop: asyncio.Event | None = None
+
+    @classmethod
+    def unlimited(cls) -> Pacer:
+        """No pacing at all (tests that send bursts; pacing has its own tests)."""
+        return cls(rate=1e9, burst=1e9, tiers=None)
+
+    def key_for(self, team_id: str, method: str, channel: str | None) -> tuple[str, float, float] | None:
+        if method == POST_METHOD:
+            return f"{team_id}:{channel or '-'}:post", self.rate, max(1.0, self.burst - self.reserve)
+        if self.tiers is None:
+            return None
+        rate, burst = self.tiers[METHOD_TIERS.get(method, "tier3")]
+        return f"{team_id}:{method}", rate, burst
+
+    async def acquire_call(self, team_id: str, method: str, channel: str | None) -> str | None:
+        """Wait for a turn for this call; returns the key a 429 should block."""
+        spec = self.key_for(team_id, method, channel)
+        if spec is None:
+            return None
+        key, rate, burst = spec
+        await self.acquire(key, rate=rate, burst=burst)
+        return key
+
+    async def acquire(self, key: str, *, rate: float | None = None, burst: float | None = None) -> None:
+        now = self.monotonic()
+        hold = self.blocked_until.get(key, 0.0) - now
+        if hold > 0:
+            await self._pause(hold)
+            now = self.monotonic()
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = TokenBucket(rate or self.rate, burst or self.burst, now)
+        wait = bucket.wait_time(now)
+        if wait > 0:
+            await self._pause(wait)
+
+    async def _pause(self, seconds: float) -> None:
+        if self.stop is None:
+            await self.sleep(seconds)
+            return
+        if self.stop.is_set():
+            raise Stopping
+        sleeper = asyncio.ensure_future(self.sleep(seconds))
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+        if self.stop.is_set():
+            raise Stopping
+
+    def block(self, key: str, seconds: float) -> None:
+        """Slack said 429: nothing more to this key until Retry-After has passed."""
+        self.blocked_until[key] = max(self.blocked_until.get(key, 0.0), self.monotonic() + seconds)
+
+
+class Stopping(Exception):
+    """The sender is stopping while a row waits for its turn: the row goes back to the queue."""
