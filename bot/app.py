@@ -19,6 +19,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -81,7 +82,7 @@ class Handoff:
     instance_id: str
     # channel member lists for Claim's membership check, remembered briefly
     channel_members: ChannelMembers
-    installation_store: AsyncSQLAlchemyInstallationStore | None = None
+    installation_store: AsyncInstallationStore | None = None
     scheduler: Any = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -173,7 +174,7 @@ def build_app(
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
 
-    installation_store = None
+    installation_store: AsyncInstallationStore | None = None
     oauth_settings = None
     if settings.oauth_enabled:
         installation_store = AsyncSQLAlchemyInstallationStore(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -199,7 +199,7 @@ class Settings(BaseSettings):
 _ALIASES = {name: field.validation_alias for name, field in Settings.model_fields.items()}
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build Settings or raise ConfigError with one line naming the variable."""
     try:
         return Settings(**overrides)

@@ -10,6 +10,7 @@ never adds or loses an hour of working time that did not happen.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -130,7 +131,7 @@ class BusinessCalendar:
             closes = datetime.combine(day, self.end, tzinfo=self.tz)
         return opens.astimezone(UTC), closes.astimezone(UTC)
 
-    def _days_from(self, when: datetime):
+    def _days_from(self, when: datetime) -> Iterator[date]:
         day = when.astimezone(self.tz).date()
         for _ in range(MAX_DAYS_AHEAD):
             if self.is_working_day(day):

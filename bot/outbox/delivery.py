@@ -5,6 +5,7 @@ Slack's answer becomes an Outcome (429 blocks the pacing key for Retry-After).""
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -146,7 +147,7 @@ class Delivery:
         for _ in range(LOOKUP_PAGES):
             key = await self.pacer.acquire_call(row.team_id, method, channel)
             args_now = dict(query)
-            outcome, page = await self._call(lambda a=args_now: fetch(**a), key, row.attempts)
+            outcome, page = await self._call(functools.partial(fetch, **args_now), key, row.attempts)
             if not outcome.ok:
                 return self._lookup_failed(outcome, row)
             for message in page.get("messages") or []:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -211,7 +212,7 @@ class OutboxSender:
                         outcome = call
                     else:
                         outcome = await self.delivery.attempt(
-                            row, call, lambda c=claimed_at: self._lease_left(c)
+                            row, call, functools.partial(self._lease_left, claimed_at)
                         )
                 except Exception as exc:  # e.g. the database went away while rendering the card
                     outcome = Outcome.retry(self.backoff(row.attempts), short_error(exc))

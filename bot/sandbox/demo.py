@@ -449,7 +449,7 @@ async def _discussion(session: Any, team_id: str, now: datetime) -> None:
             "Fewer ebook leads, more webinar ones: the webinar people already know the problem.",
         ),
     ]
-    saved = []
+    saved: list[DiscussionAnswer] = []
     for user, side, anonymous, text in answers:
         ans = DiscussionAnswer(
             team_id=team_id,

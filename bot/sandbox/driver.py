@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.fake_slack import Ephemeral, FakeSlack, Message
@@ -500,7 +501,7 @@ class SlackDriver:
             )
         self.fake.set_view_state(view["id"], state)
         submitted = self.fake.view(view["id"])
-        payload = {
+        payload: dict[str, Any] = {
             "type": "view_submission",
             "team": self._team(),
             "user": self._user(user_id),
@@ -619,7 +620,7 @@ class SlackDriver:
         return await self.event(event)
 
 
-class _ClockAdapter:
+class _ClockAdapter(SignatureClock):
     """SignatureVerifier wants a Clock object with now(); tests hand us a plain callable."""
 
     def __init__(self, clock: Callable[[], float]) -> None:

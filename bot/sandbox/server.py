@@ -292,7 +292,7 @@ class Sandbox:
         channels.append({"id": im, "name": "Handoff", "is_member": True, "kind": "im"})
         messages = [
             self._message(m)
-            for cid in [c["id"] for c in channels]
+            for cid in [str(c["id"]) for c in channels]
             for m in fake.messages(cid, include_threads=True)
         ]
         messages += [

@@ -38,8 +38,8 @@ class Ctx:
 
     async def channel_setting(self, key: str) -> str | None:
         """A channel admins set from Slack, else the environment default."""
-        default = getattr(self.settings, key)
-        return await self.uow.settings.get(self.team_id, key, default)
+        value = await self.uow.settings.get(self.team_id, key, getattr(self.settings, key))
+        return None if value is None else str(value)
 
 
 @asynccontextmanager

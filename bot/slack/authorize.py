@@ -9,6 +9,7 @@ reads SlackClients' shared, locked answer makes it one call per process, whoever
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -16,12 +17,13 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.clients import SlackClients
 
 
-def single_workspace_authorize(clients: SlackClients) -> Callable[[], Awaitable[AuthorizeResult | None]]:
-    async def authorize() -> AuthorizeResult | None:
+def single_workspace_authorize(clients: SlackClients) -> Callable[..., Awaitable[AuthorizeResult]]:
+    # Bolt reads None as "not authorized" and tells the person; its annotation says otherwise
+    async def authorize(**_: Any) -> AuthorizeResult:
         try:
             answer = await clients.auth_test()
         except SlackApiError:
-            return None  # a revoked or wrong token: Bolt tells the person, as it did before
+            return None  # type: ignore[return-value]  # a revoked or wrong token
         return AuthorizeResult.from_auth_test_response(bot_token=clients.bot_token, auth_test_response=answer)
 
     return authorize

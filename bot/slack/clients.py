@@ -85,7 +85,7 @@ class SlackClients:
             self._cache[key] = AsyncWebClient(
                 token=token,
                 base_url=self.base_url,
-                timeout=self._timeout,
+                timeout=self._timeout,  # type: ignore[arg-type]  # seconds; aiohttp takes a float
                 retry_handlers=handlers,
                 session=self._session,
             )

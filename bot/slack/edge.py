@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
@@ -155,7 +156,7 @@ def request_kind(body: bytes, content_type: str) -> str:
 
 
 def parsed_bolt_request(
-    raw_body: str, body: dict[str, Any], *, query: str, headers: dict[str, str]
+    raw_body: str, body: dict[str, Any], *, query: str, headers: dict[str, str | Sequence[str]]
 ) -> AsyncBoltRequest:
     """Bolt's request for a body the edge has parsed already. Bolt would URL-decode it a second
     time: a click's payload carries the whole message back, and decoding it took 0.4 ms."""
@@ -262,7 +263,9 @@ class SlackEventsEndpoint:
         if problem is not None:
             log.warning("signed request refused as malformed: %s", problem)
             return web.json_response({"error": "malformed payload"}, status=400)
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS}
+        headers: dict[str, str | Sequence[str]] = {
+            k: v for k, v in request.headers.items() if k.lower() not in BOLT_INTERNAL_HEADERS
+        }
         bolt_request = parsed_bolt_request(
             body.decode("utf-8", errors="replace"), parsed, query=request.query_string, headers=headers
         )
