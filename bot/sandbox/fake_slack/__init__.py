@@ -1,0 +1,30 @@
+"""A faithful in-process fake of Slack's Web API, response_urls and file uploads.
+
+Scenario tests point the bot's ``AsyncWebClient(base_url=fake.base_url)`` at it and then assert on
+what a person would see (messages, threads, ephemerals, modals, Home). It keeps state like Slack,
+answers with Slack's response shapes and error codes, validates Block Kit with ``slack_sdk.models``
+plus Slack's size limits, and misbehaves on demand (429, 5xx, slow answers, dropped connections).
+"""
+
+from __future__ import annotations
+
+from bot.sandbox.fake_slack.server import (
+    ApiCall,
+    Channel,
+    Ephemeral,
+    FakeSlack,
+    Message,
+    Response,
+    UploadedFile,
+    _SlackError,
+)
+
+__all__ = [
+    "ApiCall",
+    "Channel",
+    "Ephemeral",
+    "FakeSlack",
+    "Message",
+    "Response",
+    "UploadedFile",
+]
