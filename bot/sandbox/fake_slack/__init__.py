@@ -8,16 +8,19 @@ plus Slack's size limits, and misbehaves on demand (429, 5xx, slow answers, drop
 
 from __future__ import annotations
 
-from bot.sandbox.fake_slack.server import (
+from bot.sandbox.fake_slack.models import (
     ApiCall,
     Channel,
     Ephemeral,
-    FakeSlack,
     Message,
     Response,
+    SlackError,
     UploadedFile,
-    _SlackError,
 )
+from bot.sandbox.fake_slack.server import FakeSlack
+
+# The name this error had before the package split; tests still import it.
+_SlackError = SlackError
 
 __all__ = [
     "ApiCall",
@@ -26,5 +29,6 @@ __all__ = [
     "FakeSlack",
     "Message",
     "Response",
+    "SlackError",
     "UploadedFile",
 ]

@@ -18,7 +18,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -28,6 +28,19 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.sandbox.fake_slack.models import (
+    ApiCall,
+    Channel,
+    Ephemeral,
+    Message,
+    Response,
+    ResponseUrl,
+    SlackError,
+    StoredView,
+    Trigger,
+    UploadedFile,
+    truthy,
+)
 from bot.sandbox.render import visible_text
 
 __all__ = [
@@ -68,156 +81,6 @@ _JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
 
 
 @dataclass
-class ApiCall:
-    method: str
-    args: dict[str, Any]
-    response: dict[str, Any] | None
-    status: int
-    at: float
-
-
-@dataclass
-class Channel:
-    id: str
-    name: str
-    members: set[str] = field(default_factory=set)
-    is_private: bool = False
-    bot_is_member: bool = True
-    is_im: bool = False
-    user: str | None = None  # the other party of an IM
-    created: int = 0
-
-
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    thread_ts: str | None
-    user: str | None
-    text: str
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    edits: list[dict[str, Any]] = field(default_factory=list)
-    files: list[dict[str, Any]] = field(default_factory=list)
-    reply_count: int = 0
-    latest_reply: str | None = None
-    reply_users: list[str] = field(default_factory=list)
-    bot_id: str | None = None
-    app_id: str | None = None
-    team: str | None = None
-    subtype: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    edited: dict[str, Any] | None = None
-
-    @property
-    def is_reply(self) -> bool:
-        return self.thread_ts is not None and self.thread_ts != self.ts
-
-    def to_dict(self) -> dict[str, Any]:
-        """The message as Slack returns it (chat.postMessage ``message``, interaction ``message``)."""
-        d: dict[str, Any] = {"type": "message"}
-        if self.subtype:
-            d["subtype"] = self.subtype
-        d.update({"text": self.text, "user": self.user, "ts": self.ts, "team": self.team})
-        if self.bot_id:
-            d["bot_id"] = self.bot_id
-            d["app_id"] = self.app_id
-        if self.blocks:
-            d["blocks"] = copy.deepcopy(self.blocks)
-        if self.files:
-            d["files"] = copy.deepcopy(self.files)
-            d["upload"] = False
-        if self.thread_ts:
-            d["thread_ts"] = self.thread_ts
-        if self.is_reply:
-            d["parent_user_id"] = self.extra.get("_parent_user")
-        if self.reply_count:
-            d.update(
-                reply_count=self.reply_count,
-                reply_users_count=len(self.reply_users),
-                latest_reply=self.latest_reply,
-                reply_users=list(self.reply_users),
-            )
-        if self.edited:
-            d["edited"] = dict(self.edited)
-        for key, value in self.extra.items():
-            if not key.startswith("_"):
-                d[key] = copy.deepcopy(value)
-        return d
-
-
-@dataclass
-class Ephemeral:
-    channel: str
-    user: str
-    text: str
-    blocks: list[dict[str, Any]]
-    ts: str
-    thread_ts: str | None = None
-    source: str = "api"  # api | response_url | ack
-
-
-@dataclass
-class UploadedFile:
-    id: str
-    filename: str
-    length: int | None
-    title: str | None = None
-    content: bytes | None = None
-    alt_txt: str | None = None
-    channel: str | None = None
-    thread_ts: str | None = None
-    initial_comment: str | None = None
-    completed: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.filename,
-            "title": self.title or self.filename,
-            "size": len(self.content or b""),
-            "mimetype": "application/octet-stream",
-        }
-
-
-@dataclass
-class Response:
-    url: str
-    channel: str | None
-    user: str | None
-    payload: dict[str, Any]
-    response_type: str
-    replace_original: bool
-    delete_original: bool
-    at: float
-
-
-@dataclass
-class _ResponseUrl:
-    id: str
-    channel: str | None
-    user: str | None
-    message_ts: str | None
-    issued_at: float
-    ephemeral: Ephemeral | None = None
-    uses: int = 0
-
-
-@dataclass
-class _Trigger:
-    id: str
-    user: str
-    issued_at: float
-    used: bool = False
-
-
-@dataclass
-class _FakeView:
-    data: dict[str, Any]
-    user: str
-    errors: dict[str, str] | None = None
-
-
-@dataclass
 class _Failure:
     method: str | None
     kind: str
@@ -228,23 +91,10 @@ class _Failure:
     status: int
 
 
-class _SlackError(Exception):
-    def __init__(self, error: str, **extra: Any) -> None:
-        super().__init__(error)
-        self.error = error
-        self.extra = extra
-
-
 class _RateLimited(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__("ratelimited")
         self.retry_after = retry_after
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes")
-    return bool(value)
 
 
 class FakeSlack:
@@ -286,11 +136,11 @@ class FakeSlack:
         self._messages: dict[str, list[Message]] = {}
         self._last_ts = 0.0
         self._ids = itertools.count(1)
-        self._triggers: dict[str, _Trigger] = {}
-        self._views: dict[str, _FakeView] = {}
+        self._triggers: dict[str, Trigger] = {}
+        self._views: dict[str, StoredView] = {}
         self._modal_stacks: dict[str, list[str]] = {}
         self._homes: dict[str, str] = {}
-        self._response_urls: dict[str, _ResponseUrl] = {}
+        self._response_urls: dict[str, ResponseUrl] = {}
         self._oauth_codes: dict[str, dict[str, Any]] = {}
         self._failures: list[_Failure] = []
         self._chaos_rate = 0.0
@@ -475,7 +325,7 @@ class FakeSlack:
 
     def issue_trigger(self, user_id: str) -> str:
         tid = f"{next(self._ids)}.{self.team_id[1:]}.{secrets.token_hex(16)}"
-        self._triggers[tid] = _Trigger(id=tid, user=user_id, issued_at=self.clock())
+        self._triggers[tid] = Trigger(id=tid, user=user_id, issued_at=self.clock())
         return tid
 
     def issue_response_url(
@@ -488,7 +338,7 @@ class FakeSlack:
     ) -> str:
         """A response_url; with message_ts (or ephemeral) replace/delete_original act on that message."""
         rid = f"{self.team_id}/{next(self._ids)}/{secrets.token_hex(12)}"
-        self._response_urls[rid] = _ResponseUrl(
+        self._response_urls[rid] = ResponseUrl(
             id=rid,
             channel=channel_id,
             user=user_id,
@@ -560,7 +410,7 @@ class FakeSlack:
         msgs = self._messages.get(channel_id, [])
         if include_threads:
             return list(msgs)
-        return [m for m in msgs if not m.is_reply or _truthy(m.extra.get("reply_broadcast"))]
+        return [m for m in msgs if not m.is_reply or truthy(m.extra.get("reply_broadcast"))]
 
     def thread(self, channel_id: str, ts: str) -> list[Message]:
         return [m for m in self._messages.get(channel_id, []) if m.is_reply and m.thread_ts == ts]
@@ -680,7 +530,7 @@ class FakeSlack:
             self.uploaded[raw["id"]] = UploadedFile(**{**raw, "content": content})
         for user, data in snap["homes"].items():
             if user in self.users:
-                self._views[data["id"]] = _FakeView(data=data, user=user)
+                self._views[data["id"]] = StoredView(data=data, user=user)
                 self._homes[user] = data["id"]
 
     # ------------------------------------------------------------------ used by the driver
@@ -773,7 +623,7 @@ class FakeSlack:
 
     def _resolve_channel(self, channel: Any, *, for_post: bool = False) -> Channel:
         if not channel or not isinstance(channel, str):
-            raise _SlackError("channel_not_found")
+            raise SlackError("channel_not_found")
         if channel in self.channels:
             return self.channels[channel]
         if channel in self.users and (channel.startswith(("U", "W"))):
@@ -783,13 +633,13 @@ class FakeSlack:
             for ch in self.channels.values():
                 if ch.name == channel[1:]:
                     return ch
-        raise _SlackError("channel_not_found")
+        raise SlackError("channel_not_found")
 
     def _check_can_post(self, ch: Channel) -> None:
         if ch.is_im:
             return
         if not ch.bot_is_member:
-            raise _SlackError("not_in_channel")
+            raise SlackError("not_in_channel")
 
     def _normalize_blocks(self, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Slack fills in block_id and action_id when the sender leaves them out.
@@ -822,7 +672,7 @@ class FakeSlack:
         if thread_ts:
             parent = self.message(channel, str(thread_ts))
             if parent is None:
-                raise _SlackError("invalid_thread_ts")
+                raise SlackError("invalid_thread_ts")
             if parent.is_reply:
                 parent = self.message(channel, parent.thread_ts)  # type: ignore[arg-type]
             thread_ts = parent.ts  # type: ignore[union-attr]
@@ -954,18 +804,18 @@ class FakeSlack:
         errors = self._validate_view(view, where=where)
         if errors:
             self.violations.extend(errors)
-            raise _SlackError("invalid_arguments", response_metadata={"messages": errors}, errors=errors)
+            raise SlackError("invalid_arguments", response_metadata={"messages": errors}, errors=errors)
 
     def _check_message(self, payload: dict[str, Any], *, where: str) -> None:
         text = payload.get("text")
         if not (text or payload.get("blocks") or payload.get("attachments")):
-            raise _SlackError("no_text")
+            raise SlackError("no_text")
         if isinstance(text, str) and len(text) > MAX_TEXT:
-            raise _SlackError("msg_too_long")
+            raise SlackError("msg_too_long")
         errors = self._validate_message(payload, where=where)
         if errors:
             self.violations.extend(errors)
-            raise _SlackError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
+            raise SlackError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
 
     # ------------------------------------------------------------------ internals: views
 
@@ -1000,7 +850,7 @@ class FakeSlack:
     ) -> dict[str, Any]:
         vid = self._new_id("V")
         data = self._shape_view(view, vid=vid, root=root, previous=previous)
-        self._views[vid] = _FakeView(data=data, user=user_id)
+        self._views[vid] = StoredView(data=data, user=user_id)
         if data["type"] == "modal":
             self._modal_stacks.setdefault(user_id, []).append(vid)
         return data
@@ -1014,12 +864,12 @@ class FakeSlack:
         fv.errors = None
         return fv.data
 
-    def _take_trigger(self, trigger_id: Any) -> _Trigger:
+    def _take_trigger(self, trigger_id: Any) -> Trigger:
         trig = self._triggers.get(str(trigger_id or ""))
         if trig is None:
-            raise _SlackError("invalid_trigger_id")
+            raise SlackError("invalid_trigger_id")
         if trig.used or self.clock() - trig.issued_at > TRIGGER_TTL:
-            raise _SlackError("expired_trigger_id")
+            raise SlackError("expired_trigger_id")
         trig.used = True
         return trig
 
@@ -1110,7 +960,7 @@ class FakeSlack:
                     try:
                         body = handler(args, self._tokens[token])
                         call.response, call.status = {"ok": True, **body}, 0  # done, never answered
-                    except (_SlackError, _RateLimited):
+                    except (SlackError, _RateLimited):
                         pass
                 if failure.delay:
                     await asyncio.sleep(failure.delay)  # the answer hangs, then the connection drops
@@ -1139,7 +989,7 @@ class FakeSlack:
                 status=429,
                 headers={"Retry-After": str(rl.retry_after)},
             )
-        except _SlackError as e:
+        except SlackError as e:
             return self._json(call, {"ok": False, "error": e.error, **e.extra})
         return self._json(call, {"ok": True, **body})
 
@@ -1204,16 +1054,16 @@ class FakeSlack:
         ch = self._resolve_channel(channel)
         msg = self.message(ch.id, str(ts or ""))
         if msg is None:
-            raise _SlackError("message_not_found")
+            raise SlackError("message_not_found")
         return ch, msg
 
     def _chat_update(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         ch, msg = self._find(args.get("channel"), args.get("ts"))
         if msg.user != self.bot_user_id:
-            raise _SlackError("cant_update_message")
+            raise SlackError("cant_update_message")
         payload = dict(args)
         if payload.get("text") is None and payload.get("blocks") is None:
-            raise _SlackError("no_text")
+            raise SlackError("no_text")
         # Validate against what the message will look like after the edit.
         merged = {"text": payload.get("text", msg.text), "blocks": payload.get("blocks")}
         if merged["blocks"] is not None:
@@ -1226,10 +1076,10 @@ class FakeSlack:
         ch = self._resolve_channel(args.get("channel"), for_post=True)
         user = args.get("user")
         if not user or user not in self.users:
-            raise _SlackError("user_not_found")
+            raise SlackError("user_not_found")
         self._check_can_post(ch)
         if not ch.is_im and user not in ch.members:
-            raise _SlackError("user_not_in_channel")
+            raise SlackError("user_not_in_channel")
         self._check_message(args, where=f"chat.postEphemeral to {user} in {ch.id}")
         eph = self.record_ephemeral(
             channel=ch.id,
@@ -1250,7 +1100,7 @@ class FakeSlack:
     def _chat_delete(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         ch, msg = self._find(args.get("channel"), args.get("ts"))
         if msg.user != self.bot_user_id:
-            raise _SlackError("cant_delete_message")
+            raise SlackError("cant_delete_message")
         self._delete_message(msg)
         return {"channel": ch.id, "ts": msg.ts}
 
@@ -1259,7 +1109,7 @@ class FakeSlack:
         trig = self._take_trigger(args.get("trigger_id"))
         self._check_view(view, where="views.open")
         if view.get("type") != "modal":  # type: ignore[union-attr]
-            raise _SlackError("invalid_arguments")
+            raise SlackError("invalid_arguments")
         # A new views.open replaces whatever modal the user had open.
         self._close_stack(trig.user)
         return {"view": self._create_view(view, trig.user)}  # type: ignore[arg-type]
@@ -1270,9 +1120,9 @@ class FakeSlack:
         self._check_view(view, where="views.push")
         stack = self._modal_stacks.get(trig.user) or []
         if not stack:
-            raise _SlackError("not_found")
+            raise SlackError("not_found")
         if len(stack) >= VIEW_STACK_LIMIT:
-            raise _SlackError("push_limit_reached")
+            raise SlackError("push_limit_reached")
         root = self._views[stack[0]].data["id"]
         return {"view": self._create_view(view, trig.user, root=root, previous=stack[-1])}  # type: ignore[arg-type]
 
@@ -1285,24 +1135,24 @@ class FakeSlack:
             )
         fv = self._views.get(str(vid or ""))
         if fv is None:
-            raise _SlackError("not_found")
+            raise SlackError("not_found")
         if args.get("hash") and args["hash"] != fv.data["hash"]:
-            raise _SlackError("hash_conflict")
+            raise SlackError("hash_conflict")
         self._check_view(view, where="views.update")
         return {"view": self._replace_view(fv.data["id"], view)}  # type: ignore[arg-type]
 
     def _views_publish(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         user = args.get("user_id")
         if not user or user not in self.users:
-            raise _SlackError("user_not_found")
+            raise SlackError("user_not_found")
         view = args.get("view")
         self._check_view(view, where="views.publish")
         if view.get("type") != "home":  # type: ignore[union-attr]
-            raise _SlackError("invalid_arguments")
+            raise SlackError("invalid_arguments")
         existing = self._homes.get(user)
         if existing:
             if args.get("hash") and args["hash"] != self._views[existing].data["hash"]:
-                raise _SlackError("hash_conflict")
+                raise SlackError("hash_conflict")
             return {"view": self._replace_view(existing, view)}  # type: ignore[arg-type]
         data = self._create_view(view, user)  # type: ignore[arg-type]
         self._homes[user] = data["id"]
@@ -1345,7 +1195,7 @@ class FakeSlack:
         ch = self._resolve_channel(channel)
         # Private channels the bot is not in do not exist as far as the bot can tell.
         if ch.is_private and not ch.is_im and not ch.bot_is_member:
-            raise _SlackError("channel_not_found")
+            raise SlackError("channel_not_found")
         return ch
 
     def _conversations_info(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
@@ -1360,7 +1210,7 @@ class FakeSlack:
             try:
                 start = int(base64.b64decode(str(args["cursor"])).decode().split(":", 1)[1])
             except (ValueError, IndexError) as e:
-                raise _SlackError("invalid_cursor") from e
+                raise SlackError("invalid_cursor") from e
         page = members[start : start + limit]
         nxt = start + limit
         cursor = base64.b64encode(f"offset:{nxt}".encode()).decode() if nxt < len(members) else ""
@@ -1371,30 +1221,30 @@ class FakeSlack:
             try:
                 return float(args.get(key) or default)
             except (TypeError, ValueError) as e:
-                raise _SlackError("invalid_arguments") from e
+                raise SlackError("invalid_arguments") from e
 
         oldest, latest = number("oldest", 0.0), number("latest", float("inf"))
         try:
             limit = max(1, min(int(args.get("limit") or 100), 999))
         except (TypeError, ValueError) as e:
-            raise _SlackError("invalid_limit") from e
+            raise SlackError("invalid_limit") from e
         start = 0
         if args.get("cursor"):
             try:
                 start = int(base64.b64decode(str(args["cursor"])).decode().split(":", 1)[1])
             except (ValueError, IndexError) as e:
-                raise _SlackError("invalid_cursor") from e
-        return oldest, latest, _truthy(args.get("inclusive")), limit, start
+                raise SlackError("invalid_cursor") from e
+        return oldest, latest, truthy(args.get("inclusive")), limit, start
 
     def _readable(self, channel: Any) -> Channel:
         ch = self._visible_channel(channel)
         if not ch.is_im and not ch.bot_is_member:
-            raise _SlackError("not_in_channel")
+            raise SlackError("not_in_channel")
         return ch
 
     def _page(self, msgs: list[Message], args: dict[str, Any], start: int, limit: int) -> dict[str, Any]:
         # Slack returns message metadata only to callers that ask for it
-        with_metadata = _truthy(args.get("include_all_metadata"))
+        with_metadata = truthy(args.get("include_all_metadata"))
         page = msgs[start : start + limit]
         out = []
         for m in page:
@@ -1425,7 +1275,7 @@ class FakeSlack:
         ch = self._readable(args.get("channel"))
         parent = self.message(ch.id, str(args.get("ts") or ""))
         if parent is None:
-            raise _SlackError("thread_not_found")
+            raise SlackError("thread_not_found")
         if parent.is_reply:
             parent = self.message(ch.id, str(parent.thread_ts))
             assert parent is not None
@@ -1444,14 +1294,14 @@ class FakeSlack:
             return {"channel": {"id": ch.id}, "no_op": True, "already_open": True}
         users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
         if not users:
-            raise _SlackError("users_list_not_supplied")
+            raise SlackError("users_list_not_supplied")
         if len(users) > 1:
-            raise _SlackError("not_supported")  # MPIMs are not modelled
+            raise SlackError("not_supported")  # MPIMs are not modelled
         if users[0] not in self.users:
-            raise _SlackError("user_not_found")
+            raise SlackError("user_not_found")
         existed = any(c.is_im and c.user == users[0] for c in self.channels.values())
         cid = self.im_channel(users[0])
-        if _truthy(args.get("return_im")):
+        if truthy(args.get("return_im")):
             out = {"channel": self._channel_dict(self.channels[cid])}
         else:
             out = {"channel": {"id": cid}}
@@ -1462,22 +1312,22 @@ class FakeSlack:
     def _users_info(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         user = self.users.get(str(args.get("user") or ""))
         if user is None:
-            raise _SlackError("user_not_found")
+            raise SlackError("user_not_found")
         return {"user": copy.deepcopy(user)}
 
     def _usergroups_users_list(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         group = self.usergroups.get(str(args.get("usergroup") or ""))
         if group is None:
-            raise _SlackError("no_such_subteam")
+            raise SlackError("no_such_subteam")
         return {"users": list(group["users"])}
 
     def _files_get_upload_url(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         if not args.get("filename"):
-            raise _SlackError("invalid_arguments")
+            raise SlackError("invalid_arguments")
         try:
             length = int(args.get("length"))  # type: ignore[arg-type]
         except (TypeError, ValueError) as e:
-            raise _SlackError("invalid_arguments") from e
+            raise SlackError("invalid_arguments") from e
         fid = self._new_id("F")
         self.uploaded[fid] = UploadedFile(
             id=fid, filename=str(args["filename"]), length=length, alt_txt=args.get("alt_txt")
@@ -1487,12 +1337,12 @@ class FakeSlack:
     def _files_complete_upload(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         files = args.get("files")
         if not isinstance(files, list) or not files:
-            raise _SlackError("invalid_arguments")
+            raise SlackError("invalid_arguments")
         chosen: list[UploadedFile] = []
         for item in files:
             up = self.uploaded.get(str(item.get("id")))
             if up is None or up.content is None:
-                raise _SlackError("file_not_found")
+                raise SlackError("file_not_found")
             up.title = item.get("title") or up.filename
             chosen.append(up)
         channel_id = args.get("channel_id") or (str(args.get("channels") or "").split(",")[0] or None)
@@ -1502,7 +1352,7 @@ class FakeSlack:
             ch = self._resolve_channel(channel_id, for_post=True)
             self._check_can_post(ch)
             if thread_ts and self.message(ch.id, str(thread_ts)) is None:
-                raise _SlackError("invalid_thread_ts")
+                raise SlackError("invalid_thread_ts")
         for up in chosen:
             up.completed = True
             up.channel = ch.id if ch else None
@@ -1523,7 +1373,7 @@ class FakeSlack:
     def _oauth_v2_access(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         grant = self._oauth_codes.pop(str(args.get("code") or ""), None)
         if grant is None:
-            raise _SlackError("invalid_code")
+            raise SlackError("invalid_code")
         out = copy.deepcopy(grant)
         bot_id = out.pop("_bot_id")
         out.pop("ok")
@@ -1565,14 +1415,14 @@ class FakeSlack:
         ru.uses += 1
         try:
             self.apply_response(ru, payload)
-        except _SlackError as e:
+        except SlackError as e:
             return web.json_response({"ok": False, "error": e.error, **e.extra}, status=400)
         return web.json_response({"ok": True})
 
-    def apply_response(self, ru: _ResponseUrl, payload: dict[str, Any]) -> Response:
+    def apply_response(self, ru: ResponseUrl, payload: dict[str, Any]) -> Response:
         """Do what Slack does with a response_url payload."""
-        delete = _truthy(payload.get("delete_original"))
-        replace = _truthy(payload.get("replace_original"))
+        delete = truthy(payload.get("delete_original"))
+        replace = truthy(payload.get("replace_original"))
         rtype = payload.get("response_type") or "ephemeral"
         if not delete:
             self._check_message(payload, where=f"response_url payload ({rtype})")
