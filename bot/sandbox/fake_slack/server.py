@@ -24,10 +24,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
+from bot.sandbox.fake_slack.blockkit import MAX_TEXT, message_violations, normalize_blocks, view_violations
 from bot.sandbox.fake_slack.models import (
     ApiCall,
     Channel,
@@ -56,10 +54,7 @@ __all__ = [
 # "lost": Slack does the work, then the connection drops before the answer (the crash window)
 FailureKind = Literal["ratelimited", "server_error", "timeout", "reset", "error", "lost"]
 
-MESSAGE_BLOCK_LIMIT = 50
-VIEW_BLOCK_LIMIT = 100
 TRIGGER_TTL = 3.0
-MAX_TEXT = 40_000
 VIEW_STACK_LIMIT = 3
 RESPONSE_URL_TTL = 30 * 60
 RESPONSE_URL_USES = 5
@@ -641,21 +636,6 @@ class FakeSlack:
         if not ch.bot_is_member:
             raise SlackError("not_in_channel")
 
-    def _normalize_blocks(self, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        # Slack fills in block_id and action_id when the sender leaves them out.
-        out = copy.deepcopy(blocks)
-        for block in out:
-            if isinstance(block, dict):
-                block.setdefault("block_id", secrets.token_urlsafe(4)[:5])
-                elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
-                for key in ("accessory", "element"):
-                    if isinstance(block.get(key), dict):
-                        elements.append(block[key])
-                for el in elements:
-                    if isinstance(el, dict) and el.get("type") not in (None, "image", "plain_text", "mrkdwn"):
-                        el.setdefault("action_id", secrets.token_urlsafe(4)[:5])
-        return out
-
     def _store_message(
         self,
         channel: str,
@@ -682,7 +662,7 @@ class FakeSlack:
             thread_ts=thread_ts,
             user=user,
             text=str(payload.get("text") or ""),
-            blocks=self._normalize_blocks(payload.get("blocks") or []),
+            blocks=normalize_blocks(payload.get("blocks") or []),
             files=list(files or []),
             bot_id=self.bot_id if bot else None,
             app_id=self.app_id if bot else None,
@@ -709,7 +689,7 @@ class FakeSlack:
         if "text" in payload and payload["text"] is not None:
             msg.text = str(payload["text"])
         if "blocks" in payload and payload["blocks"] is not None:
-            msg.blocks = self._normalize_blocks(payload["blocks"])
+            msg.blocks = normalize_blocks(payload["blocks"])
         for key in ("attachments", "metadata"):
             if payload.get(key) is not None:
                 msg.extra[key] = copy.deepcopy(payload[key])
@@ -727,81 +707,14 @@ class FakeSlack:
 
     # ------------------------------------------------------------------ internals: validation
 
-    def _validate_blocks(self, blocks: Any, *, limit: int, where: str) -> list[str]:
-        if not isinstance(blocks, list):
-            return [f"{where}: blocks must be an array"]
-        errors: list[str] = []
-        if len(blocks) > limit:
-            errors.append(
-                f"{where}: {len(blocks)} blocks; no more than {limit} items allowed [json-pointer:/blocks]"
-            )
-        seen_ids: set[str] = set()
-        for i, raw in enumerate(blocks):
-            kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
-            try:
-                parsed = Block.parse(raw)
-                if parsed is None:
-                    errors.append(f"{where}: unsupported block type {kind!r} [json-pointer:/blocks/{i}]")
-                    continue
-                parsed.validate_json()
-                parsed.to_dict()  # validates nested elements and text objects too
-            except (SlackObjectFormationError, TypeError, ValueError, KeyError, AttributeError) as e:
-                errors.append(f"{where}: blocks[{i}] ({kind}): {e} [json-pointer:/blocks/{i}]")
-                continue
-            block_id = raw.get("block_id")
-            if block_id:
-                if block_id in seen_ids:
-                    errors.append(
-                        f"{where}: duplicate block_id {block_id!r} [json-pointer:/blocks/{i}/block_id]"
-                    )
-                seen_ids.add(block_id)
-            if raw.get("type") == "actions":
-                action_ids = [el.get("action_id") for el in raw.get("elements") or [] if el.get("action_id")]
-                if len(action_ids) != len(set(action_ids)):
-                    errors.append(f"{where}: duplicate action_id in blocks[{i}] [json-pointer:/blocks/{i}]")
-        return errors
-
     def validate_message(self, payload: dict[str, Any], *, where: str) -> list[str]:
         """Slack's checks on a message payload; violations are recorded and returned."""
-        errors = self._validate_message(payload, where=where)
+        errors = message_violations(payload, where=where)
         self.violations.extend(errors)
         return errors
 
-    def _validate_message(self, payload: dict[str, Any], *, where: str) -> list[str]:
-        blocks = payload.get("blocks")
-        if blocks is None:
-            return []
-        errors = self._validate_blocks(blocks, limit=MESSAGE_BLOCK_LIMIT, where=where)
-        text = payload.get("text")
-        if blocks and not (isinstance(text, str) and text.strip()):
-            errors.append(
-                f"{where}: blocks sent without a plain `text` fallback (notifications show nothing)"
-            )
-        return errors
-
-    def _validate_view(self, view: Any, *, where: str) -> list[str]:
-        if not isinstance(view, dict):
-            return [f"{where}: view must be an object"]
-        errors: list[str] = []
-        try:
-            parsed = View(**view)
-            parsed.validate_json()
-            parsed.to_dict()
-        except (SlackObjectFormationError, TypeError, ValueError, KeyError, AttributeError) as e:
-            errors.append(f"{where}: view: {e}")
-        errors.extend(self._validate_blocks(view.get("blocks") or [], limit=VIEW_BLOCK_LIMIT, where=where))
-        if view.get("type") == "modal":
-            if not view.get("title"):
-                errors.append(f"{where}: modal needs a title")
-            has_input = any(
-                isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or []
-            )
-            if has_input and not view.get("submit"):
-                errors.append(f"{where}: a modal with input blocks needs a submit button")
-        return errors
-
     def _check_view(self, view: Any, *, where: str) -> None:
-        errors = self._validate_view(view, where=where)
+        errors = view_violations(view, where=where)
         if errors:
             self.violations.extend(errors)
             raise SlackError("invalid_arguments", response_metadata={"messages": errors}, errors=errors)
@@ -812,7 +725,7 @@ class FakeSlack:
             raise SlackError("no_text")
         if isinstance(text, str) and len(text) > MAX_TEXT:
             raise SlackError("msg_too_long")
-        errors = self._validate_message(payload, where=where)
+        errors = message_violations(payload, where=where)
         if errors:
             self.violations.extend(errors)
             raise SlackError("invalid_blocks", errors=errors, response_metadata={"messages": errors})
@@ -827,7 +740,7 @@ class FakeSlack:
             "id": vid,
             "team_id": self.team_id,
             "type": view.get("type"),
-            "blocks": self._normalize_blocks(view.get("blocks") or []),
+            "blocks": normalize_blocks(view.get("blocks") or []),
             "private_metadata": view.get("private_metadata") or "",
             "callback_id": view.get("callback_id") or "",
             "state": {"values": {}},
