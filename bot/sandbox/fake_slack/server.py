@@ -13,19 +13,18 @@ import base64
 import copy
 import itertools
 import json
-import math
-import random
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from bot.sandbox.fake_slack.blockkit import MAX_TEXT, message_violations, normalize_blocks, view_violations
+from bot.sandbox.fake_slack.faults import Faults, RateLimited
 from bot.sandbox.fake_slack.models import (
     ApiCall,
     Channel,
@@ -51,8 +50,6 @@ __all__ = [
     "UploadedFile",
 ]
 
-# "lost": Slack does the work, then the connection drops before the answer (the crash window)
-FailureKind = Literal["ratelimited", "server_error", "timeout", "reset", "error", "lost"]
 
 TRIGGER_TTL = 3.0
 VIEW_STACK_LIMIT = 3
@@ -75,24 +72,7 @@ _KEPT_FIELDS = (
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
 
 
-@dataclass
-class _Failure:
-    method: str | None
-    kind: str
-    times: int
-    retry_after: int
-    error: str
-    delay: float
-    status: int
-
-
-class _RateLimited(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("ratelimited")
-        self.retry_after = retry_after
-
-
-class FakeSlack:
+class FakeSlack(Faults):
     """An aiohttp server that behaves like Slack for one (or more, via OAuth) workspace."""
 
     def __init__(
@@ -114,6 +94,7 @@ class FakeSlack:
         self.bot_id = bot_id
         self.app_id = app_id
         self.clock = clock
+        Faults.__init__(self)
 
         self.calls: list[ApiCall] = []
         self.violations: list[str] = []
@@ -123,7 +104,6 @@ class FakeSlack:
         self.ephemeral_messages: list[Ephemeral] = []
         self.responses: list[Response] = []
         self.uploaded: dict[str, UploadedFile] = {}
-        self.rate_limited_count = 0
 
         self._tokens: dict[str, dict[str, Any]] = {
             bot_token: {"team_id": team_id, "team": team_name, "user_id": bot_user_id, "bot_id": bot_id}
@@ -137,17 +117,6 @@ class FakeSlack:
         self._homes: dict[str, str] = {}
         self._response_urls: dict[str, ResponseUrl] = {}
         self._oauth_codes: dict[str, dict[str, Any]] = {}
-        self._failures: list[_Failure] = []
-        self._chaos_rate = 0.0
-        self._chaos_kinds: tuple[str, ...] = ()
-        self._chaos_rng = random.Random(0)
-        self._chaos_methods: set[str] | None = None
-        self._chaos_delay = 0.2
-        self._latency: dict[str | None, float] = {}
-        self._bucket_rate: float | None = None
-        self._bucket_burst = 1
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._unreachable = False
 
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -342,50 +311,6 @@ class FakeSlack:
             ephemeral=ephemeral,
         )
         return f"{self.url}response/{rid.replace('/', '-')}"
-
-    # ------------------------------------------------------------------ misbehaviour
-
-    def fail(
-        self,
-        method: str | None = None,
-        *,
-        kind: FailureKind,
-        times: int = 1,
-        retry_after: int = 1,
-        error: str = "internal_error",
-        delay: float = 0.0,
-        status: int = 500,
-    ) -> None:
-        """The next ``times`` calls of ``method`` (None = any) misbehave in the given way."""
-        self._failures.append(_Failure(method, kind, times, retry_after, error, delay, status))
-
-    def chaos(
-        self,
-        rate: float = 0.2,
-        *,
-        kinds: Iterable[FailureKind] = ("ratelimited", "server_error", "timeout", "reset"),
-        seed: int = 0,
-        methods: Iterable[str] | None = None,
-        delay: float = 0.2,
-    ) -> None:
-        """Misbehave on a seeded-random ``rate`` of calls; ``chaos(0)`` turns it off."""
-        self._chaos_rate = rate
-        self._chaos_kinds = tuple(kinds)
-        self._chaos_rng = random.Random(seed)
-        self._chaos_methods = set(methods) if methods is not None else None
-        self._chaos_delay = delay
-
-    def set_latency(self, seconds: float, method: str | None = None) -> None:
-        self._latency[method] = seconds
-
-    def rate_limit(self, per_channel_per_second: float | None, *, burst: int = 1) -> None:
-        """Token bucket per channel on chat.postMessage; ``None`` turns it off."""
-        self._bucket_rate = per_channel_per_second
-        self._bucket_burst = burst
-        self._buckets.clear()
-
-    def unreachable(self, on: bool = True) -> None:
-        self._unreachable = on
 
     # ------------------------------------------------------------------ human-view helpers
 
@@ -810,19 +735,6 @@ class FakeSlack:
             token = auth[len("Bearer ") :].strip()
         return args, token
 
-    def _take_failure(self, method: str) -> _Failure | None:
-        for f in self._failures:
-            if f.method in (None, method) and f.times > 0:
-                f.times -= 1
-                if f.times == 0:
-                    self._failures.remove(f)
-                return f
-        if self._chaos_rate > 0 and (self._chaos_methods is None or method in self._chaos_methods):
-            if self._chaos_rng.random() < self._chaos_rate:
-                kind = self._chaos_rng.choice(self._chaos_kinds)
-                return _Failure(method, kind, 1, 1, "internal_error", self._chaos_delay, 500)
-        return None
-
     @staticmethod
     def _reset(request: web.Request) -> web.StreamResponse:
         # Drop the connection without answering, like a load balancer reset.
@@ -873,12 +785,12 @@ class FakeSlack:
                     try:
                         body = handler(args, self._tokens[token])
                         call.response, call.status = {"ok": True, **body}, 0  # done, never answered
-                    except (SlackError, _RateLimited):
+                    except (SlackError, RateLimited):
                         pass
                 if failure.delay:
                     await asyncio.sleep(failure.delay)  # the answer hangs, then the connection drops
                 return self._reset(request)
-        latency = self._latency.get(method, self._latency.get(None, 0.0))
+        latency = self._latency_for(method)
         if latency:
             await asyncio.sleep(latency)
 
@@ -894,7 +806,7 @@ class FakeSlack:
                 return self._json(call, {"ok": False, "error": "invalid_auth"})
         try:
             body = handler(args, identity)
-        except _RateLimited as rl:
+        except RateLimited as rl:
             self.rate_limited_count += 1
             return self._json(
                 call,
@@ -943,17 +855,6 @@ class FakeSlack:
             "bot_id": ident["bot_id"],
             "is_enterprise_install": False,
         }
-
-    def _bucket_take(self, channel: str) -> None:
-        if not self._bucket_rate:
-            return
-        now = self.clock()
-        tokens, last = self._buckets.get(channel, (float(self._bucket_burst), now))
-        tokens = min(float(self._bucket_burst), tokens + (now - last) * self._bucket_rate)
-        if tokens < 1.0:
-            self._buckets[channel] = (tokens, now)
-            raise _RateLimited(max(1, math.ceil((1.0 - tokens) / self._bucket_rate)))
-        self._buckets[channel] = (tokens - 1.0, now)
 
     def _chat_post_message(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         ch = self._resolve_channel(args.get("channel"), for_post=True)
