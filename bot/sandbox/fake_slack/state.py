@@ -13,9 +13,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.sandbox.fake_slack.blockkit import MAX_TEXT, message_violations, normalize_blocks
 from bot.sandbox.fake_slack.models import (
@@ -96,7 +94,6 @@ class SlackState:
 
         self._port: int | None = None
         self._host = "127.0.0.1"
-        self.add_user(bot_user_id, name="handoff", real_name="Handoff", is_bot=True)
 
     @property
     def url(self) -> str:
@@ -113,48 +110,6 @@ class SlackState:
 
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
-
-    def add_user(
-        self,
-        user_id: str,
-        *,
-        name: str,
-        real_name: str | None = None,
-        is_admin: bool = False,
-        tz: str = "UTC",
-        is_bot: bool = False,
-        email: str | None = None,
-    ) -> dict[str, Any]:
-        offset = int(datetime.now(ZoneInfo(tz)).utcoffset().total_seconds())  # type: ignore[union-attr]
-        real = real_name or name
-        user = {
-            "id": user_id,
-            "team_id": self.team_id,
-            "name": name,
-            "deleted": False,
-            "real_name": real,
-            "tz": tz,
-            "tz_label": tz,
-            "tz_offset": offset,
-            "is_admin": is_admin,
-            "is_owner": False,
-            "is_primary_owner": False,
-            "is_restricted": False,
-            "is_ultra_restricted": False,
-            "is_bot": is_bot,
-            "is_app_user": False,
-            "updated": int(self.clock()),
-            "profile": {
-                "real_name": real,
-                "display_name": name,
-                "real_name_normalized": real,
-                "display_name_normalized": name,
-                "email": email or f"{name}@example.com",
-                "team": self.team_id,
-            },
-        }
-        self.users[user_id] = user
-        return user
 
     def add_channel(
         self,
@@ -178,11 +133,6 @@ class SlackState:
         self.channels[channel_id] = ch
         self._messages.setdefault(channel_id, [])
         return ch
-
-    def add_usergroup(self, group_id: str, *, handle: str, users: Iterable[str]) -> dict[str, Any]:
-        group = {"id": group_id, "team_id": self.team_id, "handle": handle, "users": list(users)}
-        self.usergroups[group_id] = group
-        return group
 
     # ------------------------------------------------------------------ human-view helpers
 
@@ -302,7 +252,7 @@ class SlackState:
                 self._views[data["id"]] = StoredView(data=data, user=user)
                 self._homes[user] = data["id"]
 
-    # ------------------------------------------------------------------ messages and ephemerals: ts, store, edit, delete
+    # ------------------------------------------------------------------ messages and ephemerals
 
     def record_ephemeral(
         self,
