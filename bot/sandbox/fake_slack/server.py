@@ -1,10 +1,5 @@
-"""A faithful in-process fake of Slack's Web API, response_urls and file uploads.
-
-Scenario tests point the bot's ``AsyncWebClient(base_url=fake.base_url)`` at it and then assert on
-what a person would see (messages, threads, ephemerals, modals, Home). It keeps state like Slack,
-answers with Slack's response shapes and error codes, validates Block Kit with ``slack_sdk.models``
-plus Slack's size limits, and misbehaves on demand (429, 5xx, slow answers, dropped connections).
-"""
+"""The aiohttp app and the public ``FakeSlack``: it reads a Web API call, lets ``Faults`` misbehave,
+checks the token, dispatches by method name to the family mixins and answers in Slack's shapes."""
 
 from __future__ import annotations
 
@@ -21,31 +16,15 @@ from bot.sandbox.fake_slack.chat import ChatMethods
 from bot.sandbox.fake_slack.conversations import ConversationsMethods
 from bot.sandbox.fake_slack.faults import Faults, RateLimited
 from bot.sandbox.fake_slack.files import FilesMethods
-from bot.sandbox.fake_slack.models import (
-    ApiCall,
-    Channel,
-    Ephemeral,
-    Message,
-    Response,
-    SlackError,
-    UploadedFile,
-)
+from bot.sandbox.fake_slack.models import ApiCall, Handler, SlackError
 from bot.sandbox.fake_slack.responses import ResponseUrls
 from bot.sandbox.fake_slack.state import SlackState
 from bot.sandbox.fake_slack.users import UsersMethods
 from bot.sandbox.fake_slack.views import ViewsMethods
 
-__all__ = [
-    "ApiCall",
-    "Channel",
-    "Ephemeral",
-    "FakeSlack",
-    "Message",
-    "Response",
-    "UploadedFile",
-]
+__all__ = ["FakeSlack"]
 
-
+# Arguments that form-encoded callers send as JSON strings.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
 
 
@@ -60,7 +39,11 @@ class FakeSlack(
     Faults,
     SlackState,
 ):
-    """An aiohttp server that behaves like Slack for one (or more, via OAuth) workspace."""
+    """An aiohttp server that behaves like Slack for one (or more, via OAuth) workspace.
+
+    The state lives in ``SlackState``; each Web API family is a mixin over it and ``Faults`` holds
+    the misbehaviour knobs. Handlers take ``(args, token identity)`` and return the answer body.
+    """
 
     def __init__(
         self,
@@ -119,7 +102,7 @@ class FakeSlack(
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    # ------------------------------------------------------------------ HTTP: Web API
+    # ------------------------------------------------------------------ HTTP: Web API dispatch
 
     async def _read_args(self, request: web.Request) -> tuple[dict[str, Any], str | None]:
         args: dict[str, Any] = dict(request.query)
@@ -226,7 +209,7 @@ class FakeSlack(
             return self._json(call, {"ok": False, "error": e.error, **e.extra})
         return self._json(call, {"ok": True, **body})
 
-    def _methods(self) -> dict[str, Callable[[dict[str, Any], dict[str, Any] | None], dict[str, Any]]]:
+    def _methods(self) -> dict[str, Handler]:
         return {
             "api.test": lambda a, i: {"args": a},
             "auth.test": self._auth_test,
