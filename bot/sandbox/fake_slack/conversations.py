@@ -1,4 +1,4 @@
-"""conversations.* — info, members, open, history and replies — with Slack's visibility rules and cursors."""
+"""conversations.* (info, members, open, history, replies) with Slack's visibility rules and cursors."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from bot.sandbox.fake_slack.state import SlackState
 
 class ConversationsMethods(SlackState):
     """conversations.* handlers: what the bot may see of a channel, and history pages like Slack's."""
+
+    # ------------------------------------------------------------------ Web API: conversations.*
 
     def _conversations_info(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         return {"channel": self._channel_dict(self._visible_channel(args.get("channel")))}
@@ -82,6 +84,8 @@ class ConversationsMethods(SlackState):
 
         msgs = [parent] + [m for m in self.thread(ch.id, parent.ts) if inside(m)]
         return self._page(msgs, args, start, limit)
+
+    # ------------------------------------------------------------------ shapes, visibility and paging
 
     def _channel_dict(self, ch: Channel) -> dict[str, Any]:
         if ch.is_im:

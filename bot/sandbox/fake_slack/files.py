@@ -1,4 +1,4 @@
-"""File uploads the way Slack does them now: getUploadURLExternal, the upload itself, completeUploadExternal."""
+"""File uploads as Slack does them now: getUploadURLExternal, the upload, completeUploadExternal."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""response_urls: issued with interactions, they expire and wear out, and post, replace or delete like Slack."""
+"""response_urls: issued with interactions, they expire and wear out; they post, replace or delete."""
 
 from __future__ import annotations
 

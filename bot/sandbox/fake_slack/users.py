@@ -64,7 +64,7 @@ class UsersMethods(SlackState):
         self.usergroups[group_id] = group
         return group
 
-    # ------------------------------------------------------------------ Web API: users.info, usergroups.users.list
+    # ------------------------------------------------------------------ Web API: users.*, usergroups.*
 
     def _users_info(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         user = self.users.get(str(args.get("user") or ""))
