@@ -45,6 +45,7 @@ class ConversationsMethods(SlackState):
             raise SlackError("user_not_found")
         existed = any(c.is_im and c.user == users[0] for c in self.channels.values())
         cid = self.im_channel(users[0])
+        out: dict[str, Any]
         if truthy(args.get("return_im")):
             out = {"channel": self._channel_dict(self.channels[cid])}
         else:

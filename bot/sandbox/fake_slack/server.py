@@ -85,10 +85,10 @@ class FakeSlack(
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
+        sockets = getattr(site._server, "sockets", None)  # asyncio.Server's, once started
+        assert sockets
         self._host = host
-        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._port = sockets[0].getsockname()[1]
         return self
 
     async def stop(self) -> None:
