@@ -1,5 +1,6 @@
 """Scheduled work. Each instance runs its own in-memory APScheduler (job stores must never be
-shared); a job claims its (job, slot) row first, so only one instance does each slot's work."""
+shared); a job claims its (job, slot) row first, so only one instance does each slot's work.
+Every job is listed in JOBS below; features define what a run does, nothing registers itself."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import messages
+from bot.services import digest, discussions, sla
+from bot.services.slots import claim_slot
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
@@ -37,28 +43,31 @@ async def purge_processed_keys(handoff: Runtime, team_id: str, now: datetime) ->
         return await uow.keys.purge_expired(now)
 
 
-JOBS: list[Job] = [
-    Job(
-        "purge_processed_keys",
-        lambda h: IntervalTrigger(hours=1, timezone=h.settings.tz),
-        purge_processed_keys,
-        every=timedelta(hours=1),
-    ),
+def every_hour(handoff: Runtime) -> BaseTrigger:
+    return IntervalTrigger(hours=1, timezone=handoff.settings.tz)
+
+
+def every_sla_tick(handoff: Runtime) -> BaseTrigger:
+    return IntervalTrigger(seconds=sla.EVERY.total_seconds(), timezone=handoff.settings.tz)
+
+
+def weekly_digest_job(sections: digest.Sections) -> Job:
+    return Job(digest.JOB_NAME, digest.weekly_trigger, partial(digest.run_weekly_digest, sections=sections))
+
+
+# What other features add to the weekly digest (the digest itself knows none of them).
+DIGEST_SECTIONS: list[tuple[str, digest.DigestSection]] = [
+    (messages.DISCUSS_DIGEST_TITLE, discussions.digest_recap),
 ]
 
-
-def register_job(job: Job) -> None:
-    """Feature modules add their jobs at import time (see bot/jobs_registry.py)."""
-    if all(existing.name != job.name for existing in JOBS):
-        JOBS.append(job)
-
-
-async def claim_slot(handoff: Runtime, *, team_id: str, job: str, slot: str) -> bool:
-    """True for exactly one instance per (team, job, slot), however many run."""
-    async with handoff.uow() as uow:
-        return await uow.slots.claim(
-            team_id=team_id, job=job, slot=slot, instance=handoff.instance_id, at=handoff.clock.now()
-        )
+# Every scheduled job, in one place (as bot/handlers/__init__.py lists the listeners).
+JOBS: list[Job] = [
+    Job("purge_processed_keys", every_hour, purge_processed_keys, every=timedelta(hours=1)),
+    weekly_digest_job(DIGEST_SECTIONS),
+    Job(sla.JOB_NAME, every_sla_tick, sla.run_sla),
+    Job("discussion_prompts", discussions.every_minute, discussions.run_scheduled_prompts),
+    Job("discussion_recaps", discussions.every_five_minutes, discussions.run_recaps),
+]
 
 
 def slot_key(when: datetime, every: timedelta) -> str:
@@ -89,14 +98,10 @@ async def run_job(handoff: Runtime, job: Job, now: datetime | None = None) -> di
 
 
 def find_job(name: str) -> Job | None:
-    from bot import jobs_registry  # noqa: F401 - feature jobs register themselves on import
-
     return next((job for job in JOBS if job.name == name), None)
 
 
 def build_scheduler(handoff: Runtime) -> AsyncIOScheduler:
-    from bot import jobs_registry  # noqa: F401 - feature jobs register themselves on import
-
     scheduler = AsyncIOScheduler(timezone=handoff.settings.tz)
     for job in JOBS:
         scheduler.add_job(

@@ -54,6 +54,7 @@ RETURNED_TO_MARKETING = (
     ":leftwards_arrow_with_hook: {user} handed *{who}* (lead #{lead_id}, {email}) back to marketing: {reason}"
 )
 RETURN_REASON_REQUIRED = "Please say why it is not for sales."
+RETURN_NOT_ALLOWED = "You can't hand this lead back."
 
 # partnership discussions
 DISCUSS_STARTED = "Posted in {channel}. Answers go in its thread; the recap follows {when}."

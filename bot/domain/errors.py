@@ -18,7 +18,12 @@ class LeadNotFound(NotFound):
 
 
 class NotAllowed(HandoffError):
-    """The caller lacks the role for this action (admin, owner, channel member)."""
+    """The caller lacks the role for this action (admin, owner, channel member). `why` is for
+    the log (e.g. "not a member of C123"); the message is for the person."""
+
+    def __init__(self, message: str = "", *, why: str | None = None) -> None:
+        super().__init__(message)
+        self.why = why or type(self).__name__
 
 
 class LeadAlreadyClaimed(HandoffError):

@@ -21,6 +21,7 @@ from bot.handlers import (
 )
 from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
+from bot.handlers.interactions import InteractionRouter
 from bot.handlers.registry import Registered
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
@@ -51,16 +52,18 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
         await router.dispatch(ack, body, respond, client, context)
 
     bolt.command(re.compile("^(?:" + "|".join(re.escape(c.value) for c in Command) + ")$"))(dispatch_command)
+    # clicks and modal submissions: ack, parse, transaction and error answers in one place
+    interactions = InteractionRouter(bolt)
     commands.register(bolt, routers)
     status.register(bolt, routers)
-    lead_actions.register(bolt)
+    lead_actions.register(interactions)
     intake.register(bolt, routers)
     admin.register(bolt, routers)
-    discuss.register(bolt, routers)
-    verdicts.register(bolt)
+    discuss.register(routers, interactions)
+    verdicts.register(interactions)
     lead_queries.register(routers)
-    targets_handlers.register(bolt, routers)
-    home.register(bolt, registered)
+    targets_handlers.register(routers, interactions)
+    home.register(bolt, interactions, registered)
     export_handlers.register(routers)
     for router in routers.values():
         if router.has_handlers:

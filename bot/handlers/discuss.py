@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.models.views import View
 
 from bot import messages
-from bot.domain.errors import HandoffError, InvalidInput
-from bot.handlers.lead_actions import tell
+from bot.domain.errors import HandoffError, NotFound
+from bot.handlers.interactions import ClickRequest, InteractionRouter, SubmissionRequest
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.services import discussions
@@ -20,27 +16,19 @@ from bot.services.teams import side_of
 from bot.slack.blocks.discussion import ANONYMOUS_VALUE, answer_modal, questions_text, thanks_modal
 from bot.slack.blocks.lead_card import slack_date
 from bot.slack.mrkdwn import channel_link, escape
-from bot.slack.payloads import (
-    channel_ref,
-    extract_click,
-    view_private_metadata,
-    view_team_user,
-    view_values,
-)
-
-log = logging.getLogger(__name__)
+from bot.slack.payloads import channel_ref
 
 
-def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
+def register(routers: dict[Command, CommandRouter], interactions: InteractionRouter) -> None:
     discuss = routers[Command.DISCUSS]
     discuss.sub("recap")(recap_command)
     discuss.sub("questions", "question")(questions_command)
     discuss.sub("schedule")(schedule_command)
     discuss.sub("help")(help_command)
     discuss.fallback(start_command)
-    app.action(ActionId.SHARE_THOUGHTS.value)(on_share_thoughts)
-    app.action(ActionId.PLUS_ONE.value)(on_plus_one)
-    app.view(CallbackId.DISCUSSION_ANSWER.value)(on_answer_submitted)
+    interactions.click(ActionId.SHARE_THOUGHTS)(on_share_thoughts)
+    interactions.click(ActionId.PLUS_ONE)(on_plus_one)
+    interactions.submission(CallbackId.DISCUSSION_ANSWER, errors_at=BlockId.ANSWER)(on_answer_submitted)
 
 
 # --------------------------------------------------------------------------- slash command
@@ -125,68 +113,33 @@ async def help_command(req: CommandRequest) -> None:
 # --------------------------------------------------------------------------- buttons and modal
 
 
-async def on_share_thoughts(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond, context: Any
-) -> None:
-    await ack()
-    handoff = context["handoff"]
-    click = extract_click(body)
-    if not click.value.isdigit():
+async def on_share_thoughts(req: ClickRequest) -> None:
+    if not req.click.value.isdigit():
         return
-    try:
-        async with handoff.open_context(click.team_id) as ctx:
-            prompt = await discussions.open_prompt(ctx, int(click.value))
-            question = prompt.text
-    except HandoffError as exc:
-        await tell(respond, str(exc))
-        return
-    # direct, not through the outbox: the trigger_id is good for 3 seconds only
-    await client.views_open(
-        trigger_id=click.trigger_id, view=answer_modal(prompt_id=prompt.id, question=question)
-    )
+    async with req.transaction() as ctx:
+        prompt = await discussions.open_prompt(ctx, int(req.click.value))
+    await req.open_view(answer_modal(prompt_id=prompt.id, question=prompt.text))
 
 
-async def on_answer_submitted(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    handoff = context["handoff"]
-    team_id, user_id = view_team_user(body)
-    metadata = view_private_metadata(body)
-    values = view_values(body.get("view") or {})
-    anonymous = ANONYMOUS_VALUE in (values.get(BlockId.ANONYMOUS.value) or [])
-    if not metadata.isdigit():
-        await ack(response_action="errors", errors={BlockId.ANSWER.value: messages.DISCUSS_NOT_FOUND})
-        return
-    try:
-        side = await side_of(handoff, team_id, user_id, now=handoff.clock.now())
-        async with handoff.open_context(team_id) as ctx:
-            await discussions.submit_answer(
-                ctx,
-                int(metadata),
-                user_id=user_id,
-                side=side,
-                text=values.get(BlockId.ANSWER.value),
-                anonymous=anonymous,
-            )
-    except InvalidInput as exc:
-        await ack(response_action="errors", errors=exc.errors)
-        return
-    except HandoffError as exc:
-        await ack(response_action="errors", errors={BlockId.ANSWER.value: str(exc)})
-        return
-    except Exception:
-        log.exception("storing a discussion answer failed")
-        await ack(response_action="errors", errors={BlockId.ANSWER.value: messages.SOMETHING_WENT_WRONG})
-        return
-    await ack(response_action="update", view=thanks_modal(anonymous=anonymous))
+async def on_answer_submitted(req: SubmissionRequest) -> View:
+    if not req.metadata.isdigit():
+        raise NotFound(messages.DISCUSS_NOT_FOUND)
+    anonymous = ANONYMOUS_VALUE in (req.values.get(BlockId.ANONYMOUS.value) or [])
+    side = await side_of(req.handoff, req.team_id, req.user_id, now=req.handoff.clock.now())
+    async with req.transaction() as ctx:
+        await discussions.submit_answer(
+            ctx,
+            int(req.metadata),
+            user_id=req.user_id,
+            side=side,
+            text=req.values.get(BlockId.ANSWER.value),
+            anonymous=anonymous,
+        )
+    return thanks_modal(anonymous=anonymous)
 
 
-async def on_plus_one(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: Any) -> None:
-    await ack()
-    handoff = context["handoff"]
-    click = extract_click(body)
-    if not click.value.isdigit():
+async def on_plus_one(req: ClickRequest) -> None:
+    if not req.click.value.isdigit():
         return
-    try:
-        async with handoff.open_context(click.team_id) as ctx:
-            await discussions.toggle_vote(ctx, int(click.value), user_id=click.user_id)
-    except HandoffError as exc:
-        await tell(respond, str(exc))
+    async with req.transaction() as ctx:
+        await discussions.toggle_vote(ctx, int(req.click.value), user_id=req.user_id)

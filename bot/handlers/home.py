@@ -6,20 +6,19 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.handlers.interactions import ClickRequest, InteractionRouter
 from bot.handlers.registry import Registered
 from bot.ids import ActionId, Event
 from bot.services.home import QualityCache, build_home
 from bot.services.runtime import Runtime
 from bot.slack.blocks.home import home_view
-from bot.slack.payloads import extract_click
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, registered: Registered) -> None:
+def register(app: AsyncApp, interactions: InteractionRouter, registered: Registered) -> None:
     # one per app: marketing's quality table reads a quarter of leads, so it is remembered briefly
     cache = QualityCache()
 
@@ -31,14 +30,12 @@ def register(app: AsyncApp, registered: Registered) -> None:
         team_id = body.get("team_id") or context.team_id or ""
         await publish_home(context["handoff"], client, team_id, event["user"], cache=cache)
 
-    async def on_home_page(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
-        await ack()
-        click = extract_click(body)
-        page = int(click.value) if click.value.isdigit() else 0
-        await publish_home(context["handoff"], client, click.team_id, click.user_id, page, cache=cache)
+    async def on_home_page(req: ClickRequest) -> None:
+        page = int(req.click.value) if req.click.value.isdigit() else 0
+        await publish_home(req.handoff, req.client, req.team_id, req.user_id, page, cache=cache)
 
     app.event(Event.APP_HOME_OPENED.value)(on_home_opened)
-    app.action(ActionId.HOME_PAGE.value)(on_home_page)
+    interactions.click(ActionId.HOME_PAGE)(on_home_page)
     registered.events.append(Event.APP_HOME_OPENED.value)
 
 

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+from slack_sdk.models.views import View
+
 from bot import messages
+from bot.domain.errors import HandoffError
 from bot.domain.lead import Status, parse_stage
+from bot.handlers.interactions import explain
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.handlers.verdicts import change_stage
 from bot.ids import Command
@@ -52,24 +56,24 @@ async def status_command(req: CommandRequest) -> None:
         reason = " ".join(rest)
     # ack first: the answer (or a modal for Won/Lost details) follows through response_url / views.open
     await req.ack()
-
-    async def say(text: str) -> None:
-        await req.respond(text=text, response_type="ephemeral", replace_original=False)
-
-    await change_stage(
-        req.handoff,
-        team_id=req.team_id,
-        user_id=req.user_id,
-        lead_id=lead_id,
-        stage=stage,
-        trigger_id=req.trigger_id,
-        client=req.client,
-        say=say,
-        amount=amount,
-        currency=currency,
-        lost_reason=reason,
-        confirm=True,
-    )
+    try:
+        answer = await change_stage(
+            req.handoff,
+            team_id=req.team_id,
+            user_id=req.user_id,
+            lead_id=lead_id,
+            stage=stage,
+            amount=amount,
+            currency=currency,
+            lost_reason=reason,
+            confirm=True,
+        )
+    except HandoffError as exc:  # after the ack: the same sentences as the stage buttons
+        answer = explain(exc, user_id=req.user_id, lead_id=lead_id)
+    if isinstance(answer, View):
+        await req.client.views_open(trigger_id=req.trigger_id, view=answer)
+    elif answer:
+        await req.respond(text=answer, response_type="ephemeral", replace_original=False)
 
 
 async def mine_command(req: CommandRequest) -> None:

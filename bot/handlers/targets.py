@@ -6,15 +6,13 @@ indexed aggregates, well under Slack's 3 s) and answered in the ack itself.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.models.views import View
 
 from bot import messages
-from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.targets import CATALOGUE, format_value
+from bot.handlers.interactions import InteractionRouter, SubmissionRequest
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import BlockId, CallbackId, Command
 from bot.services.targets import (
@@ -32,9 +30,6 @@ from bot.slack.blocks.targets import (
     target_modal,
     target_saved_view,
 )
-from bot.slack.payloads import view_team_user, view_values
-
-log = logging.getLogger(__name__)
 
 # form field → the modal's block_id, for inline errors
 _FORM_BLOCKS = {
@@ -46,14 +41,16 @@ _FORM_BLOCKS = {
 }
 
 
-def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
+def register(routers: dict[Command, CommandRouter], interactions: InteractionRouter) -> None:
     router = routers[Command.TARGETS]
     router.sub("", "show")(show_targets)
     router.sub("public")(show_targets_public)
     router.sub("set")(set_target_command)
     router.sub("report")(report_command)
     router.sub("help")(targets_help)
-    app.view(CallbackId.TARGET_SET.value)(on_target_form)
+    interactions.submission(CallbackId.TARGET_SET, errors_at=BlockId.METRIC, fields=_FORM_BLOCKS)(
+        on_target_form
+    )
 
 
 async def _scoreboard(req: CommandRequest) -> tuple[str, list[Any]]:
@@ -116,26 +113,16 @@ async def report_command(req: CommandRequest) -> None:
     await req.ack(text=reported_text(done))
 
 
-async def on_target_form(ack: AsyncAck, body: dict[str, Any], context: Any) -> None:
-    handoff = context["handoff"]
-    team_id, user_id = view_team_user(body)
-    values = view_values(body.get("view") or {})
-    try:
-        async with handoff.open_context(team_id) as ctx:
-            saved = await set_target_from_form(
-                ctx,
-                user_id=user_id,
-                metric_text=values.get(BlockId.METRIC.value),
-                manual_name=values.get(BlockId.MANUAL_METRIC.value),
-                value_text=values.get(BlockId.TARGET_VALUE.value),
-                period_text=values.get(BlockId.PERIOD.value),
-                scope_text=values.get(BlockId.SEGMENT.value),
-            )
-    except InvalidInput as exc:
-        errors = {_FORM_BLOCKS.get(k, BlockId.METRIC.value): v for k, v in exc.errors.items()}
-        await ack(response_action="errors", errors=errors)
-        return
-    except NotAllowed as exc:
-        await ack(response_action="errors", errors={BlockId.METRIC.value: str(exc)})
-        return
-    await ack(response_action="update", view=target_saved_view(saved_text(saved)))
+async def on_target_form(req: SubmissionRequest) -> View:
+    values = req.values
+    async with req.transaction() as ctx:
+        saved = await set_target_from_form(
+            ctx,
+            user_id=req.user_id,
+            metric_text=values.get(BlockId.METRIC.value),
+            manual_name=values.get(BlockId.MANUAL_METRIC.value),
+            value_text=values.get(BlockId.TARGET_VALUE.value),
+            period_text=values.get(BlockId.PERIOD.value),
+            scope_text=values.get(BlockId.SEGMENT.value),
+        )
+    return target_saved_view(saved_text(saved))

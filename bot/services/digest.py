@@ -7,7 +7,7 @@ Posted once per (team, ISO week) however many instances run: the job claims its 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,8 +17,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.charts import Progress, digest_chart
 from bot.domain.periods import Window, iso_week_slot
-from bot.jobs import Job, claim_slot, register_job
 from bot.services.context import Ctx
+from bot.services.slots import claim_slot
 from bot.services.targets import Scoreboard, build_scoreboard
 from bot.storage.metrics import SourceVerdicts, SpanNumbers, sla_breaches, span_numbers, verdicts_by_source
 from bot.storage.uow import UnitOfWork
@@ -31,16 +31,11 @@ log = logging.getLogger(__name__)
 JOB_NAME = "weekly_digest"
 MIN_VERDICTS = 3  # a source with fewer verdicts this week is too small to call best or worst
 
-# Extra digest sections, fed by other features (e.g. the partnership discussion's recap):
-# an async callable (uow, team_id, week) → mrkdwn text, or None to add nothing this week.
+# Extra digest sections, fed by other features (e.g. the partnership discussion's recap) and
+# listed with the digest job in bot/jobs.py: a title and an async callable
+# (uow, team_id, week) → mrkdwn text, or None to add nothing this week.
 DigestSection = Callable[[UnitOfWork, str, Window], Awaitable[str | None]]
-DIGEST_SECTIONS: list[tuple[str, DigestSection]] = []
-
-
-def register_digest_section(title: str, section: DigestSection) -> None:
-    """Add a titled section to every digest (idempotent per title)."""
-    if all(existing != title for existing, _ in DIGEST_SECTIONS):
-        DIGEST_SECTIONS.append((title, section))
+Sections = Sequence[tuple[str, DigestSection]]
 
 
 @dataclass
@@ -57,7 +52,9 @@ class Digest:
     extra: list[tuple[str, str]] = field(default_factory=list)
 
 
-async def build_digest(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo) -> Digest:
+async def build_digest(
+    uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo, *, sections: Sections = ()
+) -> Digest:
     week = Window.last(7, now)
     before = week.before()
     board = await build_scoreboard(uow, team_id, now, tz)
@@ -74,7 +71,7 @@ async def build_digest(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInf
     best = ranked[0] if ranked else None
     worst = ranked[-1] if len(ranked) > 1 else None
     extra = []
-    for title, section in DIGEST_SECTIONS:
+    for title, section in sections:
         try:
             text = await section(uow, team_id, week)
         except Exception:  # a broken section must not cost the team its digest
@@ -131,7 +128,9 @@ async def queue_digest(ctx: Ctx, digest: Digest, channel_id: str) -> None:
     )
 
 
-async def run_weekly_digest(handoff: Runtime, team_id: str, now: datetime) -> bool:
+async def run_weekly_digest(
+    handoff: Runtime, team_id: str, now: datetime, *, sections: Sections = ()
+) -> bool:
     """The job: True when this instance posted this week's digest."""
     slot = iso_week_slot(now, handoff.settings.tz)
     async with handoff.open_context(team_id) as ctx:
@@ -142,14 +141,11 @@ async def run_weekly_digest(handoff: Runtime, team_id: str, now: datetime) -> bo
     if not await claim_slot(handoff, team_id=team_id, job=JOB_NAME, slot=slot):
         return False
     async with handoff.open_context(team_id) as ctx:
-        digest = await build_digest(ctx.uow, team_id, now, handoff.settings.tz)
+        digest = await build_digest(ctx.uow, team_id, now, handoff.settings.tz, sections=sections)
         await queue_digest(ctx, digest, channel)
     return True
 
 
-def _trigger(handoff: Runtime) -> CronTrigger:
+def weekly_trigger(handoff: Runtime) -> CronTrigger:
     settings = handoff.settings
     return CronTrigger(day_of_week=settings.digest_day, hour=settings.digest_hour, timezone=settings.tz)
-
-
-register_job(Job(JOB_NAME, _trigger, run_weekly_digest))

@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 from apscheduler.triggers.cron import CronTrigger
@@ -30,9 +30,7 @@ from bot.domain.prompts import (
     schedule_trigger,
 )
 from bot.ids import BlockId
-from bot.jobs import Job, register_job
 from bot.services.context import Ctx
-from bot.services.digest import register_digest_section
 from bot.services.sla import load_calendar
 from bot.services.targets import current_lines
 from bot.slack.blocks.discussion import (
@@ -389,10 +387,6 @@ async def digest_recap(uow: UnitOfWork, team_id: str, week: Window) -> str | Non
     return await recap_summary(uow, team_id, since=week.start)
 
 
-# The digest knows nothing of discussions; this feature adds its section to it.
-register_digest_section(messages.DISCUSS_DIGEST_TITLE, digest_recap)
-
-
 # --------------------------------------------------------------------------- schedules
 
 
@@ -473,11 +467,11 @@ async def run_recaps(handoff: Runtime, team_id: str, now: datetime) -> int:
         return await close_due(ctx)
 
 
-def _every_minutes(minutes: str) -> Any:
-    return lambda handoff: CronTrigger(minute=minutes, timezone=handoff.settings.tz)
+def every_minute(handoff: Runtime) -> CronTrigger:
+    # the prompt job ticks every minute and asks each channel's schedule whether it is due, so
+    # per-channel schedules set from Slack apply without restarting the scheduler
+    return CronTrigger(minute="*", timezone=handoff.settings.tz)
 
 
-# The prompt job ticks every minute and asks each channel's schedule whether it is due, so
-# per-channel schedules set from Slack apply without restarting the scheduler.
-register_job(Job("discussion_prompts", _every_minutes("*"), run_scheduled_prompts))
-register_job(Job("discussion_recaps", _every_minutes("*/5"), run_recaps))
+def every_five_minutes(handoff: Runtime) -> CronTrigger:
+    return CronTrigger(minute="*/5", timezone=handoff.settings.tz)

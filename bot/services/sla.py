@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from apscheduler.triggers.interval import IntervalTrigger
-
 from bot.config import Settings
 from bot.domain.events import EventKind
 from bot.domain.lead import OPEN_FOR_OWNER, Status
@@ -31,7 +29,6 @@ from bot.domain.sla import (
     sla_clock,
     slot_of,
 )
-from bot.jobs import Job, register_job
 from bot.services.context import Ctx
 from bot.slack.blocks import sla_notes
 from bot.storage import lifecycle_queries
@@ -313,8 +310,3 @@ async def _nudge_stage(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
 
 def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
-
-
-register_job(
-    Job(JOB_NAME, lambda h: IntervalTrigger(seconds=EVERY.total_seconds(), timezone=h.settings.tz), run_sla)
-)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -75,6 +76,52 @@ def view_team_user(body: dict[str, Any]) -> tuple[str, str]:
 
 def view_private_metadata(body: dict[str, Any]) -> str:
     return str((body.get("view") or {}).get("private_metadata") or "")
+
+
+@dataclass(frozen=True)
+class ViewSubmission:
+    team_id: str
+    user_id: str
+    callback_id: str
+    view_id: str | None
+    private_metadata: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lead_id(self) -> int | None:
+        return metadata_lead_id(self.private_metadata)
+
+    @property
+    def metadata_rest(self) -> str:
+        """What follows "<id>:" in metadata like "42:C0SALES"."""
+        return self.private_metadata.partition(":")[2]
+
+
+def extract_submission(body: dict[str, Any]) -> ViewSubmission:
+    view = body.get("view")
+    view = view if isinstance(view, dict) else {}
+    team_id, user_id = view_team_user(body)
+    return ViewSubmission(
+        team_id=team_id,
+        user_id=user_id,
+        callback_id=str(view.get("callback_id") or ""),
+        view_id=view.get("id"),
+        private_metadata=view_private_metadata(body),
+        values=view_values(view),
+    )
+
+
+def metadata_lead_id(metadata: str) -> int | None:
+    """The lead a modal is about, from the private_metadata its builder wrote: a JSON object
+    with "lead_id" (verdict and stage modals) or "<id>" / "<id>:<more>" (the hand-back modal)."""
+    if metadata.startswith("{"):
+        try:
+            value = json.loads(metadata).get("lead_id")
+        except (ValueError, AttributeError):
+            return None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    head = metadata.split(":", 1)[0]
+    return int(head) if head.isascii() and head.isdigit() else None
 
 
 def channel_ref(text: str) -> str | None:

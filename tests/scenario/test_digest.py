@@ -13,7 +13,7 @@ from bot.app import Handoff, build_app
 from bot.charts import PNG_SIGNATURE
 from bot.clock import FrozenClock
 from bot.config import Settings
-from bot.jobs import JOBS, run_job
+from bot.jobs import DIGEST_SECTIONS, JOBS, run_job, weekly_digest_job
 from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack, visible_text
 from bot.services import digest as digest_service
@@ -112,17 +112,14 @@ async def test_best_and_worst_sources_and_extra_sections(
     async def conversation(uow, team_id, week):  # what the discussions feature will feed
         return f"3 answers this week in <#{PARTNERSHIP}>"
 
-    registered = list(digest_service.DIGEST_SECTIONS)  # features' own sections stay registered
-    digest_service.register_digest_section("Partnership conversation", conversation)
+    # the features' own sections, and one more
+    job = weekly_digest_job([*DIGEST_SECTIONS, ("Partnership conversation", conversation)])
+    handoff = make(settings, engine, FrozenClock(NOW))
     try:
-        handoff = make(settings, engine, FrozenClock(NOW))
-        try:
-            await run_job(handoff, JOB, NOW)
-            await handoff.sender.drain()
-        finally:
-            await handoff.close()
+        await run_job(handoff, job, NOW)
+        await handoff.sender.drain()
     finally:
-        digest_service.DIGEST_SECTIONS[:] = registered
+        await handoff.close()
     text = visible_text(fake_slack.messages(PARTNERSHIP)[0].blocks)
     assert ":star: Best: *referral* — 100% accepted of 3" in text
     assert ":construction: Needs work: *social* — 33% accepted of 3" in text

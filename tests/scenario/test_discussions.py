@@ -42,8 +42,6 @@ def prompts(bot: RunningBot):
 
 
 def job(name: str):
-    from bot import jobs_registry  # noqa: F401 - feature jobs register on import
-
     return next(j for j in JOBS if j.name == name)
 
 
