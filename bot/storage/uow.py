@@ -1,4 +1,5 @@
-"""Unit of work: one transaction, its repositories, commit on success, rollback on error."""
+"""Unit of work: one transaction, its repositories (writes) and its reports (aggregate reads),
+commit on success, rollback on error."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.discussions import DiscussionRepo
+from bot.storage.reports import Reports
 from bot.storage.repositories import (
     EventRepo,
     InstallationRepo,
@@ -42,6 +44,7 @@ class UnitOfWork:
         self.discussions = DiscussionRepo(self.session)
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
+        self.reports = Reports(self.session)
         return self
 
     async def __aexit__(
@@ -54,6 +57,10 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def flush(self) -> None:
+        """Write pending changes now (constraints checked, ids assigned) without committing."""
+        await self.session.flush()
 
     async def commit(self) -> None:
         """Commit now and start a new transaction (for work that must be visible early)."""
