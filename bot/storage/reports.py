@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import SLA_BREACHES
 from bot.domain.lead import OPEN_FOR_OWNER
-from bot.storage.models import Lead, LeadEvent
+from bot.storage.models import Lead, LeadEvent, Target
 from bot.storage.sqlite_driver import slow_query
 
 CHANNEL_SCOPE_PREFIX = "channel:"
@@ -439,3 +439,8 @@ class Reports:
         stmt = stmt.order_by(Lead.verdict_at, Lead.id).execution_options(yield_per=batch)
         async for lead in await self.session.stream_scalars(stmt):
             yield lead
+
+    async def teams_with_data(self) -> list[str]:
+        """The workspaces this database holds leads or targets for, sorted (what an export can read)."""
+        stmt = union(select(Lead.team_id).distinct(), select(Target.team_id).distinct())
+        return sorted(await self.session.scalars(stmt))
