@@ -7,13 +7,10 @@ import asyncio
 import sys
 from datetime import date
 
-from sqlalchemy import select, union
-
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.services.export import ExportKind, export_rows, write_export
 from bot.storage.db import make_engine, make_session_factory
-from bot.storage.models import Lead, Target
 from bot.storage.uow import UnitOfWork
 
 
@@ -37,12 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 async def _team(uow: UnitOfWork, wanted: str | None) -> str:
     if wanted:
         return wanted
-    teams = sorted(
-        t
-        for t in await uow.session.scalars(
-            union(select(Lead.team_id).distinct(), select(Target.team_id).distinct())
-        )
-    )
+    teams = await uow.reports.teams_with_data()
     if len(teams) > 1:
         raise ConfigError(f"--team: this database holds several workspaces ({', '.join(teams)}); pick one")
     return teams[0] if teams else ""

@@ -8,7 +8,15 @@ import unicodedata
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.domain.errors import InvalidInput
 
@@ -28,24 +36,43 @@ def clean_text(value: object, *, limit: int) -> str | None:
     return text or None
 
 
+def _text(limit: int, description: str | None = None) -> Any:
+    """An optional text field of at most `limit` characters: the limit the validators enforce (with
+    their own wording) and the one the published OpenAPI schema shows."""
+    return Field(None, max_length=limit, description=description)
+
+
+# The lead API's OpenAPI schema is generated from this model (bot/handlers/openapi.py): the
+# docstring, each field's limit and description are what API clients read.
 class LeadIn(BaseModel):
+    """One lead. Only email is required; unknown properties are ignored."""
+
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    email: str
-    external_id: str | None = None
-    name: str | None = None
-    first_name: str | None = Field(None, exclude=True)
-    last_name: str | None = Field(None, exclude=True)
-    company: str | None = None
-    title: str | None = None
-    phone: str | None = None
-    source: str | None = None
-    campaign: str | None = None
+    email: str = Field(max_length=320, json_schema_extra={"format": "email"})
+    external_id: str | None = _text(
+        200,
+        "Your ID for the lead; resubmitting the same external_id is idempotent. "
+        "Without it, email + source is the idempotency key.",
+    )
+    name: str | None = _text(200)
+    first_name: str | None = Field(
+        None, exclude=True, max_length=200, description="Used when name is absent."
+    )
+    last_name: str | None = Field(None, exclude=True, max_length=200)
+    company: str | None = _text(200)
+    title: str | None = _text(200)
+    phone: str | None = _text(50)
+    source: str | None = _text(100, "Stored lower-case, e.g. webinar.")
+    campaign: str | None = _text(200)
     score: int | None = Field(None, ge=0, le=100)
-    region: str | None = None
-    segment: str | None = None
-    notes: str | None = None
-    fields: dict[str, Any] = Field(default_factory=dict)
+    region: str | None = _text(100)
+    segment: str | None = _text(100)
+    notes: str | None = _text(2000, "Why the lead is warm, for sales.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"Free fields, kept as sent (at most {MAX_FIELDS_BYTES:,} bytes as JSON).",
+    )
 
     @field_validator("email", mode="before")
     @classmethod
@@ -58,34 +85,34 @@ class LeadIn(BaseModel):
             raise ValueError(f"not a valid email address ({exc})") from None
         return checked.normalized.lower()
 
-    @field_validator("external_id", "campaign", mode="before")
+    @field_validator(
+        "external_id",
+        "campaign",
+        "name",
+        "first_name",
+        "last_name",
+        "company",
+        "title",
+        "notes",
+        mode="before",
+    )
     @classmethod
-    def _medium(cls, value: object) -> str | None:
-        return clean_text(value, limit=200)
-
-    @field_validator("name", "first_name", "last_name", "company", "title", mode="before")
-    @classmethod
-    def _short(cls, value: object) -> str | None:
-        return clean_text(value, limit=200)
+    def _plain(cls, value: object, info: ValidationInfo) -> str | None:
+        return clean_text(value, limit=LIMITS[info.field_name or ""])
 
     @field_validator("source", "region", "segment", mode="before")
     @classmethod
-    def _label(cls, value: object) -> str | None:
-        text = clean_text(value, limit=100)
+    def _label(cls, value: object, info: ValidationInfo) -> str | None:
+        text = clean_text(value, limit=LIMITS[info.field_name or ""])
         return text.lower() if text else None
 
     @field_validator("phone", mode="before")
     @classmethod
     def _phone(cls, value: object) -> str | None:
-        text = clean_text(value, limit=50)
+        text = clean_text(value, limit=LIMITS["phone"])
         if text and not re.fullmatch(r"[0-9+()\-.\s/x]{3,50}", text):
             raise ValueError("must be a phone number (digits, spaces, + ( ) - .)")
         return text
-
-    @field_validator("notes", mode="before")
-    @classmethod
-    def _notes(cls, value: object) -> str | None:
-        return clean_text(value, limit=2000)
 
     @field_validator("score", mode="before")
     @classmethod
@@ -127,6 +154,15 @@ class LeadIn(BaseModel):
         if self.external_id:
             return f"ext:{self.external_id}"
         return f"email:{self.email}|{self.source or ''}"
+
+
+# each text field's max_length, declared once on the model, read by its validator
+LIMITS: dict[str, int] = {
+    name: meta.max_length
+    for name, info in LeadIn.model_fields.items()
+    for meta in info.metadata
+    if isinstance(getattr(meta, "max_length", None), int)
+}
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """Shared targets: the metric catalogue, pace against elapsed time, and text progress bars.
 
-Pure logic: the numbers come from bot/storage/metrics.py, the wording from bot/messages.py.
+Pure logic: the numbers come from bot/storage/reports.py, the wording from bot/messages.py.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +164,61 @@ def _client_key(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
+class Refused(Exception):
+    """A request turned away at one of the gates, with the answer to send."""
+
+    def __init__(self, status: int, message: str, **headers: str) -> None:
+        super().__init__(message)
+        self.response = _error(status, message)
+        self.response.headers.update(headers)
+
+
+@dataclass(frozen=True)
+class LeadRequest:
+    """POST /api/leads parsed: one lead or a batch, each validated or the reason it is not."""
+
+    items: list[LeadIn | InvalidInput]
+    batch: bool
+    team_id: object = None  # a batch may name its workspace in the body
+
+
+def parse_lead_request(body: bytes) -> LeadRequest:
+    """The JSON body as leads; Refused (400, 422) when it is not one lead or a batch of them."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Refused(400, f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Refused(400, 'the body must be a lead object or {"leads": [...]}')
+    if "leads" not in data:
+        return LeadRequest(items=[_parse_one(data)], batch=False)
+    raw_leads = data["leads"]
+    if not isinstance(raw_leads, list):
+        raise Refused(400, '"leads" must be an array of lead objects')
+    if len(raw_leads) > MAX_LEADS:
+        raise Refused(422, f"at most {MAX_LEADS} leads per request; this one has {len(raw_leads)}")
+    if not raw_leads:
+        raise Refused(422, '"leads" is empty')
+    return LeadRequest(items=[_parse_one(raw) for raw in raw_leads], batch=True, team_id=data.get("team_id"))
+
+
+def _parse_one(raw: object) -> LeadIn | InvalidInput:
+    try:
+        return parse_lead(raw)
+    except InvalidInput as exc:
+        return exc
+
+
+def leads_response(parsed: LeadRequest, results: list[ItemResult]) -> web.Response:
+    """One lead: its result (201 created, 200 duplicate, 422 invalid). A batch: counts + results."""
+    out = [result_json(r, i) for r, i in zip(results, parsed.items, strict=True)]
+    if not parsed.batch:
+        status = {"created": 201, "duplicate": 200}.get(out[0]["status"], 422)
+        return web.json_response(out[0], status=status)
+    summary = {k: sum(1 for r in out if r["status"] == k) for k in ("created", "duplicate", "invalid")}
+    return web.json_response({**summary, "results": out}, status=200)
+
+
 class IntakeApi:
     """The routes, with what they share: the runtime, the rate limiter."""
 
@@ -175,28 +231,37 @@ class IntakeApi:
         app.router.add_get("/api/leads/{lead_id}", self.get_lead)
         app.router.add_get("/api/openapi.json", self.openapi)
 
-    # -- shared gates ---------------------------------------------------------------------------
+    # -- shared gates: each raises Refused ---------------------------------------------------------
 
-    def _limited(self, request: web.Request) -> web.Response | None:
+    def _check_rate(self, request: web.Request) -> None:
         wait = self.limiter.check(_client_key(request))
-        if wait <= 0:
-            return None
-        response = _error(429, "too many requests; slow down and retry after the given seconds")
-        response.headers["Retry-After"] = self.limiter.retry_after(wait)
-        return response
+        if wait > 0:
+            message = "too many requests; slow down and retry after the given seconds"
+            raise Refused(429, message, **{"Retry-After": self.limiter.retry_after(wait)})
 
-    def _unauthorised(self, request: web.Request, body: bytes) -> web.Response | None:
+    def _check_credentials(self, request: web.Request, body: bytes) -> None:
         why = authenticate(
             self.handoff.settings.secret("intake_token"), request.headers, body, self.handoff.clock.now()
         )
-        if why is None:
-            return None
-        log.info("lead API: refused credentials from %s", _client_key(request))
-        response = _error(401, why)
-        response.headers["WWW-Authenticate"] = 'Bearer realm="handoff"'
-        return response
+        if why is not None:
+            log.info("lead API: refused credentials from %s", _client_key(request))
+            raise Refused(401, why, **{"WWW-Authenticate": 'Bearer realm="handoff"'})
 
-    async def _team(self, requested: object) -> tuple[str | None, web.Response | None]:
+    async def _read_json_body(self, request: web.Request) -> bytes:
+        """The gates in their documented order up to the body: 429 → 413 → 415 → 401."""
+        self._check_rate(request)
+        too_large = f"request body is larger than {MAX_BODY} bytes"
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            raise Refused(413, too_large)
+        body = await _read_capped(request)
+        if body is None:
+            raise Refused(413, too_large)
+        if request.content_type != "application/json":
+            raise Refused(415, "send Content-Type: application/json")
+        self._check_credentials(request, body)
+        return body
+
+    async def _team(self, requested: object) -> str:
         """The API acts for the single workspace; a `team_id` is honoured only if installed."""
         if requested is None:
             team = await self.handoff.default_team_id()
@@ -204,78 +269,41 @@ class IntakeApi:
                 teams = await self.handoff.team_ids()
                 team = teams[0] if len(teams) == 1 else None
             if team is None:
-                return None, _error(422, "several workspaces are installed: say which with team_id")
-            return team, None
+                raise Refused(422, "several workspaces are installed: say which with team_id")
+            return team
         if not isinstance(requested, str) or requested not in await self.handoff.team_ids():
-            return None, _error(422, "unknown team_id: Handoff is not installed in that workspace")
-        return requested, None
+            raise Refused(422, "unknown team_id: Handoff is not installed in that workspace")
+        return requested
 
     # -- routes ----------------------------------------------------------------------------------
 
     async def post_leads(self, request: web.Request) -> web.StreamResponse:
-        if (limited := self._limited(request)) is not None:
-            return limited
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return _error(413, f"request body is larger than {MAX_BODY} bytes")
-        body = await _read_capped(request)
-        if body is None:
-            return _error(413, f"request body is larger than {MAX_BODY} bytes")
-        if request.content_type != "application/json":
-            return _error(415, "send Content-Type: application/json")
-        if (refused := self._unauthorised(request, body)) is not None:
-            return refused
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as exc:
-            return _error(400, f"malformed JSON: {exc}")
-        batch = isinstance(data, dict) and "leads" in data
-        if batch:
-            raw_leads = data["leads"]
-            if not isinstance(raw_leads, list):
-                return _error(400, '"leads" must be an array of lead objects')
-            if len(raw_leads) > MAX_LEADS:
-                return _error(422, f"at most {MAX_LEADS} leads per request; this one has {len(raw_leads)}")
-            if not raw_leads:
-                return _error(422, '"leads" is empty')
-        elif isinstance(data, dict):
-            raw_leads = [data]
-        else:
-            return _error(400, 'the body must be a lead object or {"leads": [...]}')
-        requested = (data.get("team_id") if batch else None) or request.query.get("team_id")
-        team, problem = await self._team(requested)
-        if problem is not None:
-            return problem
-        assert team is not None
-        items: list[LeadIn | InvalidInput] = []
-        for raw in raw_leads:
-            try:
-                items.append(parse_lead(raw))
-            except InvalidInput as exc:
-                items.append(exc)
-        if any(isinstance(i, LeadIn) for i in items):
-            async with self.handoff.open_context(team) as ctx:
-                results = await submit_many(ctx, items, origin="api")
-        else:  # nothing to write: no transaction
-            results = [ItemResult(index=i, status="invalid", errors=e.errors) for i, e in enumerate(items)]  # type: ignore[union-attr]
-        out = [result_json(r, i) for r, i in zip(results, items, strict=True)]
-        if not batch:
-            status = {"created": 201, "duplicate": 200}.get(out[0]["status"], 422)
-            return web.json_response(out[0], status=status)
-        summary = {k: sum(1 for r in out if r["status"] == k) for k in ("created", "duplicate", "invalid")}
-        return web.json_response({**summary, "results": out}, status=200)
+            parsed = parse_lead_request(await self._read_json_body(request))
+            team = await self._team(parsed.team_id or request.query.get("team_id"))
+        except Refused as refused:
+            return refused.response
+        return leads_response(parsed, await self._submit(team, parsed.items))
+
+    async def _submit(self, team: str, items: list[LeadIn | InvalidInput]) -> list[ItemResult]:
+        if not any(isinstance(i, LeadIn) for i in items):  # nothing to write: no transaction
+            return [
+                ItemResult(index=i, status="invalid", errors=getattr(e, "errors", None))
+                for i, e in enumerate(items)
+            ]
+        async with self.handoff.open_context(team) as ctx:
+            return await submit_many(ctx, items, origin="api")
 
     async def get_lead(self, request: web.Request) -> web.StreamResponse:
-        if (limited := self._limited(request)) is not None:
-            return limited
-        if (refused := self._unauthorised(request, b"")) is not None:
-            return refused
-        raw_id = request.match_info["lead_id"]
-        if not raw_id.isdigit() or len(raw_id) > 18:
-            return _error(404, "no such lead")
-        team, problem = await self._team(request.query.get("team_id"))
-        if problem is not None:
-            return problem
-        assert team is not None
+        try:
+            self._check_rate(request)
+            self._check_credentials(request, b"")
+            raw_id = request.match_info["lead_id"]
+            if not raw_id.isdigit() or len(raw_id) > 18:
+                raise Refused(404, "no such lead")
+            team = await self._team(request.query.get("team_id"))
+        except Refused as refused:
+            return refused.response
         async with self.handoff.uow() as uow:
             lead = await uow.leads.get(team, int(raw_id))
             if lead is None:

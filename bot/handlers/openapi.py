@@ -4,40 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
 from bot import __version__
+from bot.domain.lead_input import LeadIn
 
 _TEXT = {"type": ["string", "null"]}
+SCHEMA_REF = "#/components/schemas/{model}"
 
-LEAD_IN: dict[str, Any] = {
-    "type": "object",
-    "required": ["email"],
-    "properties": {
-        "email": {"type": "string", "format": "email", "maxLength": 320},
-        "external_id": {
-            **_TEXT,
-            "maxLength": 200,
-            "description": "Your ID for the lead; resubmitting the same external_id is idempotent. "
-            "Without it, email + source is the idempotency key.",
-        },
-        "name": {**_TEXT, "maxLength": 200},
-        "first_name": {**_TEXT, "maxLength": 200, "description": "Used when name is absent."},
-        "last_name": {**_TEXT, "maxLength": 200},
-        "company": {**_TEXT, "maxLength": 200},
-        "title": {**_TEXT, "maxLength": 200},
-        "phone": {**_TEXT, "maxLength": 50},
-        "source": {**_TEXT, "maxLength": 100, "description": "Stored lower-case, e.g. webinar."},
-        "campaign": {**_TEXT, "maxLength": 200},
-        "score": {"type": ["integer", "null"], "minimum": 0, "maximum": 100},
-        "region": {**_TEXT, "maxLength": 100},
-        "segment": {**_TEXT, "maxLength": 100},
-        "notes": {**_TEXT, "maxLength": 2000, "description": "Why the lead is warm, for sales."},
-        "fields": {
-            "type": "object",
-            "additionalProperties": True,
-            "description": "Free fields, kept as sent (at most 16,000 bytes as JSON).",
-        },
-    },
-}
+
+def model_schema(
+    model: type[BaseModel], *, mode: JsonSchemaMode = "validation"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A pydantic model as OpenAPI 3.1 components: its JSON schema and the schemas of the models it
+    refers to (pydantic's `$defs`), with every `$ref` pointing into #/components/schemas."""
+    schema = model.model_json_schema(ref_template=SCHEMA_REF, mode=mode)
+    return schema, schema.pop("$defs", {})
+
+
+# what a client may send: generated from the model every door validates with, so the two cannot
+# drift (limits, descriptions and all)
+LEAD_IN, LEAD_IN_DEFS = model_schema(LeadIn)
+# the same fields as a stored lead shows them (first_name/last_name are folded into name)
+_LEAD_FIELDS = model_schema(LeadIn, mode="serialization")[0]["properties"]
 
 RESULT: dict[str, Any] = {
     "type": "object",
@@ -78,7 +68,7 @@ EVENT: dict[str, Any] = {
 LEAD_OUT: dict[str, Any] = {
     "type": "object",
     "properties": {
-        **{k: v for k, v in LEAD_IN["properties"].items() if k not in ("first_name", "last_name")},
+        **_LEAD_FIELDS,
         "id": {"type": "integer"},
         "status": {
             "enum": [
@@ -290,6 +280,7 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
                 },
             },
             "schemas": {
+                **LEAD_IN_DEFS,
                 "LeadIn": LEAD_IN,
                 "Result": RESULT,
                 "Error": ERROR,

@@ -16,12 +16,9 @@ from enum import StrEnum
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.domain.reasons import reason_label
 from bot.domain.targets import scope_label
 from bot.services.targets import evaluate_targets
-from bot.storage.models import Lead
 from bot.storage.sqlite_driver import slow_query
 from bot.storage.uow import UnitOfWork
 
@@ -85,11 +82,7 @@ def since_utc(since: date | None, tz: ZoneInfo) -> datetime | None:
 
 
 async def _lead_rows(uow: UnitOfWork, team_id: str, since: datetime | None) -> AsyncIterator[dict[str, Any]]:
-    stmt = select(Lead).where(Lead.team_id == team_id)
-    if since is not None:
-        stmt = stmt.where(Lead.created_at >= since)
-    stmt = stmt.order_by(Lead.created_at, Lead.id).execution_options(yield_per=BATCH)
-    async for lead in await uow.session.stream_scalars(stmt):
+    async for lead in uow.reports.leads_created(team_id, since, batch=BATCH):
         row = {c: getattr(lead, c) for c in LEAD_IMPORT_COLUMNS}
         row.update({c: getattr(lead, c) for c in LEAD_HISTORY_COLUMNS if c != "handoff_id"})
         row["handoff_id"] = lead.id
@@ -100,11 +93,7 @@ async def _feedback_rows(
     uow: UnitOfWork, team_id: str, since: datetime | None
 ) -> AsyncIterator[dict[str, Any]]:
     labels = await uow.settings.reject_reasons(team_id)
-    stmt = select(Lead).where(Lead.team_id == team_id, Lead.verdict_at.is_not(None))
-    if since is not None:
-        stmt = stmt.where(Lead.verdict_at >= since)
-    stmt = stmt.order_by(Lead.verdict_at, Lead.id).execution_options(yield_per=BATCH)
-    async for lead in await uow.session.stream_scalars(stmt):
+    async for lead in uow.reports.leads_with_verdict(team_id, since, batch=BATCH):
         yield {
             "handoff_id": lead.id,
             "email": lead.email,

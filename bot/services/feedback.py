@@ -12,7 +12,6 @@ from bot.domain.reasons import NURTURE_REASON, OTHER
 from bot.services.context import Ctx
 from bot.services.lifecycle import check_allowed, load_lead, transition
 from bot.slack.blocks.verdicts import Verdict, release_note, verdict_message
-from bot.storage import lifecycle_queries
 from bot.storage.models import Lead
 
 MAX_COMMENT = 2000
@@ -185,6 +184,4 @@ async def _announce(ctx: Ctx, lead: Lead, verdict: Verdict) -> None:
 
 async def nurture_list(ctx: Ctx, limit: int = 30) -> tuple[list[Lead], int]:
     """Leads flagged for nurture (newest first) and how many there are in all."""
-    session = ctx.uow.session
-    leads = await lifecycle_queries.nurture_leads(session, ctx.team_id, limit)
-    return leads, await lifecycle_queries.count_nurture(session, ctx.team_id)
+    return await ctx.uow.reports.nurture(ctx.team_id, limit)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.services.sla import OpenLead, load_policy
 from bot.services.targets import Scoreboard, build_scoreboard
-from bot.storage.metrics import QualityReport, lead_quality, open_leads_for
+from bot.storage.reports import QualityReport
 from bot.storage.uow import UnitOfWork
 
 PAGE_SIZE = 10
@@ -27,7 +27,7 @@ class QualityCache:
         hit = self._entries.get(team_id)
         if hit is not None and timedelta(0) <= now - hit[0] < self.ttl:
             return hit[1]
-        report = await lead_quality(uow.session, team_id, now, QUALITY_WINDOWS)
+        report = await uow.reports.lead_quality(team_id, now, QUALITY_WINDOWS)
         self._entries[team_id] = (now, report)
         return report
 
@@ -71,13 +71,13 @@ async def build_home(
     policy = await load_policy(uow, settings, team_id)
     reps = {rep for rule in policy.rules.values() for rep in (rule.reps or [])}
     page = max(0, page)
-    leads, total = await open_leads_for(
-        uow.session, team_id, user_id, limit=page_size, offset=page * page_size
+    leads, total = await uow.reports.open_leads_for(
+        team_id, user_id, limit=page_size, offset=page * page_size
     )
     if page and not leads and total:  # the page emptied since the button was drawn
         page = (total - 1) // page_size
-        leads, total = await open_leads_for(
-            uow.session, team_id, user_id, limit=page_size, offset=page * page_size
+        leads, total = await uow.reports.open_leads_for(
+            team_id, user_id, limit=page_size, offset=page * page_size
         )
     show_rep = side == "sales" or user_id in reps or total > 0 or side is None
     show_marketing = side == "marketing" or is_admin or side is None
@@ -88,7 +88,7 @@ async def build_home(
         quality = (
             await quality_cache.get(uow, team_id, now)
             if quality_cache is not None
-            else await lead_quality(uow.session, team_id, now, QUALITY_WINDOWS)
+            else await uow.reports.lead_quality(team_id, now, QUALITY_WINDOWS)
         )
     board = await build_scoreboard(uow, team_id, now, settings.tz)
     return HomeData(

@@ -1,31 +1,33 @@
 """Intake: validated leads in, deduplicated, routed, stored with their events and cards in one go.
 
-One code path for one lead and for a thousand: `submit_many` looks up every dedupe key and
-recent email of the batch in two queries, routes in memory, and writes leads, events and outbox
-rows as three multi-row INSERTs inside a savepoint. If a concurrent writer takes one of the batch's
-dedupe keys first (unique violation), the batch falls back to one savepoint per lead, so a lead is
-always written whole or not at all and a bad one never takes its batch-mates down with it.
+One code path for one lead and for a thousand, in three steps:
+  * plan: look up every dedupe key and recent email of the batch (two queries), then decide in
+    memory (bot.domain.intake_plan): duplicate, new and where it goes, or nowhere to go;
+  * assign: take the batch's places in each rule's round robin, one atomic UPDATE per rule;
+  * persist: leads, events and outbox rows as three multi-row INSERTs.
+All of it runs inside a savepoint. If a concurrent writer takes one of the batch's dedupe keys first
+(unique violation), the batch falls back to one savepoint per lead, so a lead is always written
+whole or not at all and a bad one never takes its batch-mates down with it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain.errors import InvalidInput
 from bot.domain.events import EventKind
+from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_batch
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
-from bot.domain.routing import Decision, LeadFacts, RuleSpec, is_hot, next_rep, route
+from bot.domain.routing import RuleSpec, is_hot
+from bot.outbox.notifier import Notifier
 from bot.services.context import Ctx
 from bot.slack.mrkdwn import escape, usergroup_mention
-from bot.storage.models import Lead, LeadEvent, RoutingRule
+from bot.storage.models import Lead, RoutingRule
+from bot.storage.uow import Conflict
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,6 @@ def rule_spec(rule: RoutingRule) -> RuleSpec:
         reps=tuple(rule.reps or ()),
         hot_usergroup=rule.hot_usergroup,
         hot_score=rule.hot_score,
-    )
-
-
-def facts_of(lead: LeadIn) -> LeadFacts:
-    return LeadFacts(
-        region=lead.region,
-        segment=lead.segment,
-        source=lead.source,
-        campaign=lead.campaign,
-        score=lead.score,
-        email_domain=lead.email_domain,
     )
 
 
@@ -125,192 +116,139 @@ async def submit_many(
     actor_id: str | None = None,
 ) -> list[ItemResult]:
     """Submit several leads in the caller's transaction; results come back in input order."""
-    routing = await load_routing(ctx)
-    results: dict[int, ItemResult] = {}
-    valid: list[tuple[int, LeadIn]] = []
-    for index, item in enumerate(items):
-        if isinstance(item, InvalidInput):
-            results[index] = ItemResult(index=index, status="invalid", errors=item.errors)
-        else:
-            valid.append((index, item))
+    results = {
+        i: ItemResult(index=i, status="invalid", errors=item.errors)
+        for i, item in enumerate(items)
+        if isinstance(item, InvalidInput)
+    }
+    valid = [(i, item) for i, item in enumerate(items) if isinstance(item, LeadIn)]
     if valid:
-        session = ctx.uow.session
-        try:
-            async with session.begin_nested():
-                written = await _write(ctx, valid, origin=origin, actor_id=actor_id, routing=routing)
-        except IntegrityError:
-            # Someone else stored one of these dedupe keys since we looked. One savepoint per lead
-            # now; a lead that collides again is looked up afresh and attaches as a duplicate.
-            written = []
-            for index, lead in valid:
-                for attempt in range(2):
-                    try:
-                        async with session.begin_nested():
-                            one = await _write(
-                                ctx, [(index, lead)], origin=origin, actor_id=actor_id, routing=routing
-                            )
-                        break
-                    except IntegrityError:
-                        if attempt:
-                            raise
-                written.extend(one)
+        routing = await load_routing(ctx)
+        written = await _write_batch(ctx, valid, origin=origin, actor_id=actor_id, routing=routing)
         results.update((r.index, r) for r in written)
     return [results[i] for i in range(len(items))]
 
 
-@dataclass
-class _Plan:
-    index: int
-    data: LeadIn
-    decision: Decision | None = None
-    existing: Lead | None = None  # duplicate of a stored lead
-    twin: int | None = None  # duplicate of an earlier lead of this batch (its position in `plans`)
-    assignee: str | None = None
-    lead: Lead | None = None
+async def _write_batch(
+    ctx: Ctx, batch: Sequence[tuple[int, LeadIn]], *, origin: str, actor_id: str | None, routing: Routing
+) -> list[ItemResult]:
+    """The whole batch in one savepoint; on a dedupe-key race, one savepoint per lead."""
+    try:
+        async with ctx.uow.savepoint():
+            return await _write(ctx, batch, origin=origin, actor_id=actor_id, routing=routing)
+    except Conflict:
+        pass
+    # Someone else stored one of these dedupe keys since we looked. One savepoint per lead now;
+    # a lead that collides again is looked up afresh and attaches as a duplicate.
+    written: list[ItemResult] = []
+    for item in batch:
+        for attempt in range(2):
+            try:
+                async with ctx.uow.savepoint():
+                    one = await _write(ctx, [item], origin=origin, actor_id=actor_id, routing=routing)
+                break
+            except Conflict:
+                if attempt:
+                    raise
+        written.extend(one)
+    return written
+
+
+Plan = Planned[Lead]
 
 
 async def _write(
     ctx: Ctx,
-    leads: Sequence[tuple[int, LeadIn]],
+    batch: Sequence[tuple[int, LeadIn]],
     *,
     origin: str,
     actor_id: str | None,
     routing: Routing | None,
 ) -> list[ItemResult]:
-    session, now, team = ctx.uow.session, ctx.now, ctx.team_id
     routing = routing or await load_routing(ctx)
-    plans = [_Plan(index=i, data=d) for i, d in leads]
+    plans = await _plan(ctx, batch, routing)
+    plans = await _assign(ctx, plans, routing)
+    return await _persist(ctx, plans, origin=origin, actor_id=actor_id)
 
-    keys = {p.data.dedupe_key() for p in plans}
-    by_key = {
-        lead.dedupe_key: lead
-        for lead in await session.scalars(
-            select(Lead).where(Lead.team_id == team, Lead.dedupe_key.in_(sorted(keys)))
-        )
-    }
-    window = ctx.settings.duplicate_window_days
-    by_email: dict[str, Lead] = {}
+
+async def _plan(ctx: Ctx, batch: Sequence[tuple[int, LeadIn]], routing: Routing) -> list[Plan]:
+    """Dedupe against stored leads (two queries for the batch) and route, in memory."""
+    leads, window = ctx.uow.leads, ctx.settings.duplicate_window_days
+    stored = await leads.by_dedupe_keys(ctx.team_id, [data.dedupe_key() for _, data in batch])
+    recent: dict[str, Lead] = {}
     if window > 0:
-        emails = sorted({p.data.email for p in plans})
-        recent = await session.scalars(
-            select(Lead)
-            .where(
-                Lead.team_id == team, Lead.email.in_(emails), Lead.created_at >= now - timedelta(days=window)
-            )
-            .order_by(Lead.created_at.desc(), Lead.id.desc())
-        )
-        for lead in recent:
-            by_email.setdefault(lead.email, lead)
-
-    seen_keys: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
-    results: list[ItemResult | None] = [None] * len(plans)
-    for pos, plan in enumerate(plans):
-        key, email = plan.data.dedupe_key(), plan.data.email
-        plan.existing = by_key.get(key) or by_email.get(email)
-        if plan.existing is None:
-            plan.twin = seen_keys.get(key, seen_emails.get(email) if window > 0 else None)
-        if plan.existing is not None or plan.twin is not None:
-            continue
-        plan.decision = route(routing.rules, facts_of(plan.data), routing.default_channel)
-        if plan.decision.channel_id is None:
-            results[pos] = ItemResult(index=plan.index, status="invalid", errors={"lead": NO_CHANNEL_MESSAGE})
-            continue
-        seen_keys.setdefault(key, pos)
-        seen_emails.setdefault(email, pos)
-
-    new = [p for p, r in zip(plans, results, strict=True) if r is None and p.decision is not None]
-    await _assign_round_robin(ctx, new, routing)
-    if new:
-        rows = [_lead_row(p, team=team, origin=origin, actor_id=actor_id, now=now) for p in new]
-        # matched back by dedupe key (unique among `new`): asking SQLAlchemy to keep the parameters'
-        # order made SQLite insert row by row, a third of a batch's time
-        stored = {lead.dedupe_key: lead for lead in await session.scalars(insert(Lead).returning(Lead), rows)}
-        for plan in new:
-            plan.lead = stored[plan.data.dedupe_key()]
-
-    events: list[dict[str, Any]] = []
-    # cards and thread replies go in with one multi-row INSERT when the block ends
-    async with ctx.notifier.bulk() as notifier:
-        for pos, plan in enumerate(plans):
-            if results[pos] is not None:
-                continue
-            if plan.lead is not None:
-                decision = plan.decision
-                assert decision is not None
-                rule = decision.rule
-                events.append(
-                    _event(
-                        plan.lead,
-                        EventKind.CREATED,
-                        actor_id,
-                        origin,
-                        now,
-                        {"rule": rule.name if rule else None, "channel": decision.channel_id},
-                    )
-                )
-                await notifier.post_lead_card(plan.lead)
-                if is_hot(rule, plan.data.score) and rule and rule.hot_usergroup:
-                    text = f":fire: Hot lead (score {plan.data.score}) for {usergroup_mention(rule.hot_usergroup)}"
-                    await notifier.reply_to_lead(plan.lead, text)
-                results[pos] = ItemResult(index=plan.index, status="created", lead=plan.lead)
-                continue
-            target = plan.existing if plan.existing is not None else plans[plan.twin].lead  # type: ignore[index]
-            if target is None:  # twin of a lead that could not be routed
-                results[pos] = ItemResult(
-                    index=plan.index, status="invalid", errors={"lead": NO_CHANNEL_MESSAGE}
-                )
-                continue
-            data = plan.data
-            events.append(
-                _event(
-                    target,
-                    EventKind.RESUBMITTED,
-                    actor_id,
-                    origin,
-                    now,
-                    {"source": data.source, "campaign": data.campaign, "external_id": data.external_id},
-                )
-            )
-            where = " · ".join(escape(p) for p in (data.source, data.campaign) if p) or "no source given"
-            await notifier.reply_to_lead(target, f":repeat: Submitted again ({where}) via {origin}.")
-            results[pos] = ItemResult(index=plan.index, status="duplicate", lead=target)
-    if events:
-        await session.execute(insert(LeadEvent), events)
-    return [r for r in results if r is not None]
-
-
-async def _assign_round_robin(ctx: Ctx, new: list[_Plan], routing: Routing) -> None:
-    """Take this batch's positions in each rule's rotation with one atomic UPDATE per rule."""
-    wanted = Counter(
-        p.decision.rule.id for p in new if p.decision and p.decision.rule and p.decision.rule.reps
+        since = ctx.now - timedelta(days=window)
+        recent = await leads.latest_by_emails(ctx.team_id, [data.email for _, data in batch], since)
+    return plan_batch(
+        batch,
+        stored_by_key=stored,
+        recent_by_email=recent,
+        rules=routing.rules,
+        default_channel=routing.default_channel,
+        dedupe_by_email=window > 0,
     )
-    for rule_id, count in wanted.items():
-        if rule_id is None:
-            continue
-        session = ctx.uow.session
-        await session.execute(
-            update(RoutingRule)
-            .where(RoutingRule.team_id == ctx.team_id, RoutingRule.id == rule_id)
-            .values(rr_cursor=RoutingRule.rr_cursor + count)
-            .execution_options(synchronize_session=False)
-        )
-        end = await session.scalar(
-            select(RoutingRule.rr_cursor).where(RoutingRule.team_id == ctx.team_id, RoutingRule.id == rule_id)
-        )
-        cursor = int(end or 0) - count
-        for plan in new:
-            rule = plan.decision.rule if plan.decision else None
-            if rule is not None and rule.id == rule_id:
-                plan.assignee, _ = next_rep(rule.reps, cursor, set(routing.away))
-                cursor += 1
 
 
-def _lead_row(plan: _Plan, *, team: str, origin: str, actor_id: str | None, now: Any) -> dict[str, Any]:
-    data, decision = plan.data, plan.decision
+async def _assign(ctx: Ctx, plans: list[Plan], routing: Routing) -> list[Plan]:
+    """Take this batch's places in each rule's rotation with one atomic UPDATE per rule."""
+    first = {
+        rule_id: await ctx.uow.rules.advance_cursor(ctx.team_id, rule_id, places)
+        for rule_id, places in places_wanted(plans).items()
+    }
+    return assign(plans, first, routing.away)
+
+
+async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | None) -> list[ItemResult]:
+    """New leads in one INSERT, their cards and the duplicates' thread notes in another (the
+    notifier's bulk form), every lead's event in a third; one result per plan, in order."""
+    rows = [_lead_row(ctx, p, origin=origin, actor_id=actor_id) for p in plans if p.fate is Fate.NEW]
+    stored = await ctx.uow.leads.add_many(rows)
+    events: list[dict[str, Any]] = []
+    results: list[ItemResult] = []
+    async with ctx.notifier.bulk() as notifier:
+        for plan in plans:
+            if plan.fate is Fate.UNROUTABLE:
+                results.append(
+                    ItemResult(index=plan.index, status="invalid", errors={"lead": NO_CHANNEL_MESSAGE})
+                )
+                continue
+            if plan.fate is Fate.NEW:
+                lead = stored[plan.data.dedupe_key()]
+                events.append(_created(ctx, lead, plan, origin=origin, actor_id=actor_id))
+                await _announce(notifier, lead, plan)
+                results.append(ItemResult(index=plan.index, status="created", lead=lead))
+                continue
+            target = plan.existing if plan.existing is not None else _twin(stored, plans, plan)
+            events.append(_resubmitted(ctx, target, plan.data, origin=origin, actor_id=actor_id))
+            where = (
+                " · ".join(escape(p) for p in (plan.data.source, plan.data.campaign) if p)
+                or "no source given"
+            )
+            await notifier.reply_to_lead(target, f":repeat: Submitted again ({where}) via {origin}.")
+            results.append(ItemResult(index=plan.index, status="duplicate", lead=target))
+    await ctx.uow.events.append_many(events)
+    return results
+
+
+def _twin(stored: dict[str, Lead], plans: list[Plan], plan: Plan) -> Lead:
+    assert plan.twin is not None
+    return stored[plans[plan.twin].data.dedupe_key()]
+
+
+async def _announce(notifier: Notifier, lead: Lead, plan: Plan) -> None:
+    """The card, and for a hot lead a thread reply mentioning the rule's hot-lead user group."""
+    await notifier.post_lead_card(lead)
+    rule, score = plan.rule, plan.data.score
+    if is_hot(rule, score) and rule and rule.hot_usergroup:
+        text = f":fire: Hot lead (score {score}) for {usergroup_mention(rule.hot_usergroup)}"
+        await notifier.reply_to_lead(lead, text)
+
+
+def _lead_row(ctx: Ctx, plan: Plan, *, origin: str, actor_id: str | None) -> dict[str, Any]:
+    data, decision, now = plan.data, plan.decision, ctx.now
     assert decision is not None
     return {
-        "team_id": team,
+        "team_id": ctx.team_id,
         "dedupe_key": data.dedupe_key(),
         "external_id": data.external_id,
         "email": data.email,
@@ -336,6 +274,18 @@ def _lead_row(plan: _Plan, *, team: str, origin: str, actor_id: str | None, now:
         "created_at": now,
         "updated_at": now,
     }
+
+
+def _created(ctx: Ctx, lead: Lead, plan: Plan, *, origin: str, actor_id: str | None) -> dict[str, Any]:
+    decision = plan.decision
+    assert decision is not None
+    data = {"rule": decision.rule.name if decision.rule else None, "channel": decision.channel_id}
+    return _event(lead, EventKind.CREATED, actor_id, origin, ctx.now, data)
+
+
+def _resubmitted(ctx: Ctx, lead: Lead, data: LeadIn, *, origin: str, actor_id: str | None) -> dict[str, Any]:
+    what = {"source": data.source, "campaign": data.campaign, "external_id": data.external_id}
+    return _event(lead, EventKind.RESUBMITTED, actor_id, origin, ctx.now, what)
 
 
 def _event(

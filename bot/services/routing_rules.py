@@ -160,5 +160,5 @@ async def import_rules(ctx: Ctx, specs: list[RuleIn], *, replace: bool) -> Impor
             if name not in wanted:
                 await ctx.uow.rules.delete(rule)
                 removed.append(name)
-    await ctx.uow.session.flush()
+    await ctx.uow.flush()
     return ImportSummary(added=added, updated=updated, removed=removed)

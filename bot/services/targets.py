@@ -30,8 +30,8 @@ from bot.domain.targets import (
     resolve_period,
 )
 from bot.services.context import Ctx
-from bot.storage.metrics import Scope, SpanNumbers, span_numbers
 from bot.storage.models import Target
+from bot.storage.reports import Scope, SpanNumbers
 from bot.storage.uow import UnitOfWork
 
 
@@ -122,8 +122,8 @@ async def evaluate_targets(
         period = period_starting(kind, start, tz)
         end = min(period.end_utc, now)
         cache[(kind, start, segment)] = (
-            await span_numbers(
-                uow.session, team_id, period.start_utc, end, Scope.parse(segment), frozenset(fields)
+            await uow.reports.span_numbers(
+                team_id, period.start_utc, end, Scope.parse(segment), frozenset(fields)
             )
             if end > period.start_utc
             else SpanNumbers()
@@ -183,7 +183,7 @@ async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: Zon
     month = period_containing(PeriodKind.MONTH, now, tz)
     quarter = period_containing(PeriodKind.QUARTER, now, tz)
     cache: dict[tuple[PeriodKind, date, str], SpanNumbers] = {}
-    cache[(month.kind, month.start, "")] = await span_numbers(uow.session, team_id, month.start_utc, now)
+    cache[(month.kind, month.start, "")] = await uow.reports.span_numbers(team_id, month.start_utc, now)
     lines = await current_lines(uow, team_id, now, tz, cache)
     return Scoreboard(
         now=now,

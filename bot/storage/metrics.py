@@ -1,401 +1,47 @@
-"""Reporting queries: every number is one SQL aggregate over indexed columns, scoped by team_id.
+"""Deprecated: the read side is `bot.storage.reports` (`uow.reports`).
 
-Counts of "things that happened in a span" each read one (team_id, <event>_at) index range, so
-they cost the same whatever the table's size outside the span. The median time to claim is
-percentile_cont on PostgreSQL and an ORDER BY ... LIMIT/OFFSET over the covering claim index on
-SQLite (which has no percentile aggregate).
+Kept only for modules being edited on other branches (services/digest.py, services/discussions.py,
+slack/blocks/home.py, slack/blocks/targets.py); delete once they import from bot.storage.reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.events import SLA_BREACHES
-from bot.domain.lead import OPEN_FOR_OWNER
-from bot.storage.models import Lead, LeadEvent
-from bot.storage.sqlite_driver import slow_query
-
-CHANNEL_SCOPE_PREFIX = "channel:"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Whole team (both None), one lead segment, or one sales channel."""
-
-    segment: str | None = None
-    channel_id: str | None = None
-
-    @classmethod
-    def parse(cls, stored: str | None) -> Scope:
-        """From target.segment: '' = whole team, 'channel:C123' = a channel, else a segment."""
-        stored = (stored or "").strip()
-        if not stored:
-            return cls()
-        if stored.startswith(CHANNEL_SCOPE_PREFIX):
-            return cls(channel_id=stored[len(CHANNEL_SCOPE_PREFIX) :])
-        return cls(segment=stored)
-
-    @property
-    def key(self) -> str:
-        if self.channel_id:
-            return CHANNEL_SCOPE_PREFIX + self.channel_id
-        return self.segment or ""
-
-    @property
-    def is_team(self) -> bool:
-        return not (self.segment or self.channel_id)
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        if self.channel_id:
-            return [Lead.channel_id == self.channel_id]
-        if self.segment:
-            return [Lead.segment == self.segment]
-        return []
-
-
-@dataclass
-class SpanNumbers:
-    """What happened in [start, end): each count is of leads whose step happened in the span."""
-
-    delivered: int = 0
-    claimed: int = 0
-    verdicts: int = 0
-    accepted: int = 0
-    meetings: int = 0
-    won: int = 0
-    revenue: float = 0.0
-    revenue_by_currency: dict[str, float] = field(default_factory=dict)
-    median_claim_seconds: float | None = None
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        return self.accepted / self.verdicts if self.verdicts else None
-
-    @property
-    def main_currency(self) -> str | None:
-        if not self.revenue_by_currency:
-            return None
-        return max(self.revenue_by_currency.items(), key=lambda kv: kv[1])[0]
-
-
-def _in_span(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
-    return and_(column >= start, column < end)
-
-
-def _count_in(team_id: str, column: Any, start: datetime, end: datetime, scope: Scope) -> Any:
-    return (
-        select(func.count())
-        .select_from(Lead)
-        .where(Lead.team_id == team_id, _in_span(column, start, end), *scope.conditions())
-        .scalar_subquery()
-    )
-
-
-COUNT_COLUMNS = {
-    "delivered": Lead.created_at,
-    "claimed": Lead.claimed_at,
-    "verdicts": Lead.verdict_at,
-    "accepted": Lead.accepted_at,
-    "meetings": Lead.meeting_at,
-    "won": Lead.won_at,
-}
-ALL_FIELDS = frozenset({*COUNT_COLUMNS, "revenue", "median"})
-
-
-@slow_query
-async def span_numbers(
-    session: AsyncSession,
-    team_id: str,
-    start: datetime,
-    end: datetime,
-    scope: Scope = Scope(),
-    fields: frozenset[str] = ALL_FIELDS,
-) -> SpanNumbers:
-    """The funnel counts for a span in one round trip (scalar subqueries, one index range each),
-    plus revenue and the median time to claim. `fields` limits the work to what a caller shows:
-    at 1M leads each skipped count is a skipped index range scan."""
-    numbers = SpanNumbers()
-    wanted = {
-        k: c for k, c in COUNT_COLUMNS.items() if k in fields or (k == "claimed" and "median" in fields)
-    }
-    if wanted:
-        stmt = select(*(_count_in(team_id, col, start, end, scope).label(k) for k, col in wanted.items()))
-        row = (await session.execute(stmt)).one()
-        for key in wanted:
-            setattr(numbers, key, int(getattr(row, key) or 0))
-    if "revenue" in fields:
-        revenue = await session.execute(
-            select(Lead.currency, func.sum(Lead.won_amount))
-            .where(Lead.team_id == team_id, _in_span(Lead.won_at, start, end), *scope.conditions())
-            .where(Lead.won_amount.is_not(None))
-            .group_by(Lead.currency)
-        )
-        for currency, total in revenue:
-            key = currency or ""
-            numbers.revenue_by_currency[key] = numbers.revenue_by_currency.get(key, 0.0) + float(total or 0)
-        numbers.revenue = sum(numbers.revenue_by_currency.values())
-    if "median" in fields:
-        numbers.median_claim_seconds = await median_claim_seconds(
-            session, team_id, start, end, scope, count=numbers.claimed
-        )
-    return numbers
-
-
-@slow_query
-async def median_claim_seconds(
-    session: AsyncSession,
-    team_id: str,
-    start: datetime,
-    end: datetime,
-    scope: Scope = Scope(),
-    *,
-    count: int | None = None,
-) -> float | None:
-    """Median of claimed_at - created_at over leads claimed in the span (None when none were)."""
-    where = [Lead.team_id == team_id, _in_span(Lead.claimed_at, start, end), *scope.conditions()]
-    if session.get_bind().dialect.name == "postgresql":
-        seconds = func.extract("epoch", Lead.claimed_at - Lead.created_at)
-        value = await session.scalar(
-            select(func.percentile_cont(0.5).within_group(seconds.asc())).where(*where)
-        )
-        return float(value) if value is not None else None
-    if count is None:
-        count = int(await session.scalar(select(func.count()).select_from(Lead).where(*where)) or 0)
-    if count == 0:
-        return None
-    # SQLite: julianday() differences are in days; the covering (team_id, claimed_at, created_at)
-    # index means this reads only the span's index entries, then sorts their durations.
-    seconds = ((func.julianday(Lead.claimed_at) - func.julianday(Lead.created_at)) * 86400.0).label("s")
-    middle = 2 - count % 2  # two middle values when the count is even
-    stmt = select(seconds).where(*where).order_by(seconds).limit(middle).offset((count - 1) // 2)
-    values = [float(v) for v in await session.scalars(stmt)]
-    return sum(values) / len(values) if values else None
-
-
-@dataclass
-class QualityRow:
-    """A source (or source + campaign) over a rolling window: what became of its leads."""
-
-    source: str
-    campaign: str | None
-    delivered: int = 0
-    verdicts: int = 0
-    accepted: int = 0
-    won: int = 0
-    closed: int = 0  # won or lost
-    rating_sum: float = 0.0
-    ratings: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        return self.accepted / self.verdicts if self.verdicts else None
-
-    @property
-    def average_rating(self) -> float | None:
-        return self.rating_sum / self.ratings if self.ratings else None
-
-    @property
-    def win_rate(self) -> float | None:
-        return self.won / self.closed if self.closed else None
-
-    def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
-        return sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-
-    def add(self, other: QualityRow) -> None:
-        self.delivered += other.delivered
-        self.verdicts += other.verdicts
-        self.accepted += other.accepted
-        self.won += other.won
-        self.closed += other.closed
-        self.rating_sum += other.rating_sum
-        self.ratings += other.ratings
-        for reason, n in other.reasons.items():
-            self.reasons[reason] = self.reasons.get(reason, 0) + n
-
-
-@dataclass
-class QualityReport:
-    """Lead quality by source and by campaign for several rolling windows (e.g. 30 and 90 days)."""
-
-    by_source: dict[int, list[QualityRow]]
-    by_campaign: dict[int, list[QualityRow]]
-    totals: dict[int, QualityRow]
-
-
-NO_SOURCE = "(no source)"
-
-
-QUALITY_KEY_SEPARATOR = "\x1f"  # between source, campaign and reason in Lead.quality_key
-QUALITY_MEASURES = (
-    ("delivered", func.count()),
-    ("verdicts", func.count(Lead.verdict_at)),
-    ("accepted", func.count(Lead.accepted_at)),
-    ("won", func.count(Lead.won_at)),
-    ("closed", func.count(func.coalesce(Lead.won_at, Lead.lost_at))),
-    ("rating_sum", func.coalesce(func.sum(Lead.quality), 0)),
-    ("ratings", func.count(Lead.quality)),
+from bot.storage.reports import (
+    NO_SOURCE,
+    QualityReport,
+    QualityRow,
+    Reports,
+    Scope,
+    SourceVerdicts,
+    SpanNumbers,
 )
 
-
-@slow_query
-async def lead_quality(
-    session: AsyncSession, team_id: str, now: datetime, windows: Sequence[int] = (30, 90)
-) -> QualityReport:
-    """Cohorts of leads delivered in each window, by source, campaign and rejection reason.
-
-    A GROUP BY over a quarter of leads is a sort of ~300k rows on SQLite (which has no hash
-    aggregate): most of a second at 1M leads. Instead this walks ix_lead_team_quality
-    (team_id, quality_key, created_at, ...): a recursive CTE seeks from one distinct quality_key
-    to the next (one index seek per group, however many leads share it), and for each group and
-    window bucket a correlated subquery aggregates one contiguous index range. Every lead in a
-    window is read once, index-only, and nothing is sorted. The subquery returns its measures as
-    one space-separated string because a scalar subquery has one column (SQLite has no LATERAL).
-    Bucket i holds leads delivered in [edge_i, edge_{i-1}); Python folds buckets into windows."""
-    from datetime import timedelta
-
-    windows = sorted(set(windows))
-    edges = [now - timedelta(days=d) for d in windows]  # newest edge first
-    uppers = [now, *edges[:-1]]
-
-    first = (
-        select(Lead.quality_key)
-        .where(Lead.team_id == team_id)
-        .order_by(Lead.quality_key)
-        .limit(1)
-        .scalar_subquery()
-    )
-    keys = select(first.label("key")).cte("quality_keys", recursive=True)
-    previous = keys.alias("previous")
-    following = (
-        select(Lead.quality_key)
-        .where(Lead.team_id == team_id, Lead.quality_key > previous.c.key)
-        .order_by(Lead.quality_key)
-        .limit(1)
-        .scalar_subquery()
-    )
-    keys = keys.union_all(select(following).where(previous.c.key.is_not(None)))
-
-    def packed(low: datetime, high: datetime) -> Any:
-        text_value: Any = None
-        for _, measure in QUALITY_MEASURES:
-            part = cast(measure, String)
-            text_value = part if text_value is None else text_value.concat(" ").concat(part)
-        return (
-            select(text_value)
-            .where(
-                Lead.team_id == team_id,
-                Lead.quality_key == keys.c.key,
-                Lead.created_at >= low,
-                Lead.created_at < high,
-            )
-            .scalar_subquery()
-        )
-
-    stmt = select(
-        keys.c.key,
-        *(packed(low, high).label(f"b{i}") for i, (low, high) in enumerate(zip(edges, uppers, strict=True))),
-    ).where(keys.c.key.is_not(None))
-
-    by_source: dict[int, dict[str, QualityRow]] = {d: {} for d in windows}
-    by_campaign: dict[int, dict[tuple[str, str | None], QualityRow]] = {d: {} for d in windows}
-    totals = {d: QualityRow(source="", campaign=None) for d in windows}
-    for key, *buckets in await session.execute(stmt):
-        source, campaign, reason = [*key.split(QUALITY_KEY_SEPARATOR, 2), "", ""][:3]
-        source = source or NO_SOURCE
-        for index, packed_values in enumerate(buckets):
-            names = (name for name, _ in QUALITY_MEASURES)
-            values = dict(zip(names, packed_values.split(), strict=True))
-            if not int(values["delivered"]):
-                continue  # a group with no leads in this bucket (e.g. an old campaign)
-            part = QualityRow(
-                source=source,
-                campaign=campaign or None,
-                delivered=int(values["delivered"]),
-                verdicts=int(values["verdicts"]),
-                accepted=int(values["accepted"]),
-                won=int(values["won"]),
-                closed=int(values["closed"]),
-                rating_sum=float(values["rating_sum"]),
-                ratings=int(values["ratings"]),
-            )
-            if reason:
-                # every lead of this group carries this reason (only rejected leads have one)
-                part.reasons[reason] = part.delivered
-            for days in windows[index:]:
-                by_source[days].setdefault(source, QualityRow(source=source, campaign=None)).add(part)
-                if campaign:
-                    by_campaign[days].setdefault(
-                        (source, campaign), QualityRow(source=source, campaign=campaign)
-                    ).add(part)
-                totals[days].add(part)
-
-    def ranked(rows: Any) -> list[QualityRow]:
-        return sorted(rows, key=lambda r: (-r.delivered, r.source, r.campaign or ""))
-
-    return QualityReport(
-        by_source={d: ranked(v.values()) for d, v in by_source.items()},
-        by_campaign={d: ranked(v.values()) for d, v in by_campaign.items()},
-        totals=totals,
-    )
+__all__ = [
+    "NO_SOURCE",
+    "QualityReport",
+    "QualityRow",
+    "Scope",
+    "SourceVerdicts",
+    "SpanNumbers",
+    "sla_breaches",
+    "span_numbers",
+    "verdicts_by_source",
+]
 
 
-@dataclass(frozen=True)
-class SourceVerdicts:
-    source: str
-    verdicts: int
-    accepted: int
-
-    @property
-    def acceptance_rate(self) -> float:
-        return self.accepted / self.verdicts if self.verdicts else 0.0
+async def span_numbers(session: AsyncSession, team_id: str, start: datetime, end: datetime) -> SpanNumbers:
+    return await Reports(session).span_numbers(team_id, start, end)
 
 
-@slow_query
 async def verdicts_by_source(
     session: AsyncSession, team_id: str, start: datetime, end: datetime
 ) -> list[SourceVerdicts]:
-    """Verdicts given in the span, per source (the digest's best and worst sources)."""
-    stmt = (
-        select(Lead.source, func.count(), func.count(Lead.accepted_at))
-        .where(Lead.team_id == team_id, _in_span(Lead.verdict_at, start, end))
-        .group_by(Lead.source)
-    )
-    return [SourceVerdicts(s or NO_SOURCE, int(v), int(a)) for s, v, a in await session.execute(stmt)]
+    return await Reports(session).verdicts_by_source(team_id, start, end)
 
 
-@slow_query
 async def sla_breaches(session: AsyncSession, team_id: str, start: datetime, end: datetime) -> dict[str, int]:
-    """SLA breach events in the span, by kind (the (team_id, kind, created_at) index)."""
-    stmt = (
-        select(LeadEvent.kind, func.count())
-        .where(
-            LeadEvent.team_id == team_id,
-            LeadEvent.kind.in_([k.value for k in SLA_BREACHES]),
-            _in_span(LeadEvent.created_at, start, end),
-        )
-        .group_by(LeadEvent.kind)
-    )
-    return {kind: int(n) for kind, n in await session.execute(stmt)}
-
-
-async def open_leads_for(
-    session: AsyncSession, team_id: str, owner_id: str, *, limit: int, offset: int = 0
-) -> tuple[list[Lead], int]:
-    """A rep's open leads, stalest first (they need attention first), and how many there are."""
-    where = [
-        Lead.team_id == team_id,
-        Lead.owner_id == owner_id,
-        Lead.status.in_([s.value for s in OPEN_FOR_OWNER]),
-    ]
-    total = int(await session.scalar(select(func.count()).select_from(Lead).where(*where)) or 0)
-    rows = await session.scalars(
-        select(Lead).where(*where).order_by(Lead.updated_at, Lead.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+    return await Reports(session).sla_breaches(team_id, start, end)

@@ -90,7 +90,7 @@ class Lead(Base):
         Index("ix_lead_team_email_created", "team_id", "email", "created_at"),
         Index("ix_lead_team_status", "team_id", "status"),
         Index("ix_lead_team_owner_status", "team_id", "owner_id", "status"),
-        # Reporting reads these ranges index-only (bot/storage/metrics.py): the trailing columns
+        # Reporting reads these ranges index-only (bot/storage/reports.py): the trailing columns
         # cover the scope filters (segment, channel) and the median time to claim (created_at), so
         # no count touches the table at 1M leads.
         Index("ix_lead_team_created", "team_id", "created_at", "segment", "channel_id"),

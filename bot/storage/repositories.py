@@ -62,6 +62,38 @@ class LeadRepo:
         )
         return await self.session.scalar(stmt)
 
+    async def by_dedupe_keys(self, team_id: str, keys: Sequence[str]) -> dict[str, Lead]:
+        """The stored leads holding any of these dedupe keys, by key (one query for a batch)."""
+        if not keys:
+            return {}
+        stmt = select(Lead).where(Lead.team_id == team_id, Lead.dedupe_key.in_(sorted(set(keys))))
+        return {lead.dedupe_key: lead for lead in await self.session.scalars(stmt)}
+
+    async def latest_by_emails(self, team_id: str, emails: Sequence[str], since: datetime) -> dict[str, Lead]:
+        """For each email, its newest lead created since `since` (one query for a batch)."""
+        if not emails:
+            return {}
+        stmt = (
+            select(Lead)
+            .where(Lead.team_id == team_id, Lead.email.in_(sorted(set(emails))), Lead.created_at >= since)
+            .order_by(Lead.created_at.desc(), Lead.id.desc())
+        )
+        latest: dict[str, Lead] = {}
+        for lead in await self.session.scalars(stmt):
+            latest.setdefault(lead.email, lead)
+        return latest
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, Lead]:
+        """Insert many leads with one multi-row INSERT ... RETURNING; the stored leads by dedupe key
+        (unique per workspace). A unique violation (a concurrent writer took a key) raises: run it
+        in `uow.savepoint()`."""
+        if not rows:
+            return {}
+        # matched back by dedupe key: asking SQLAlchemy to keep the parameters' order made SQLite
+        # insert row by row, a third of a batch's time
+        stored = await self.session.scalars(insert(Lead).returning(Lead), list(rows))
+        return {lead.dedupe_key: lead for lead in stored}
+
     async def add(self, lead: Lead) -> Lead:
         self.session.add(lead)
         await self.session.flush()
@@ -161,6 +193,11 @@ class EventRepo:
         )
         self.session.add(event)  # written by the next flush: with the outbox row, or at commit
         return event
+
+    async def append_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Append many events (LeadEvent columns) with one multi-row INSERT (intake's batches)."""
+        if rows:
+            await self.session.execute(insert(LeadEvent), list(rows))
 
     async def for_lead(self, team_id: str, lead_id: int) -> list[LeadEvent]:
         stmt = (
@@ -334,18 +371,19 @@ class RuleRepo:
         await self.session.delete(rule)
         await self.session.flush()
 
-    async def advance_cursor(self, team_id: str, rule_id: int) -> int:
-        """Atomically take the next round-robin position (safe across instances)."""
+    async def advance_cursor(self, team_id: str, rule_id: int, places: int = 1) -> int:
+        """Atomically take the next `places` round-robin positions (safe across instances: one
+        UPDATE ... rr_cursor = rr_cursor + places, then read back); returns the first taken."""
         await self.session.execute(
             update(RoutingRule)
             .where(RoutingRule.team_id == team_id, RoutingRule.id == rule_id)
-            .values(rr_cursor=RoutingRule.rr_cursor + 1)
+            .values(rr_cursor=RoutingRule.rr_cursor + places)
             .execution_options(synchronize_session=False)
         )
         cursor = await self.session.scalar(
             select(RoutingRule.rr_cursor).where(RoutingRule.team_id == team_id, RoutingRule.id == rule_id)
         )
-        return int(cursor or 0) - 1
+        return int(cursor or 0) - places
 
 
 class MemberRepo:

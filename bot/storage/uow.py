@@ -1,12 +1,17 @@
-"""Unit of work: one transaction, its repositories, commit on success, rollback on error."""
+"""Unit of work: one transaction, its repositories (writes) and its reports (aggregate reads),
+commit on success, rollback on error."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.discussions import DiscussionRepo
+from bot.storage.reports import Reports
 from bot.storage.repositories import (
     EventRepo,
     InstallationRepo,
@@ -19,6 +24,11 @@ from bot.storage.repositories import (
     SlotRepo,
 )
 from bot.storage.targets import MetricReportRepo, TargetRepo
+
+
+class Conflict(Exception):
+    """A unique constraint refused a write made in a savepoint (a concurrent writer got there first);
+    the savepoint's writes are rolled back, the transaction goes on."""
 
 
 class UnitOfWork:
@@ -42,6 +52,7 @@ class UnitOfWork:
         self.discussions = DiscussionRepo(self.session)
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
+        self.reports = Reports(self.session)
         return self
 
     async def __aexit__(
@@ -54,6 +65,20 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Writes inside stand or fall together; a unique violation rolls them back and raises
+        Conflict, leaving the rest of the transaction intact."""
+        try:
+            async with self.session.begin_nested():
+                yield
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
+
+    async def flush(self) -> None:
+        """Write pending changes now (constraints checked, ids assigned) without committing."""
+        await self.session.flush()
 
     async def commit(self) -> None:
         """Commit now and start a new transaction (for work that must be visible early)."""

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.domain.periods import Window
 from bot.domain.targets import Pace
 from bot.storage.db import make_session_factory
-from bot.storage.metrics import Scope, lead_quality, median_claim_seconds, sla_breaches, span_numbers
+from bot.storage.reports import Reports, Scope
 from bot.storage.uow import UnitOfWork
 from tests.metrics_fixture import NOW, insert_history
 
@@ -31,7 +31,7 @@ async def test_march_numbers(seeded: AsyncEngine) -> None:
     """Delivered 1-6; claimed 1,2,3,4,6 (10,30,60,120,5 min → median 30); verdicts 1-4, accepted
     1,2,4; meetings 1,2; won 1 and 7 (7 was delivered in February) → USD 1500."""
     async with make_session_factory(seeded)() as session:
-        n = await span_numbers(session, TEAM, *MARCH)
+        n = await Reports(session).span_numbers(TEAM, *MARCH)
     assert (n.delivered, n.claimed, n.verdicts, n.accepted) == (6, 5, 4, 3)
     assert (n.meetings, n.won) == (2, 2)
     assert n.revenue == 1500 and n.revenue_by_currency == {"USD": 1500}
@@ -42,18 +42,20 @@ async def test_march_numbers(seeded: AsyncEngine) -> None:
 async def test_quarter_median_with_even_and_odd_counts(seeded: AsyncEngine) -> None:
     """Q1 claims: 5,10,15,20,30,60,120 min → 20; without lead 6 (5 min, 03-14): 10..120 → (20+30)/2."""
     async with make_session_factory(seeded)() as session:
-        assert await median_claim_seconds(session, TEAM, *Q1) == pytest.approx(20 * 60, abs=1)
+        assert await Reports(session).median_claim_seconds(TEAM, *Q1) == pytest.approx(20 * 60, abs=1)
         before_6 = datetime(2026, 3, 14, tzinfo=UTC)
-        assert await median_claim_seconds(session, TEAM, Q1[0], before_6) == pytest.approx(25 * 60, abs=1)
-        assert await median_claim_seconds(session, TEAM, NOW, NOW) is None
+        assert await Reports(session).median_claim_seconds(TEAM, Q1[0], before_6) == pytest.approx(
+            25 * 60, abs=1
+        )
+        assert await Reports(session).median_claim_seconds(TEAM, NOW, NOW) is None
 
 
 async def test_scopes(seeded: AsyncEngine) -> None:
     """Enterprise in March: leads 1 and 4, both accepted."""
     async with make_session_factory(seeded)() as session:
-        n = await span_numbers(session, TEAM, *MARCH, Scope.parse("enterprise"))
+        n = await Reports(session).span_numbers(TEAM, *MARCH, Scope.parse("enterprise"))
         assert (n.delivered, n.accepted, n.won) == (2, 2, 1)
-        none = await span_numbers(session, TEAM, *MARCH, Scope.parse("channel:C0NONE"))
+        none = await Reports(session).span_numbers(TEAM, *MARCH, Scope.parse("channel:C0NONE"))
         assert none.delivered == 0 and none.median_claim_seconds is None
 
 
@@ -63,7 +65,7 @@ async def test_lead_quality_30_and_90_days(seeded: AsyncEngine) -> None:
     ads: 3,4,5,8 → 4 delivered, 3 verdicts, 1 accepted, ratings 2,3,1 → 2.0, reasons not_icp, no_budget.
     90 days → from 2025-12-16: the same (lead 9 is 2025-12-10)."""
     async with make_session_factory(seeded)() as session:
-        report = await lead_quality(session, TEAM, NOW, (30, 90))
+        report = await Reports(session).lead_quality(TEAM, NOW, (30, 90))
     for days in (30, 90):
         rows = {r.source: r for r in report.by_source[days]}
         assert set(rows) == {"webinar", "ads", "referral"}
@@ -83,12 +85,12 @@ async def test_lead_quality_30_and_90_days(seeded: AsyncEngine) -> None:
 async def test_sla_breaches_by_week(seeded: AsyncEngine) -> None:
     week = Window.last(7, NOW)
     async with make_session_factory(seeded)() as session:
-        assert await sla_breaches(session, TEAM, week.start, week.end) == {
+        assert await Reports(session).sla_breaches(TEAM, week.start, week.end) == {
             "sla_reminder": 1,
             "sla_verdict_nudge": 1,
         }
         before = week.before()
-        assert await sla_breaches(session, TEAM, before.start, before.end) == {"sla_reminder": 1}
+        assert await Reports(session).sla_breaches(TEAM, before.start, before.end) == {"sla_reminder": 1}
 
 
 async def test_scoreboard_matches_hand_count(seeded: AsyncEngine) -> None:
@@ -179,8 +181,8 @@ async def test_lead_quality_follows_edits_and_missing_source(engine: AsyncEngine
 
     from sqlalchemy import select
 
-    from bot.storage.metrics import NO_SOURCE
     from bot.storage.models import Lead
+    from bot.storage.reports import NO_SOURCE
     from tests.metrics_fixture import lead_row
 
     factory = make_session_factory(engine)
@@ -194,7 +196,7 @@ async def test_lead_quality_follows_edits_and_missing_source(engine: AsyncEngine
         at_edge.created_at = edge
         session.add_all([older, at_edge])
     async with factory() as session:
-        before = await lead_quality(session, TEAM, NOW, (30, 90))
+        before = await Reports(session).lead_quality(TEAM, NOW, (30, 90))
     assert {r.source: r.delivered for r in before.by_source[30]} == {"ads ✓ · Q1": 2, NO_SOURCE: 1}
     assert {r.source: r.delivered for r in before.by_source[90]} == {"ads ✓ · Q1": 3, NO_SOURCE: 1}
     assert {(r.source, r.campaign): r.delivered for r in before.by_campaign[90]} == {
@@ -209,7 +211,7 @@ async def test_lead_quality_follows_edits_and_missing_source(engine: AsyncEngine
         lead.status, lead.verdict_at, lead.rejected_at = "rejected", NOW, NOW
         lead.reject_reason, lead.quality = "not_icp", 2
     async with factory() as session:
-        after = await lead_quality(session, TEAM, NOW, (30, 90))
+        after = await Reports(session).lead_quality(TEAM, NOW, (30, 90))
     ads = {r.source: r for r in after.by_source[30]}["ads ✓ · Q1"]
     assert (ads.delivered, ads.verdicts, ads.accepted, ads.ratings) == (2, 1, 0, 1)
     assert ads.top_reasons() == [("not_icp", 1)]

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.synth import Synth, insert
 from bot.domain.periods import PeriodKind, period_containing
 from bot.storage.db import make_session_factory
-from bot.storage.metrics import Scope, lead_quality, span_numbers
 from bot.storage.models import Lead
+from bot.storage.reports import Reports, Scope
 from tests.metrics_fixture import NOW
 
 TEAM = "T0SYNTH"
@@ -35,9 +35,9 @@ async def test_generated_data_reads_back_as_computed_by_hand(engine: AsyncEngine
     factory = make_session_factory(engine)
     async with factory() as session:
         assert await session.scalar(select(func.count()).select_from(Lead).where(Lead.team_id == TEAM)) == N
-        got = await span_numbers(session, TEAM, start, end)
-        enterprise = await span_numbers(session, TEAM, start, end, Scope.parse("enterprise"))
-        quality = await lead_quality(session, TEAM, NOW, (30, 90))
+        got = await Reports(session).span_numbers(TEAM, start, end)
+        enterprise = await Reports(session).span_numbers(TEAM, start, end, Scope.parse("enterprise"))
+        quality = await Reports(session).lead_quality(TEAM, NOW, (30, 90))
 
     def count(column: str, segment: str | None = None) -> int:
         return sum(

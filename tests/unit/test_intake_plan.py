@@ -1,0 +1,63 @@
+"""The intake planner as pure logic: duplicates, twins within a batch, routing, round-robin places."""
+
+from __future__ import annotations
+
+from bot.domain.intake_plan import Fate, assign, places_wanted, plan_batch
+from bot.domain.lead_input import LeadIn
+from bot.domain.routing import RuleSpec
+
+RULE = RuleSpec(
+    id=7, name="emea", priority=1, channel_id="C_EMEA", regions=("emea",), reps=("U1", "U2", "U3")
+)
+
+
+def lead(email: str, **kw: object) -> LeadIn:
+    return LeadIn.model_validate({"email": email, **kw})
+
+
+def test_stored_duplicates_twins_new_and_unroutable() -> None:
+    batch = [
+        (0, lead("old@x.io", external_id="e1")),  # stored under its key
+        (1, lead("a@x.io", region="emea")),
+        (2, lead("a@x.io", region="emea")),  # twin of 1 (same key)
+        (3, lead("b@x.io", region="apac")),  # no rule, no default: nowhere to go
+        (4, lead("recent@x.io")),  # stored by email, within the window
+    ]
+    plans = plan_batch(
+        batch,
+        stored_by_key={"ext:e1": "L1"},
+        recent_by_email={"recent@x.io": "L9"},
+        rules=[RULE],
+        default_channel=None,
+        dedupe_by_email=True,
+    )
+    assert [p.fate for p in plans] == [
+        Fate.DUPLICATE,
+        Fate.NEW,
+        Fate.DUPLICATE,
+        Fate.UNROUTABLE,
+        Fate.DUPLICATE,
+    ]
+    assert plans[0].existing == "L1" and plans[4].existing == "L9"
+    assert plans[2].twin == 1 and plans[2].existing is None
+    assert plans[1].decision is not None and plans[1].decision.channel_id == "C_EMEA"
+
+
+def test_same_email_other_source_is_a_twin_only_within_the_window() -> None:
+    batch = [(0, lead("a@x.io", source="ads")), (1, lead("a@x.io", source="web"))]
+    kw: dict = {"stored_by_key": {}, "recent_by_email": {}, "rules": [], "default_channel": "C_SALES"}
+    with_window = plan_batch(batch, dedupe_by_email=True, **kw)
+    without = plan_batch(batch, dedupe_by_email=False, **kw)
+    assert [p.fate for p in with_window] == [Fate.NEW, Fate.DUPLICATE]
+    assert [p.fate for p in without] == [Fate.NEW, Fate.NEW]
+
+
+def test_assign_takes_consecutive_places_and_skips_away_reps() -> None:
+    batch = [(i, lead(f"p{i}@x.io", region="emea")) for i in range(4)]
+    plans = plan_batch(
+        batch, stored_by_key={}, recent_by_email={}, rules=[RULE], default_channel=None, dedupe_by_email=True
+    )
+    assert places_wanted(plans) == {7: 4}
+    assigned = assign(plans, {7: 1}, frozenset({"U3"}))
+    assert [p.assignee for p in assigned] == ["U2", "U1", "U1", "U2"]
+    assert all(p.assignee is None for p in plans)  # the input plans are left as they were
