@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -17,10 +16,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.charts import Progress, digest_chart
 from bot.domain.periods import Window, iso_week_slot
+from bot.domain.views import Digest
 from bot.services.context import Ctx
 from bot.services.slots import claim_slot
-from bot.services.targets import Scoreboard, build_scoreboard
-from bot.storage.metrics import SourceVerdicts, SpanNumbers, sla_breaches, span_numbers, verdicts_by_source
+from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -38,32 +37,18 @@ DigestSection = Callable[[UnitOfWork, str, Window], Awaitable[str | None]]
 Sections = Sequence[tuple[str, DigestSection]]
 
 
-@dataclass
-class Digest:
-    now: datetime
-    week: Window
-    scoreboard: Scoreboard
-    this_week: SpanNumbers
-    last_week: SpanNumbers
-    best: SourceVerdicts | None
-    worst: SourceVerdicts | None
-    breaches: dict[str, int]
-    breaches_before: dict[str, int]
-    extra: list[tuple[str, str]] = field(default_factory=list)
-
-
 async def build_digest(
     uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo, *, sections: Sections = ()
 ) -> Digest:
     week = Window.last(7, now)
     before = week.before()
     board = await build_scoreboard(uow, team_id, now, tz)
-    this_week = await span_numbers(uow.session, team_id, week.start, week.end)
-    last_week = await span_numbers(uow.session, team_id, before.start, before.end)
+    this_week = await uow.reports.span_numbers(team_id, week.start, week.end)
+    last_week = await uow.reports.span_numbers(team_id, before.start, before.end)
     ranked = sorted(
         (
             s
-            for s in await verdicts_by_source(uow.session, team_id, week.start, week.end)
+            for s in await uow.reports.verdicts_by_source(team_id, week.start, week.end)
             if s.verdicts >= MIN_VERDICTS
         ),
         key=lambda s: (-s.acceptance_rate, -s.verdicts, s.source),
@@ -87,8 +72,8 @@ async def build_digest(
         last_week=last_week,
         best=best,
         worst=worst,
-        breaches=await sla_breaches(uow.session, team_id, week.start, week.end),
-        breaches_before=await sla_breaches(uow.session, team_id, before.start, before.end),
+        breaches=await uow.reports.sla_breaches(team_id, week.start, week.end),
+        breaches_before=await uow.reports.sla_breaches(team_id, before.start, before.end),
         extra=extra,
     )
 

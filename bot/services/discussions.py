@@ -43,7 +43,6 @@ from bot.slack.blocks.discussion import (
     recap_text,
 )
 from bot.storage.discussions import ANSWER_TABLE, PROMPT_TABLE, DiscussionRepo
-from bot.storage.metrics import sla_breaches
 from bot.storage.models import DiscussionAnswer, DiscussionPrompt, Question
 from bot.storage.uow import UnitOfWork
 
@@ -127,7 +126,7 @@ async def remove_question(ctx: Ctx, ref: str, *, by: str) -> Question:
     if question is None or not question.active:
         raise NotFound(messages.DISCUSS_QUESTION_UNKNOWN.format(ref=ref.strip() or "(none)"))
     question.active = False
-    await ctx.uow.session.flush()
+    await ctx.uow.flush()
     return question
 
 
@@ -161,8 +160,8 @@ async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
                 actual=line.value,
                 elapsed=line.elapsed,
             )
-    this_week = await sla_breaches(ctx.uow.session, ctx.team_id, start, now)
-    last_week = await sla_breaches(ctx.uow.session, ctx.team_id, start - WEEK, start)
+    this_week = await ctx.uow.reports.sla_breaches(ctx.team_id, start, now)
+    last_week = await ctx.uow.reports.sla_breaches(ctx.team_id, start - WEEK, start)
     return WeekAggregates(
         groups=groups,
         sla_breaches=sum(this_week.values()),

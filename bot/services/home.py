@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.config import Settings
-from bot.services.sla import OpenLead, load_policy
-from bot.services.targets import Scoreboard, build_scoreboard
-from bot.storage.reports import QualityReport
+from bot.domain.numbers import QualityReport
+from bot.domain.views import HomeData
+from bot.services.sla import load_policy
+from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
 
 PAGE_SIZE = 10
@@ -30,25 +30,6 @@ class QualityCache:
         report = await uow.reports.lead_quality(team_id, now, QUALITY_WINDOWS)
         self._entries[team_id] = (now, report)
         return report
-
-
-@dataclass
-class HomeData:
-    user_id: str
-    now: datetime
-    show_rep: bool
-    show_marketing: bool
-    scoreboard: Scoreboard
-    open_leads: list[OpenLead]  # next action and SLA clock, exactly as `/lead mine` has them
-    open_total: int
-    page: int
-    page_size: int
-    quality: QualityReport | None
-    reasons: dict[str, str] = field(default_factory=dict)  # the workspace's reject-reason labels
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.open_total // self.page_size))
 
 
 async def build_home(

@@ -29,6 +29,7 @@ from bot.domain.sla import (
     sla_clock,
     slot_of,
 )
+from bot.domain.views import OpenLead
 from bot.services.context import Ctx
 from bot.slack.blocks import sla_notes
 from bot.storage import lifecycle_queries
@@ -135,13 +136,6 @@ async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaP
 
 
 # -- what the owner sees (/lead mine and App Home) -------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenLead:
-    lead: Lead
-    next_action: str | None
-    clock: SlaClock | None
 
 
 async def open_leads_for(ctx: Ctx, user_id: str, *, limit: int = 50) -> list[OpenLead]:

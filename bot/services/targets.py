@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import InvalidInput
+from bot.domain.numbers import SpanNumbers
 from bot.domain.periods import Period, PeriodKind, period_containing, period_starting
 from bot.domain.targets import (
     ACCEPTANCE_RATE,
@@ -17,7 +18,6 @@ from bot.domain.targets import (
     MEETINGS_BOOKED,
     REVENUE_WON,
     Metric,
-    Pace,
     PeriodRef,
     metric_for,
     pace,
@@ -29,42 +29,11 @@ from bot.domain.targets import (
     resolve_metric,
     resolve_period,
 )
+from bot.domain.views import MANUAL_CHOICE, Scoreboard, TargetLine
 from bot.services.context import Ctx
 from bot.storage.models import Target
-from bot.storage.reports import Scope, SpanNumbers
+from bot.storage.reports import Scope
 from bot.storage.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class TargetLine:
-    """One target against what actually happened so far in its period."""
-
-    metric: Metric
-    period: Period
-    scope: str  # '' | 'channel:C…' | segment
-    target: float
-    value: float | None
-    percent: float | None
-    pace: Pace
-    elapsed: float
-    currency: str | None = None
-    reported_by: str | None = None
-
-    @property
-    def expected_now(self) -> float:
-        """Where a cumulative metric should be by now if it is to reach the target."""
-        return self.target * self.elapsed if self.metric.cumulative else self.target
-
-
-@dataclass
-class Scoreboard:
-    now: datetime
-    month: Period
-    quarter: Period
-    lines: list[TargetLine]
-    funnel: SpanNumbers
-    funnel_period: Period
-
 
 # what each computed metric needs from span_numbers
 NEEDS: dict[str, frozenset[str]] = {
@@ -193,9 +162,6 @@ async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: Zon
         funnel=cache[(month.kind, month.start, "")],
         funnel_period=month,
     )
-
-
-MANUAL_CHOICE = "manual"  # the form's "another metric, reported by hand" option
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ SQLite (which has no percentile aggregate).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.events import SLA_BREACHES
 from bot.domain.lead import OPEN_FOR_OWNER
+from bot.domain.numbers import QualityReport, QualityRow, SourceVerdicts, SpanNumbers
 from bot.storage.models import Lead, LeadEvent, Target
 from bot.storage.sqlite_driver import slow_query
 
@@ -64,31 +65,6 @@ class Scope:
         return []
 
 
-@dataclass
-class SpanNumbers:
-    """What happened in [start, end): each count is of leads whose step happened in the span."""
-
-    delivered: int = 0
-    claimed: int = 0
-    verdicts: int = 0
-    accepted: int = 0
-    meetings: int = 0
-    won: int = 0
-    revenue: float = 0.0
-    revenue_by_currency: dict[str, float] = field(default_factory=dict)
-    median_claim_seconds: float | None = None
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        return self.accepted / self.verdicts if self.verdicts else None
-
-    @property
-    def main_currency(self) -> str | None:
-        if not self.revenue_by_currency:
-            return None
-        return max(self.revenue_by_currency.items(), key=lambda kv: kv[1])[0]
-
-
 def _in_span(column: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
@@ -113,57 +89,6 @@ COUNT_COLUMNS = {
 ALL_FIELDS = frozenset({*COUNT_COLUMNS, "revenue", "median"})
 
 
-@dataclass
-class QualityRow:
-    """A source (or source + campaign) over a rolling window: what became of its leads."""
-
-    source: str
-    campaign: str | None
-    delivered: int = 0
-    verdicts: int = 0
-    accepted: int = 0
-    won: int = 0
-    closed: int = 0  # won or lost
-    rating_sum: float = 0.0
-    ratings: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        return self.accepted / self.verdicts if self.verdicts else None
-
-    @property
-    def average_rating(self) -> float | None:
-        return self.rating_sum / self.ratings if self.ratings else None
-
-    @property
-    def win_rate(self) -> float | None:
-        return self.won / self.closed if self.closed else None
-
-    def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
-        return sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-
-    def add(self, other: QualityRow) -> None:
-        self.delivered += other.delivered
-        self.verdicts += other.verdicts
-        self.accepted += other.accepted
-        self.won += other.won
-        self.closed += other.closed
-        self.rating_sum += other.rating_sum
-        self.ratings += other.ratings
-        for reason, n in other.reasons.items():
-            self.reasons[reason] = self.reasons.get(reason, 0) + n
-
-
-@dataclass
-class QualityReport:
-    """Lead quality by source and by campaign for several rolling windows (e.g. 30 and 90 days)."""
-
-    by_source: dict[int, list[QualityRow]]
-    by_campaign: dict[int, list[QualityRow]]
-    totals: dict[int, QualityRow]
-
-
 NO_SOURCE = "(no source)"
 
 
@@ -177,17 +102,6 @@ QUALITY_MEASURES = (
     ("rating_sum", func.coalesce(func.sum(Lead.quality), 0)),
     ("ratings", func.count(Lead.quality)),
 )
-
-
-@dataclass(frozen=True)
-class SourceVerdicts:
-    source: str
-    verdicts: int
-    accepted: int
-
-    @property
-    def acceptance_rate(self) -> float:
-        return self.accepted / self.verdicts if self.verdicts else 0.0
 
 
 class Reports:

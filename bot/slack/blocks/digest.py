@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 
 from bot.domain.events import EventKind
 from bot.domain.targets import format_duration, format_rate
-from bot.services.digest import Digest
+from bot.domain.views import Digest
 from bot.slack.blocks.targets import funnel_text, scoreboard_blocks
 from bot.slack.mrkdwn import escape, truncate
 

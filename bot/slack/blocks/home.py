@@ -14,15 +14,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.domain.lead import Status
+from bot.domain.numbers import QualityRow
 from bot.domain.reasons import reason_label
 from bot.domain.targets import format_rate
+from bot.domain.views import HomeData
 from bot.ids import ActionId
-from bot.services.home import HomeData
 from bot.slack.blocks.lead_card import display_name
 from bot.slack.blocks.lead_lists import clock_text
 from bot.slack.blocks.targets import SECTION_LIMIT, _chunks, scoreboard_blocks
 from bot.slack.mrkdwn import escape, truncate
-from bot.storage.metrics import QualityRow
 
 MAX_BLOCKS = 100  # Slack's limit for a Home view
 MAX_QUALITY_ROWS = 10

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.numbers import SpanNumbers
 from bot.domain.periods import PeriodKind
 from bot.domain.targets import (
     CATALOGUE,
@@ -27,10 +28,9 @@ from bot.domain.targets import (
     ratio,
     scope_label,
 )
+from bot.domain.views import MANUAL_CHOICE, Scoreboard, TargetLine
 from bot.ids import INPUT_ACTION, BlockId, CallbackId
-from bot.services.targets import MANUAL_CHOICE, Scoreboard, TargetLine
 from bot.slack.mrkdwn import escape, mention, truncate
-from bot.storage.metrics import SpanNumbers
 
 SECTION_LIMIT = 2900  # Slack allows 3000 characters per section text; keep a margin
 MAX_TARGET_SECTIONS = 20
