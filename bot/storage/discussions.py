@@ -22,7 +22,7 @@ from bot.storage.models import (
     Outbox,
     Question,
 )
-from bot.storage.repositories import insert_ignore
+from bot.storage.repositories import affected, insert_ignore
 
 PROMPT_TABLE = "discussion_prompt"
 ANSWER_TABLE = "discussion_answer"
@@ -126,7 +126,7 @@ class DiscussionRepo:
             .values(recapped_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return affected(result) == 1
 
     # ------------------------------------------------------------------ answers and votes
 
@@ -174,7 +174,7 @@ class DiscussionRepo:
                 AnswerVote.user_id == user_id,
             )
         )
-        if removed.rowcount:
+        if affected(removed):
             return False
         values = {"team_id": team_id, "answer_id": answer_id, "user_id": user_id, "created_at": at}
         # a double click racing itself inserts once; the loser's click counts as the same vote
@@ -184,7 +184,9 @@ class DiscussionRepo:
     # ------------------------------------------------------------------ message ts (from the outbox)
 
     async def set_message_ts(self, ref_table: str, ref_id: int, ts: str) -> None:
-        model = {PROMPT_TABLE: DiscussionPrompt, ANSWER_TABLE: DiscussionAnswer}[ref_table]
+        model: type[DiscussionPrompt] | type[DiscussionAnswer] = (
+            DiscussionPrompt if ref_table == PROMPT_TABLE else DiscussionAnswer
+        )
         await self.session.execute(
             update(model)
             .where(model.id == ref_id)

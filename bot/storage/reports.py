@@ -174,9 +174,13 @@ class Reports:
             return None
         # SQLite: julianday() differences are in days; the covering (team_id, claimed_at, created_at)
         # index means this reads only the span's index entries, then sorts their durations.
-        seconds = ((func.julianday(Lead.claimed_at) - func.julianday(Lead.created_at)) * 86400.0).label("s")
+        claim_seconds = ((func.julianday(Lead.claimed_at) - func.julianday(Lead.created_at)) * 86400.0).label(
+            "s"
+        )
         middle = 2 - count % 2  # two middle values when the count is even
-        stmt = select(seconds).where(*where).order_by(seconds).limit(middle).offset((count - 1) // 2)
+        stmt = (
+            select(claim_seconds).where(*where).order_by(claim_seconds).limit(middle).offset((count - 1) // 2)
+        )
         values = [float(v) for v in await self.session.scalars(stmt)]
         return sum(values) / len(values) if values else None
 

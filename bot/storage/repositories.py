@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,11 +30,16 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def affected(result: Result[Any]) -> int:
+    """Rows an INSERT, UPDATE or DELETE changed (DML answers with a CursorResult)."""
+    return int(typing.cast(CursorResult[Any], result).rowcount or 0)
+
+
 async def insert_ignore(session: AsyncSession, model: type, values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either database; True when this call inserted."""
     insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount)
+    return affected(result) > 0
 
 
 class LeadRepo:
@@ -110,7 +116,7 @@ class LeadRepo:
             .execution_options(synchronize_session=False)
         )
         result = await self.session.execute(stmt)
-        return result.rowcount == 1
+        return affected(result) == 1
 
     async def set_if(
         self, team_id: str, lead_id: int, *, expected: Sequence[str], values: dict[str, Any]
@@ -485,7 +491,7 @@ class KeyRepo:
         from sqlalchemy import delete
 
         result = await self.session.execute(delete(ProcessedKey).where(ProcessedKey.expires_at < now))
-        return int(result.rowcount or 0)
+        return affected(result)
 
 
 class InstallationRepo:
