@@ -8,7 +8,10 @@ inserted in the SAME transaction as the outbox rows and the SLA event; the lead 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,10 +27,12 @@ from bot.domain.routing import next_rep
 from bot.domain.sla import (
     BusinessCalendar,
     CalendarError,
+    Deadline,
     Escalation,
     SlaClock,
     Step,
     Thresholds,
+    deadlines,
     due_steps,
     next_action,
     sla_clock,
@@ -48,6 +53,13 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "sla"
 EVERY = timedelta(minutes=1)
+BATCH = 1000  # leads judged per pass
+PASS_BUDGET = 2.0  # seconds of firing per pass, then the pass writes back and ends
+RUN_BUDGET = 40.0  # seconds a run keeps passing while a backlog remains (less than EVERY)
+PAUSE = 0.02  # seconds between passes, for requests and the outbox sender
+LEASE = timedelta(minutes=2)  # a pass's hold on its leads; a crashed instance's come back after it
+RETRY = timedelta(minutes=1)  # a step that failed to fire is tried again after this
+POLICY_KEY = "sla_policy_fingerprint"  # workspace_setting: the thresholds the stored deadlines follow
 
 
 # -- the workspace's calendar and thresholds ------------------------------------------------
@@ -170,40 +182,114 @@ async def _transaction(handoff: Handoff, team_id: str, now: datetime) -> AsyncIt
         yield Ctx(uow=uow, notifier=notifier, settings=handoff.settings, team_id=team_id)
 
 
-def _cutoffs(policy: SlaPolicy, now: datetime) -> dict[str, datetime]:
-    """Working time never exceeds wall time: a clock started after these cannot be due yet."""
-    all_thresholds = [policy.defaults, *(policy.thresholds_for_rule(r) for r in policy.rules.values())]
-    day = policy.calendar.day_length
-    return {
-        "new_before": now - min(t.shortest_unclaimed for t in all_thresholds),
-        "claimed_before": now - min(t.verdict for t in all_thresholds),
-        "accepted_before": now - min(day * t.stage_days for t in all_thresholds),
-    }
+@dataclass(frozen=True)
+class SlaPass:
+    judged: int  # leads whose clock was looked at
+    fired: int  # steps this instance fired
+    more: bool  # stopped at the count or time bound: work remains, run again soon
 
 
-async def run_sla(handoff: Handoff, team_id: str, now: datetime) -> int:
-    """Fire every SLA step that is due and not yet fired; returns how many fired here."""
+@dataclass(frozen=True)
+class _Judged:
+    lead_id: int
+    status: str
+    slot: str
+    due: list[Deadline]
+    next_at: datetime | None  # the next deadline after now; None: no step can come
+
+
+def _judge(lead: Lead, policy: SlaPolicy, now: datetime) -> _Judged:
+    try:
+        found = deadlines(lead, policy.thresholds(lead), policy.calendar)
+    except CalendarError:  # no working time ahead at all: look again later, do not spin
+        log.warning("lead %s: no SLA deadline in the calendar", lead.id)
+        return _Judged(lead.id, lead.status, slot_of(lead.id, lead), [], now + timedelta(days=1))
+    return _Judged(
+        lead_id=lead.id,
+        status=lead.status,
+        slot=slot_of(lead.id, lead),
+        due=[d for d in found if d.at <= now],
+        next_at=min((d.at for d in found if d.at > now), default=None),
+    )
+
+
+def policy_fingerprint(policy: SlaPolicy) -> str:
+    """Changes whenever a threshold or the calendar does (a stored deadline may then be wrong)."""
+    cal = policy.calendar
+    parts = [
+        str(cal.tz), str(cal.start), str(cal.end), sorted(cal.days), sorted(map(str, cal.holidays)),
+        repr(policy.defaults),
+        sorted((rule_id, repr(policy.thresholds_for_rule(r))) for rule_id, r in policy.rules.items()),
+    ]  # fmt: skip
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+async def _rewind_if_policy_changed(uow: UnitOfWork, team_id: str, policy: SlaPolicy, now: datetime) -> None:
+    """Deadlines written under other thresholds may be too late: judge every open lead again."""
+    fingerprint = policy_fingerprint(policy)
+    seen = await uow.settings.get(team_id, POLICY_KEY)
+    if seen == fingerprint:
+        return
+    if seen is not None:  # none seen: no pass has written a deadline yet
+        count = await lifecycle_queries.rewind_sla_checks(uow.session, team_id, now)
+        log.info("SLA policy of %s changed: %d open leads judged again", team_id, count)
+    await uow.settings.set(team_id, POLICY_KEY, fingerprint, by=None, at=now)
+
+
+async def run_sla(handoff: Handoff, team_id: str, now: datetime, *, budget: float = RUN_BUDGET) -> int:
+    """Fire every SLA step that is due and not yet fired, pass after pass while a backlog remains
+    (for up to `budget` seconds; the next minute's run goes on); returns how many fired here."""
+    started = time.monotonic()
+    fired = 0
+    while True:
+        done = await sla_pass(handoff, team_id, now)
+        fired += done.fired
+        if not done.more or time.monotonic() - started >= budget:
+            return fired
+        await asyncio.sleep(PAUSE)  # requests and the sender get the database between passes
+
+
+async def sla_pass(
+    handoff: Handoff, team_id: str, now: datetime, *, batch: int = BATCH, budget: float = PASS_BUDGET
+) -> SlaPass:
+    """One bounded pass: lease the `batch` leads whose check time has come (the longest waiting
+    first), fire their due steps, the most overdue first, for up to `budget` seconds, and write
+    back when to look at each lead next. Costs follow the leads due, not the leads open."""
+    started = time.monotonic()
+    leased_until = now + LEASE
     async with handoff.uow() as uow:
         policy = await load_policy(uow, handoff.settings, team_id)
-        leads = await lifecycle_queries.sla_candidates(uow.session, team_id, **_cutoffs(policy, now))
-        due = [
-            (lead.id, step, slot_of(lead.id, lead))
-            for lead in leads
-            for step in due_steps(lead, policy.thresholds(lead), policy.calendar, now)
-        ]
-        done = await lifecycle_queries.claimed_slots(
-            uow.session, team_id, [s.value for s in Step], [slot for _, _, slot in due]
+        await _rewind_if_policy_changed(uow, team_id, policy, now)
+        leads = await lifecycle_queries.lease_sla_checks(
+            uow.session, team_id, now=now, until=leased_until, limit=batch
         )
-    fired = 0
-    for lead_id, step, slot in due:
-        if (step.value, slot) in done:
-            continue
+        judged = [_judge(lead, policy, now) for lead in leads]
+        done = await lifecycle_queries.claimed_slots(
+            uow.session, team_id, [s.value for s in Step], [j.slot for j in judged if j.due]
+        )
+    todo = sorted(
+        (d.at, j.lead_id, d.step, j.slot) for j in judged for d in j.due if (d.step.value, j.slot) not in done
+    )
+    again: dict[int, datetime] = {}  # leads to look at before their next deadline
+    fired, cut = 0, False
+    for i, (_, lead_id, step, slot) in enumerate(todo):
+        if time.monotonic() - started >= budget:
+            cut = True
+            for late_at, late_id, _, _ in todo[i:]:  # still due: they keep their place in the queue
+                again[late_id] = min(again.get(late_id, late_at), late_at)
+            break
         try:
             if await _fire(handoff, team_id, now, policy, lead_id, step, slot):
                 fired += 1
         except Exception:  # one lead's trouble must not hold back the others' reminders
             log.exception("SLA %s for lead %s failed", step.value, lead_id)
-    return fired
+            again[lead_id] = min(again.get(lead_id, now + RETRY), now + RETRY)
+    checks = [(j.lead_id, j.status, again.get(j.lead_id, j.next_at)) for j in judged]
+    async with handoff.uow() as uow:
+        await lifecycle_queries.settle_sla_checks(
+            uow.session, team_id, leased_until=leased_until, checks=checks
+        )
+    return SlaPass(judged=len(leads), fired=fired, more=cut or len(leads) >= batch)
 
 
 async def _fire(

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.lead import ACCEPTED_LIKE, Status
 from bot.storage.models import Lead, ScheduleSlot
 
 
@@ -24,39 +23,84 @@ async def lock_lead(session: AsyncSession, team_id: str, lead_id: int) -> Lead |
     return await session.scalar(stmt)
 
 
-async def sla_candidates(
+async def lease_sla_checks(
+    session: AsyncSession, team_id: str, *, now: datetime, until: datetime, limit: int
+) -> list[Lead]:
+    """The leads whose SLA check time has come, the longest waiting first (after the first look
+    that is the most overdue deadline), up to `limit`; their check time moves to `until` so a
+    concurrent pass (another instance) takes the next ones, and a crashed pass's leads come back
+    when the lease ends. The index on (team_id, sla_check_at) keeps this cost to the due leads."""
+    stmt = (
+        select(Lead)
+        .where(Lead.team_id == team_id, Lead.sla_check_at <= now)
+        .order_by(Lead.sla_check_at, Lead.id)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    leads = list(await session.scalars(stmt))
+    ids = [lead.id for lead in leads]
+    for i in range(0, len(ids), 500):  # keep IN lists a sane size
+        await session.execute(
+            update(Lead)
+            .where(Lead.team_id == team_id, Lead.id.in_(ids[i : i + 500]))
+            .values(sla_check_at=until)
+            .execution_options(synchronize_session=False)
+        )
+    return leads
+
+
+async def settle_sla_checks(
     session: AsyncSession,
     team_id: str,
     *,
-    new_before: datetime,
-    claimed_before: datetime,
-    accepted_before: datetime,
-    limit: int = 5000,
-) -> list[Lead]:
-    """Open leads whose SLA clock started early enough that a step could be due (working time
-    never exceeds wall time, so anything started later cannot be due yet)."""
-    accepted = [s.value for s in ACCEPTED_LIKE]
+    leased_until: datetime,
+    checks: Sequence[tuple[int, str, datetime | None]],
+) -> None:
+    """Write each judged lead's next check time — (lead id, status judged, when; None: no step can
+    come) — unless the lead moved meanwhile: a move rewrites sla_check_at (and maybe the status),
+    and its value stands."""
+    if not checks:
+        return
+    table = Lead.__table__
     stmt = (
-        select(Lead)
+        update(table)
         .where(
-            Lead.team_id == team_id,
-            or_(
-                and_(
-                    Lead.status == Status.NEW.value,
-                    func.coalesce(Lead.stage_changed_at, Lead.created_at) <= new_before,
-                ),
-                and_(Lead.status == Status.CLAIMED.value, Lead.claimed_at <= claimed_before),
-                and_(
-                    Lead.status.in_(accepted),
-                    func.coalesce(Lead.stage_changed_at, Lead.accepted_at, Lead.created_at)
-                    <= accepted_before,
-                ),
-            ),
+            table.c.team_id == team_id,
+            table.c.id == bindparam("b_id"),
+            table.c.status == bindparam("b_status"),
+            table.c.sla_check_at == leased_until,
         )
-        .order_by(Lead.id)
-        .limit(limit)
+        .values(sla_check_at=bindparam("b_next", type_=table.c.sla_check_at.type))
     )
-    return list(await session.scalars(stmt))
+    await session.execute(
+        stmt, [{"b_id": lead_id, "b_status": status, "b_next": at} for lead_id, status, at in checks]
+    )
+
+
+async def rewind_sla_checks(session: AsyncSession, team_id: str, now: datetime) -> int:
+    """Every open lead is judged again from the next pass (the SLA thresholds or the calendar
+    changed, so a stored deadline may now be too late)."""
+    result = await session.execute(
+        update(Lead)
+        .where(Lead.team_id == team_id, Lead.sla_check_at > now)
+        .values(sla_check_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
+async def sla_backlog(session: AsyncSession, team_id: str, now: datetime) -> tuple[int, datetime | None]:
+    """How many leads are due an SLA check now, and since when the oldest waits (one index range)."""
+    row = (
+        await session.execute(
+            select(func.count(), func.min(Lead.sla_check_at)).where(
+                Lead.team_id == team_id, Lead.sla_check_at <= now
+            )
+        )
+    ).one()
+    return int(row[0] or 0), row[1]
 
 
 async def claimed_slots(

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
+    SLA_CLOCK_FIELDS,
     Lead,
     LeadEvent,
     Member,
@@ -19,6 +20,7 @@ from bot.storage.models import (
     RoutingRule,
     ScheduleSlot,
     WorkspaceSetting,
+    sla_check_after_move,
 )
 
 
@@ -31,6 +33,14 @@ async def insert_ignore(session: AsyncSession, model: type, values: dict[str, An
     insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     result = await session.execute(insert(model).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)
+
+
+def _with_sla_check(values: dict[str, Any]) -> dict[str, Any]:
+    """A move that (re)starts or stops an SLA clock sets lead.sla_check_at in the same statement."""
+    if "sla_check_at" in values or not SLA_CLOCK_FIELDS.intersection(values):
+        return values
+    at = values.get("updated_at", Lead.created_at)  # either way: judged at the next SLA pass
+    return {**values, "sla_check_at": sla_check_after_move(values.get("status"), at)}
 
 
 class LeadRepo:
@@ -64,7 +74,7 @@ class LeadRepo:
         stmt = (
             update(Lead)
             .where(Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected)))
-            .values(**values)
+            .values(**_with_sla_check(values))
             .execution_options(synchronize_session=False)
         )
         result = await self.session.execute(stmt)
@@ -78,7 +88,7 @@ class LeadRepo:
         stmt = (
             update(Lead)
             .where(Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected)))
-            .values(**values)
+            .values(**_with_sla_check(values))
             .returning(Lead)
             .execution_options(synchronize_session=False)
         )
