@@ -189,3 +189,13 @@ async def test_shorter_thresholds_bring_stored_deadlines_forward(bot: RunningBot
         await uow.settings.set(team, "sla_remind_minutes", 5, by=ADMIN, at=MONDAY_0900)
     done = await pass_until_done(bot.handoff, team, MONDAY_0900 + timedelta(minutes=6))
     assert sum(p.fired for p in done) == 1
+
+
+async def test_admins_see_the_backlog_in_handoff_status(bot: RunningBot) -> None:
+    await add_leads(bot.handoff, [MONDAY_0900 + timedelta(minutes=i) for i in range(3)])
+    bot.clock.set(MONDAY_0900 + timedelta(hours=1))
+    reply = await bot.slack.command(ADMIN, "/handoff", "status")
+    assert "due: *3* leads · the oldest overdue for 60 min" in reply.text
+    await sla.run_sla(bot.handoff, await bot.handoff.default_team_id(), bot.clock.now())
+    reply = await bot.slack.command(ADMIN, "/handoff", "status")
+    assert "none overdue" in reply.text
