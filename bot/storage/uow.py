@@ -23,6 +23,7 @@ from bot.storage.repositories import (
     SettingRepo,
     SlotRepo,
 )
+from bot.storage.sla_checks import SlaCheckRepo
 from bot.storage.targets import MetricReportRepo, TargetRepo
 
 
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.keys = KeyRepo(self.session)
         self.installations = InstallationRepo(self.session)
         self.discussions = DiscussionRepo(self.session)
+        self.sla_checks = SlaCheckRepo(self.session)
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
         self.reports = Reports(self.session)
