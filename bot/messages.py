@@ -16,6 +16,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/discuss [question]` — start a discussion · `/discuss recap` · `/discuss questions list|add|remove` · `/discuss schedule` · `/discuss help`
 *Admin*
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
+• `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
 UNKNOWN_SUBCOMMAND = "I don't know `{command} {sub}`. Try `/handoff help`."
@@ -139,3 +140,20 @@ STATUS_NOTHING_TO_RETRY = "There are no failed deliveries to send again."
 RUN_UNKNOWN_JOB = "There is no job `{job}`. Jobs: {jobs}."
 RUN_DONE = "Ran `{job}` for this period."
 RUN_ALREADY = "`{job}` has already run for this period (perhaps on another instance); nothing to do."
+
+# lead-API tokens (`/handoff tokens`, admins)
+TOKENS_USAGE = """*Lead-API tokens* (admins) — each acts in this workspace only
+• `/handoff tokens create <name>` — a new token, shown once (name it after the integration, e.g. `hubspot`)
+• `/handoff tokens list` — names, key IDs, who made them, when last used
+• `/handoff tokens revoke <name>` — it stops working at once"""
+TOKEN_CREATED = (
+    ":key: Token *{name}* for the lead API. Copy it now: it is shown only once and Handoff keeps"
+    " only a hash of it.\n```{token}```\nUse it as `Authorization: Bearer <token>`, or sign requests"
+    " with `X-Handoff-Key-Id: {key_id}` (see the README's Lead API section)."
+)
+TOKENS_NONE = "No lead-API tokens yet. `/handoff tokens create <name>` makes one."
+TOKENS_HEADER = "*Lead-API tokens* of this workspace"
+TOKEN_LINE = "• *{name}* `{key_id}…` — made by {by} {created}; last used {used}"
+TOKEN_LINE_REVOKED = "• ~{name}~ `{key_id}…` — revoked {revoked}"
+TOKEN_NEVER_USED = "never"
+TOKEN_REVOKED = ":no_entry: Revoked *{name}* (`{key_id}…`): requests with it are refused from now on."

@@ -17,6 +17,7 @@ from bot.handlers import (
     lead_actions,
     lead_queries,
     status,
+    tokens,
     verdicts,
 )
 from bot.handlers import export as export_handlers
@@ -65,6 +66,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     targets_handlers.register(routers, interactions)
     home.register(bolt, interactions, registered)
     export_handlers.register(routers)
+    tokens.register(bolt, routers)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

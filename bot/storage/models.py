@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import event as orm_event
 from sqlalchemy.engine.default import DefaultExecutionContext
@@ -435,6 +436,35 @@ class ProcessedKey(Base):
     key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A lead-API token of one workspace (bot.domain.api_tokens): only its SHA-256 is kept; its
+    key ID (the token's first characters) finds the row and is safe to show. Revoked rows stay,
+    so a list shows what existed; a name is unique among a workspace's active tokens."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        UniqueConstraint("key_id"),
+        Index(
+            "ix_api_token_team_name_active",
+            "team_id",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class ScheduleSlot(Base):

@@ -26,6 +26,7 @@ async def oauth_bot(engine, fake_slack, clock, database_url) -> AsyncIterator[Ru
         slack_bot_token=None,
         slack_client_id="111.222",
         slack_client_secret="client-secret",
+        allow_plaintext_tokens=True,
         sales_channel="C0SALESB",
     )
     async with serve_bot(engine, fake_slack, clock, settings) as running:
