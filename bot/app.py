@@ -268,7 +268,9 @@ def _routes(handoff: Handoff) -> None:
     app.on_startup.append(open_http_session)
 
     edge.SlackEventsEndpoint(
-        bolt=handoff.bolt, signing_secret=handoff.settings.secret("slack_signing_secret")
+        bolt=handoff.bolt,
+        signing_secret=handoff.settings.secret("slack_signing_secret"),
+        api_url=handoff.settings.slack_api_url,
     ).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:

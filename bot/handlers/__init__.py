@@ -26,6 +26,7 @@ from bot.handlers.registry import Registered
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
 from bot.services.runtime import Runtime
+from bot.slack.response_urls import respond_guard
 
 
 def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
@@ -37,6 +38,8 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
         await next()
 
     bolt.middleware(inject_handoff)
+    # a payload's response_url is followed only to Slack (and the configured SLACK_API_URL)
+    bolt.middleware(respond_guard(handoff.settings.slack_api_url))
     # Events API retries run once in HTTP and Socket Mode alike
     idempotency.register(bolt, handoff)
     routers = {command: CommandRouter(command) for command in Command}
