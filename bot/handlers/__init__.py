@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.handlers import (
     admin,
+    admins,
     commands,
     discuss,
     home,
@@ -62,6 +63,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     lead_actions.register(interactions)
     intake.register(bolt, routers)
     admin.register(bolt, routers)
+    admins.register(routers)
     discuss.register(routers, interactions)
     verdicts.register(interactions)
     lead_queries.register(routers)
