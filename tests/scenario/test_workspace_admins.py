@@ -10,6 +10,7 @@ import pytest
 
 from bot import messages
 from tests.conftest import ADMIN, OUTSIDER, REP1, REP2, SALES, RunningBot, make_settings, serve_bot
+from tests.reliability.helpers import add_lead
 from tests.scenario.test_oauth_install import install
 
 TEAM_B, TEAM_C = "T0SECOND", "T0THIRD"
@@ -136,3 +137,13 @@ async def test_single_workspace_keeps_handoff_admins_and_admins_can_add_more(bot
     assert f"<@{ADMIN}>" in reply.text and f"<@{REP1}>" in reply.text
     reply = await bot.slack.command(REP1, "/handoff", "admins add bob", channel_id=SALES)
     assert "Usage" in reply.text
+
+
+async def test_a_failed_delivery_alerts_that_workspaces_admins(oauth_bot: RunningBot) -> None:
+    await install_by(oauth_bot, TEAM_B, INSTALLER_B, 1)
+    oauth_bot.fake.fail("chat.postMessage", kind="error", error="channel_not_found")  # fails for good
+    await add_lead(oauth_bot.handoff, TEAM_B)
+    await oauth_bot.flush()
+    await oauth_bot.flush()
+    assert any("channel_not_found" in m.text for m in oauth_bot.fake.dms(INSTALLER_B))
+    assert oauth_bot.fake.dms(ADMIN) == []  # HANDOFF_ADMINS' admin is nobody in workspace B
