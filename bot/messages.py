@@ -17,11 +17,25 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 *Admin*
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
+• `/handoff admins list|add|remove @user` — who may change things
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
 UNKNOWN_SUBCOMMAND = "I don't know `{command} {sub}`. Try `/handoff help`."
 ADMINS_ONLY = "Only Handoff admins can do that. Ask one of: {admins}."
 NO_ADMINS = "Only Handoff admins can do that, and none is configured (HANDOFF_ADMINS)."
+ADMINS_ONLY_UNNAMED = "Only Handoff admins can do that. Ask whoever installed Handoff in this workspace."
+ADMINS_USAGE = (
+    "Usage: `/handoff admins` — who they are · `/handoff admins add @user` · `/handoff admins remove @user`"
+)
+ADMINS_LIST = "Handoff admins here: {admins}."
+ADMINS_NONE = (
+    "This workspace has no Handoff admins yet. Whoever installed Handoff (or HANDOFF_ADMINS) is the first."
+)
+ADMIN_ADDED = "{user} is now a Handoff admin here."
+ADMIN_ALREADY = "{user} already is a Handoff admin here."
+ADMIN_REMOVED = "{user} is no longer a Handoff admin here."
+ADMIN_NOT_ONE = "{user} is not a Handoff admin here."
+ADMINS_LAST_ONE = "That is the last admin: add another before removing them."
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Nothing was changed; please try again."
 
 LEAD_NOT_FOUND = "I can't find lead #{lead_id} in this workspace."

@@ -22,7 +22,7 @@ def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
 
 
 async def status_command(req: CommandRequest) -> None:
-    req.require_admin()
+    await req.require_admin()
     action = req.args.strip().lower()
     if action == "retry":
         await retry_failed(req)
@@ -50,7 +50,7 @@ async def retry_failed(req: CommandRequest) -> None:
 async def run_command(req: CommandRequest) -> None:
     """`/handoff run <job>`: run a scheduled job now for the current period, unless that period's
     run already happened (on any instance) — e.g. to catch up after downtime."""
-    req.require_admin()
+    await req.require_admin()
     from bot.jobs import JOBS, find_job, run_job
 
     job = find_job(req.args.strip())
@@ -59,7 +59,7 @@ async def run_command(req: CommandRequest) -> None:
         await req.ack(text=messages.RUN_UNKNOWN_JOB.format(job=escape(req.args.strip()), jobs=names))
         return
     await req.ack()
-    ran = await run_job(req.handoff, job)
+    ran = await run_job(req.handoff, job, teams=[req.team_id])  # this workspace's run only
     done = ran.get(req.team_id)
     text = messages.RUN_DONE if done else messages.RUN_ALREADY
     await req.respond(text=text.format(job=job.name), response_type="ephemeral", replace_original=False)

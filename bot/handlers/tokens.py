@@ -21,7 +21,7 @@ def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
 
 
 async def tokens_command(req: CommandRequest) -> None:
-    req.require_admin()
+    await req.require_admin()
     action, _, rest = req.args.partition(" ")
     action, name = action.lower(), rest.strip()
     if action == "create":

@@ -386,7 +386,9 @@ async def _escalate(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
                 await _event(ctx, lead, EventKind.SLA_ESCALATED, {"mode": "reassign", "to": [rep]})
                 return
         # nobody else is on duty: a person has to decide, so fall through to the manager
-    managers = [rule.manager_id] if rule is not None and rule.manager_id else list(ctx.settings.admins)
+    managers = (
+        [rule.manager_id] if rule is not None and rule.manager_id else list((await ctx.admins()).user_ids)
+    )
     for manager in managers:
         await ctx.notifier.dm(ctx.team_id, manager, sla_notes.escalation_dm(lead, waited=waited))
     await ctx.notifier.reply_to_lead(lead, sla_notes.escalated(managers, waited=waited))

@@ -446,6 +446,9 @@ class MemberRepo:
         return list(rows)
 
 
+ADMINS_KEY = "admins"
+
+
 class SettingRepo:
     """Workspace overrides of environment defaults, e.g. channels set by admins from Slack."""
 
@@ -464,6 +467,17 @@ class SettingRepo:
         """{code: label}, in the order the verdict form offers them; "Other" always among them.
         The one place the `reject_reasons` setting is read."""
         return normalise_reasons(await self.get(team_id, REASONS_KEY))
+
+    async def admins(self, team_id: str) -> tuple[str, ...] | None:
+        """The workspace's own Handoff admins (its installer, then `/handoff admins`), or None
+        when it has none of its own yet. The one place the `admins` setting is read."""
+        value = await self.get(team_id, ADMINS_KEY)
+        if not isinstance(value, list):
+            return None
+        return tuple(str(u) for u in value if isinstance(u, str) and u)
+
+    async def set_admins(self, team_id: str, admins: Sequence[str], *, by: str | None, at: datetime) -> None:
+        await self.set(team_id, ADMINS_KEY, list(dict.fromkeys(admins)), by=by, at=at)
 
     async def set(self, team_id: str, key: str, value: Any, *, by: str | None, at: datetime) -> None:
         row = await self.session.scalar(

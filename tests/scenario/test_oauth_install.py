@@ -33,9 +33,11 @@ async def oauth_bot(engine, fake_slack, clock, database_url) -> AsyncIterator[Ru
         yield running
 
 
-async def install(bot: RunningBot, *, team_id: str, token: str, code: str) -> str:
+async def install(
+    bot: RunningBot, *, team_id: str, token: str, code: str, installer: str = "U0INSTALLER"
+) -> str:
     bot.fake.add_token(token, team_id=team_id, team_name="Second")
-    bot.fake.set_oauth_code(code, team_id=team_id, bot_token=token)
+    bot.fake.set_oauth_code(code, team_id=team_id, bot_token=token, authed_user_id=installer)
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{bot.url}/slack/install", allow_redirects=False) as resp:
             assert resp.status in (200, 302)

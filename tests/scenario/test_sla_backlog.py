@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot.outbox.pacing import Pacer
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Handoff, build_app
 from bot.domain.events import EventKind
 from bot.domain.sla import Step
+from bot.outbox.pacing import Pacer
 from bot.services import sla
 from bot.storage.models import Lead, LeadEvent, ScheduleSlot
 from tests.conftest import ADMIN, REP1, SALES, RunningBot
