@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.domain import untrusted
 from bot.domain.errors import InvalidInput
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn, parse_lead
 from bot.domain.reasons import reason_label
+from bot.domain.untrusted import ascii_int
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
 from bot.services.intake import ItemResult, submit_many
@@ -71,9 +72,10 @@ def authenticate(token: str, headers: Mapping[str, str], body: bytes, now: datet
     if signature:
         timestamp = headers.get(TIMESTAMP_HEADER)
         if timestamp is not None:
-            if not timestamp.isdigit() or len(timestamp) > 12:
+            seconds = ascii_int(timestamp, max_digits=12)  # "²".isdigit() is true; int("²") fails
+            if seconds is None:
                 return "invalid credentials"
-            if abs(now.timestamp() - int(timestamp)) > MAX_SIGNATURE_AGE:
+            if abs(now.timestamp() - seconds) > MAX_SIGNATURE_AGE:
                 return "signature timestamp is too old or in the future"
         expected = sign(token, body, timestamp)
         if hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
@@ -185,7 +187,7 @@ class LeadRequest:
 def parse_lead_request(body: bytes) -> LeadRequest:
     """The JSON body as leads; Refused (400, 422) when it is not one lead or a batch of them."""
     try:
-        data = json.loads(body)
+        data = untrusted.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refused(400, f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):
