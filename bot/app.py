@@ -25,7 +25,6 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.handlers import http_routes, register_all
@@ -272,14 +271,10 @@ def _routes(handoff: Handoff) -> None:
     ).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
+        # anyone can ask: liveness only; which host, version and mode answer is for admins
+        # (`/handoff status`)
         ok = await ping(handoff.engine)
-        body = {
-            "status": "ok" if ok else "unavailable",
-            "database": "ok" if ok else "unreachable",
-            "version": __version__,
-            "mode": "socket" if handoff.settings.socket_mode else "http",
-            "instance": handoff.instance_id,
-        }
+        body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
         return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
 
     app.router.add_get("/healthz", healthz)

@@ -127,6 +127,7 @@ STATUS_NOTHING_WAITING = "nothing waiting"
 STATUS_FAILED = "• Given up (admins were alerted): *{failed}*"
 STATUS_LAST_ERRORS = "*Last errors*"
 STATUS_NO_ERRORS = "No errors recorded."
+STATUS_INSTANCE = "Answered by instance `{instance}` · Handoff {version} · {mode} mode"
 DELIVERY_STATUS_USAGE = "Usage: `/handoff status` — the delivery queue · `/handoff status retry` — send the failed deliveries again"
 STATUS_RETRIED = (
     "Queued *{count}* failed deliveries again; they go out now. `/handoff status` shows how it went."
