@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.handlers import http_routes, register_all
 from bot.handlers.registry import Registered
 from bot.jobs import build_scheduler
+from bot.logs import BOLT_LOGGER, keep_personal_data_out_of_logs
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
@@ -200,7 +201,10 @@ def build_app(
         installation_store=installation_store,
         timeout=settings.slack_timeout,
     )
+    keep_personal_data_out_of_logs()
     bolt = AsyncApp(
+        name="handoff",
+        logger=logging.getLogger(BOLT_LOGGER),  # carries the filter that keeps bodies out of logs
         # the client carries SLACK_API_URL; the token comes per request from authorization: the
         # installation store, or (single workspace) the bot token's one auth.test per process
         client=AsyncWebClient(base_url=settings.slack_api_url),
