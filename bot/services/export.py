@@ -166,11 +166,9 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], kind: ExportKind, fm
     """Write CSV (a header row, then one row per record) or a JSON array; returns the row count."""
     count = 0
     if fmt == "csv":
-        # every text cell in quotes: a bare CR inside one would start a new row in a spreadsheet,
-        # whose first cell could be a formula (csv quotes only the lineterminator's "\n" otherwise)
-        writer = csv.DictWriter(
-            out, fieldnames=list(COLUMNS[kind]), lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
-        )
+        # CRLF rows (RFC 4180): csv quotes a cell holding any lineterminator character, and a bare
+        # CR left unquoted starts a new row in a spreadsheet, whose first cell could be a formula
+        writer = csv.DictWriter(out, fieldnames=list(COLUMNS[kind]), lineterminator="\r\n")
         writer.writeheader()
         async for row in rows:
             writer.writerow({k: _csv_cell(v) for k, v in row.items()})
