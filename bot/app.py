@@ -27,12 +27,12 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot import __version__
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.handlers import http_routes, register_all
 from bot.handlers.registry import Registered
 from bot.jobs import build_scheduler
+from bot.logs import BOLT_LOGGER, keep_personal_data_out_of_logs
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
@@ -208,7 +208,10 @@ def build_app(
         installation_store=installation_store,
         timeout=settings.slack_timeout,
     )
+    keep_personal_data_out_of_logs()
     bolt = AsyncApp(
+        name="handoff",
+        logger=logging.getLogger(BOLT_LOGGER),  # carries the filter that keeps bodies out of logs
         # the client carries SLACK_API_URL; the token comes per request from authorization: the
         # installation store, or (single workspace) the bot token's one auth.test per process
         client=AsyncWebClient(base_url=settings.slack_api_url),
@@ -301,14 +304,10 @@ def _routes(handoff: Handoff) -> None:
     ).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
+        # anyone can ask: liveness only; which host, version and mode answer is for admins
+        # (`/handoff status`)
         ok = await ping(handoff.engine)
-        body = {
-            "status": "ok" if ok else "unavailable",
-            "database": "ok" if ok else "unreachable",
-            "version": __version__,
-            "mode": "socket" if handoff.settings.socket_mode else "http",
-            "instance": handoff.instance_id,
-        }
+        body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
         return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
 
     app.router.add_get("/healthz", healthz)

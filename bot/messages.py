@@ -146,6 +146,7 @@ STATUS_SLA_BACKLOG = (
     "• SLA reminders, escalations and nudges due: *{due}* leads · the oldest overdue for {oldest}"
 )
 STATUS_SLA_NOTHING_DUE = "• SLA reminders, escalations and nudges: none overdue"
+STATUS_INSTANCE = "Answered by instance `{instance}` · Handoff {version} · {mode} mode"
 DELIVERY_STATUS_USAGE = "Usage: `/handoff status` — the delivery queue · `/handoff status retry` — send the failed deliveries again"
 STATUS_RETRIED = (
     "Queued *{count}* failed deliveries again; they go out now. `/handoff status` shows how it went."

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cli.workspace import resolve_team, transaction
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.csv_headers import map_headers, row_to_lead
+from bot.domain.csv_headers import map_headers, row_to_lead, written_by_handoff
 from bot.domain.errors import InvalidInput
 from bot.domain.lead_input import LeadIn, parse_lead
+from bot.domain.spreadsheet_cells import restore
 from bot.services.intake import submit_many
 from bot.storage.db import make_engine, make_session_factory
 
@@ -77,10 +78,12 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, dict[str, str | Non
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers = list(reader.fieldnames or [])
+    # our own export quoted cells a spreadsheet would run as formulas; give them back as they were
+    ours = written_by_handoff(headers)
     rows = []
     start = reader.line_num + 1
     for row in reader:
-        rows.append((start, row))
+        rows.append((start, {k: restore(v) if ours and isinstance(v, str) else v for k, v in row.items()}))
         start = reader.line_num + 1
     return headers, rows
 

@@ -16,6 +16,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from bot.domain.untrusted import ascii_int
+
 TOKEN_PREFIX = "hnd_"
 KEY_ID_LENGTH = 12  # "hnd_" + 8 characters: 48 bits, unique per database
 MAX_SIGNATURE_AGE = 5 * 60  # seconds either way, like Slack's
@@ -70,9 +72,10 @@ def timestamp_problem(timestamp: str | None, now: float) -> str | None:
     """Why a signature's timestamp is not acceptable, or None when it is fresh."""
     if timestamp is None or not timestamp:
         return "signed requests must carry X-Handoff-Timestamp (unix seconds)"
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    seconds = ascii_int(timestamp, max_digits=12)  # "²".isdigit() is true; int("²") fails
+    if seconds is None:
         return "X-Handoff-Timestamp must be unix seconds"
-    if abs(now - int(timestamp)) > MAX_SIGNATURE_AGE:
+    if abs(now - seconds) > MAX_SIGNATURE_AGE:
         return "signature timestamp is too old or in the future"
     return None
 

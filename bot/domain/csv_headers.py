@@ -88,6 +88,12 @@ def normalise(header: str) -> str:
 
 _LOOKUP = {normalise(alias): field for field, aliases in _ALIASES.items() for alias in aliases}
 _STATE = {normalise(c) for c in STATE_COLUMNS}
+_HANDOFF_ID = normalise("handoff_id")  # every Handoff export has it; nobody else's does
+
+
+def written_by_handoff(headers: list[str]) -> bool:
+    """A Handoff export (its cells were neutralised for spreadsheets: spreadsheet_cells.restore)."""
+    return _HANDOFF_ID in {normalise(h) for h in headers}
 
 
 def map_headers(headers: list[str]) -> dict[str, str | None]:

@@ -16,7 +16,6 @@ workspace (422) → per-lead validation (results).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot.domain import untrusted
 from bot.domain.api_tokens import MAX_SIGNATURE_AGE, sign
 from bot.domain.errors import InvalidInput, Unauthenticated
 from bot.domain.lead import Status
@@ -185,7 +185,7 @@ class LeadRequest:
 def parse_lead_request(body: bytes) -> LeadRequest:
     """The JSON body as leads; Refused (400, 422) when it is not one lead or a batch of them."""
     try:
-        data = json.loads(body)
+        data = untrusted.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refused(400, f"malformed JSON: {exc}") from None
     if not isinstance(data, dict):

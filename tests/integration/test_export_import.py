@@ -107,3 +107,37 @@ async def test_exported_leads_import_into_a_fresh_database_as_the_same_leads(
 
 def test_every_history_column_of_the_export_is_ignored_by_the_importer() -> None:
     assert set(LEAD_HISTORY_COLUMNS) <= STATE_COLUMNS
+
+
+async def test_formula_looking_leads_come_back_unquoted_from_the_quoted_export(
+    engine: AsyncEngine, database_url: str, fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with make_session_factory(engine)() as session, session.begin():
+        evil = lead_row(TEAM, 60, "03-15 09:00", "new", external_id="-60", score=7)
+        evil.name, evil.company = '=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0"
+        evil.title, evil.notes, evil.phone = "'@quoted", "@SUM(1+1)\n-next line", "+44 20 7946 0000"
+        evil.campaign, evil.fields = "=1+1", {"formula": "=1+1"}
+        session.add(evil)
+    path = tmp_path / "leads.csv"
+    args = build_parser().parse_args(["export", "leads", "--output", str(path)])
+    assert await export_cmd.run(load_settings(database_url=database_url), args) == 0
+    assert "\n=HYPERLINK" not in path.read_text(encoding="utf-8").replace(",", "\n")
+
+    code, out = await run_import(fresh_url, path, capsys)
+    assert (code, out) == (0, "1 rows: 1 created, 0 duplicates, 0 invalid\n"), out
+    before, after = await leads(database_url), await leads(fresh_url)
+    assert {c: after["lead60@example.com"][c] for c in LEAD_DATA} == {
+        c: before["lead60@example.com"][c] for c in LEAD_DATA
+    }
+    assert after["lead60@example.com"]["name"] == '=HYPERLINK("http://evil.example","x")'
+
+
+async def test_other_tools_csv_keeps_its_leading_quotes(
+    fresh_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hubspot.csv"
+    path.write_text("Email,First Name,Company\nq@acme.com,'Quinn,'=Acme\n", encoding="utf-8")
+    code, _ = await run_import(fresh_url, path, capsys)
+    assert code == 0
+    imported = (await leads(fresh_url))["q@acme.com"]
+    assert (imported["name"], imported["company"]) == ("'Quinn", "'=Acme")

@@ -280,3 +280,14 @@ async def test_demo_seed_fills_the_workspace_once(
         assert await seed_demo(box.handoff, TEAM_ID) is False  # never twice
     finally:
         await box.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 5000 + b"]" * 5000, b'{"user":' * 5000 + b"1" + b"}" * 5000, b'{"n":' + b"9" * 5000 + b"}"],
+)
+async def test_page_api_answers_400_to_json_too_deep_or_too_long_to_parse(page: Page, body: bytes) -> None:
+    url = f"{page.box.url}api/command"
+    async with page.session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+        assert resp.status == 400
+        assert await resp.json() == {"ok": False, "error": "expected a JSON body"}

@@ -7,6 +7,8 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -14,9 +16,10 @@ from sqlalchemy import func, select
 from bot.domain.errors import InvalidInput
 from bot.domain.events import EventKind
 from bot.domain.lead_input import parse_lead
+from bot.handlers.intake_api import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.services.intake import submit_lead
 from bot.storage.models import Lead, LeadEvent, Outbox
-from tests.conftest import ADMIN, OUTSIDER, REP1, SALES, RunningBot
+from tests.conftest import ADMIN, INTAKE_TOKEN, OUTSIDER, REP1, SALES, RunningBot
 from tests.reliability.helpers import add_lead
 
 FIELDS = [
@@ -190,4 +193,112 @@ async def test_any_signed_interaction_payload_gets_no_500_and_leaves_records_who
     )
     assert reply.status < 500, (reply.status, reply.body[:200])
     await bot.flush()
+    await invariants(bot)
+
+
+# --- headers and nesting: every shape gets a JSON 4xx, never a 500 (nor a traceback) -------------
+
+# what an HTTP client can put in a header value: any printable text, no line breaks
+header_text = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\r\n"), max_size=40
+)
+
+
+def nested(depth: int, container: str) -> bytes:
+    return (b"[" * depth + b"]" * depth) if container == "array" else (b'{"a":' * depth + b"1" + b"}" * depth)
+
+
+async def post_lead_api(bot: RunningBot, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{bot.url}/api/leads", data=body, headers=headers) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+@pytest.mark.parametrize("timestamp", ["²", "١٧٠٠٠٠٠٠٠٠", "１２３", "+1700000000", "1e9", "-1"])
+async def test_a_signature_timestamp_that_is_not_ascii_digits_is_401_not_500(
+    bot: RunningBot, timestamp: str
+) -> None:
+    body = json.dumps({"email": "ts@acme.com"}).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(INTAKE_TOKEN, body, timestamp),  # signed with the odd timestamp
+        TIMESTAMP_HEADER: timestamp,
+    }
+    status, answer = await post_lead_api(bot, body, headers)
+    assert status == 401 and answer == {"error": "X-Handoff-Timestamp must be unix seconds"}
+
+
+@pytest.mark.parametrize("container", ["array", "object"])
+async def test_json_nested_5000_deep_is_400_on_the_lead_api_and_on_slack_events(
+    bot: RunningBot, container: str
+) -> None:
+    body = nested(5000, container)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {INTAKE_TOKEN}"}
+    status, answer = await post_lead_api(bot, body, headers)
+    assert status == 400 and "nested deeper than 64" in answer["error"]
+    event = await bot.slack.send_raw(body, content_type="application/json")
+    assert event.status == 400 and event.json == {"error": "malformed payload"}
+    click = await bot.slack.send_raw(
+        urlencode({"payload": body.decode()}), content_type="application/x-www-form-urlencoded"
+    )
+    assert click.status == 400 and click.json == {"error": "malformed payload"}
+
+
+@FUZZ
+@given(
+    authorization=st.one_of(st.none(), header_text, header_text.map(lambda t: f"Bearer {t}")),
+    signature=st.one_of(st.none(), header_text, header_text.map(lambda t: f"sha256={t}")),
+    timestamp=st.one_of(
+        st.none(), header_text, st.integers().map(str), st.sampled_from(["²", "١٢", "１２", "+1", "1_0"])
+    ),
+    content_type=st.one_of(st.just("application/json"), header_text),
+    sign_it=st.booleans(),
+)
+async def test_any_lead_api_headers_get_a_json_answer_never_a_500(
+    bot: RunningBot,
+    authorization: str | None,
+    signature: str | None,
+    timestamp: str | None,
+    content_type: str,
+    sign_it: bool,
+) -> None:
+    body = json.dumps({"email": "headers@acme.com"}).encode()
+    if sign_it:
+        signature = sign(INTAKE_TOKEN, body, timestamp)
+    headers = {"Content-Type": content_type}
+    for name, value in (
+        ("Authorization", authorization),
+        (SIGNATURE_HEADER, signature),
+        (TIMESTAMP_HEADER, timestamp),
+    ):
+        if value is not None:
+            headers[name] = value
+    status, answer = await post_lead_api(bot, body, headers)
+    assert status in (200, 201, 401, 415), (status, answer)
+    assert isinstance(answer, dict) and (status < 400 or isinstance(answer["error"], str))
+    await invariants(bot)
+
+
+@FUZZ
+@given(
+    depth=st.integers(min_value=1, max_value=6000),
+    container=st.sampled_from(["array", "object"]),
+    wrap=st.sampled_from(["bare", "lead", "batch"]),
+)
+async def test_any_nesting_on_the_lead_api_and_slack_events_is_an_answer_never_a_500(
+    bot: RunningBot, depth: int, container: str, wrap: str
+) -> None:
+    inner = nested(depth, container)
+    body = {
+        "bare": inner,
+        "lead": b'{"email":"deep@acme.com","fields":{"x":' + inner + b"}}",
+        "batch": b'{"leads":[{"email":"deep@acme.com","notes":' + inner + b"}]}",
+    }[wrap]
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {INTAKE_TOKEN}"}
+    status, answer = await post_lead_api(bot, body, headers)
+    assert status < 500 and isinstance(answer, dict), (status, answer)
+    if depth > 64:
+        assert status == 400 and "nested deeper" in answer["error"]
+    event = await bot.slack.send_raw(body, content_type="application/json")
+    assert event.status < 500, (event.status, event.body[:200])
     await invariants(bot)

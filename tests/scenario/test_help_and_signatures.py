@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import urlencode
 
-from tests.conftest import REP1, SALES, RunningBot
+from bot import __version__
+from tests.conftest import ADMIN, REP1, SALES, RunningBot
 
 
 async def test_signed_help_command_gets_help_text(bot: RunningBot) -> None:
@@ -69,4 +71,15 @@ async def test_healthz_reports_database(bot: RunningBot) -> None:
         async with session.get(f"{bot.url}/healthz") as resp:
             assert resp.status == 200
             body = await resp.json()
+            raw = json.dumps(body)
     assert body["status"] == "ok" and body["database"] == "ok"
+    # nothing about the host for unauthenticated callers: no hostname:pid, version or mode
+    assert set(body) == {"status", "database"}
+    host = bot.handoff.instance_id.split(":")[0]
+    assert host not in raw and __version__ not in raw
+
+
+async def test_admins_see_which_instance_answered_in_handoff_status(bot: RunningBot) -> None:
+    reply = await bot.slack.command(ADMIN, "/handoff", "status")
+    assert f"Answered by instance `{bot.handoff.instance_id}`" in reply.text
+    assert f"Handoff {__version__} · http mode" in reply.text

@@ -123,3 +123,21 @@ async def test_admin_gets_the_export_as_a_file_by_dm(bot: RunningBot) -> None:
     assert "(4 rows since 2026-03-01)" in file.initial_comment
     reply = await bot.slack.command(ADMIN, "/handoff", "export leads since last-week")
     assert "Usage: `/handoff export" in reply.text
+
+
+async def test_the_export_by_dm_quotes_formulas_so_the_spreadsheet_shows_text(bot: RunningBot) -> None:
+    import asyncio
+    import csv
+    import io
+
+    from tests.scenario.helpers_intake import api
+
+    evil = {"email": "evil@x.io", "name": '=HYPERLINK("http://evil.example","Open")', "notes": "@SUM(1)"}
+    status, _, _ = await api(bot, {**evil, "company": "+cmd|' /C calc'!A0", "phone": "+44 20 7946 0000"})
+    assert status == 201
+    await bot.slack.command(ADMIN, "/handoff", "export leads")
+    await asyncio.gather(*[t for t in bot.handoff._tasks if t.get_name().startswith("export:")])
+    [file] = bot.fake.files
+    [row] = list(csv.DictReader(io.StringIO(file.content.decode(), newline="")))
+    assert row["name"] == "'" + evil["name"] and row["notes"] == "'@SUM(1)"
+    assert row["company"] == "'+cmd|' /C calc'!A0" and row["phone"] == "'+44 20 7946 0000"
