@@ -33,7 +33,7 @@ from bot.storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGNING_SECRET = "bench-signing-secret"
-INTAKE_TOKEN = "bench-intake-token"
+INTAKE_TOKEN = "bench-intake-token-8d2f6b1c9e4a7035"
 SALES = "C0SALES"
 MARKETING = "C0MARKETING"
 ADMIN = "U0ADMIN"

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,8 +17,10 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
@@ -36,6 +38,7 @@ from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
+from bot.services import admins as admin_service
 from bot.services.context import Ctx, open_context
 from bot.slack import edge
 from bot.slack.authorize import single_workspace_authorize
@@ -188,6 +191,10 @@ def build_app(
             state_store=AsyncSQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",
+            callback_options=AsyncCallbackOptions(
+                success=_first_admin_on_install(session_factory, settings, clock),
+                failure=lambda args: args.default.failure(args),
+            ),
         )
         from bot.storage.encryption import wrap_installation_store
 
@@ -258,6 +265,26 @@ def build_app(
     return handoff
 
 
+def _first_admin_on_install(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> Callable[[AsyncSuccessArgs], Awaitable[BoltResponse]]:
+    """After Bolt has stored an installation: its installer becomes the workspace's first admin."""
+
+    async def on_installed(args: AsyncSuccessArgs) -> BoltResponse:
+        installation = args.installation
+        if installation.team_id and installation.user_id:
+            try:
+                async with open_context(
+                    session_factory, settings, installation.team_id, now=clock.now()
+                ) as ctx:
+                    await admin_service.installed_by(ctx, installation.user_id)
+            except Exception:  # the install itself succeeded; admins can still come from HANDOFF_ADMINS
+                log.exception("could not make the installer of %s its first admin", installation.team_id)
+        return await args.default.success(args)
+
+    return on_installed
+
+
 def _routes(handoff: Handoff) -> None:
     app = handoff.web
 
@@ -268,7 +295,9 @@ def _routes(handoff: Handoff) -> None:
     app.on_startup.append(open_http_session)
 
     edge.SlackEventsEndpoint(
-        bolt=handoff.bolt, signing_secret=handoff.settings.secret("slack_signing_secret")
+        bolt=handoff.bolt,
+        signing_secret=handoff.settings.secret("slack_signing_secret"),
+        api_url=handoff.settings.slack_api_url,
     ).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     admins: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias="HANDOFF_ADMINS")
     timezone: str = Field("UTC", validation_alias="HANDOFF_TIMEZONE")
     encryption_key: SecretStr | None = Field(None, validation_alias="HANDOFF_ENCRYPTION_KEY")
+    # OAuth mode keeps every workspace's bot token; in plain text only when the operator says so
+    allow_plaintext_tokens: bool = Field(False, validation_alias="HANDOFF_ALLOW_PLAINTEXT_TOKENS")
     duplicate_window_days: int = Field(30, ge=0, validation_alias="HANDOFF_DUPLICATE_WINDOW_DAYS")
     intake_rate_limit: int = Field(120, ge=1, validation_alias="HANDOFF_INTAKE_RATE_LIMIT")
     # the outbox pacer: Slack allows about 1 chat.postMessage a second per channel, in short bursts
@@ -58,6 +60,31 @@ class Settings(BaseSettings):
     slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
     outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
     outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")
+
+    @field_validator("intake_token", mode="before")
+    @classmethod
+    def _strong_intake_token(cls, value: object) -> object:
+        from bot.domain.api_tokens import weak_secret_problem
+
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None  # unset: the shortcut is off, workspace tokens still work
+            problem = weak_secret_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _oauth_tokens_encrypted(self) -> Settings:
+        if self.oauth_enabled and self.encryption_key is None and not self.allow_plaintext_tokens:
+            raise ValueError(
+                "OAuth mode stores every workspace's bot token: set HANDOFF_ENCRYPTION_KEY to encrypt them, "
+                "or HANDOFF_ALLOW_PLAINTEXT_TOKENS=true to store them in plain text"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lease_outlasts_a_call(self) -> Settings:
@@ -205,7 +232,9 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else "?"
-        variable = _ALIASES.get(field, field)
         # never echo the input: it may be a secret
-        raise ConfigError(f"{variable}: {err['msg']}") from None
+        if not err["loc"]:  # a rule across variables: its sentence names them
+            raise ConfigError(err["msg"].removeprefix("Value error, ")) from None
+        field = str(err["loc"][0])
+        variable = _ALIASES.get(field, field)
+        raise ConfigError(f"{variable}: {err['msg'].removeprefix('Value error, ')}") from None

@@ -5,7 +5,7 @@ Every job is listed in JOBS below; features define what a run does, nothing regi
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -76,12 +76,15 @@ def slot_key(when: datetime, every: timedelta) -> str:
     return str(int(when.timestamp()) // step * step)
 
 
-async def run_job(handoff: Runtime, job: Job, now: datetime | None = None) -> dict[str, bool]:
-    """Run a job for every workspace; errors in one team do not stop the others.
+async def run_job(
+    handoff: Runtime, job: Job, now: datetime | None = None, *, teams: Sequence[str] | None = None
+) -> dict[str, bool]:
+    """Run a job for every workspace (or only `teams`: `/handoff run` is one workspace's admin
+    acting for that workspace); errors in one team do not stop the others.
     Returns {team_id: whether this instance did that team's work for the slot}."""
     now = now or handoff.clock.now()
     ran: dict[str, bool] = {}
-    for team_id in await handoff.team_ids():
+    for team_id in await handoff.team_ids() if teams is None else teams:
         try:
             if job.every is not None and not await claim_slot(
                 handoff, team_id=team_id, job=job.name, slot=slot_key(now, job.every)

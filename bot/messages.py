@@ -16,11 +16,26 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/discuss [question]` — start a discussion · `/discuss recap` · `/discuss questions list|add|remove` · `/discuss schedule` · `/discuss help`
 *Admin*
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
+• `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
+• `/handoff admins list|add|remove @user` — who may change things
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
 UNKNOWN_SUBCOMMAND = "I don't know `{command} {sub}`. Try `/handoff help`."
 ADMINS_ONLY = "Only Handoff admins can do that. Ask one of: {admins}."
 NO_ADMINS = "Only Handoff admins can do that, and none is configured (HANDOFF_ADMINS)."
+ADMINS_ONLY_UNNAMED = "Only Handoff admins can do that. Ask whoever installed Handoff in this workspace."
+ADMINS_USAGE = (
+    "Usage: `/handoff admins` — who they are · `/handoff admins add @user` · `/handoff admins remove @user`"
+)
+ADMINS_LIST = "Handoff admins here: {admins}."
+ADMINS_NONE = (
+    "This workspace has no Handoff admins yet. Whoever installed Handoff (or HANDOFF_ADMINS) is the first."
+)
+ADMIN_ADDED = "{user} is now a Handoff admin here."
+ADMIN_ALREADY = "{user} already is a Handoff admin here."
+ADMIN_REMOVED = "{user} is no longer a Handoff admin here."
+ADMIN_NOT_ONE = "{user} is not a Handoff admin here."
+ADMINS_LAST_ONE = "That is the last admin: add another before removing them."
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Nothing was changed; please try again."
 
 LEAD_NOT_FOUND = "I can't find lead #{lead_id} in this workspace."
@@ -127,6 +142,10 @@ STATUS_NOTHING_WAITING = "nothing waiting"
 STATUS_FAILED = "• Given up (admins were alerted): *{failed}*"
 STATUS_LAST_ERRORS = "*Last errors*"
 STATUS_NO_ERRORS = "No errors recorded."
+STATUS_SLA_BACKLOG = (
+    "• SLA reminders, escalations and nudges due: *{due}* leads · the oldest overdue for {oldest}"
+)
+STATUS_SLA_NOTHING_DUE = "• SLA reminders, escalations and nudges: none overdue"
 DELIVERY_STATUS_USAGE = "Usage: `/handoff status` — the delivery queue · `/handoff status retry` — send the failed deliveries again"
 STATUS_RETRIED = (
     "Queued *{count}* failed deliveries again; they go out now. `/handoff status` shows how it went."
@@ -135,3 +154,20 @@ STATUS_NOTHING_TO_RETRY = "There are no failed deliveries to send again."
 RUN_UNKNOWN_JOB = "There is no job `{job}`. Jobs: {jobs}."
 RUN_DONE = "Ran `{job}` for this period."
 RUN_ALREADY = "`{job}` has already run for this period (perhaps on another instance); nothing to do."
+
+# lead-API tokens (`/handoff tokens`, admins)
+TOKENS_USAGE = """*Lead-API tokens* (admins) — each acts in this workspace only
+• `/handoff tokens create <name>` — a new token, shown once (name it after the integration, e.g. `hubspot`)
+• `/handoff tokens list` — names, key IDs, who made them, when last used
+• `/handoff tokens revoke <name>` — it stops working at once"""
+TOKEN_CREATED = (
+    ":key: Token *{name}* for the lead API. Copy it now: it is shown only once and Handoff keeps"
+    " only a hash of it.\n```{token}```\nUse it as `Authorization: Bearer <token>`, or sign requests"
+    " with `X-Handoff-Key-Id: {key_id}` (see the README's Lead API section)."
+)
+TOKENS_NONE = "No lead-API tokens yet. `/handoff tokens create <name>` makes one."
+TOKENS_HEADER = "*Lead-API tokens* of this workspace"
+TOKEN_LINE = "• *{name}* `{key_id}…` — made by {by} {created}; last used {used}"
+TOKEN_LINE_REVOKED = "• ~{name}~ `{key_id}…` — revoked {revoked}"
+TOKEN_NEVER_USED = "never"
+TOKEN_REVOKED = ":no_entry: Revoked *{name}* (`{key_id}…`): requests with it are refused from now on."

@@ -25,7 +25,7 @@ from bot.storage.migrate import migrate
 from bot.storage.models import Base
 
 SIGNING_SECRET = "test-signing-secret"
-INTAKE_TOKEN = "test-intake-token"
+INTAKE_TOKEN = "test-intake-token-4f9c2a7e1b3d5f60"
 SALES, MARKETING, PARTNERSHIP = "C0SALES", "C0MARKETING", "C0PARTNER"
 MARKETER, REP1, REP2, ADMIN, OUTSIDER = "U0MARKETER", "U0REP1", "U0REP2", "U0ADMIN", "U0OUTSIDER"
 

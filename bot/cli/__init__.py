@@ -8,10 +8,28 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.cli import export_cmd, import_cmd, migrate_cmd, rotate_tokens_cmd, routes_cmd, run_cmd, sandbox_cmd
+from bot.cli import (
+    export_cmd,
+    import_cmd,
+    migrate_cmd,
+    rotate_tokens_cmd,
+    routes_cmd,
+    run_cmd,
+    sandbox_cmd,
+    tokens_cmd,
+)
 from bot.config import ConfigError, load_settings
 
-SUBCOMMANDS = [run_cmd, migrate_cmd, import_cmd, export_cmd, routes_cmd, sandbox_cmd, rotate_tokens_cmd]
+SUBCOMMANDS = [
+    run_cmd,
+    migrate_cmd,
+    import_cmd,
+    export_cmd,
+    routes_cmd,
+    sandbox_cmd,
+    rotate_tokens_cmd,
+    tokens_cmd,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

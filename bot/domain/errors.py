@@ -45,3 +45,7 @@ class InvalidInput(HandoffError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+
+
+class Unauthenticated(HandoffError):
+    """A lead-API request without acceptable credentials; the message is safe to send back."""

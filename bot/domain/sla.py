@@ -10,7 +10,7 @@ never adds or loses an hour of working time that did not happen.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -69,7 +69,7 @@ def parse_days(text: str) -> frozenset[int]:
     return frozenset(days)
 
 
-def parse_holidays(value: str | list[str] | tuple[str, ...] | None) -> frozenset[date]:
+def parse_holidays(value: str | Sequence[str | date] | None) -> frozenset[date]:
     """ "2026-12-25,2026-12-26" (or a list of ISO dates) → dates."""
     if value is None:
         return frozenset()
@@ -98,7 +98,7 @@ class BusinessCalendar:
 
     @classmethod
     def from_text(
-        cls, *, timezone: str, hours: str, days: str, holidays: str | list[str] | None
+        cls, *, timezone: str, hours: str, days: str, holidays: str | Sequence[str | date] | None
     ) -> BusinessCalendar:
         start, end = parse_hours(hours)
         return cls(

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.handlers import (
     admin,
+    admins,
     commands,
     discuss,
     home,
@@ -17,6 +18,7 @@ from bot.handlers import (
     lead_actions,
     lead_queries,
     status,
+    tokens,
     verdicts,
 )
 from bot.handlers import export as export_handlers
@@ -26,6 +28,7 @@ from bot.handlers.registry import Registered
 from bot.handlers.router import CommandRouter
 from bot.ids import Command
 from bot.services.runtime import Runtime
+from bot.slack.response_urls import respond_guard
 
 
 def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
@@ -37,6 +40,8 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
         await next()
 
     bolt.middleware(inject_handoff)
+    # a payload's response_url is followed only to Slack (and the configured SLACK_API_URL)
+    bolt.middleware(respond_guard(handoff.settings.slack_api_url))
     # Events API retries run once in HTTP and Socket Mode alike
     idempotency.register(bolt, handoff)
     routers = {command: CommandRouter(command) for command in Command}
@@ -59,12 +64,14 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     lead_actions.register(interactions)
     intake.register(bolt, routers)
     admin.register(bolt, routers)
+    admins.register(routers)
     discuss.register(routers, interactions)
     verdicts.register(interactions)
     lead_queries.register(routers)
     targets_handlers.register(routers, interactions)
     home.register(bolt, interactions, registered)
     export_handlers.register(routers)
+    tokens.register(bolt, routers)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

@@ -29,7 +29,7 @@ def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
 
 
 async def route_command(req: CommandRequest) -> None:
-    req.require_admin()
+    await req.require_admin()
     action, _, rest = req.args.partition(" ")
     action, rest = action.lower(), rest.strip()
     # the rule syntax is ours: Slack's &lt;/&gt;/&amp; are turned back, its <#C|x> forms are parsed
@@ -117,7 +117,7 @@ async def _away(req: CommandRequest, *, away: bool) -> None:
         if other is None:
             raise InvalidInput({"user": "mention the person: /handoff away @rob"})
         if other != req.user_id:
-            if not req.is_admin:
+            if not await req.is_admin():
                 raise NotAllowed("Only admins can set someone else away or back.")
             target = other
     async with req.handoff.open_context(req.team_id) as ctx:

@@ -43,7 +43,7 @@ def parse_export_args(args: str) -> tuple[ExportKind, date | None]:
 
 
 async def export_command(req: CommandRequest) -> None:
-    req.require_admin()
+    await req.require_admin()
     kind, since = parse_export_args(req.args)
     await req.ack(text=messages.EXPORT_STARTED.format(kind=kind.value))
     req.handoff.run_in_background(

@@ -1,19 +1,21 @@
 """The lead intake HTTP API: POST /api/leads, GET /api/leads/{id}, GET /api/openapi.json.
 
-Authentication (either):
-  * `Authorization: Bearer <HANDOFF_INTAKE_TOKEN>`
-  * `X-Handoff-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with HANDOFF_INTAKE_TOKEN>`;
-    with `X-Handoff-Timestamp: <unix seconds>` the signed message is `<timestamp>.<body>` and requests
-    older (or newer) than 5 minutes are refused, so a captured request cannot be replayed later.
-Both are compared in constant time. The order of checks is fixed and documented in the OpenAPI
-description: rate limit (429) → size (413) → content type (415) → credentials (401) → JSON (400)
-→ batch size (422) → per-lead validation (results).
+Authentication (bot.services.api_auth), either:
+  * `Authorization: Bearer <token>`: a workspace token (`hnd_…`, made with `handoff tokens create`
+    or `/handoff tokens create`), or HANDOFF_INTAKE_TOKEN, the single-workspace shortcut;
+  * `X-Handoff-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<signed>">` with
+    `X-Handoff-Timestamp: <unix seconds>` (within 5 minutes) and, for a workspace token,
+    `X-Handoff-Key-Id: <the token's first 12 characters>`; the key is the workspace token's SHA-256
+    (hex) or HANDOFF_INTAKE_TOKEN itself; `signed` is the raw body of a POST, the path and query of
+    a GET. A signature is accepted once.
+A workspace token acts in its own workspace only: a `team_id` naming any other is answered as an
+unknown one. The order of checks is fixed and documented in the OpenAPI description: rate limit
+(429) → size (413) → content type (415) → credentials (401) → JSON (400) → batch size (422) →
+workspace (422) → per-lead validation (results).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Mapping
@@ -23,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.domain.errors import InvalidInput
+from bot.domain.api_tokens import MAX_SIGNATURE_AGE, sign
+from bot.domain.errors import InvalidInput, Unauthenticated
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn, parse_lead
 from bot.domain.reasons import reason_label
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
+from bot.services.api_auth import ApiCaller, ApiCredentials, authenticate
 from bot.services.intake import ItemResult, submit_many
 from bot.storage.models import Lead, LeadEvent, RoutingRule
 
@@ -37,11 +41,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+__all__ = ["MAX_SIGNATURE_AGE", "IntakeApi", "register", "sign"]
+
 MAX_BODY = 1024 * 1024
 MAX_LEADS = 1000
 SIGNATURE_HEADER = "X-Handoff-Signature"
 TIMESTAMP_HEADER = "X-Handoff-Timestamp"
-MAX_SIGNATURE_AGE = 5 * 60
+KEY_ID_HEADER = "X-Handoff-Key-Id"
+# unknown and other workspaces' team IDs get this same answer: it tells nobody which exist
+UNKNOWN_TEAM = "unknown team_id: Handoff is not installed in that workspace"
+NO_SINGLE_WORKSPACE = (
+    "HANDOFF_INTAKE_TOKEN speaks for a single workspace, and Handoff has none or several installed: "
+    "use a workspace token (handoff tokens create, or /handoff tokens create in Slack)"
+)
 
 
 def _error(status: int, message: str, **extra: Any) -> web.Response:
@@ -51,35 +63,23 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
 # ---------------------------------------------------------------------------------- authentication
 
 
-def sign(token: str, body: bytes, timestamp: str | None = None) -> str:
-    """The signature header value a client sends (also used by tests and the README example)."""
-    message = f"{timestamp}.".encode() + body if timestamp is not None else body
-    return "sha256=" + hmac.new(token.encode(), message, hashlib.sha256).hexdigest()
-
-
-def authenticate(token: str, headers: Mapping[str, str], body: bytes, now: datetime) -> str | None:
-    """None when the request carries valid credentials, else why not (a safe, generic sentence)."""
-    if not token:
-        return "the lead API is disabled: HANDOFF_INTAKE_TOKEN is not set"
+def credentials_from(headers: Mapping[str, str], signed: bytes) -> ApiCredentials:
+    """What the request offers; an Authorization header that is not a bearer token is refused."""
     authorization = headers.get("Authorization", "")
     if authorization:
         scheme, _, given = authorization.partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
-            return None
-        return "invalid credentials"
+        if scheme.lower() != "bearer" or not given.strip():
+            raise Unauthenticated("invalid credentials")
+        return ApiCredentials(bearer=given.strip())
     signature = headers.get(SIGNATURE_HEADER, "")
     if signature:
-        timestamp = headers.get(TIMESTAMP_HEADER)
-        if timestamp is not None:
-            if not timestamp.isdigit() or len(timestamp) > 12:
-                return "invalid credentials"
-            if abs(now.timestamp() - int(timestamp)) > MAX_SIGNATURE_AGE:
-                return "signature timestamp is too old or in the future"
-        expected = sign(token, body, timestamp)
-        if hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
-            return None
-        return "invalid credentials"
-    return "missing credentials: send Authorization: Bearer <token> or an X-Handoff-Signature header"
+        return ApiCredentials(
+            signature=signature,
+            timestamp=headers.get(TIMESTAMP_HEADER),
+            key_id=headers.get(KEY_ID_HEADER),
+            signed=signed,
+        )
+    return ApiCredentials()
 
 
 # ---------------------------------------------------------------------------------- shapes
@@ -239,15 +239,19 @@ class IntakeApi:
             message = "too many requests; slow down and retry after the given seconds"
             raise Refused(429, message, **{"Retry-After": self.limiter.retry_after(wait)})
 
-    def _check_credentials(self, request: web.Request, body: bytes) -> None:
-        why = authenticate(
-            self.handoff.settings.secret("intake_token"), request.headers, body, self.handoff.clock.now()
-        )
-        if why is not None:
+    async def _check_credentials(self, request: web.Request, signed: bytes) -> ApiCaller:
+        try:
+            return await authenticate(
+                self.handoff.uow,
+                self.handoff.settings.secret("intake_token"),
+                credentials_from(request.headers, signed),
+                self.handoff.clock.now(),
+            )
+        except Unauthenticated as exc:
             log.info("lead API: refused credentials from %s", _client_key(request))
-            raise Refused(401, why, **{"WWW-Authenticate": 'Bearer realm="handoff"'})
+            raise Refused(401, str(exc), **{"WWW-Authenticate": 'Bearer realm="handoff"'}) from None
 
-    async def _read_json_body(self, request: web.Request) -> bytes:
+    async def _read_json_body(self, request: web.Request) -> tuple[ApiCaller, bytes]:
         """The gates in their documented order up to the body: 429 → 413 → 415 → 401."""
         self._check_rate(request)
         too_large = f"request body is larger than {MAX_BODY} bytes"
@@ -258,29 +262,33 @@ class IntakeApi:
             raise Refused(413, too_large)
         if request.content_type != "application/json":
             raise Refused(415, "send Content-Type: application/json")
-        self._check_credentials(request, body)
-        return body
+        caller = await self._check_credentials(request, body)
+        return caller, body
 
-    async def _team(self, requested: object) -> str:
-        """The API acts for the single workspace; a `team_id` is honoured only if installed."""
-        if requested is None:
-            team = await self.handoff.default_team_id()
-            if team is None:
-                teams = await self.handoff.team_ids()
-                team = teams[0] if len(teams) == 1 else None
-            if team is None:
-                raise Refused(422, "several workspaces are installed: say which with team_id")
-            return team
-        if not isinstance(requested, str) or requested not in await self.handoff.team_ids():
-            raise Refused(422, "unknown team_id: Handoff is not installed in that workspace")
-        return requested
+    async def _team(self, caller: ApiCaller, requested: object) -> str:
+        """The caller's workspace: a workspace token's own, or the single workspace for
+        HANDOFF_INTAKE_TOKEN. A `team_id` naming any other is refused like an unknown one."""
+        team = caller.team_id if caller.team_id is not None else await self._single_workspace()
+        if requested is not None and requested != team:
+            raise Refused(422, UNKNOWN_TEAM)
+        if team is None:
+            raise Refused(422, NO_SINGLE_WORKSPACE)
+        return team
+
+    async def _single_workspace(self) -> str | None:
+        team = await self.handoff.default_team_id()
+        if team is None:
+            teams = await self.handoff.team_ids()
+            team = teams[0] if len(teams) == 1 else None
+        return team
 
     # -- routes ----------------------------------------------------------------------------------
 
     async def post_leads(self, request: web.Request) -> web.StreamResponse:
         try:
-            parsed = parse_lead_request(await self._read_json_body(request))
-            team = await self._team(parsed.team_id or request.query.get("team_id"))
+            caller, body = await self._read_json_body(request)
+            parsed = parse_lead_request(body)
+            team = await self._team(caller, parsed.team_id or request.query.get("team_id"))
         except Refused as refused:
             return refused.response
         return leads_response(parsed, await self._submit(team, parsed.items))
@@ -297,11 +305,11 @@ class IntakeApi:
     async def get_lead(self, request: web.Request) -> web.StreamResponse:
         try:
             self._check_rate(request)
-            self._check_credentials(request, b"")
+            caller = await self._check_credentials(request, request.raw_path.encode())
             raw_id = request.match_info["lead_id"]
             if not raw_id.isdigit() or len(raw_id) > 18:
                 raise Refused(404, "no such lead")
-            team = await self._team(request.query.get("team_id"))
+            team = await self._team(caller, request.query.get("team_id"))
         except Refused as refused:
             return refused.response
         async with self.handoff.uow() as uow:

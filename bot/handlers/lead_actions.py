@@ -1,59 +1,53 @@
 """Buttons on the lead card. Thin: parse the click, call one service, answer the person
-(the interaction router acks, loads the lead and translates domain errors)."""
+(the interaction router acks, loads the lead and translates domain errors). Who may press them is
+decided by the lead (bot/handlers/lead_access.py), not by the channel the click names."""
 
 from __future__ import annotations
 
 from bot import messages
-from bot.domain.errors import IllegalTransition, NotAllowed
+from bot.domain.errors import IllegalTransition, LeadNotFound, NotAllowed
 from bot.domain.lead import Status
 from bot.handlers.interactions import ClickRequest, Interaction, InteractionRouter, SubmissionRequest
+from bot.handlers.lead_access import may_act_on, may_see
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.claims import claim_lead
 from bot.services.lead_info import lead_record
+from bot.services.lifecycle import load_lead
 from bot.services.returns import return_lead
 from bot.slack.blocks.lead_details import details_modal
 from bot.slack.blocks.lead_modal import return_modal
 from bot.slack.mrkdwn import channel_link, escape
+from bot.storage.models import Lead
 
 
 def register(interactions: InteractionRouter) -> None:
-    interactions.click(ActionId.CLAIM, lead=True)(on_claim)
+    interactions.click(ActionId.CLAIM, load_lead=True)(on_claim)
     interactions.click(ActionId.WHY_HERE, load_lead=True)(on_why_here)
-    interactions.click(ActionId.DETAILS, lead=True)(on_details)
+    interactions.click(ActionId.DETAILS, load_lead=True)(on_details)
     interactions.click(ActionId.NOT_FOR_US, load_lead=True)(on_not_for_us)
     interactions.submission(CallbackId.LEAD_RETURN, errors_at=BlockId.REASON, fields={}, lead=True)(
         on_return_submitted
     )
 
 
-async def may_claim(req: Interaction, channel_id: str | None) -> bool:
-    """Members of the card's channel, configured reps, and admins may claim.
-
-    Cheapest first: the admin list, then channel membership (remembered for a minute, so a click
-    usually costs neither a Web API call nor a query), and the routing rules' reps only for
-    someone who is not in the channel."""
-    handoff = req.handoff
-    if req.user_id in handoff.settings.admins:
-        return True
-    if channel_id and await handoff.channel_members.is_member(
-        req.client, req.team_id, channel_id, req.user_id
-    ):
-        return True
-    async with handoff.uow() as uow:
-        reps = {rep for rule in await uow.rules.all(req.team_id) for rep in (rule.reps or [])}
-    return req.user_id in reps
-
-
-async def require_claimer(req: ClickRequest) -> None:
-    if not await may_claim(req, req.channel_id):
+async def require_claimer(req: Interaction, lead: Lead) -> None:
+    """Members of the lead's own channel, its rule's reps and admins may claim or hand it back,
+    whatever channel the click says it came from."""
+    if not await may_act_on(req.handoff, req.client, req.team_id, req.user_id, lead):
         raise NotAllowed(
-            messages.CLAIM_NOT_MEMBER.format(channel=channel_link(req.channel_id)),
-            why=f"not a member of {req.channel_id}",
+            messages.CLAIM_NOT_MEMBER.format(channel=channel_link(lead.channel_id)),
+            why=f"not a member of {lead.channel_id}",
         )
 
 
+async def require_viewer(req: Interaction, lead: Lead) -> None:
+    if not await may_see(req.handoff, req.client, req.team_id, req.user_id, lead):
+        raise LeadNotFound(lead.id)  # a private channel's lead does not exist for outsiders
+
+
 async def on_claim(req: ClickRequest) -> None:
-    await require_claimer(req)
+    assert req.lead is not None
+    await require_claimer(req, req.lead)
     async with req.transaction() as ctx:
         await claim_lead(ctx, req.lead_id, user_id=req.user_id)
 
@@ -61,6 +55,7 @@ async def on_claim(req: ClickRequest) -> None:
 async def on_why_here(req: ClickRequest) -> None:
     lead = req.lead
     assert lead is not None
+    await require_viewer(req, lead)
     if not lead.route_reason:
         await req.tell(messages.WHY_HERE_UNKNOWN.format(lead_id=lead.id))
         return
@@ -73,6 +68,8 @@ async def on_why_here(req: ClickRequest) -> None:
 
 
 async def on_details(req: ClickRequest) -> None:
+    assert req.lead is not None
+    await require_viewer(req, req.lead)
     async with req.transaction() as ctx:
         record = await lead_record(ctx, req.lead_id)
     rule_name = record.rule.name if record.rule else None
@@ -84,18 +81,20 @@ async def on_details(req: ClickRequest) -> None:
 async def on_not_for_us(req: ClickRequest) -> None:
     lead = req.lead
     assert lead is not None
-    await require_claimer(req)
+    await require_claimer(req, lead)
     if lead.status != Status.NEW:
         raise IllegalTransition(lead.status, Status.RETURNED.value)  # "only a lead nobody has claimed"
     view = return_modal(lead)
-    view.private_metadata = f"{lead.id}:{req.channel_id or ''}"
+    view.private_metadata = str(lead.id)
     await req.open_view(view)
 
 
 async def on_return_submitted(req: SubmissionRequest) -> None:
-    # the button checked; the submission checks again (a modal can be forged)
-    if not await may_claim(req, req.submission.metadata_rest or None):
-        raise NotAllowed(messages.RETURN_NOT_ALLOWED, why="may not hand leads back")
+    # the button checked; the submission checks again, against the lead (a modal can be forged)
+    async with req.transaction() as ctx:
+        lead = await load_lead(ctx, req.lead_id)
+    if not await may_act_on(req.handoff, req.client, req.team_id, req.user_id, lead):
+        raise NotAllowed(messages.RETURN_NOT_ALLOWED, why=f"not a member of {lead.channel_id}")
     async with req.transaction() as ctx:
         await return_lead(
             ctx, req.lead_id, user_id=req.user_id, reason=req.values.get(BlockId.REASON.value) or ""

@@ -9,6 +9,7 @@ from bot import messages
 from bot.domain.errors import HandoffError
 from bot.domain.lead import Status, parse_stage
 from bot.handlers.interactions import explain
+from bot.handlers.lead_access import visible_leads
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.handlers.verdicts import change_stage
 from bot.ids import Command
@@ -93,6 +94,8 @@ async def find_command(req: CommandRequest) -> None:
         return
     async with req.handoff.open_context(req.team_id) as ctx:
         leads = await lifecycle.find_leads(ctx, query)
+    # a lead routed to a private channel is for its members and the admins only
+    leads = await visible_leads(req.handoff, req.client, req.team_id, req.user_id, leads)
     if not leads:
         await req.ack(text=messages.FIND_NONE.format(query=escape(query[:100])))
         return
@@ -103,6 +106,9 @@ async def find_command(req: CommandRequest) -> None:
 async def nurture_command(req: CommandRequest) -> None:
     async with req.handoff.open_context(req.team_id) as ctx:
         leads, total = await feedback.nurture_list(ctx)
+    shown = await visible_leads(req.handoff, req.client, req.team_id, req.user_id, leads)
+    total -= len(leads) - len(shown)  # what is hidden is not counted either
+    leads = shown
     if not leads:
         await req.ack(text=messages.NURTURE_NONE)
         return

@@ -130,7 +130,7 @@ _TEAM_PARAM = {
     "in": "query",
     "required": False,
     "schema": {"type": "string"},
-    "description": "Only with several workspaces installed: the workspace to act for.",
+    "description": "Optional: the workspace the token acts in; any other is refused as unknown.",
 }
 
 
@@ -142,11 +142,16 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
             "version": __version__,
             "description": (
                 "Hand leads from marketing tools to sales in Slack. Authenticate with "
-                "`Authorization: Bearer <HANDOFF_INTAKE_TOKEN>`, or sign the raw body: "
-                "`X-Handoff-Signature: sha256=<hex HMAC-SHA256(key=HANDOFF_INTAKE_TOKEN, message)>` "
-                "where message is the body, or `<X-Handoff-Timestamp>.<body>` when you send "
-                "`X-Handoff-Timestamp: <unix seconds>` (then requests older than 5 minutes are "
-                "refused). Checks run in this order: 429, 413, 415, 401, 400, 422."
+                "`Authorization: Bearer <token>`: a workspace token (`hnd_…`, made by an admin with "
+                "`/handoff tokens create <name>` or `handoff tokens create <name>`), which acts in its "
+                "own workspace only, or HANDOFF_INTAKE_TOKEN, the single-workspace shortcut. Or sign: "
+                "`X-Handoff-Timestamp: <unix seconds>` (required, within 5 minutes) and "
+                "`X-Handoff-Signature: sha256=<hex HMAC-SHA256(key, '<timestamp>.<signed>')>`, where "
+                "signed is the raw body of a POST or the path and query of a GET, and key is the hex "
+                "SHA-256 of a workspace token (send its first 12 characters as `X-Handoff-Key-Id`) or "
+                "HANDOFF_INTAKE_TOKEN itself (no key ID). Each signature is accepted once. A team_id "
+                "naming another workspace gets the same 422 as an unknown one. Checks run in this "
+                "order: 429, 413, 415, 401, 400, 422."
             ),
         },
         "servers": [{"url": server_url}],
@@ -276,7 +281,10 @@ def openapi_document(server_url: str = "/") -> dict[str, Any]:
                     "type": "apiKey",
                     "in": "header",
                     "name": "X-Handoff-Signature",
-                    "description": "sha256=<hex HMAC-SHA256 of the raw body (or '<timestamp>.<body>')>",
+                    "description": (
+                        "sha256=<hex HMAC-SHA256 of '<X-Handoff-Timestamp>.<body, or path and query of a "
+                        "GET>'>, with X-Handoff-Timestamp and, for a workspace token, X-Handoff-Key-Id"
+                    ),
                 },
             },
             "schemas": {

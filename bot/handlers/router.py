@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages
 from bot.domain.errors import HandoffError, InvalidInput, NotAllowed
 from bot.ids import Command
-from bot.services.context import admins_only
+from bot.services.context import Admins, load_admins
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
@@ -39,13 +39,22 @@ class CommandRequest:
     trigger_id: str
     body: dict[str, Any]
 
-    @property
-    def is_admin(self) -> bool:
-        return self.user_id in self.handoff.settings.admins
+    _admins: Admins | None = field(default=None, init=False, repr=False)
 
-    def require_admin(self) -> None:
-        if not self.is_admin:
-            raise admins_only(self.handoff.settings.admins)
+    async def admins(self) -> Admins:
+        """The admins of the workspace the command came from (read once per command)."""
+        if self._admins is None:
+            async with self.handoff.uow() as uow:
+                self._admins = await load_admins(uow, self.handoff.settings, self.team_id)
+        return self._admins
+
+    async def is_admin(self) -> bool:
+        return self.user_id in await self.admins()
+
+    async def require_admin(self) -> None:
+        admins = await self.admins()
+        if self.user_id not in admins:
+            raise admins.refusal()
 
 
 Handler = Callable[[CommandRequest], Awaitable[None]]

@@ -1,4 +1,5 @@
-"""`/handoff status` (admins): is the outbox keeping up? Queue depth, oldest pending, failures;
+"""`/handoff status` (admins): is the outbox keeping up? Queue depth, oldest pending, failures; is
+the SLA pass keeping up? Leads due a reminder, escalation or nudge, the oldest overdue;
 `/handoff status retry` puts the failed deliveries back in the queue."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import messages
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
-from bot.services import deliveries
+from bot.services import deliveries, sla
 from bot.slack.mrkdwn import escape, truncate
 
 
@@ -21,7 +22,7 @@ def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
 
 
 async def status_command(req: CommandRequest) -> None:
-    req.require_admin()
+    await req.require_admin()
     action = req.args.strip().lower()
     if action == "retry":
         await retry_failed(req)
@@ -29,9 +30,11 @@ async def status_command(req: CommandRequest) -> None:
     if action:
         await req.ack(text=messages.DELIVERY_STATUS_USAGE)
         return
+    now = req.handoff.clock.now()
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
-    await req.ack(text=status_text(stats, now=req.handoff.clock.now()))
+        backlog = await sla.backlog(uow, req.team_id, now)
+    await req.ack(text=status_text(stats, now=now, backlog=backlog))
 
 
 async def retry_failed(req: CommandRequest) -> None:
@@ -47,7 +50,7 @@ async def retry_failed(req: CommandRequest) -> None:
 async def run_command(req: CommandRequest) -> None:
     """`/handoff run <job>`: run a scheduled job now for the current period, unless that period's
     run already happened (on any instance) — e.g. to catch up after downtime."""
-    req.require_admin()
+    await req.require_admin()
     from bot.jobs import JOBS, find_job, run_job
 
     job = find_job(req.args.strip())
@@ -56,13 +59,13 @@ async def run_command(req: CommandRequest) -> None:
         await req.ack(text=messages.RUN_UNKNOWN_JOB.format(job=escape(req.args.strip()), jobs=names))
         return
     await req.ack()
-    ran = await run_job(req.handoff, job)
+    ran = await run_job(req.handoff, job, teams=[req.team_id])  # this workspace's run only
     done = ran.get(req.team_id)
     text = messages.RUN_DONE if done else messages.RUN_ALREADY
     await req.respond(text=text.format(job=job.name), response_type="ephemeral", replace_original=False)
 
 
-def status_text(stats: dict[str, Any], *, now: datetime) -> str:
+def status_text(stats: dict[str, Any], *, now: datetime, backlog: sla.SlaBacklog | None = None) -> str:
     """The status report as mrkdwn; Slack's error strings are escaped like any outside text."""
     oldest = stats.get("oldest_created_at")
     lines = [
@@ -73,6 +76,12 @@ def status_text(stats: dict[str, Any], *, now: datetime) -> str:
         ),
         messages.STATUS_FAILED.format(failed=stats["failed"]),
     ]
+    if backlog is not None:
+        lines.append(
+            messages.STATUS_SLA_BACKLOG.format(due=backlog.due, oldest=age(now, backlog.oldest))
+            if backlog.due and backlog.oldest is not None
+            else messages.STATUS_SLA_NOTHING_DUE
+        )
     errors = stats.get("last_errors") or []
     if errors:
         lines.append(messages.STATUS_LAST_ERRORS)

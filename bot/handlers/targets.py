@@ -87,7 +87,7 @@ def saved_text(saved: TargetSet) -> str:
 
 async def set_target_command(req: CommandRequest) -> None:
     if not req.args:
-        req.require_admin()
+        await req.require_admin()
         await req.ack()
         # straight after the ack: the trigger_id lives 3 s
         await req.client.views_open(trigger_id=req.trigger_id, view=target_modal())

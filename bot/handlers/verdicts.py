@@ -95,7 +95,7 @@ async def change_stage(
     async with handoff.open_context(team_id) as ctx:
         if needs_form:
             lead = await lifecycle.load_lead(ctx, lead_id)
-            lifecycle.check_allowed(ctx, lead, stage, user_id)
+            await lifecycle.check_allowed(ctx, lead, stage, user_id)
             changed = lead.status != stage.value
         else:
             lead, changed = await lifecycle.move_stage(

@@ -4,7 +4,7 @@ The Notifier is the only writer of outbox rows; `bulk()` gathers a batch's rows 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -29,7 +29,14 @@ def _blocks(blocks: list[Block] | list[dict[str, Any]] | None) -> list[dict[str,
 
 
 class Notifier:
-    def __init__(self, outbox: OutboxRepo, *, now: datetime, admins: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        outbox: OutboxRepo,
+        *,
+        now: datetime,
+        admins: Sequence[str] | Callable[[str], Awaitable[Sequence[str]]] = (),
+    ) -> None:
+        """`admins`: who hears alerts; a function of the workspace when each has its own."""
         self.outbox = outbox
         self.now = now
         self.admins = admins
@@ -193,5 +200,6 @@ class Notifier:
         )
 
     async def alert_admins(self, team_id: str, text: str) -> None:
-        for admin in self.admins:
+        admins = await self.admins(team_id) if callable(self.admins) else self.admins
+        for admin in admins:
             await self.post(team_id, admin, text, purpose=Purpose.ALERT)

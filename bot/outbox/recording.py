@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -57,7 +58,7 @@ class OutcomeWriter:
                 now = self.clock.now()
                 async with UnitOfWork(self.session_factory) as uow:
                     await uow.outbox.get_many([snap.id for snap, _ in results])
-                    notifier = Notifier(uow.outbox, now=now, admins=self.admins)
+                    notifier = Notifier(uow.outbox, now=now, admins=partial(self._admins_of, uow))
                     for snap, outcome in results:
                         await self._record(uow, notifier, snap, outcome, now)
                 self.sent_count += sum(1 for _, outcome in results if outcome.ok)
@@ -67,6 +68,11 @@ class OutcomeWriter:
                     raise
                 log.warning("outbox: could not record %d outcomes yet: %s", len(results), short_error(exc))
                 await asyncio.sleep(delay)
+
+    async def _admins_of(self, uow: UnitOfWork, team_id: str) -> tuple[str, ...]:
+        """Alerts go to the workspace's own admins; HANDOFF_ADMINS when it has none of its own."""
+        own = await uow.settings.admins(team_id)
+        return own if own is not None else self.admins
 
     async def _record(
         self, uow: UnitOfWork, notifier: Notifier, snap: RowSnapshot, outcome: Outcome, now: datetime

@@ -104,7 +104,7 @@ def bot_settings(base: Settings, *, fake: FakeSlack, signing_secret: str, port: 
             "database_url": sandbox_database_url(base),
             "host": "127.0.0.1",
             "port": port,
-            "intake_token": base.intake_token or SecretStr(secrets.token_urlsafe(18)),
+            "intake_token": base.intake_token or SecretStr(secrets.token_urlsafe(32)),
             "sales_channel": base.sales_channel or SALES,
             "marketing_channel": base.marketing_channel or MARKETING,
             "partnership_channel": base.partnership_channel or PARTNERSHIP,

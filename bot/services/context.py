@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,24 +17,63 @@ from bot.outbox.notifier import Notifier
 from bot.storage.uow import UnitOfWork
 
 
+@dataclass(frozen=True)
+class Admins:
+    """A workspace's Handoff admins: its own list (the installer, then `/handoff admins`), else
+    the HANDOFF_ADMINS default. Admins of one workspace are nobody in another."""
+
+    user_ids: tuple[str, ...]
+    own: bool  # the workspace's own list, not the environment's default
+    shared_default: bool = False  # OAuth mode: HANDOFF_ADMINS may be people of another workspace
+
+    def __contains__(self, user_id: object) -> bool:
+        return bool(user_id) and user_id in self.user_ids
+
+    @property
+    def nameable(self) -> tuple[str, ...]:
+        """Whom a message may name: this workspace's admins, never another workspace's people."""
+        return self.user_ids if self.own or not self.shared_default else ()
+
+    def refusal(self) -> NotAllowed:
+        """The refusal for a non-admin, naming this workspace's admins and nobody else's."""
+        if self.user_ids and not self.nameable:
+            return NotAllowed(messages.ADMINS_ONLY_UNNAMED)
+        return admins_only(self.nameable)
+
+
+async def load_admins(uow: UnitOfWork, settings: Settings, team_id: str) -> Admins:
+    own = await uow.settings.admins(team_id) if team_id else None
+    if own is not None:
+        return Admins(user_ids=own, own=True)
+    return Admins(user_ids=settings.admins, own=False, shared_default=settings.oauth_enabled)
+
+
 @dataclass
 class Ctx:
     uow: UnitOfWork
     notifier: Notifier
     settings: Settings
     team_id: str
+    _admins: Admins | None = field(default=None, init=False, repr=False)
 
     @property
     def now(self) -> datetime:
         return self.notifier.now
 
-    def is_admin(self, user_id: str | None) -> bool:
-        return bool(user_id) and user_id in self.settings.admins
+    async def admins(self) -> Admins:
+        """This workspace's admins (read once per context)."""
+        if self._admins is None:
+            self._admins = await load_admins(self.uow, self.settings, self.team_id)
+        return self._admins
 
-    def require_admin(self, user_id: str | None) -> None:
-        """NotAllowed, naming the admins to ask, unless `user_id` is one."""
-        if not self.is_admin(user_id):
-            raise admins_only(self.settings.admins)
+    async def is_admin(self, user_id: str | None) -> bool:
+        return user_id in await self.admins()
+
+    async def require_admin(self, user_id: str | None) -> None:
+        """NotAllowed, naming the workspace's admins to ask, unless `user_id` is one."""
+        admins = await self.admins()
+        if user_id not in admins:
+            raise admins.refusal()
 
     async def channel_setting(self, key: str) -> str | None:
         """A channel admins set from Slack, else the environment default."""
@@ -54,7 +93,11 @@ async def open_context(
     """One unit of work for a service call at `now`; commits when the block ends without an
     error, then `after_commit` runs (the running bot wakes its outbox sender there)."""
     async with UnitOfWork(session_factory) as uow:
-        notifier = Notifier(uow.outbox, now=now, admins=settings.admins)
+
+        async def admins_of(team: str) -> Sequence[str]:
+            return (await load_admins(uow, settings, team)).user_ids
+
+        notifier = Notifier(uow.outbox, now=now, admins=admins_of)
         yield Ctx(uow=uow, notifier=notifier, settings=settings, team_id=team_id)
     if after_commit is not None:
         after_commit()

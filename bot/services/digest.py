@@ -6,6 +6,7 @@ Posted once per (team, ISO week) however many instances run: the job claims its 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -18,7 +19,6 @@ from bot.charts import Progress, digest_chart
 from bot.domain.periods import Window, iso_week_slot
 from bot.domain.views import Digest
 from bot.services.context import Ctx
-from bot.services.slots import claim_slot
 from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
 
@@ -98,8 +98,9 @@ def chart_png(digest: Digest) -> bytes:
     )
 
 
-async def queue_digest(ctx: Ctx, digest: Digest, channel_id: str) -> None:
-    """The message, then the chart, as outbox rows (the sender keeps one channel's rows in order)."""
+async def queue_digest(ctx: Ctx, digest: Digest, channel_id: str, *, chart: bytes | None = None) -> None:
+    """The message, then the chart, as outbox rows (the sender keeps one channel's rows in order).
+    Pass the `chart` rendered beforehand (chart_png) to keep the transaction short."""
     from bot.slack.blocks.digest import digest_blocks, digest_text
 
     await ctx.notifier.post(ctx.team_id, channel_id, digest_text(digest), digest_blocks(digest))
@@ -107,7 +108,7 @@ async def queue_digest(ctx: Ctx, digest: Digest, channel_id: str) -> None:
         ctx.team_id,
         channel_id,
         filename=f"handoff-digest-{digest.now:%Y-%m-%d}.png",
-        content=chart_png(digest),
+        content=chart if chart is not None else chart_png(digest),
         title=f"Targets and funnel · {digest.scoreboard.month.label}",
         alt_text="Progress against each target, and the month's funnel from delivered to won",
     )
@@ -116,18 +117,28 @@ async def queue_digest(ctx: Ctx, digest: Digest, channel_id: str) -> None:
 async def run_weekly_digest(
     handoff: Runtime, team_id: str, now: datetime, *, sections: Sections = ()
 ) -> bool:
-    """The job: True when this instance posted this week's digest."""
+    """The job: True when this instance posted this week's digest.
+
+    The numbers are read in one transaction; the chart (a matplotlib render, CPU-bound) is drawn
+    after it closed and in a worker thread, so on SQLite (one pooled connection) no claim waits
+    for it and the event loop keeps answering; the message and the chart are then queued together
+    with the week's slot in a short second transaction: both or neither, once per week."""
     slot = iso_week_slot(now, handoff.settings.tz)
     async with handoff.open_context(team_id) as ctx:
         channel = await ctx.channel_setting("partnership_channel")
-    if not channel:
-        log.info("no partnership channel for %s: weekly digest skipped", team_id)
-        return False
-    if not await claim_slot(handoff, team_id=team_id, job=JOB_NAME, slot=slot):
-        return False
-    async with handoff.open_context(team_id) as ctx:
+        if not channel:
+            log.info("no partnership channel for %s: weekly digest skipped", team_id)
+            return False
+        if await ctx.uow.slots.claimed(team_id, [JOB_NAME], [slot]):
+            return False  # posted already (here or by another instance)
         digest = await build_digest(ctx.uow, team_id, now, handoff.settings.tz, sections=sections)
-        await queue_digest(ctx, digest, channel)
+    chart = await asyncio.to_thread(chart_png, digest)
+    async with handoff.open_context(team_id) as ctx:
+        if not await ctx.uow.slots.claim(
+            team_id=team_id, job=JOB_NAME, slot=slot, instance=handoff.instance_id, at=handoff.clock.now()
+        ):
+            return False  # another instance queued it meanwhile
+        await queue_digest(ctx, digest, channel, chart=chart)
     return True
 
 

@@ -105,7 +105,7 @@ def _clean_question(text: str) -> str:
 
 
 async def add_question(ctx: Ctx, text: str, *, by: str) -> Question:
-    ctx.require_admin(by)
+    await ctx.require_admin(by)
     text = _clean_question(text)
     for existing in await list_questions(ctx):
         if existing.text.casefold() == text.casefold():
@@ -119,7 +119,7 @@ async def add_question(ctx: Ctx, text: str, *, by: str) -> Question:
 
 async def remove_question(ctx: Ctx, ref: str, *, by: str) -> Question:
     """Retire a question (kept for past prompts' history, never asked again)."""
-    ctx.require_admin(by)
+    await ctx.require_admin(by)
     match = re.fullmatch(r"#?(\d+)", (ref or "").strip())
     store = ctx.uow.discussions
     question = await store.question(ctx.team_id, int(match[1])) if match else None
@@ -403,7 +403,7 @@ async def schedules(ctx: Ctx) -> dict[str, str]:
 
 
 async def set_schedule(ctx: Ctx, channel_id: str, spec: str, *, by: str) -> str:
-    ctx.require_admin(by)
+    await ctx.require_admin(by)
     spec = " ".join(spec.split()).lower()
     if spec != "off":
         try:

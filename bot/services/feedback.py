@@ -48,7 +48,7 @@ async def verdict_target(ctx: Ctx, lead_id: int, *, user_id: str, wanted: Status
     lead = await load_lead(ctx, lead_id)
     if lead.status == Status.NEW.value:
         raise NotClaimed()
-    check_allowed(ctx, lead, wanted, user_id)
+    await check_allowed(ctx, lead, wanted, user_id)
     return lead
 
 

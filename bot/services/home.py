@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.domain.numbers import QualityReport
 from bot.domain.views import HomeData
+from bot.services.context import load_admins
 from bot.services.sla import load_policy
 from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
@@ -47,7 +48,7 @@ async def build_home(
     Someone Handoff knows nothing about sees both, so a new install is never an empty page."""
     member = await uow.members.get(team_id, user_id)
     side = member.side if member else None
-    is_admin = user_id in settings.admins
+    is_admin = user_id in await load_admins(uow, settings, team_id)
     # the workspace's calendar and thresholds (and each lead's routing rule), as the SLA job uses
     policy = await load_policy(uow, settings, team_id)
     reps = {rep for rule in policy.rules.values() for rep in (rule.reps or [])}

@@ -27,19 +27,19 @@ async def load_lead(ctx: Ctx, lead_id: int) -> Lead:
     return lead
 
 
-def require_owner(ctx: Ctx, lead: Lead, user_id: str) -> None:
+async def require_owner(ctx: Ctx, lead: Lead, user_id: str) -> None:
     """Only the owner or an admin changes a claimed lead (checked again on every submission:
     a modal's contents can be forged)."""
-    if user_id == lead.owner_id or ctx.is_admin(user_id):
+    if user_id == lead.owner_id or await ctx.is_admin(user_id):
         return
     raise NotAllowed(messages.ONLY_OWNER.format(owner=mention(lead.owner_id)))
 
 
-def check_allowed(ctx: Ctx, lead: Lead, wanted: Status, user_id: str) -> None:
+async def check_allowed(ctx: Ctx, lead: Lead, wanted: Status, user_id: str) -> None:
     """Legal move first (its message says more), then the role."""
     if lead.status != wanted.value:
         check_move(lead.status, wanted.value)
-    require_owner(ctx, lead, user_id)
+    await require_owner(ctx, lead, user_id)
 
 
 async def transition(
@@ -143,7 +143,7 @@ async def move_stage(
     """contacted → meeting booked → opportunity → won (amount, currency) / lost (reason).
     Returns (lead, changed)."""
     lead = await load_lead(ctx, lead_id)
-    check_allowed(ctx, lead, stage, user_id)
+    await check_allowed(ctx, lead, stage, user_id)
     values: dict[str, Any] = {}
     data: dict[str, Any] = {}
     if stage is Status.WON and lead.status != stage.value:

@@ -8,7 +8,10 @@ inserted in the SAME transaction as the outbox rows and the SLA event; the lead 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -20,10 +23,12 @@ from bot.domain.routing import next_rep
 from bot.domain.sla import (
     BusinessCalendar,
     CalendarError,
+    Deadline,
     Escalation,
     SlaClock,
     Step,
     Thresholds,
+    deadlines,
     due_steps,
     next_action,
     sla_clock,
@@ -32,9 +37,8 @@ from bot.domain.sla import (
 from bot.domain.views import OpenLead
 from bot.services.context import Ctx
 from bot.slack.blocks import sla_notes
-from bot.storage import lifecycle_queries
 from bot.storage.models import Lead, RoutingRule
-from bot.storage.uow import UnitOfWork
+from bot.storage.uow import Conflict, UnitOfWork
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
@@ -43,6 +47,14 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "sla"
 EVERY = timedelta(minutes=1)
+BATCH = 200  # leads leased and judged per pass: about what one pass can fire within its budget
+CHUNK = 20  # steps fired per transaction
+PASS_BUDGET = 2.0  # seconds of firing per pass, then the pass writes back and ends
+RUN_BUDGET = 40.0  # seconds a run keeps passing while a backlog remains (less than EVERY)
+PAUSE = 0.02  # seconds between passes, for requests and the outbox sender
+LEASE = timedelta(minutes=2)  # a pass's hold on its leads; a crashed instance's come back after it
+RETRY = timedelta(minutes=1)  # a step that failed to fire is tried again after this
+POLICY_KEY = "sla_policy_fingerprint"  # workspace_setting: the thresholds the stored deadlines follow
 
 
 # -- the workspace's calendar and thresholds ------------------------------------------------
@@ -121,7 +133,7 @@ async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaP
     async def number(key: str, default: int) -> int:
         value = await _setting(uow, team_id, key, default)
         try:
-            return max(1, int(value))  # type: ignore[call-overload]
+            return max(1, int(value)) if isinstance(value, int | float | str) else default
         except (TypeError, ValueError):
             return default
 
@@ -150,67 +162,164 @@ async def open_leads_for(ctx: Ctx, user_id: str, *, limit: int = 50) -> list[Ope
 # -- the job --------------------------------------------------------------------------------
 
 
-def _cutoffs(policy: SlaPolicy, now: datetime) -> dict[str, datetime]:
-    """Working time never exceeds wall time: a clock started after these cannot be due yet."""
-    all_thresholds = [policy.defaults, *(policy.thresholds_for_rule(r) for r in policy.rules.values())]
-    day = policy.calendar.day_length
-    return {
-        "new_before": now - min(t.shortest_unclaimed for t in all_thresholds),
-        "claimed_before": now - min(t.verdict for t in all_thresholds),
-        "accepted_before": now - min(day * t.stage_days for t in all_thresholds),
-    }
+@dataclass(frozen=True)
+class SlaPass:
+    judged: int  # leads whose clock was looked at
+    fired: int  # steps this instance fired
+    more: bool  # stopped at the count or time bound: work remains, run again soon
 
 
-async def run_sla(handoff: Runtime, team_id: str, now: datetime) -> int:
-    """Fire every SLA step that is due and not yet fired; returns how many fired here."""
+@dataclass(frozen=True)
+class _Judged:
+    lead_id: int
+    status: str
+    slot: str
+    due: list[Deadline]
+    next_at: datetime | None  # the next deadline after now; None: no step can come
+
+
+def _judge(lead: Lead, policy: SlaPolicy, now: datetime) -> _Judged:
+    try:
+        found = deadlines(lead, policy.thresholds(lead), policy.calendar)
+    except CalendarError:  # no working time ahead at all: look again later, do not spin
+        log.warning("lead %s: no SLA deadline in the calendar", lead.id)
+        return _Judged(lead.id, lead.status, slot_of(lead.id, lead), [], now + timedelta(days=1))
+    return _Judged(
+        lead_id=lead.id,
+        status=lead.status,
+        slot=slot_of(lead.id, lead),
+        due=[d for d in found if d.at <= now],
+        next_at=min((d.at for d in found if d.at > now), default=None),
+    )
+
+
+def policy_fingerprint(policy: SlaPolicy) -> str:
+    """Changes whenever a threshold or the calendar does (a stored deadline may then be wrong)."""
+    cal = policy.calendar
+    parts = [
+        str(cal.tz), str(cal.start), str(cal.end), sorted(cal.days), sorted(map(str, cal.holidays)),
+        repr(policy.defaults),
+        sorted((rule_id, repr(policy.thresholds_for_rule(r))) for rule_id, r in policy.rules.items()),
+    ]  # fmt: skip
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+async def _rewind_if_policy_changed(uow: UnitOfWork, team_id: str, policy: SlaPolicy, now: datetime) -> None:
+    """Deadlines written under other thresholds may be too late: judge every open lead again."""
+    fingerprint = policy_fingerprint(policy)
+    seen = await uow.settings.get(team_id, POLICY_KEY)
+    if seen == fingerprint:
+        return
+    if seen is not None:  # none seen: no pass has written a deadline yet
+        count = await uow.sla_checks.rewind(team_id, now)
+        log.info("SLA policy of %s changed: %d open leads judged again", team_id, count)
+    try:
+        async with uow.savepoint():
+            await uow.settings.set(team_id, POLICY_KEY, fingerprint, by=None, at=now)
+    except Conflict:  # another instance recorded it first (it judged the same change)
+        pass
+
+
+@dataclass(frozen=True)
+class SlaBacklog:
+    due: int  # leads due a look now (each has a step due, or moved and waits to be judged)
+    oldest: datetime | None  # the most overdue deadline (or move) still waiting
+
+
+async def backlog(uow: UnitOfWork, team_id: str, now: datetime) -> SlaBacklog:
+    """For `/handoff status`: what the SLA passes still have to work off (one index range)."""
+    due, oldest = await uow.sla_checks.backlog(team_id, now)
+    return SlaBacklog(due=due, oldest=oldest)
+
+
+async def run_sla(handoff: Runtime, team_id: str, now: datetime, *, budget: float = RUN_BUDGET) -> int:
+    """Fire every SLA step that is due and not yet fired, pass after pass while a backlog remains
+    (for up to `budget` seconds; the next minute's run goes on); returns how many fired here."""
+    started = time.monotonic()
+    fired = 0
+    while True:
+        done = await sla_pass(handoff, team_id, now)
+        fired += done.fired
+        if not done.more or time.monotonic() - started >= budget:
+            return fired
+        await asyncio.sleep(PAUSE)  # requests and the sender get the database between passes
+
+
+async def sla_pass(
+    handoff: Runtime, team_id: str, now: datetime, *, batch: int = BATCH, budget: float = PASS_BUDGET
+) -> SlaPass:
+    """One bounded pass: lease the `batch` leads whose check time has come (the longest waiting
+    first), fire their due steps, the most overdue first, for up to `budget` seconds, and write
+    back when to look at each lead next. Costs follow the leads due, not the leads open."""
+    started = time.monotonic()
+    leased_until = now + LEASE
     async with handoff.uow() as uow:
         policy = await load_policy(uow, handoff.settings, team_id)
-        leads = await lifecycle_queries.sla_candidates(uow.session, team_id, **_cutoffs(policy, now))
-        due = [
-            (lead.id, step, slot_of(lead.id, lead))
-            for lead in leads
-            for step in due_steps(lead, policy.thresholds(lead), policy.calendar, now)
-        ]
-        done = await lifecycle_queries.claimed_slots(
-            uow.session, team_id, [s.value for s in Step], [slot for _, _, slot in due]
-        )
-    fired = 0
-    for lead_id, step, slot in due:
-        if (step.value, slot) in done:
-            continue
+        await _rewind_if_policy_changed(uow, team_id, policy, now)
+        leads = await uow.sla_checks.lease(team_id, now=now, until=leased_until, limit=batch)
+        judged = [_judge(lead, policy, now) for lead in leads]
+        done = await uow.slots.claimed(team_id, [s.value for s in Step], [j.slot for j in judged if j.due])
+    todo = sorted(
+        (d.at, j.lead_id, d.step, j.slot) for j in judged for d in j.due if (d.step.value, j.slot) not in done
+    )
+    again: dict[int, datetime] = {}  # leads to look at before their next deadline
+    fired, cut = 0, False
+    for i in range(0, len(todo), CHUNK):
+        if i and time.monotonic() - started >= budget:  # the first chunk always goes: progress
+            cut = True
+            for late_at, late_id, _, _ in todo[i:]:  # still due: they keep their place in the queue
+                again[late_id] = min(again.get(late_id, late_at), late_at)
+            break
+        chunk = [(lead_id, step, slot) for _, lead_id, step, slot in todo[i : i + CHUNK]]
         try:
-            if await _fire(handoff, team_id, now, policy, lead_id, step, slot):
-                fired += 1
-        except Exception:  # one lead's trouble must not hold back the others' reminders
-            log.exception("SLA %s for lead %s failed", step.value, lead_id)
-    return fired
+            fired += await _fire_all(handoff, team_id, now, policy, chunk)
+        except Exception:  # all rolled back: one at a time, so one lead's trouble stays its own
+            for lead_id, step, slot in chunk:
+                try:
+                    fired += await _fire_all(handoff, team_id, now, policy, [(lead_id, step, slot)])
+                except Exception:  # must not hold back the others' reminders
+                    log.exception("SLA %s for lead %s failed", step.value, lead_id)
+                    again[lead_id] = min(again.get(lead_id, now + RETRY), now + RETRY)
+    checks = [(j.lead_id, j.status, again.get(j.lead_id, j.next_at)) for j in judged]
+    async with handoff.uow() as uow:
+        await uow.sla_checks.settle(team_id, leased_until=leased_until, checks=checks)
+    return SlaPass(judged=len(leads), fired=fired, more=cut or len(leads) >= batch)
 
 
-async def _fire(
-    handoff: Runtime, team_id: str, now: datetime, policy: SlaPolicy, lead_id: int, step: Step, slot: str
-) -> bool:
+async def _fire_all(
+    handoff: Runtime, team_id: str, now: datetime, policy: SlaPolicy, steps: list[tuple[int, Step, str]]
+) -> int:
+    """Fire a few steps in one transaction (fewer commits: the backlog clears faster, and the
+    connection is held only a few milliseconds); returns how many fired."""
     async with handoff.open_context(team_id, now=now) as ctx:
-        lead = await lifecycle_queries.lock_lead(ctx.uow.session, team_id, lead_id)
-        if lead is None:
-            return False
-        # judged again on the fresh row: a lead that moved on (claimed, released, re-staged) is skipped
-        if slot_of(lead.id, lead) != slot or step not in due_steps(
-            lead, policy.thresholds(lead), policy.calendar, now
-        ):
-            return False
-        if not await ctx.uow.slots.claim(
-            team_id=team_id, job=step.value, slot=slot, instance=handoff.instance_id, at=now
-        ):
-            return False  # another instance (or an earlier run) fired it
-        if step is Step.REMIND:
-            await _remind(ctx, lead, policy)
-        elif step is Step.ESCALATE:
-            await _escalate(ctx, lead, policy)
-        elif step is Step.VERDICT:
-            await _nudge_verdict(ctx, lead, policy)
-        else:
-            await _nudge_stage(ctx, lead, policy)
-        return True
+        fired = 0
+        for lead_id, step, slot in steps:
+            fired += await _fire(ctx, handoff.instance_id, policy, lead_id, step, slot)
+        return fired
+
+
+async def _fire(ctx: Ctx, instance_id: str, policy: SlaPolicy, lead_id: int, step: Step, slot: str) -> bool:
+    lead = await ctx.uow.leads.lock(ctx.team_id, lead_id)
+    if lead is None:
+        return False
+    # judged again on the fresh row: a lead that moved on (claimed, released, re-staged) is skipped
+    if slot_of(lead.id, lead) != slot or step not in due_steps(
+        lead, policy.thresholds(lead), policy.calendar, ctx.now
+    ):
+        return False
+    if not await ctx.uow.slots.claim(
+        team_id=ctx.team_id, job=step.value, slot=slot, instance=instance_id, at=ctx.now
+    ):
+        return False  # another instance (or an earlier run) fired it
+    if step is Step.REMIND:
+        await _remind(ctx, lead, policy)
+    elif step is Step.ESCALATE:
+        await _escalate(ctx, lead, policy)
+    elif step is Step.VERDICT:
+        await _nudge_verdict(ctx, lead, policy)
+    else:
+        await _nudge_stage(ctx, lead, policy)
+    return True
 
 
 async def _event(ctx: Ctx, lead: Lead, kind: EventKind, data: dict[str, object]) -> None:
@@ -277,7 +386,9 @@ async def _escalate(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
                 await _event(ctx, lead, EventKind.SLA_ESCALATED, {"mode": "reassign", "to": [rep]})
                 return
         # nobody else is on duty: a person has to decide, so fall through to the manager
-    managers = [rule.manager_id] if rule is not None and rule.manager_id else list(ctx.settings.admins)
+    managers = (
+        [rule.manager_id] if rule is not None and rule.manager_id else list((await ctx.admins()).user_ids)
+    )
     for manager in managers:
         await ctx.notifier.dm(ctx.team_id, manager, sla_notes.escalation_dm(lead, waited=waited))
     await ctx.notifier.reply_to_lead(lead, sla_notes.escalated(managers, waited=waited))

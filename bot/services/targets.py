@@ -183,7 +183,7 @@ async def set_target(
     scope: str,
 ) -> TargetSet:
     """Admins only. The same metric/period/scope again replaces the old value."""
-    ctx.require_admin(user_id)
+    await ctx.require_admin(user_id)
     resolved = resolve_period(period, ctx.now, ctx.settings.tz)
     if resolved.end_utc <= ctx.now:
         raise InvalidInput(
@@ -203,7 +203,7 @@ async def set_target(
 
 
 async def set_target_from_text(ctx: Ctx, *, user_id: str, args: str) -> TargetSet:
-    ctx.require_admin(user_id)  # before parsing: non-admins learn nothing from usage errors
+    await ctx.require_admin(user_id)  # before parsing: non-admins learn nothing from usage errors
     parsed = parse_set_args(args)
     return await set_target(
         ctx,

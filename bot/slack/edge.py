@@ -31,6 +31,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.slack.payloads import event_key
+from bot.slack.response_urls import host_of, response_url_allowed
 from bot.slack.signature import RequestVerifier
 
 log = logging.getLogger(__name__)
@@ -168,10 +169,21 @@ def parsed_bolt_request(
 
 
 class LateListeners:
-    """Listeners that outlived their ack: kept referenced, logged when they fail, awaited at shutdown."""
+    """Listeners that outlived their ack: kept referenced, logged when they fail, awaited at shutdown.
+    Their answers go only to a response_url on Slack's hosts (or `api_url`'s, the fake's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, api_url: str | None = None) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.api_url = api_url
+
+    def answer_url(self, url: str | None, kind: str) -> str | None:
+        """`url` if an answer may go there; None (and a warning naming the host only) if not."""
+        if not url:
+            return None
+        if response_url_allowed(url, api_url=self.api_url):
+            return url
+        log.warning("late answer to %s not sent: response_url on %s is not Slack's", kind, host_of(url))
+        return None
 
     def adopt(self, task: asyncio.Task[Any], kind: str, response_url: str | None) -> None:
         self.tasks.add(task)
@@ -184,9 +196,9 @@ class LateListeners:
                 log.warning("%s failed after its ack: %s", kind, type(t.exception()).__name__)
                 return
             answer = _ack_message(t.result())
-            if answer is not None and response_url:
+            if answer is not None and (url := self.answer_url(response_url, kind)):
                 # the ack's words (e.g. help text, a refusal) still reach the person, ephemerally
-                forward = asyncio.ensure_future(_post_late_answer(response_url, answer, kind))
+                forward = asyncio.ensure_future(_post_late_answer(url, answer, kind))
                 self.tasks.add(forward)
                 forward.add_done_callback(self.tasks.discard)
 
@@ -238,10 +250,10 @@ class SlackEventsEndpoint:
 
     Listeners that outlive their ack are kept in `late`; `register` awaits them at shutdown."""
 
-    def __init__(self, *, bolt: AsyncApp, signing_secret: str) -> None:
+    def __init__(self, *, bolt: AsyncApp, signing_secret: str, api_url: str | None = None) -> None:
         self.bolt = bolt
         self.verifier = RequestVerifier(signing_secret)
-        self.late = LateListeners()
+        self.late = LateListeners(api_url)
 
     def register(self, app: web.Application, path: str = "/slack/events") -> None:
         app.router.add_post(path, self.handle)
@@ -288,8 +300,9 @@ class SlackEventsEndpoint:
         # show the person a bare error; answer 200 and say sorry where they can see it instead
         raw = bolt_request.raw_body.encode()
         content_type = bolt_request.headers.get("content-type", [""])[0]
-        url = response_url_of(raw, content_type)
-        log.warning("%s failed in its listener; answered 200", request_kind(raw, content_type))
+        kind = request_kind(raw, content_type)
+        url = self.late.answer_url(response_url_of(raw, content_type), kind)
+        log.warning("%s failed in its listener; answered 200", kind)
         if url:
-            self.late.adopt(asyncio.ensure_future(say_sorry(url)), request_kind(raw, content_type), None)
+            self.late.adopt(asyncio.ensure_future(say_sorry(url)), kind, None)
         return BoltResponse(status=200, body="")

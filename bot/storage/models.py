@@ -25,8 +25,14 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
+from sqlalchemy import event as orm_event
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import attributes as orm_attributes
+
+from bot.domain.lead import CLOSED, Status
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -79,6 +85,25 @@ for _table in (SLACK_INSTALLATIONS, SLACK_BOTS):
 SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, "slack_oauth_states")
 
 
+# The lead fields that start, stop or re-time an SLA clock (bot.domain.sla.anchor and thresholds).
+SLA_CLOCK_FIELDS = frozenset(
+    {"status", "created_at", "claimed_at", "accepted_at", "stage_changed_at", "rule_id"}
+)
+
+
+def sla_check_after_move(status: str | None, at: Any) -> Any:
+    """Where a move leaves lead.sla_check_at: NULL once the lead is closed (no clock runs), else
+    the time of the move, so the next SLA pass judges the lead and writes its precise deadline."""
+    if status is not None and Status(status) in CLOSED:
+        return None
+    return at
+
+
+def _sla_check_on_insert(context: DefaultExecutionContext) -> datetime | None:
+    params = context.get_current_parameters()
+    return sla_check_after_move(params.get("status") or Status.NEW.value, params.get("created_at"))
+
+
 class Lead(Base):
     """A lead handed from marketing to sales; `status` follows bot.domain.lead.Status."""
 
@@ -116,6 +141,8 @@ class Lead(Base):
         Index(
             "ix_lead_team_verdict", "team_id", "verdict_at", "segment", "channel_id", "source", "accepted_at"
         ),
+        # the SLA pass: due leads, most overdue first, without reading the open ones that are not due
+        Index("ix_lead_team_sla_check", "team_id", "sla_check_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -176,6 +203,18 @@ class Lead(Base):
     won_at: Mapped[datetime | None]
     lost_at: Mapped[datetime | None]
     stage_changed_at: Mapped[datetime | None]
+    # "don't look at this lead's SLA clock before": the precise next deadline once the SLA pass has
+    # judged the lead; the time of the move after anything that (re)starts a clock (a new lead, a
+    # claim, a release, a verdict, a stage: see sla_check_after_move); NULL when no step can come.
+    sla_check_at: Mapped[datetime | None] = mapped_column(default=_sla_check_on_insert)
+
+
+@orm_event.listens_for(Lead, "before_update")
+def _sla_check_on_orm_move(mapper: Any, connection: Any, lead: Lead) -> None:
+    """A lead moved through the ORM (not compare_and_set) gets judged again at the next SLA pass."""
+    changed = {name for name in SLA_CLOCK_FIELDS if orm_attributes.get_history(lead, name).has_changes()}
+    if changed and not orm_attributes.get_history(lead, "sla_check_at").has_changes():
+        lead.sla_check_at = sla_check_after_move(lead.status, lead.updated_at or lead.created_at)
 
 
 class LeadEvent(Base):
@@ -397,6 +436,35 @@ class ProcessedKey(Base):
     key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A lead-API token of one workspace (bot.domain.api_tokens): only its SHA-256 is kept; its
+    key ID (the token's first characters) finds the row and is safe to show. Revoked rows stay,
+    so a list shows what existed; a name is unique among a workspace's active tokens."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (
+        UniqueConstraint("key_id"),
+        Index(
+            "ix_api_token_team_name_active",
+            "team_id",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
 
 
 class ScheduleSlot(Base):

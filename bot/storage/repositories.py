@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.outbox import LEASE_EXPIRED, QUEUED, OutboxStatus, Purpose
 from bot.domain.reasons import REASONS_KEY, normalise_reasons
 from bot.storage.models import (
+    SLA_CLOCK_FIELDS,
     SLACK_BOTS,
     Lead,
     LeadEvent,
@@ -23,6 +24,7 @@ from bot.storage.models import (
     RoutingRule,
     ScheduleSlot,
     WorkspaceSetting,
+    sla_check_after_move,
 )
 
 
@@ -42,12 +44,31 @@ async def insert_ignore(session: AsyncSession, model: type, values: dict[str, An
     return affected(result) > 0
 
 
+def _with_sla_check(values: dict[str, Any]) -> dict[str, Any]:
+    """A move that (re)starts or stops an SLA clock sets lead.sla_check_at in the same statement."""
+    if "sla_check_at" in values or not SLA_CLOCK_FIELDS.intersection(values):
+        return values
+    at = values.get("updated_at", Lead.created_at)  # either way: judged at the next SLA pass
+    return {**values, "sla_check_at": sla_check_after_move(values.get("status"), at)}
+
+
 class LeadRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, team_id: str, lead_id: int) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id))
+
+    async def lock(self, team_id: str, lead_id: int) -> Lead | None:
+        """Read the lead fresh and, on PostgreSQL, hold its row until the transaction ends, so a
+        reminder and a concurrent claim cannot both act on the old state."""
+        stmt = (
+            select(Lead)
+            .where(Lead.team_id == team_id, Lead.id == lead_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(stmt)
 
     async def get_many(self, lead_ids: Sequence[int]) -> dict[tuple[str, int], Lead]:
         """Leads by id in one query, keyed by (team_id, id) so callers stay scoped by workspace."""
@@ -112,7 +133,7 @@ class LeadRepo:
         stmt = (
             update(Lead)
             .where(Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected)))
-            .values(**values)
+            .values(**_with_sla_check(values))
             .execution_options(synchronize_session=False)
         )
         result = await self.session.execute(stmt)
@@ -126,7 +147,7 @@ class LeadRepo:
         stmt = (
             update(Lead)
             .where(Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected)))
-            .values(**values)
+            .values(**_with_sla_check(values))
             .returning(Lead)
             .execution_options(synchronize_session=False)
         )
@@ -425,6 +446,9 @@ class MemberRepo:
         return list(rows)
 
 
+ADMINS_KEY = "admins"
+
+
 class SettingRepo:
     """Workspace overrides of environment defaults, e.g. channels set by admins from Slack."""
 
@@ -443,6 +467,17 @@ class SettingRepo:
         """{code: label}, in the order the verdict form offers them; "Other" always among them.
         The one place the `reject_reasons` setting is read."""
         return normalise_reasons(await self.get(team_id, REASONS_KEY))
+
+    async def admins(self, team_id: str) -> tuple[str, ...] | None:
+        """The workspace's own Handoff admins (its installer, then `/handoff admins`), or None
+        when it has none of its own yet. The one place the `admins` setting is read."""
+        value = await self.get(team_id, ADMINS_KEY)
+        if not isinstance(value, list):
+            return None
+        return tuple(str(u) for u in value if isinstance(u, str) and u)
+
+    async def set_admins(self, team_id: str, admins: Sequence[str], *, by: str | None, at: datetime) -> None:
+        await self.set(team_id, ADMINS_KEY, list(dict.fromkeys(admins)), by=by, at=at)
 
     async def set(self, team_id: str, key: str, value: Any, *, by: str | None, at: datetime) -> None:
         row = await self.session.scalar(
@@ -466,6 +501,23 @@ class SlotRepo:
     async def claim(self, *, team_id: str, job: str, slot: str, instance: str, at: datetime) -> bool:
         values = {"team_id": team_id, "job": job, "slot": slot, "claimed_by": instance, "claimed_at": at}
         return await insert_ignore(self.session, ScheduleSlot, values)
+
+    async def claimed(self, team_id: str, jobs: Iterable[str], slots: Sequence[str]) -> set[tuple[str, str]]:
+        """Which (job, slot) pairs some instance already claimed."""
+        if not slots:
+            return set()
+        found: set[tuple[str, str]] = set()
+        unique = sorted(set(slots))
+        for i in range(0, len(unique), 500):  # keep IN lists a sane size
+            rows = await self.session.execute(
+                select(ScheduleSlot.job, ScheduleSlot.slot).where(
+                    ScheduleSlot.team_id == team_id,
+                    ScheduleSlot.job.in_(list(jobs)),
+                    ScheduleSlot.slot.in_(unique[i : i + 500]),
+                )
+            )
+            found.update((job, slot) for job, slot in rows)
+        return found
 
 
 class KeyRepo:

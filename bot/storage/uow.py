@@ -10,6 +10,7 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.storage.api_tokens import ApiTokenRepo
 from bot.storage.discussions import DiscussionRepo
 from bot.storage.reports import Reports
 from bot.storage.repositories import (
@@ -23,6 +24,7 @@ from bot.storage.repositories import (
     SettingRepo,
     SlotRepo,
 )
+from bot.storage.sla_checks import SlaCheckRepo
 from bot.storage.targets import MetricReportRepo, TargetRepo
 
 
@@ -49,7 +51,9 @@ class UnitOfWork:
         self.slots = SlotRepo(self.session)
         self.keys = KeyRepo(self.session)
         self.installations = InstallationRepo(self.session)
+        self.api_tokens = ApiTokenRepo(self.session)
         self.discussions = DiscussionRepo(self.session)
+        self.sla_checks = SlaCheckRepo(self.session)
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
         self.reports = Reports(self.session)

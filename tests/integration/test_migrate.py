@@ -6,7 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,14 +88,105 @@ def test_bad_database_url_is_one_clear_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "DATABASE_URL" in lines[0]
 
 
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+async def _insert_old_leads(engine, rows: list[tuple[str, datetime | None, datetime | None]]) -> None:
+    """Leads as revisions 0001/0002 knew them: (status, claimed_at, stage_changed_at) each."""
+    import sqlalchemy as sa
+
+    from bot.storage.models import UTCDateTime
+
+    old_lead = sa.table(
+        "lead",
+        *(sa.column(name) for name in ("team_id", "dedupe_key", "email", "status", "intake_channel")),
+        sa.column("fields", sa.JSON()),
+        sa.column("nurture", sa.Boolean()),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "updated_at", "claimed_at")),
+        sa.column("stage_changed_at", UTCDateTime()),
+    )
+    values = [
+        {"team_id": "T1", "dedupe_key": f"k{i}", "email": f"p{i}@acme.com", "status": status,
+         "intake_channel": "api", "fields": {}, "nurture": False, "created_at": NOW - timedelta(days=9),
+         "updated_at": NOW, "claimed_at": claimed, "stage_changed_at": staged}
+        for i, (status, claimed, staged) in enumerate(rows)
+    ]  # fmt: skip
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(old_lead), values)
+
+
+def _upgrade_to(url: str, revision: str) -> None:
+    from alembic import command
+
+    from bot.storage.migrate import alembic_config
+
+    async def run() -> None:
+        engine = make_engine(url)
+        cfg = alembic_config()
+
+        def upgrade(sync_conn) -> None:
+            cfg.attributes["connection"] = sync_conn
+            command.upgrade(cfg, revision)
+
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(upgrade)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_migration_0003_backfills_when_to_check_open_leads(tmp_path: Path) -> None:
+    """Open leads get their SLA clock's start (a lower bound of any deadline), closed ones NULL
+    (tests bot/storage/migrations/versions/0003_*)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    created, claimed, staged = NOW - timedelta(days=9), NOW - timedelta(days=5), NOW - timedelta(days=2)
+    _upgrade_to(url, "0002")
+
+    async def seed() -> None:
+        engine = make_engine(url)
+        try:
+            await _insert_old_leads(
+                engine,
+                [
+                    ("new", None, None),  # k0: waiting since arrival
+                    ("new", claimed, staged),  # k1: released at `staged`
+                    ("claimed", claimed, None),  # k2
+                    ("contacted", claimed, staged),  # k3
+                    ("won", claimed, staged),  # k4: closed, no clock
+                    ("rejected", claimed, None),  # k5
+                ],
+            )
+        finally:
+            await engine.dispose()
+
+    async def read() -> dict[str, datetime | None]:
+        import sqlalchemy as sa
+
+        from bot.storage.models import Lead
+
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(sa.select(Lead.dedupe_key, Lead.sla_check_at))
+                return {key: at for key, at in rows}
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    _upgrade_to(url, "head")
+    assert asyncio.run(read()) == {
+        "k0": created, "k1": staged, "k2": claimed, "k3": staged, "k4": None, "k5": None
+    }  # fmt: skip
+
+
 def test_an_analyzed_sqlite_database_gets_statistics_for_the_new_lead_index(tmp_path: Path) -> None:
     """Migration 0002 on a database with planner statistics: the new index gets its own, so the
     planner does not guess it selective (tests bot/storage/migrations/versions/0002_*)."""
     from alembic import command
 
-    from bot.storage.db import make_session_factory
     from bot.storage.migrate import alembic_config
-    from bot.storage.models import Lead
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
 
@@ -113,13 +204,8 @@ def test_an_analyzed_sqlite_database_gets_statistics_for_the_new_lead_index(tmp_
 
             async with engine.begin() as conn:
                 await conn.run_sync(to("0001"))
-            now = datetime.now(UTC)
-            async with make_session_factory(engine)() as session, session.begin():
-                for i in range(20):
-                    session.add(
-                        Lead(team_id="T1", dedupe_key=f"k{i}", email=f"p{i}@acme.com", status="new",
-                             fields={}, created_at=now, updated_at=now)
-                    )  # fmt: skip
+            # the rows of revision 0001 (the model has columns of later revisions)
+            await _insert_old_leads(engine, [("new", None, None)] * 20)
             async with engine.begin() as conn:
                 await conn.exec_driver_sql("ANALYZE")
             async with engine.begin() as conn:

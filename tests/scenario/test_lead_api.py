@@ -94,17 +94,21 @@ async def test_each_bad_request_gets_its_documented_answer_and_writes_nothing(bo
 
 async def test_hmac_signature_with_and_without_timestamp(bot) -> None:
     raw = json.dumps(JANE).encode()
-    good = {"X-Handoff-Signature": sign(INTAKE_TOKEN, raw)}
+    now = str(int(bot.clock.now().timestamp()))
+    # without a timestamp a signature would never expire: refused since signed requests must carry one
+    undated = {"X-Handoff-Signature": sign(INTAKE_TOKEN, raw)}
+    assert (await api(bot, raw=raw, token=None, headers=undated))[0] == 401
+    good = {"X-Handoff-Timestamp": now, "X-Handoff-Signature": sign(INTAKE_TOKEN, raw, now)}
     status, _, _ = await api(bot, raw=raw, token=None, headers=good)
     assert status == 201
 
     raw2 = json.dumps({**JANE, "email": "joe@acme.com"}).encode()
-    wrong = {"X-Handoff-Signature": sign("not-the-token", raw2)}
+    wrong = {"X-Handoff-Timestamp": now, "X-Handoff-Signature": sign("not-the-token", raw2, now)}
     assert (await api(bot, raw=raw2, token=None, headers=wrong))[0] == 401
-    tampered = {"X-Handoff-Signature": sign(INTAKE_TOKEN, raw)}  # signature of another body
+    # signature of another body
+    tampered = {"X-Handoff-Timestamp": now, "X-Handoff-Signature": sign(INTAKE_TOKEN, raw, now)}
     assert (await api(bot, raw=raw2, token=None, headers=tampered))[0] == 401
 
-    now = str(int(bot.clock.now().timestamp()))
     fresh = {"X-Handoff-Timestamp": now, "X-Handoff-Signature": sign(INTAKE_TOKEN, raw2, now)}
     assert (await api(bot, raw=raw2, token=None, headers=fresh))[0] == 201
 
@@ -194,10 +198,10 @@ async def test_get_lead_needs_credentials_and_a_real_id(bot) -> None:
     assert (await api(bot, method="GET", path=f"/api/leads/{body['id']}", token="bad"))[0] == 401
     assert (await api(bot, method="GET", path="/api/leads/999999"))[0] == 404
     assert (await api(bot, method="GET", path="/api/leads/abc"))[0] == 404
-    signed = {"X-Handoff-Signature": sign(INTAKE_TOKEN, b"")}
-    assert (await api(bot, method="GET", path=f"/api/leads/{body['id']}", token=None, headers=signed))[
-        0
-    ] == 200
+    path, now = f"/api/leads/{body['id']}", str(int(bot.clock.now().timestamp()))
+    # a signed GET signs its path and query (it has no body), with a timestamp
+    signed = {"X-Handoff-Timestamp": now, "X-Handoff-Signature": sign(INTAKE_TOKEN, path.encode(), now)}
+    assert (await api(bot, method="GET", path=path, token=None, headers=signed))[0] == 200
 
 
 async def test_openapi_description_parses_and_lists_the_paths(bot) -> None:

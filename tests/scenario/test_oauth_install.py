@@ -26,15 +26,18 @@ async def oauth_bot(engine, fake_slack, clock, database_url) -> AsyncIterator[Ru
         slack_bot_token=None,
         slack_client_id="111.222",
         slack_client_secret="client-secret",
+        allow_plaintext_tokens=True,
         sales_channel="C0SALESB",
     )
     async with serve_bot(engine, fake_slack, clock, settings) as running:
         yield running
 
 
-async def install(bot: RunningBot, *, team_id: str, token: str, code: str) -> str:
+async def install(
+    bot: RunningBot, *, team_id: str, token: str, code: str, installer: str = "U0INSTALLER"
+) -> str:
     bot.fake.add_token(token, team_id=team_id, team_name="Second")
-    bot.fake.set_oauth_code(code, team_id=team_id, bot_token=token)
+    bot.fake.set_oauth_code(code, team_id=team_id, bot_token=token, authed_user_id=installer)
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{bot.url}/slack/install", allow_redirects=False) as resp:
             assert resp.status in (200, 302)

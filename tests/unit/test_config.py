@@ -6,6 +6,8 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 
+STRONG = "k3J9-xQ2vL7pZ0aB5nR8tW1yE4uI6oPs"  # 32 characters, random-looking
+
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
@@ -35,7 +37,8 @@ def test_reads_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None
         "SLACK_CLIENT_SECRET": "cs",
         "DATABASE_URL": "postgresql://postgres@127.0.0.1/test",
         "PORT": "8080",
-        "HANDOFF_INTAKE_TOKEN": "tok",
+        "HANDOFF_INTAKE_TOKEN": STRONG,
+        "HANDOFF_ALLOW_PLAINTEXT_TOKENS": "true",
         "HANDOFF_SALES_CHANNEL": "C01",
         "HANDOFF_MARKETING_CHANNEL": "C02",
         "HANDOFF_PARTNERSHIP_CHANNEL": "C03",
@@ -87,3 +90,49 @@ def test_secrets_never_in_repr_or_errors(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_missing_credentials_are_named() -> None:
     assert load_settings().missing_slack_credentials() == ["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN"]
     assert load_settings(slack_app_token="xapp", slack_bot_token="xoxb").missing_slack_credentials() == []
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "t0k3n",
+        "test-intake-token",
+        "a" * 40,
+        "abababababababababababababababab12",
+        "changeme-changeme-changeme-changeme",
+    ],
+)
+def test_a_weak_intake_token_refuses_to_start(monkeypatch: pytest.MonkeyPatch, weak: str) -> None:
+    monkeypatch.setenv("HANDOFF_INTAKE_TOKEN", weak)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    message = str(err.value)
+    assert message.startswith("HANDOFF_INTAKE_TOKEN:") and "\n" not in message and weak not in message
+
+
+def test_a_strong_intake_token_starts_and_an_empty_one_disables_the_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HANDOFF_INTAKE_TOKEN", STRONG)
+    assert load_settings().secret("intake_token") == STRONG
+    monkeypatch.setenv("HANDOFF_INTAKE_TOKEN", "")
+    assert load_settings().intake_token is None
+
+
+def test_oauth_without_an_encryption_key_refuses_to_start_unless_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SLACK_CLIENT_ID", "123.456")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "cs")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    message = str(err.value)
+    assert "HANDOFF_ENCRYPTION_KEY" in message and "HANDOFF_ALLOW_PLAINTEXT_TOKENS" in message
+    assert "\n" not in message and not message.startswith("?")
+    monkeypatch.setenv("HANDOFF_ALLOW_PLAINTEXT_TOKENS", "true")
+    assert load_settings().oauth_enabled
+    monkeypatch.delenv("HANDOFF_ALLOW_PLAINTEXT_TOKENS")
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("HANDOFF_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    assert load_settings().oauth_enabled

@@ -1,0 +1,64 @@
+"""Who may act on a lead, and who may see it: decided by the lead itself (its workspace and the
+channel it was routed to), never by the channel or metadata a payload names (both can be forged).
+
+- Act (Claim, "Not for us"): members of the lead's channel, the reps of the rule that routed it,
+  and the workspace's admins.
+- See (`/lead find`, `/lead nurture`, Details, "Why here?"): a lead routed to a private channel is
+  for that channel's members and the admins; other leads for anyone in the workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.context import load_admins
+
+if TYPE_CHECKING:
+    from bot.services.runtime import Runtime
+    from bot.storage.models import Lead
+
+
+async def may_act_on(
+    handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, lead: Lead
+) -> bool:
+    """Cheapest first: channel membership (remembered for a minute, so a click usually costs no Web
+    API call), then one read for the admins and the lead's rule."""
+    if not user_id or lead.team_id != team_id:
+        return False
+    if lead.channel_id and await handoff.channel_members.is_member(client, team_id, lead.channel_id, user_id):
+        return True
+    async with handoff.uow() as uow:
+        if user_id in await load_admins(uow, handoff.settings, team_id):
+            return True
+        rule = await uow.rules.get(team_id, lead.rule_id) if lead.rule_id is not None else None
+    return rule is not None and user_id in (rule.reps or [])
+
+
+async def visible_leads(
+    handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, leads: Sequence[Lead]
+) -> list[Lead]:
+    """`leads` without those routed to a private channel `user_id` is not in (admins see all)."""
+    hidden: set[str] = set()
+    admin: bool | None = None
+    for channel in {lead.channel_id for lead in leads if lead.channel_id and lead.team_id == team_id}:
+        if not await handoff.channel_members.is_private(client, team_id, channel):
+            continue
+        if await handoff.channel_members.is_member(client, team_id, channel, user_id):
+            continue
+        if admin is None:
+            async with handoff.uow() as uow:
+                admin = user_id in await load_admins(uow, handoff.settings, team_id)
+        if not admin:
+            hidden.add(channel)
+    return [
+        lead
+        for lead in leads
+        if lead.team_id == team_id and (lead.channel_id not in hidden or lead.owner_id == user_id)
+    ]
+
+
+async def may_see(handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, lead: Lead) -> bool:
+    return bool(await visible_leads(handoff, client, team_id, user_id, [lead]))
