@@ -14,13 +14,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.outbox.pacing import Pacer
 from sqlalchemy import insert
 
 from bench.common import ADMIN, SALES, Row, bench_database, databases, make_fake, table
 from bot.app import build_app
 from bot.clock import FrozenClock
 from bot.config import load_settings
+from bot.outbox.pacing import Pacer
 from bot.services import sla
 from bot.services.claims import claim_lead
 from bot.storage.models import Lead

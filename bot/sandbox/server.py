@@ -4,6 +4,11 @@ Three aiohttp servers on 127.0.0.1: FakeSlack (the Web API the bot calls), the b
 mode (built by build_app, unchanged), and this page with a small JSON API. The page never talks to
 the bot directly: every command, click and submission goes through SlackDriver as a signed request,
 exactly as Slack would send it, and everything shown is read back from the fake's state.
+
+Any web page the browser has open can send requests to 127.0.0.1 too, so the page's server answers
+only its own page (see `Sandbox.refusal`): the Host it was started as (a DNS-rebound name is refused),
+no other Origin or site, JSON bodies only, and a token born with this start that only the served page
+carries.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ TEAM_NAME = "Handoff Sandbox"
 SAVE_EVERY = 2.0  # seconds between snapshots of the fake Slack, when something changed
 # Images the page may show inline; anything else (SVG can carry script) is served as a download.
 INLINE_IMAGES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+TOKEN_HEADER = "X-Handoff-Sandbox-Token"  # a custom header also forces a CORS preflight nobody answers
+TOKEN_PLACEHOLDER = "{{SANDBOX_TOKEN}}"  # in static/index.html
+SAME_SITE = frozenset({"same-origin", "none"})  # Sec-Fetch-Site of the page itself or a typed URL
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,11 @@ class Sandbox:
         self._saver: asyncio.Task[None] | None = None
         self._saved_fingerprint = ""
         self.seeded: bool | None = None  # None: no seed asked for
+        # what the served page carries in every API call; another origin cannot read it
+        self.api_token = secrets.token_urlsafe(32)
+        self._hosts: frozenset[str] = frozenset()
+        self._origins: frozenset[str] = frozenset()
+        self._index_html = ""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -204,6 +217,11 @@ class Sandbox:
         await page_site.start()
         self._runners.append(page_runner)
         self._page_port = page_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        names = ("127.0.0.1", "localhost")
+        self._hosts = frozenset(
+            [f"{name}:{self._page_port}" for name in names] + (list(names) if self._page_port == 80 else [])
+        )
+        self._origins = frozenset(f"http://{host}" for host in self._hosts)
         if self.keep_state:
             self._saver = asyncio.create_task(self._save_loop(), name="sandbox-save")
 
@@ -228,6 +246,12 @@ class Sandbox:
         if self._page_port is None:
             raise RuntimeError("sandbox is not started")
         return f"http://127.0.0.1:{self._page_port}/"
+
+    @property
+    def page_port(self) -> int:
+        if self._page_port is None:
+            raise RuntimeError("sandbox is not started")
+        return self._page_port
 
     def save(self) -> None:
         snap = json.dumps(self.fake.snapshot())
@@ -254,7 +278,8 @@ class Sandbox:
     # ------------------------------------------------------------------ the page's JSON API
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=256 * 1024)
+        app = web.Application(client_max_size=256 * 1024, middlewares=[self._guard])
+        self._index_html = (STATIC / "index.html").read_text().replace(TOKEN_PLACEHOLDER, self.api_token)
         app.router.add_get("/", self._index)
         app.router.add_static("/static/", STATIC, show_index=False)
         app.router.add_get("/api/state", self._state)
@@ -262,8 +287,44 @@ class Sandbox:
         app.router.add_post("/api/{action}", self._action)
         return app
 
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        refused = self.refusal(request)
+        if refused is not None:
+            status, error = refused
+            log.warning("sandbox page: refused %s %r: %s", request.method, request.path[:200], error)
+            return web.json_response({"ok": False, "error": error}, status=status, headers=_SECURITY_HEADERS)
+        return await handler(request)
+
+    def refusal(self, request: web.Request) -> tuple[int, str] | None:
+        """Why a request does not come from this sandbox's own page, or None when it does."""
+        if request.headers.get("Host", "").lower() not in self._hosts:
+            # DNS rebinding: another name resolved to 127.0.0.1 makes its page "same-origin"
+            return 421, f"this sandbox answers only at {self.url}"
+        if not request.path.startswith(("/api/", "/files/")):
+            return None  # the page and its static files: nothing secret, nothing changes
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.lower() not in self._origins:
+            return 403, "cross-origin request refused"
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site.lower() not in SAME_SITE:
+            return 403, "cross-site request refused"
+        if request.path.startswith("/api/"):
+            token = request.headers.get(TOKEN_HEADER, "").encode("utf-8", "replace")
+            if not secrets.compare_digest(token, self.api_token.encode()):
+                return 403, "missing or wrong sandbox token: reload the page"
+            if request.method not in ("GET", "HEAD") and request.content_type != "application/json":
+                return 415, "expected Content-Type: application/json"
+        return None
+
     async def _index(self, request: web.Request) -> web.StreamResponse:
-        return web.FileResponse(STATIC / "index.html", headers=_SECURITY_HEADERS)
+        # the token goes into the HTML (inline script is not allowed by the CSP); never cached, since
+        # the next start has another
+        return web.Response(
+            text=self._index_html,
+            content_type="text/html",
+            headers={**_SECURITY_HEADERS, "Cache-Control": "no-store"},
+        )
 
     async def _state(self, request: web.Request) -> web.StreamResponse:
         user = request.query.get("user") or MARKETER.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -138,12 +139,19 @@ async def test_run_without_any_credentials_starts_the_sandbox(tmp_path: Path) ->
         assert b"starting the local sandbox" in seen
         async with aiohttp.ClientSession() as session:
             async with session.get(url) as resp:
-                assert resp.status == 200 and "Handoff sandbox" in await resp.text()
+                html = await resp.text()
+                assert resp.status == 200 and "Handoff sandbox" in html
+            # the page's API answers only requests carrying the token its HTML was served with
+            found = re.search(r'<meta name="handoff-sandbox-token" content="([^"]+)">', html)
+            assert found is not None
+            token = {"X-Handoff-Sandbox-Token": found.group(1)}
             async with session.post(
-                f"{url}api/command", json={"user": "U0ADMIN", "channel": "C0SALES", "text": "/handoff help"}
+                f"{url}api/command",
+                json={"user": "U0ADMIN", "channel": "C0SALES", "text": "/handoff help"},
+                headers=token,
             ) as resp:
                 assert resp.status == 200, await resp.text()
-            async with session.get(f"{url}api/state", params={"user": "U0ADMIN"}) as resp:
+            async with session.get(f"{url}api/state", params={"user": "U0ADMIN"}, headers=token) as resp:
                 state = await resp.json()
         assert any("/lead" in m["text"] and m["ephemeral"] for m in state["messages"])
         proc.send_signal(signal.SIGTERM)

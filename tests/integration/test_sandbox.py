@@ -4,6 +4,7 @@ the real bot, files, persistence between runs, and the --demo seed."""
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
 import zlib
 from collections.abc import AsyncIterator
@@ -34,19 +35,35 @@ async def sandbox(engine: AsyncEngine, database_url: str, tmp_path: Path) -> Asy
     box.fake.assert_no_violations()
 
 
+MINE = object()  # the sandbox's own token
+
+
 class Page:
-    """What the browser page does, over HTTP."""
+    """What the browser page does, over HTTP: it carries the token its HTML was served with."""
 
     def __init__(self, box: Sandbox, session: aiohttp.ClientSession) -> None:
         self.box, self.session = box, session
+        self.origin = box.url.rstrip("/")
+
+    def token_header(self, token: Any = MINE) -> dict[str, str]:
+        token = self.box.api_token if token is MINE else token
+        return {} if token is None else {"X-Handoff-Sandbox-Token": token}
 
     async def state(self, user: str) -> dict[str, Any]:
-        async with self.session.get(f"{self.box.url}api/state", params={"user": user}) as resp:
+        async with self.session.get(
+            f"{self.box.url}api/state", params={"user": user}, headers=self.token_header()
+        ) as resp:
             assert resp.status == 200
             return await resp.json()
 
-    async def post(self, action: str, user: str, **body: Any) -> tuple[int, dict[str, Any]]:
-        async with self.session.post(f"{self.box.url}api/{action}", json={"user": user, **body}) as resp:
+    async def post(
+        self, action: str, user: str, *, headers: dict[str, str] | None = None, token: Any = MINE, **body: Any
+    ) -> tuple[int, dict[str, Any]]:
+        async with self.session.post(
+            f"{self.box.url}api/{action}",
+            json={"user": user, **body},
+            headers={**self.token_header(token), **(headers or {})},
+        ) as resp:
             return resp.status, await resp.json()
 
 
@@ -87,17 +104,23 @@ async def test_state_lists_the_workspace_as_the_user_sees_it(page: Page) -> None
 
 
 async def test_unknown_user_is_refused(page: Page) -> None:
-    async with page.session.get(f"{page.box.url}api/state", params={"user": "U0BOT"}) as resp:
+    async with page.session.get(
+        f"{page.box.url}api/state", params={"user": "U0BOT"}, headers=page.token_header()
+    ) as resp:
         assert resp.status == 400
     status, body = await page.post("command", "U0NOBODY", channel=SALES, text="/handoff help")
     assert status == 400 and "unknown user" in body["error"]
 
 
 async def test_state_answers_304_when_nothing_changed(page: Page) -> None:
-    async with page.session.get(f"{page.box.url}api/state", params={"user": REP1.id}) as resp:
+    async with page.session.get(
+        f"{page.box.url}api/state", params={"user": REP1.id}, headers=page.token_header()
+    ) as resp:
         etag = resp.headers["ETag"]
     async with page.session.get(
-        f"{page.box.url}api/state", params={"user": REP1.id}, headers={"If-None-Match": etag}
+        f"{page.box.url}api/state",
+        params={"user": REP1.id},
+        headers={"If-None-Match": etag, **page.token_header()},
     ) as resp:
         assert resp.status == 304
 
@@ -288,6 +311,150 @@ async def test_demo_seed_fills_the_workspace_once(
 )
 async def test_page_api_answers_400_to_json_too_deep_or_too_long_to_parse(page: Page, body: bytes) -> None:
     url = f"{page.box.url}api/command"
-    async with page.session.post(url, data=body, headers={"Content-Type": "application/json"}) as resp:
+    headers = {"Content-Type": "application/json", **page.token_header()}
+    async with page.session.post(url, data=body, headers=headers) as resp:
         assert resp.status == 400
         assert await resp.json() == {"ok": False, "error": "expected a JSON body"}
+
+
+# ---------------------------------------------------------------------- only the page itself may drive it
+# A web page on any other origin can make the browser send requests to 127.0.0.1: a "simple" POST
+# (text/plain or a form, no preflight) and, after DNS rebinding, same-origin reads under its own Host.
+
+ROUTE_ADD = '/handoff route add "Pwned" channel=#C0MARKETING region=emea'
+
+
+async def nothing_changed(box: Sandbox) -> None:
+    assert box.handoff is not None
+    async with box.handoff.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(RoutingRule)) == 0
+    assert box.fake.calls == [] and not box.fake.ephemerals(ADMIN.id)
+
+
+async def test_a_cross_origin_text_plain_post_is_refused_and_changes_nothing(
+    sandbox: Sandbox, page: Page
+) -> None:
+    # what <form enctype="text/plain"> or fetch(..., {mode: "no-cors"}) on another site sends
+    body = json.dumps({"user": ADMIN.id, "channel": SALES, "text": ROUTE_ADD})
+    async with page.session.post(
+        f"{sandbox.url}api/command",
+        data=body,
+        headers={
+            "Content-Type": "text/plain",
+            "Origin": "https://evil.example",
+            "Sec-Fetch-Site": "cross-site",
+        },
+    ) as resp:
+        assert resp.status == 403
+        assert (await resp.json())["ok"] is False
+    await nothing_changed(sandbox)
+
+
+async def test_another_origin_or_site_is_refused_even_with_the_token(sandbox: Sandbox, page: Page) -> None:
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},  # sandboxed iframes, file: pages
+        {"Origin": f"http://127.0.0.1:{sandbox.page_port + 1}"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # another port on 127.0.0.1 is another origin
+    ):
+        status, body = await page.post("command", ADMIN.id, channel=SALES, text=ROUTE_ADD, headers=headers)
+        assert status == 403 and body["ok"] is False, headers
+    await nothing_changed(sandbox)
+
+
+async def test_a_request_without_the_pages_token_is_refused(sandbox: Sandbox, page: Page) -> None:
+    for token in (None, "", "wrong", "a-previous-start's-token"):
+        status, body = await page.post("command", ADMIN.id, channel=SALES, text=ROUTE_ADD, token=token)
+        assert status == 403 and "token" in body["error"]
+        async with page.session.get(
+            f"{sandbox.url}api/state", params={"user": ADMIN.id}, headers=page.token_header(token)
+        ) as resp:
+            assert resp.status == 403 and "token" in (await resp.json())["error"]
+    await nothing_changed(sandbox)
+
+
+async def test_any_host_but_the_printed_one_is_refused(sandbox: Sandbox, page: Page) -> None:
+    """DNS rebinding: evil.example resolves to 127.0.0.1, so its page reads ours as same-origin —
+    but every request it makes says Host: evil.example."""
+    port = int(sandbox.url.rstrip("/").rsplit(":", 1)[1])
+    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1", f"127.0.0.2:{port}", f"0.0.0.0:{port}"):
+        for path in ("", "api/state?user=U0ADMIN", "static/app.js", "files/F1"):
+            async with page.session.get(f"{sandbox.url}{path}", headers={"Host": host}) as resp:
+                assert resp.status == 421, (host, path)
+                assert (await resp.json())["ok"] is False
+        async with page.session.post(
+            f"{sandbox.url}api/command",
+            json={"user": ADMIN.id, "channel": SALES, "text": ROUTE_ADD},
+            headers={"Host": host},
+        ) as resp:
+            assert resp.status == 421
+    await nothing_changed(sandbox)
+    assert sandbox.page_port == port
+    # the names it was started under both work
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
+        async with page.session.get(
+            f"{sandbox.url}api/state", params={"user": REP1.id}, headers={"Host": host, **page.token_header()}
+        ) as resp:
+            assert resp.status == 200, host
+
+
+async def test_a_form_encoded_post_is_refused_and_changes_nothing(sandbox: Sandbox, page: Page) -> None:
+    for content_type, data in (
+        ("application/x-www-form-urlencoded", f"user=U0ADMIN&channel=C0SALES&text={ROUTE_ADD}"),
+        (
+            "multipart/form-data; boundary=x",
+            f'--x\r\nContent-Disposition: form-data; name="text"\r\n\r\n{ROUTE_ADD}\r\n--x--\r\n',
+        ),
+        ("text/plain", '{"user": "U0ADMIN", "channel": "C0SALES", "text": "/handoff help"}'),
+        ("", '{"user": "U0ADMIN", "channel": "C0SALES", "text": "/handoff help"}'),
+    ):
+        # with the token and from the page's own origin: the body's type alone is refused
+        async with page.session.post(
+            f"{sandbox.url}api/command",
+            data=data.encode(),
+            headers={"Content-Type": content_type, "Origin": page.origin, **page.token_header()},
+        ) as resp:
+            assert resp.status == 415, content_type
+            assert (await resp.json())["ok"] is False
+    await nothing_changed(sandbox)
+
+
+async def test_the_page_carries_a_fresh_token_and_its_own_requests_pass(sandbox: Sandbox, page: Page) -> None:
+    async with page.session.get(sandbox.url, headers={"Sec-Fetch-Site": "none"}) as resp:
+        assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
+        html = await resp.text()
+    assert f'<meta name="handoff-sandbox-token" content="{sandbox.api_token}">' in html
+    assert len(sandbox.api_token) >= 32
+    # what the browser sends from the page: Origin on POST, Sec-Fetch-Site, the token
+    status, body = await page.post(
+        "command",
+        ADMIN.id,
+        channel=SALES,
+        text="/handoff help",
+        headers={"Origin": page.origin, "Sec-Fetch-Site": "same-origin"},
+    )
+    assert status == 200 and body["ok"], body
+    other = Sandbox(settings=sandbox.base_settings, port=0)
+    assert other.api_token != sandbox.api_token
+
+
+async def test_odd_requests_get_a_json_answer_never_a_500(sandbox: Sandbox, page: Page) -> None:
+    odd: list[dict[str, str]] = [
+        {"Host": ""},
+        {"Host": ":::"},
+        {"Host": "127.0.0.1:notaport"},
+        {"Origin": "not a url"},
+        {"Origin": "http://127.0.0.1:99999999"},
+        {"Sec-Fetch-Site": "???"},
+        {"Content-Type": "application/json; charset=latin-1"},
+        {"X-Handoff-Sandbox-Token": "é"},
+    ]
+    for headers in odd:
+        async with page.session.post(
+            f"{sandbox.url}api/command",
+            data=b'{"user": "U0ADMIN", "channel": "C0SALES", "text": "/handoff help"}',
+            headers={"Content-Type": "application/json", **page.token_header(), **headers},
+        ) as resp:
+            assert resp.status < 500, headers
+            assert "ok" in await resp.json()

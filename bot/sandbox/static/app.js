@@ -5,6 +5,8 @@
   "use strict";
   const M = window.Mrkdwn;
   const $ = (id) => document.getElementById(id);
+  // the server refuses API calls without the token it put in this page (no other origin can read it)
+  const TOKEN = document.querySelector('meta[name="handoff-sandbox-token"]').content;
 
   const S = {
     user: localStorage.getItem("sandbox.user") || "U0MARKETER",
@@ -39,9 +41,10 @@
   async function api(action, body) {
     const res = await fetch(`/api/${action}`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "X-Handoff-Sandbox-Token": TOKEN },
       body: JSON.stringify({ user: S.user, ...body }),
     });
+    if (res.status === 403 || res.status === 421) document.body.classList.add("stale");
     let data = {};
     try { data = await res.json(); } catch (e) { data = { ok: false, error: `HTTP ${res.status}` }; }
     refreshSoon();
@@ -52,7 +55,8 @@
   async function poll() {
     clearTimeout(pollTimer);
     try {
-      const headers = S.etag ? { "If-None-Match": S.etag } : {};
+      const headers = { "X-Handoff-Sandbox-Token": TOKEN };
+      if (S.etag) headers["If-None-Match"] = S.etag;
       const res = await fetch(`/api/state?user=${encodeURIComponent(S.user)}`, { headers, cache: "no-store" });
       if (res.status === 200) {
         S.etag = res.headers.get("ETag");
@@ -61,6 +65,9 @@
       } else if (res.status === 400) {
         S.user = "U0MARKETER";
         S.etag = null;
+      } else if (res.status === 403 || res.status === 421) {
+        // a restarted sandbox has a new token: this page's is refused until it is reloaded
+        document.body.classList.add("stale");
       }
       document.body.classList.remove("offline");
     } catch (e) {
