@@ -6,10 +6,10 @@ from __future__ import annotations
 from slack_sdk.models.views import View
 
 from bot import messages
-from bot.domain.errors import HandoffError
+from bot.domain.errors import HandoffError, LeadNotFound
 from bot.domain.lead import Status, parse_stage
 from bot.handlers.interactions import explain
-from bot.handlers.lead_access import visible_leads
+from bot.handlers.lead_access import may_see, visible_leads
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.handlers.verdicts import change_stage
 from bot.ids import Command
@@ -71,6 +71,8 @@ async def status_command(req: CommandRequest) -> None:
         )
     except HandoffError as exc:  # after the ack: the same sentences as the stage buttons
         answer = explain(exc, user_id=req.user_id, lead_id=lead_id)
+        if not await _may_see(req, lead_id):  # a refusal names the owner: not for outsiders
+            answer = messages.LEAD_NOT_FOUND.format(lead_id=lead_id)
     if isinstance(answer, View):
         await req.client.views_open(trigger_id=req.trigger_id, view=answer)
     elif answer:
@@ -114,3 +116,13 @@ async def nurture_command(req: CommandRequest) -> None:
         return
     text, blocks = nurture_message(leads, total)
     await req.ack(text=text, blocks=blocks)
+
+
+async def _may_see(req: CommandRequest, lead_id: int) -> bool:
+    """Whether the lead exists for this person (a private channel's lead does not for outsiders)."""
+    async with req.handoff.open_context(req.team_id) as ctx:
+        try:
+            lead = await lifecycle.load_lead(ctx, lead_id)
+        except LeadNotFound:
+            return False
+    return await may_see(req.handoff, req.client, req.team_id, req.user_id, lead)

@@ -158,3 +158,19 @@ async def test_details_of_a_private_channels_lead_are_not_shown_to_outsiders(
     assert answer.text == messages.LEAD_NOT_FOUND.format(lead_id=vip)
     await bot.slack.click(REP2, "Details", channel_id=VIP)
     assert "Vera Secret" in visible_text(bot.fake.open_view(REP2) or {})
+
+
+async def test_lead_status_on_a_private_channels_lead_tells_outsiders_nothing(
+    bot: RunningBot, leads: tuple[int, int]
+) -> None:
+    """The refusal for a non-owner names the owner and the stage: for an outsider the lead does
+    not exist, as in `/lead find` and Details."""
+    vip, _ = leads
+    await bot.slack.click(REP2, "Claim", channel_id=VIP)
+    await bot.flush()
+    await bot.slack.command(REP1, "/lead", f"status {vip} contacted", channel_id=SALES)
+    answer = bot.fake.ephemerals(REP1)[-1].text
+    assert answer == messages.LEAD_NOT_FOUND.format(lead_id=vip)
+    assert REP2 not in answer
+    await bot.slack.command(ADMIN, "/lead", f"status {vip} contacted", channel_id=SALES)
+    assert "This lead is *Claimed*" in bot.fake.ephemerals(ADMIN)[-1].text  # a member sees why
