@@ -9,7 +9,7 @@ channel it was routed to), never by the channel or metadata a payload names (bot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -41,9 +41,22 @@ async def visible_leads(
     handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, leads: Sequence[Lead]
 ) -> list[Lead]:
     """`leads` without those routed to a private channel `user_id` is not in (admins see all)."""
+    channels = {lead.channel_id for lead in leads if lead.channel_id and lead.team_id == team_id}
+    hidden = await hidden_channels(handoff, client, team_id, user_id, channels)
+    return [
+        lead
+        for lead in leads
+        if lead.team_id == team_id and (lead.channel_id not in hidden or lead.owner_id == user_id)
+    ]
+
+
+async def hidden_channels(
+    handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, channels: Iterable[str]
+) -> set[str]:
+    """Those of `channels` that are private and `user_id` is not in, unless they are an admin."""
     hidden: set[str] = set()
     admin: bool | None = None
-    for channel in {lead.channel_id for lead in leads if lead.channel_id and lead.team_id == team_id}:
+    for channel in channels:
         if not await handoff.channel_members.is_private(client, team_id, channel):
             continue
         if await handoff.channel_members.is_member(client, team_id, channel, user_id):
@@ -53,11 +66,7 @@ async def visible_leads(
                 admin = user_id in await load_admins(uow, handoff.settings, team_id)
         if not admin:
             hidden.add(channel)
-    return [
-        lead
-        for lead in leads
-        if lead.team_id == team_id and (lead.channel_id not in hidden or lead.owner_id == user_id)
-    ]
+    return hidden
 
 
 async def may_see(handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, lead: Lead) -> bool:

@@ -9,7 +9,7 @@ from bot import messages
 from bot.domain.errors import HandoffError, LeadNotFound
 from bot.domain.lead import Status, parse_stage
 from bot.handlers.interactions import explain
-from bot.handlers.lead_access import may_see, visible_leads
+from bot.handlers.lead_access import hidden_channels, may_see, visible_leads
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.handlers.verdicts import change_stage
 from bot.ids import Command
@@ -107,10 +107,11 @@ async def find_command(req: CommandRequest) -> None:
 
 async def nurture_command(req: CommandRequest) -> None:
     async with req.handoff.open_context(req.team_id) as ctx:
-        leads, total = await feedback.nurture_list(ctx)
-    shown = await visible_leads(req.handoff, req.client, req.team_id, req.user_id, leads)
-    total -= len(leads) - len(shown)  # what is hidden is not counted either
-    leads = shown
+        leads, per_channel = await feedback.nurture_list(ctx)
+    leads = await visible_leads(req.handoff, req.client, req.team_id, req.user_id, leads)
+    channels = [channel for channel in per_channel if channel]
+    hidden = await hidden_channels(req.handoff, req.client, req.team_id, req.user_id, channels)
+    total = sum(n for channel, n in per_channel.items() if channel not in hidden)  # hidden: not counted
     if not leads:
         await req.ack(text=messages.NURTURE_NONE)
         return

@@ -182,6 +182,6 @@ async def _announce(ctx: Ctx, lead: Lead, verdict: Verdict) -> None:
         await ctx.notifier.post(ctx.team_id, marketing, text, blocks, lead_id=lead.id)
 
 
-async def nurture_list(ctx: Ctx, limit: int = 30) -> tuple[list[Lead], int]:
-    """Leads flagged for nurture (newest first) and how many there are in all."""
+async def nurture_list(ctx: Ctx, limit: int = 30) -> tuple[list[Lead], dict[str | None, int]]:
+    """Leads flagged for nurture (newest first) and how many there are per channel."""
     return await ctx.uow.reports.nurture(ctx.team_id, limit)

@@ -327,14 +327,17 @@ class Reports:
         )
         return list(rows), total
 
-    async def nurture(self, team_id: str, limit: int = 50) -> tuple[list[Lead], int]:
-        """Leads sales sent back as "not ready", newest first, and how many there are in all."""
+    async def nurture(self, team_id: str, limit: int = 50) -> tuple[list[Lead], dict[str | None, int]]:
+        """Leads sales sent back as "not ready", newest first, and how many there are per channel
+        (so a count can leave out the channels a person may not see)."""
         where = [Lead.team_id == team_id, Lead.nurture.is_(True)]
         rows = await self.session.scalars(
             select(Lead).where(*where).order_by(Lead.rejected_at.desc(), Lead.id.desc()).limit(limit)
         )
-        total = await self.session.scalar(select(func.count(Lead.id)).where(*where))
-        return list(rows), int(total or 0)
+        counts = await self.session.execute(
+            select(Lead.channel_id, func.count(Lead.id)).where(*where).group_by(Lead.channel_id)
+        )
+        return list(rows), {channel: int(n) for channel, n in counts}
 
     async def leads_created(
         self, team_id: str, since: datetime | None, *, batch: int = EXPORT_BATCH

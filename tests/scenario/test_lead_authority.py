@@ -174,3 +174,28 @@ async def test_lead_status_on_a_private_channels_lead_tells_outsiders_nothing(
     assert REP2 not in answer
     await bot.slack.command(ADMIN, "/lead", f"status {vip} contacted", channel_id=SALES)
     assert "This lead is *Claimed*" in bot.fake.ephemerals(ADMIN)[-1].text  # a member sees why
+
+
+async def test_lead_nurture_counts_only_the_leads_a_person_may_see(
+    bot: RunningBot, leads: tuple[int, int]
+) -> None:
+    """Past the page of leads shown (30), the count must not give away a private channel's leads."""
+    from sqlalchemy import update
+
+    from bot.storage.models import Lead
+
+    await bot.slack.click(REP2, "Claim", channel_id=VIP)
+    await bot.flush()
+    await bot.slack.click(REP2, "Reject", channel_id=VIP)
+    await bot.slack.submit(REP2, {"Reason": "Not ready — recycle to nurture", "Lead quality": "3 — fair"})
+    await bot.flush()
+    bot.clock.advance(minutes=1)
+    public = [await add_lead(bot.handoff, email=f"later{i}@acme.com", name=f"Later {i}") for i in range(30)]
+    async with bot.handoff.uow() as uow:  # thirty public leads sent back since: the first page is theirs
+        await uow.session.execute(
+            update(Lead).where(Lead.id.in_(public)).values(nurture=True, rejected_at=bot.clock.now())
+        )
+    outsider = await bot.slack.command(REP1, "/lead", "nurture", channel_id=SALES)
+    assert "Leads to nurture (30)" in outsider.text and "Vera" not in outsider.text
+    member = await bot.slack.command(REP2, "/lead", "nurture", channel_id=SALES)
+    assert "Leads to nurture (31)" in member.text
