@@ -41,6 +41,7 @@ from bot.slack import edge
 from bot.slack.authorize import single_workspace_authorize
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
+from bot.slack.socket_edge import SocketModeEdge
 from bot.storage.db import make_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
 
@@ -89,6 +90,13 @@ class Handoff:
     owns_engine: bool = True
     # what the handlers registered, so app.yaml (and help) can be checked against the code
     registered: Registered = field(default_factory=Registered)
+    # Socket Mode's connection (None in HTTP mode); `serve` starts it
+    socket_edge: SocketModeEdge | None = None
+
+    @property
+    def socket_connected(self) -> bool | None:
+        """Readiness in Socket Mode: is a socket open to Slack? None in HTTP mode."""
+        return None if self.socket_edge is None else self.socket_edge.connected
 
     @property
     def registered_commands(self) -> list[str]:
@@ -144,6 +152,8 @@ class Handoff:
 
     async def close(self) -> None:
         """Graceful stop: no new scheduled work, the sender finishes its pass, the engine closes."""
+        if self.socket_edge is not None:
+            await self.socket_edge.close()
         self._stop.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -252,13 +262,21 @@ def build_app(
     )
 
     handoff.registered = register_all(bolt, handoff)
-    _routes(handoff)
+    dispatcher = edge.AckDispatcher(bolt)  # one ack discipline for HTTP and Socket Mode
+    if settings.socket_mode:
+        handoff.socket_edge = SocketModeEdge(
+            bolt=bolt,
+            dispatcher=dispatcher,
+            app_token=settings.secret("slack_app_token"),
+            api_url=settings.slack_api_url,
+        )
+    _routes(handoff, dispatcher)
     if with_scheduler:
         handoff.scheduler = build_scheduler(handoff)
     return handoff
 
 
-def _routes(handoff: Handoff) -> None:
+def _routes(handoff: Handoff, dispatcher: edge.AckDispatcher) -> None:
     app = handoff.web
 
     async def open_http_session(app: web.Application) -> None:
@@ -268,7 +286,9 @@ def _routes(handoff: Handoff) -> None:
     app.on_startup.append(open_http_session)
 
     edge.SlackEventsEndpoint(
-        bolt=handoff.bolt, signing_secret=handoff.settings.secret("slack_signing_secret")
+        bolt=handoff.bolt,
+        signing_secret=handoff.settings.secret("slack_signing_secret"),
+        dispatcher=dispatcher,
     ).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
@@ -280,6 +300,8 @@ def _routes(handoff: Handoff) -> None:
             "mode": "socket" if handoff.settings.socket_mode else "http",
             "instance": handoff.instance_id,
         }
+        if handoff.socket_connected is not None:
+            body["socket"] = "connected" if handoff.socket_connected else "not connected"
         return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
 
     app.router.add_get("/healthz", healthz)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.sandbox import buttons, visible_text
 from bot.storage.models import Lead, RoutingRule
-from tests.conftest import ADMIN, MARKETER, MARKETING, OUTSIDER, REP1, SALES, RunningBot
+from tests.conftest import ADMIN, MARKETER, MARKETING, MODES, OUTSIDER, REP1, SALES, RunningBot
 from tests.scenario.helpers_intake import INJECTIONS, RAW_MARKUP, api, counts, mrkdwn_texts
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every scenario here that runs the bot runs it over HTTP and over Socket Mode."""
+    return str(request.param)
+
 
 FORM = {"Email": "jane@acme.com", "Name": "Jane Doe", "Company": "Acme", "Source": "Webinar", "Score": "80"}
 
