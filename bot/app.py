@@ -36,6 +36,7 @@ from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
+from bot.services import workspaces
 from bot.services.context import Ctx, open_context
 from bot.slack import edge
 from bot.slack.authorize import single_workspace_authorize
@@ -135,14 +136,45 @@ class Handoff:
         return await self.clients.default_team_id()
 
     async def team_ids(self) -> list[str]:
-        """Workspaces to run scheduled work for."""
+        """Workspaces to run scheduled work for (not those uninstalled)."""
         if self.installation_store is not None:
             async with self.uow() as uow:
                 teams = await uow.installations.team_ids()
             if teams:
-                return teams
+                return teams  # an uninstalled workspace's rows are gone until it installs again
         team = await self.default_team_id()
-        return [team] if team else []
+        gone = {u.team_id for u in await self.uninstalled_workspaces()}
+        return [team] if team and team not in gone else []
+
+    async def uninstalled_workspaces(self) -> list[workspaces.Uninstalled]:
+        """Workspaces uninstalled and not installed again since (by OAuth, or with a new token)."""
+        async with self.uow() as uow:
+            marks = await workspaces.uninstalled(uow)
+            installed = set(await uow.installations.team_ids()) if self.installation_store else set()
+        current = workspaces.token_mark(self.clients.bot_token)
+        return [m for m in marks if m.team_id not in installed and (m.token == "oauth" or m.token == current)]
+
+    async def workspace_uninstalled(self, team_id: str, *, enterprise_id: str | None, why: str) -> None:
+        """Stop a workspace's jobs and deliveries, keep its data (app_uninstalled, tokens_revoked)."""
+        oauth = self.installation_store is not None and not (
+            self.clients.bot_token and team_id == await self.default_team_id()
+        )
+        async with self.uow() as uow:
+            await workspaces.mark_uninstalled(
+                uow, team_id, why=why, token=None if oauth else self.clients.bot_token, at=self.clock.now()
+            )
+        if oauth and self.installation_store is not None:
+            await self.installation_store.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            await self.installation_store.async_delete_installation(
+                enterprise_id=enterprise_id, team_id=team_id
+            )
+        else:
+            self.clients.forget_bot_token()
+        log.warning(
+            "workspace %s uninstalled (%s): its scheduled jobs and Slack deliveries stop; its data is kept",
+            team_id,
+            why,
+        )
 
     async def start_background(self, *, run_sender: bool = True, run_scheduler: bool = True) -> None:
         if run_sender:

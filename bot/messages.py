@@ -127,6 +127,9 @@ STATUS_NOTHING_WAITING = "nothing waiting"
 STATUS_FAILED = "• Given up (admins were alerted): *{failed}*"
 STATUS_LAST_ERRORS = "*Last errors*"
 STATUS_NO_ERRORS = "No errors recorded."
+STATUS_UNINSTALLED = (
+    "Workspace {team} uninstalled ({why}, {at}): its jobs and deliveries are stopped, its data is kept."
+)
 STATUS_SLA_BACKLOG = (
     "• SLA reminders, escalations and nudges due: *{due}* leads · the oldest overdue for {oldest}"
 )

@@ -18,6 +18,7 @@ from bot.handlers import (
     lead_queries,
     status,
     verdicts,
+    workspace_events,
 )
 from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
@@ -65,6 +66,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     targets_handlers.register(routers, interactions)
     home.register(bolt, interactions, registered)
     export_handlers.register(routers)
+    workspace_events.register(bolt, registered)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

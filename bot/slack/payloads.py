@@ -7,6 +7,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def installed_team_id(body: dict[str, Any]) -> str:
+    """The workspace the app is installed in, whoever acted. In a Slack Connect channel the person
+    (so `team`, `user.team_id`) can be of another organisation; Slack says which installation a
+    payload is for in `view.app_installed_team_id` (modals) and `authorizations` (events), as Bolt
+    reads them, and a click on our own message carries that message's `team`. With an Enterprise
+    Grid org-wide install `team` may be empty, so the person's workspace comes after."""
+    view = _object(body.get("view"))
+    if view.get("app_installed_team_id"):
+        return str(view["app_installed_team_id"])
+    for authorization in body.get("authorizations") or []:
+        if isinstance(authorization, dict) and authorization.get("team_id"):
+            return str(authorization["team_id"])
+        break  # Slack lists the installation first
+    message = _object(body.get("message"))
+    if message.get("team") and message.get("app_id") and message.get("app_id") == body.get("api_app_id"):
+        return str(message["team"])
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    if isinstance(team, str) and team:
+        return team
+    if body.get("team_id"):
+        return str(body["team_id"])
+    user = _object(body.get("user"))
+    return str(user.get("team_id") or view.get("team_id") or "")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(frozen=True)
 class ActionClick:
     team_id: str
