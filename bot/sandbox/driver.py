@@ -59,6 +59,19 @@ class SlackDriver:
         self._session = session
         self._own_session = session is None
         self._verifier = SignatureVerifier(signing_secret, clock=_ClockAdapter(clock))
+        # Slack Connect / Enterprise Grid: the acting person's organisation when it is not the
+        # fake's workspace (see acting_as); interactions then carry that `team` and `enterprise`
+        self.acting_team: str | None = None
+        self.acting_enterprise: str | None = None
+        self.enterprise_install = False
+
+    def acting_as(
+        self, team_id: str | None, *, enterprise_id: str | None = None, org_wide: bool = False
+    ) -> None:
+        """Interactions from now on come from a person of `team_id` (a Slack Connect partner, or
+        another workspace of the Grid `enterprise_id`); `org_wide` is an org-wide installation, whose
+        interaction payloads may carry no `team`. None: back to the fake's own workspace."""
+        self.acting_team, self.acting_enterprise, self.enterprise_install = team_id, enterprise_id, org_wide
 
     async def __aenter__(self) -> SlackDriver:
         return self
@@ -114,15 +127,27 @@ class SlackDriver:
         )
 
     async def _send_payload(self, payload: dict[str, Any]) -> Reply:
+        if self.acting_enterprise is not None:
+            payload["enterprise"] = {"id": self.acting_enterprise, "name": "Grid"}
+            payload["is_enterprise_install"] = self.enterprise_install
+            if self.enterprise_install:
+                payload["team"] = None
         return await self._send_form({"payload": json.dumps(payload)})
 
     # ------------------------------------------------------------------ shared shapes
 
     def _user(self, user_id: str) -> dict[str, Any]:
         name = self.fake.users.get(user_id, {}).get("name", user_id.lower())
-        return {"id": user_id, "username": name, "name": name, "team_id": self.fake.team_id}
+        return {
+            "id": user_id,
+            "username": name,
+            "name": name,
+            "team_id": self.acting_team or self.fake.team_id,
+        }
 
     def _team(self) -> dict[str, Any]:
+        if self.acting_team:
+            return {"id": self.acting_team, "domain": self.acting_team.lower()}
         return {"id": self.fake.team_id, "domain": self.fake.team_domain}
 
     def _channel_name(self, channel_id: str) -> str:

@@ -64,7 +64,7 @@ def extract_click(body: dict[str, Any]) -> ActionClick:
     action = (body.get("actions") or [{}])[0]
     container = body.get("container") or {}
     return ActionClick(
-        team_id=(body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "",
+        team_id=installed_team_id(body),
         user_id=(body.get("user") or {}).get("id") or "",
         action_id=action.get("action_id") or "",
         value=str(action.get("value") or (action.get("selected_option") or {}).get("value") or ""),
@@ -102,7 +102,7 @@ def _element_value(element: dict[str, Any]) -> Any:
 
 
 def view_team_user(body: dict[str, Any]) -> tuple[str, str]:
-    return (body.get("team") or {}).get("id") or "", (body.get("user") or {}).get("id") or ""
+    return installed_team_id(body), (body.get("user") or {}).get("id") or ""
 
 
 def view_private_metadata(body: dict[str, Any]) -> str:
