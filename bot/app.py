@@ -53,9 +53,11 @@ BOT_SCOPES = [
     "chat:write",
     "chat:write.public",
     "im:write",
-    "users:read",
     "usergroups:read",
     "channels:read",
+    # chat:write.public posts where the bot is not a member, but finding that post again after a
+    # lost answer reads history, which needs membership: the outbox joins the public channel first
+    "channels:join",
     "groups:read",
     "files:write",
     # the outbox reads back a message it posted but never heard back about (found by its metadata),

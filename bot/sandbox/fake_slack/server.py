@@ -236,6 +236,7 @@ class FakeSlack(
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.join": self._conversations_join,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
