@@ -26,6 +26,7 @@ SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Nothing was cha
 LEAD_NOT_FOUND = "I can't find lead #{lead_id} in this workspace."
 ALREADY_CLAIMED = "Too late — {owner} already claimed this lead."
 ALREADY_CLAIMED_BY_YOU = "You already own this lead."
+NOT_OPEN_TO_CLAIM = "Too late — this lead is no longer open to claim: it is *{status}*."
 CLAIM_NOT_MEMBER = "Only members of {channel} (or configured sales reps) can claim this lead."
 ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."

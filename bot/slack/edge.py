@@ -160,6 +160,13 @@ def request_kind(body: bytes, content_type: str) -> str:
     return "request"
 
 
+def is_ssl_check(body: bytes, content_type: str) -> bool:
+    """Slack's `ssl_check=1` form POST, sent unsigned to test a slash command's URL certificate."""
+    if "json" in content_type or b"ssl_check=1" not in body:
+        return False
+    return parse_qs(body.decode("utf-8", errors="replace")).get("ssl_check") == ["1"]
+
+
 def describe(parsed: dict[str, Any], *, is_event_body: bool) -> tuple[str, str | None]:
     """(label for logs, response_url) of a body read_body parsed, or of a Socket Mode payload."""
     if is_event_body:
@@ -311,9 +318,11 @@ class SlackEventsEndpoint:
         body = await request.read()
         if len(body) > MAX_SLACK_BODY:
             return web.json_response({"error": "request body too large"}, status=413)
+        content_type = request.headers.get("Content-Type", "")
+        if is_ssl_check(body, content_type):
+            return web.Response(status=200)  # Slack checking our certificate: unsigned, no work (as Bolt)
         if not self.verifier.is_valid(body, request.headers):
             return web.json_response({"error": "invalid request signature"}, status=401)
-        content_type = request.headers.get("Content-Type", "")
         parsed, problem = read_body(body, content_type)
         if problem is not None:
             log.warning("signed request refused as malformed: %s", problem)
