@@ -11,8 +11,9 @@ def installed_team_id(body: dict[str, Any]) -> str:
     """The workspace the app is installed in, whoever acted. In a Slack Connect channel the person
     (so `team`, `user.team_id`) can be of another organisation; Slack says which installation a
     payload is for in `view.app_installed_team_id` (modals) and `authorizations` (events), as Bolt
-    reads them, and a click on our own message carries that message's `team`. With an Enterprise
-    Grid org-wide install `team` may be empty, so the person's workspace comes after."""
+    reads them. A click on a message has neither, so its `team` decides (the `message` it carries
+    back is not trusted for this: tests/reliability/test_security.py). With an Enterprise Grid
+    org-wide install `team` may be empty, so the person's workspace comes after."""
     view = _object(body.get("view"))
     if view.get("app_installed_team_id"):
         return str(view["app_installed_team_id"])
@@ -20,9 +21,6 @@ def installed_team_id(body: dict[str, Any]) -> str:
         if isinstance(authorization, dict) and authorization.get("team_id"):
             return str(authorization["team_id"])
         break  # Slack lists the installation first
-    message = _object(body.get("message"))
-    if message.get("team") and message.get("app_id") and message.get("app_id") == body.get("api_app_id"):
-        return str(message["team"])
     team = body.get("team")
     if isinstance(team, dict) and team.get("id"):
         return str(team["id"])
