@@ -39,11 +39,13 @@ from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
 from bot.services import admins as admin_service
+from bot.services import workspaces
 from bot.services.context import Ctx, open_context
 from bot.slack import edge
 from bot.slack.authorize import single_workspace_authorize
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
+from bot.slack.socket_edge import SocketModeEdge
 from bot.storage.db import make_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
 
@@ -54,9 +56,11 @@ BOT_SCOPES = [
     "chat:write",
     "chat:write.public",
     "im:write",
-    "users:read",
     "usergroups:read",
     "channels:read",
+    # chat:write.public posts where the bot is not a member, but finding that post again after a
+    # lost answer reads history, which needs membership: the outbox joins the public channel first
+    "channels:join",
     "groups:read",
     "files:write",
     # the outbox reads back a message it posted but never heard back about (found by its metadata),
@@ -92,6 +96,13 @@ class Handoff:
     owns_engine: bool = True
     # what the handlers registered, so app.yaml (and help) can be checked against the code
     registered: Registered = field(default_factory=Registered)
+    # Socket Mode's connection (None in HTTP mode); `serve` starts it
+    socket_edge: SocketModeEdge | None = None
+
+    @property
+    def socket_connected(self) -> bool | None:
+        """Readiness in Socket Mode: is a socket open to Slack? None in HTTP mode."""
+        return None if self.socket_edge is None else self.socket_edge.connected
 
     @property
     def registered_commands(self) -> list[str]:
@@ -130,14 +141,45 @@ class Handoff:
         return await self.clients.default_team_id()
 
     async def team_ids(self) -> list[str]:
-        """Workspaces to run scheduled work for."""
+        """Workspaces to run scheduled work for (not those uninstalled)."""
         if self.installation_store is not None:
             async with self.uow() as uow:
                 teams = await uow.installations.team_ids()
             if teams:
-                return teams
+                return teams  # an uninstalled workspace's rows are gone until it installs again
         team = await self.default_team_id()
-        return [team] if team else []
+        gone = {u.team_id for u in await self.uninstalled_workspaces()}
+        return [team] if team and team not in gone else []
+
+    async def uninstalled_workspaces(self) -> list[workspaces.Uninstalled]:
+        """Workspaces uninstalled and not installed again since (by OAuth, or with a new token)."""
+        async with self.uow() as uow:
+            marks = await workspaces.uninstalled(uow)
+            installed = set(await uow.installations.team_ids()) if self.installation_store else set()
+        current = workspaces.token_mark(self.clients.bot_token)
+        return [m for m in marks if m.team_id not in installed and (m.token == "oauth" or m.token == current)]
+
+    async def workspace_uninstalled(self, team_id: str, *, enterprise_id: str | None, why: str) -> None:
+        """Stop a workspace's jobs and deliveries, keep its data (app_uninstalled, tokens_revoked)."""
+        oauth = self.installation_store is not None and not (
+            self.clients.bot_token and team_id == await self.default_team_id()
+        )
+        async with self.uow() as uow:
+            await workspaces.mark_uninstalled(
+                uow, team_id, why=why, token=None if oauth else self.clients.bot_token, at=self.clock.now()
+            )
+        if oauth and self.installation_store is not None:
+            await self.installation_store.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            await self.installation_store.async_delete_installation(
+                enterprise_id=enterprise_id, team_id=team_id
+            )
+        else:
+            self.clients.forget_bot_token()
+        log.warning(
+            "workspace %s uninstalled (%s): its scheduled jobs and Slack deliveries stop; its data is kept",
+            team_id,
+            why,
+        )
 
     async def start_background(self, *, run_sender: bool = True, run_scheduler: bool = True) -> None:
         if run_sender:
@@ -147,6 +189,8 @@ class Handoff:
 
     async def close(self) -> None:
         """Graceful stop: no new scheduled work, the sender finishes its pass, the engine closes."""
+        if self.socket_edge is not None:
+            await self.socket_edge.close()
         self._stop.set()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -262,7 +306,16 @@ def build_app(
     )
 
     handoff.registered = register_all(bolt, handoff)
-    _routes(handoff)
+    # one ack discipline for HTTP and Socket Mode; late answers only to Slack (or the fake) hosts
+    dispatcher = edge.AckDispatcher(bolt, api_url=settings.slack_api_url)
+    if settings.socket_mode:
+        handoff.socket_edge = SocketModeEdge(
+            bolt=bolt,
+            dispatcher=dispatcher,
+            app_token=settings.secret("slack_app_token"),
+            api_url=settings.slack_api_url,
+        )
+    _routes(handoff, dispatcher)
     if with_scheduler:
         handoff.scheduler = build_scheduler(handoff)
     return handoff
@@ -288,7 +341,7 @@ def _first_admin_on_install(
     return on_installed
 
 
-def _routes(handoff: Handoff) -> None:
+def _routes(handoff: Handoff, dispatcher: edge.AckDispatcher) -> None:
     app = handoff.web
 
     async def open_http_session(app: web.Application) -> None:
@@ -300,7 +353,7 @@ def _routes(handoff: Handoff) -> None:
     edge.SlackEventsEndpoint(
         bolt=handoff.bolt,
         signing_secret=handoff.settings.secret("slack_signing_secret"),
-        api_url=handoff.settings.slack_api_url,
+        dispatcher=dispatcher,
     ).register(app)
 
     async def healthz(request: web.Request) -> web.StreamResponse:
@@ -308,6 +361,8 @@ def _routes(handoff: Handoff) -> None:
         # (`/handoff status`)
         ok = await ping(handoff.engine)
         body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unreachable"}
+        if handoff.socket_connected is not None:
+            body["socket"] = "connected" if handoff.socket_connected else "not connected"
         return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
 
     app.router.add_get("/healthz", healthz)

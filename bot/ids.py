@@ -77,3 +77,5 @@ INPUT_ACTION = "value"
 
 class Event(StrEnum):
     APP_HOME_OPENED = "app_home_opened"
+    APP_UNINSTALLED = "app_uninstalled"
+    TOKENS_REVOKED = "tokens_revoked"

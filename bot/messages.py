@@ -41,6 +41,7 @@ SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Nothing was cha
 LEAD_NOT_FOUND = "I can't find lead #{lead_id} in this workspace."
 ALREADY_CLAIMED = "Too late — {owner} already claimed this lead."
 ALREADY_CLAIMED_BY_YOU = "You already own this lead."
+NOT_OPEN_TO_CLAIM = "Too late — this lead is no longer open to claim: it is *{status}*."
 CLAIM_NOT_MEMBER = "Only members of {channel} (or configured sales reps) can claim this lead."
 ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."
@@ -142,6 +143,9 @@ STATUS_NOTHING_WAITING = "nothing waiting"
 STATUS_FAILED = "• Given up (admins were alerted): *{failed}*"
 STATUS_LAST_ERRORS = "*Last errors*"
 STATUS_NO_ERRORS = "No errors recorded."
+STATUS_UNINSTALLED = (
+    "Workspace {team} uninstalled ({why}, {at}): its jobs and deliveries are stopped, its data is kept."
+)
 STATUS_SLA_BACKLOG = (
     "• SLA reminders, escalations and nudges due: *{due}* leads · the oldest overdue for {oldest}"
 )

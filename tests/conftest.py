@@ -20,6 +20,7 @@ from bot.clock import FrozenClock
 from bot.config import Settings, load_settings
 from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack, SlackDriver
+from bot.sandbox.driver import SocketModeDriver
 from bot.storage.db import make_engine
 from bot.storage.migrate import migrate
 from bot.storage.models import Base
@@ -176,7 +177,15 @@ async def serve_bot(
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     url = f"http://127.0.0.1:{port}"
-    driver = SlackDriver(fake=fake, bot_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
+    driver: SlackDriver
+    if handoff.socket_edge is not None:
+        # Socket Mode: Slack's requests come over the fake's WebSocket instead of /slack/events
+        handoff.socket_edge.ping_interval = 0.5  # how soon a dropped socket is noticed
+        await handoff.socket_edge.start()
+        await fake.wait_for_sockets(1)
+        driver = SocketModeDriver(fake=fake)
+    else:
+        driver = SlackDriver(fake=fake, bot_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET)
     try:
         yield RunningBot(handoff=handoff, url=url, fake=fake, slack=driver, clock=clock)
     finally:
@@ -186,7 +195,19 @@ async def serve_bot(
 
 
 @pytest.fixture
-def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
+def mode(request: pytest.FixtureRequest) -> str:
+    """How Slack reaches the bot: "http" (signed POSTs); a module that overrides this fixture with
+    params=MODES runs its scenarios over Socket Mode too (envelopes over the fake's WebSocket)."""
+    return str(getattr(request, "param", "http"))
+
+
+MODES = ["http", "socket"]
+
+
+@pytest.fixture
+def settings(database_url: str, fake_slack: FakeSlack, mode: str) -> Settings:
+    if mode == "socket":
+        return make_settings(database_url, fake_slack, slack_app_token=fake_slack.app_token)
     return make_settings(database_url, fake_slack)
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.app import Handoff, build_app
 from bot.config import ConfigError, Settings
+from bot.slack.socket_edge import AppTokenRefused
 from bot.storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -71,23 +72,26 @@ async def serve(handoff: Handoff, *, ready: asyncio.Event | None = None) -> None
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
-    socket_handler = None
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        socket_handler = AsyncSocketModeHandler(handoff.bolt, settings.secret("slack_app_token"))
-        await socket_handler.connect_async()
+    socket_edge = handoff.socket_edge
+    if socket_edge is not None:
+        try:
+            # a refused app token ends start-up; an unreachable Slack is retried in the background
+            await socket_edge.start()
+        except AppTokenRefused as exc:
+            await runner.cleanup()
+            await handoff.close()
+            raise ConfigError(str(exc)) from None
     await handoff.start_background()
     log.info(
         "Handoff listening on %s:%s (%s mode)",
         settings.host,
         settings.port,
-        "socket" if socket_handler else "http",
+        "socket" if socket_edge else "http",
     )
     await until_stopped(ready)
     log.info("shutting down")
-    if socket_handler is not None:
-        await socket_handler.close_async()
+    if socket_edge is not None:
+        await socket_edge.close()
     await runner.cleanup()  # stops accepting, lets in-flight requests finish
     await handoff.close()
 

@@ -27,9 +27,12 @@ class NotAllowed(HandoffError):
 
 
 class LeadAlreadyClaimed(HandoffError):
-    def __init__(self, owner_id: str | None) -> None:
-        super().__init__(f"already claimed by {owner_id}")
+    def __init__(self, owner_id: str | None, status: str | None = None) -> None:
+        super().__init__(
+            f"already claimed by {owner_id}" if owner_id else f"no longer open to claim ({status})"
+        )
         self.owner_id = owner_id
+        self.status = status  # what the lead is now, when nobody owns it (e.g. returned)
 
 
 class IllegalTransition(HandoffError):

@@ -20,6 +20,7 @@ from bot.handlers import (
     status,
     tokens,
     verdicts,
+    workspace_events,
 )
 from bot.handlers import export as export_handlers
 from bot.handlers import targets as targets_handlers
@@ -72,6 +73,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     home.register(bolt, interactions, registered)
     export_handlers.register(routers)
     tokens.register(bolt, routers)
+    workspace_events.register(bolt, registered)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

@@ -14,6 +14,7 @@ from bot.ids import ActionId, Event
 from bot.services.home import QualityCache, build_home
 from bot.services.runtime import Runtime
 from bot.slack.blocks.home import home_view
+from bot.slack.payloads import installed_team_id
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def register(app: AsyncApp, interactions: InteractionRouter, registered: Registe
     ) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        team_id = body.get("team_id") or context.team_id or ""
+        team_id = installed_team_id(body) or context.team_id or ""
         await publish_home(context["handoff"], client, team_id, event["user"], cache=cache)
 
     async def on_home_page(req: ClickRequest) -> None:

@@ -141,6 +141,9 @@ def explain(exc: HandoffError, *, user_id: str = "", lead_id: int | None = None)
     if isinstance(exc, LeadAlreadyClaimed):
         if exc.owner_id == user_id:
             return messages.ALREADY_CLAIMED_BY_YOU
+        if exc.owner_id is None and exc.status in set(Status):
+            # e.g. handed back to marketing: nobody claimed it, it just is not open any more
+            return messages.NOT_OPEN_TO_CLAIM.format(status=Status(exc.status).label)
         return messages.ALREADY_CLAIMED.format(owner=mention(exc.owner_id))
     if isinstance(exc, IllegalTransition):
         if exc.wanted == Status.RETURNED.value and lead_id is not None:

@@ -15,6 +15,7 @@ from bot import messages
 from bot.domain.errors import HandoffError, InvalidInput, NotAllowed
 from bot.ids import Command
 from bot.services.context import Admins, load_admins
+from bot.slack.payloads import installed_team_id
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
@@ -108,7 +109,7 @@ class CommandRouter:
             command=self.command.value,
             sub=sub,
             args=args,
-            team_id=body.get("team_id") or context.team_id or "",
+            team_id=installed_team_id(body) or context.team_id or "",
             user_id=body.get("user_id") or "",
             channel_id=body.get("channel_id") or "",
             trigger_id=body.get("trigger_id") or "",

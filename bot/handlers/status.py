@@ -4,6 +4,7 @@ the SLA pass keeping up? Leads due a reminder, escalation or nudge, the oldest o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from bot import __version__, messages
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
 from bot.services import deliveries, sla
+from bot.services.workspaces import Uninstalled
 from bot.slack.mrkdwn import escape, truncate
 
 
@@ -34,11 +36,12 @@ async def status_command(req: CommandRequest) -> None:
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
         backlog = await sla.backlog(uow, req.team_id, now)
+    gone = await req.handoff.uninstalled_workspaces()
     mode = "socket" if req.handoff.settings.socket_mode else "http"
     instance = messages.STATUS_INSTANCE.format(
         instance=escape(req.handoff.instance_id), version=__version__, mode=mode
     )
-    await req.ack(text=status_text(stats, now=now, backlog=backlog) + "\n" + instance)
+    await req.ack(text=status_text(stats, now=now, backlog=backlog, uninstalled=gone) + "\n" + instance)
 
 
 async def retry_failed(req: CommandRequest) -> None:
@@ -69,7 +72,13 @@ async def run_command(req: CommandRequest) -> None:
     await req.respond(text=text.format(job=job.name), response_type="ephemeral", replace_original=False)
 
 
-def status_text(stats: dict[str, Any], *, now: datetime, backlog: sla.SlaBacklog | None = None) -> str:
+def status_text(
+    stats: dict[str, Any],
+    *,
+    now: datetime,
+    backlog: sla.SlaBacklog | None = None,
+    uninstalled: Sequence[Uninstalled] = (),
+) -> str:
     """The status report as mrkdwn; Slack's error strings are escaped like any outside text."""
     oldest = stats.get("oldest_created_at")
     lines = [
@@ -95,6 +104,9 @@ def status_text(stats: dict[str, Any], *, now: datetime, backlog: sla.SlaBacklog
             lines.append(f"• `{escape(item.get('method') or '')}` {error} ({when} ago)")
     else:
         lines.append(messages.STATUS_NO_ERRORS)
+    for gone in uninstalled:
+        # only another workspace's admin (or this one's after reinstalling) can read this line
+        lines.append(messages.STATUS_UNINSTALLED.format(team=escape(gone.team_id), why=gone.why, at=gone.at))
     return "\n".join(lines)
 
 

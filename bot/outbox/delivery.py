@@ -144,10 +144,22 @@ class Delivery:
         }
         if thread_ts:
             query["ts"] = thread_ts
+        joined = False
         for _ in range(LOOKUP_PAGES):
             key = await self.pacer.acquire_call(row.team_id, method, channel)
             args_now = dict(query)
             outcome, page = await self._call(functools.partial(fetch, **args_now), key, row.attempts)
+            if not outcome.ok and outcome.error == "not_in_channel" and not joined:
+                # chat:write.public posts where the bot is not a member, but reading needs membership
+                joined = True
+                join_key = await self.pacer.acquire_call(row.team_id, "conversations.join", channel)
+                joining, _ = await self._call(
+                    lambda: client.conversations_join(channel=channel), join_key, row.attempts
+                )
+                if joining.ok:
+                    log.info("outbox row %s: joined %s to look for an earlier post", row.id, channel)
+                    continue  # the same page again, now readable
+                outcome = joining if joining.retry_in is not None else outcome
             if not outcome.ok:
                 return self._lookup_failed(outcome, row)
             for message in page.get("messages") or []:
@@ -163,9 +175,20 @@ class Delivery:
                 return Outcome.release()
         return None
 
-    def _lookup_failed(self, outcome: Outcome, row: RowSnapshot) -> Outcome:
+    def _lookup_failed(self, outcome: Outcome, row: RowSnapshot) -> Outcome | None:
         """We could not look, so we must not post: retry the whole row later. The error is marked as
-        the lookup's, so a 429 here is never mistaken for "Slack did not post" next time."""
+        the lookup's, so a 429 here is never mistaken for "Slack did not post" next time.
+
+        A refusal no retry can change (not_in_channel where the bot may not join, missing_scope)
+        would keep the row waiting for the give-up in silence: post instead, and say a duplicate is
+        possible; a lost lead costs more than a second card (whose buttons act on the same lead)."""
+        if outcome.retry_in is None and outcome.error in PERMANENT_ERRORS:
+            log.warning(
+                "outbox row %s: cannot look for an earlier post (%s); posting again, a duplicate is possible",
+                row.id,
+                outcome.error,
+            )
+            return None
         retry_in = outcome.retry_in if outcome.retry_in is not None else self.backoff(row.attempts)
         return Outcome.retry(retry_in, f"{LOOKUP_ERROR}{outcome.error}")
 

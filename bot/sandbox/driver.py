@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
 from slack_sdk.signature import Clock as SignatureClock
@@ -21,7 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.sandbox.fake_slack import Ephemeral, FakeSlack, Message
 from bot.sandbox.render import buttons, inputs, option_text, selects, visible_text
 
-__all__ = ["Reply", "SlackDriver"]
+__all__ = ["Reply", "SlackDriver", "SocketModeDriver"]
 
 
 @dataclass
@@ -59,6 +59,19 @@ class SlackDriver:
         self._session = session
         self._own_session = session is None
         self._verifier = SignatureVerifier(signing_secret, clock=_ClockAdapter(clock))
+        # Slack Connect / Enterprise Grid: the acting person's organisation when it is not the
+        # fake's workspace (see acting_as); interactions then carry that `team` and `enterprise`
+        self.acting_team: str | None = None
+        self.acting_enterprise: str | None = None
+        self.enterprise_install = False
+
+    def acting_as(
+        self, team_id: str | None, *, enterprise_id: str | None = None, org_wide: bool = False
+    ) -> None:
+        """Interactions from now on come from a person of `team_id` (a Slack Connect partner, or
+        another workspace of the Grid `enterprise_id`); `org_wide` is an org-wide installation, whose
+        interaction payloads may carry no `team`. None: back to the fake's own workspace."""
+        self.acting_team, self.acting_enterprise, self.enterprise_install = team_id, enterprise_id, org_wide
 
     async def __aenter__(self) -> SlackDriver:
         return self
@@ -114,15 +127,27 @@ class SlackDriver:
         )
 
     async def _send_payload(self, payload: dict[str, Any]) -> Reply:
+        if self.acting_enterprise is not None:
+            payload["enterprise"] = {"id": self.acting_enterprise, "name": "Grid"}
+            payload["is_enterprise_install"] = self.enterprise_install
+            if self.enterprise_install:
+                payload["team"] = None
         return await self._send_form({"payload": json.dumps(payload)})
 
     # ------------------------------------------------------------------ shared shapes
 
     def _user(self, user_id: str) -> dict[str, Any]:
         name = self.fake.users.get(user_id, {}).get("name", user_id.lower())
-        return {"id": user_id, "username": name, "name": name, "team_id": self.fake.team_id}
+        return {
+            "id": user_id,
+            "username": name,
+            "name": name,
+            "team_id": self.acting_team or self.fake.team_id,
+        }
 
     def _team(self) -> dict[str, Any]:
+        if self.acting_team:
+            return {"id": self.acting_team, "domain": self.acting_team.lower()}
         return {"id": self.fake.team_id, "domain": self.fake.team_domain}
 
     def _channel_name(self, channel_id: str) -> str:
@@ -628,3 +653,44 @@ class _ClockAdapter(SignatureClock):
 
     def now(self) -> float:
         return self._clock()
+
+
+class SocketModeDriver(SlackDriver):
+    """The same Slack-side requests, delivered as Socket Mode envelopes over the fake's WebSocket:
+    a slash command's fields, an interaction's payload or an Events API body become the envelope's
+    payload, and the app's ack (its optional payload) is read as the HTTP answer would be."""
+
+    def __init__(self, *, fake: FakeSlack, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(fake=fake, bot_url="", signing_secret="unused-in-socket-mode", clock=clock)
+
+    async def send_raw(
+        self,
+        body: str | bytes,
+        *,
+        content_type: str,
+        timestamp: str | None = None,
+        signature: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        text = body.decode() if isinstance(body, bytes) else body
+        retry_attempt, retry_reason = 0, ""
+        if "json" in content_type:
+            payload = json.loads(text)
+            if payload.get("type") != "event_callback":
+                return Reply(status=0, body=f"{payload.get('type')} is never sent in Socket Mode")
+            kind = "events_api"
+            hdrs = {k.lower(): v for k, v in (headers or {}).items()}
+            retry_attempt = int(hdrs.get("x-slack-retry-num", "0"))
+            retry_reason = hdrs.get("x-slack-retry-reason", "")
+        else:
+            form = dict(parse_qsl(text, keep_blank_values=True))
+            if "payload" in form:
+                kind, payload = "interactive", json.loads(form["payload"])
+            else:
+                kind, payload = "slash_commands", form
+        ack = await self.fake.deliver(kind, payload, retry_attempt=retry_attempt, retry_reason=retry_reason)
+        if ack is None:
+            return Reply(status=0, body="not acked")
+        if ack.payload is None:
+            return Reply(status=200, body="")
+        return Reply(status=200, body=json.dumps(ack.payload), json=ack.payload)

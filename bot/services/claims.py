@@ -22,7 +22,7 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         current = await uow.leads.get(ctx.team_id, lead_id)
         if current is None:
             raise LeadNotFound(lead_id)
-        raise LeadAlreadyClaimed(current.owner_id)
+        raise LeadAlreadyClaimed(current.owner_id, current.status)
     await uow.events.append(
         team_id=ctx.team_id, lead_id=lead.id, kind=EventKind.CLAIMED, actor_id=user_id, origin="slack", at=now
     )

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.context import Ctx
+from bot.services.workspaces import Uninstalled
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
 from bot.storage.uow import UnitOfWork
@@ -41,6 +42,12 @@ class Runtime(Protocol):
         ...
 
     async def default_team_id(self) -> str | None: ...
+
+    async def workspace_uninstalled(self, team_id: str, *, enterprise_id: str | None, why: str) -> None:
+        """Stop the workspace's jobs and deliveries, keep its data (bot/services/workspaces.py)."""
+        ...
+
+    async def uninstalled_workspaces(self) -> list[Uninstalled]: ...
 
     def run_in_background(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Work that outlives its request; shutdown waits for it."""

@@ -39,6 +39,7 @@ class SlackClients:
         self._auth_test_lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
         self._extra: list[AsyncWebClient] = []
+        self._bot_token_gone = False
 
     async def open_session(self, *also: AsyncWebClient) -> None:
         """Share one aiohttp session (keep-alive connections) among every Web API client.
@@ -67,9 +68,13 @@ class SlackClients:
                 return bot.bot_token
             if self._bot_token is None:
                 raise NoInstallation(team_id)
-        if self._bot_token is None:
+        if self._bot_token is None or self._bot_token_gone:
             raise NoInstallation(team_id)
         return self._bot_token
+
+    def forget_bot_token(self) -> None:
+        """The single workspace uninstalled the app: its token is dead, so nothing is sent with it."""
+        self._bot_token_gone = True
 
     def _client(self, token: str, flavour: str) -> AsyncWebClient:
         key = (token, flavour)

@@ -81,6 +81,11 @@ def read_body(body: bytes, content_type: str) -> tuple[dict[str, Any], str | Non
     return (payload, _interaction_problem(payload)) if isinstance(payload, dict) else ({}, "no payload type")
 
 
+def payload_problem(payload: dict[str, Any], *, is_event_body: bool) -> str | None:
+    """Why a parsed body (or a Socket Mode envelope's payload) is not shaped like Slack's; None if it is."""
+    return _event_problem(payload) if is_event_body else _interaction_problem(payload)
+
+
 def _event_problem(payload: dict[str, Any]) -> str | None:
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
         return "no payload type"
@@ -155,6 +160,24 @@ def request_kind(body: bytes, content_type: str) -> str:
         except (ValueError, AttributeError):
             return "interaction"
     return "request"
+
+
+def is_ssl_check(body: bytes, content_type: str) -> bool:
+    """Slack's `ssl_check=1` form POST, sent unsigned to test a slash command's URL certificate."""
+    if "json" in content_type or b"ssl_check=1" not in body:
+        return False
+    return parse_qs(body.decode("utf-8", errors="replace")).get("ssl_check") == ["1"]
+
+
+def describe(parsed: dict[str, Any], *, is_event_body: bool) -> tuple[str, str | None]:
+    """(label for logs, response_url) of a body read_body parsed, or of a Socket Mode payload."""
+    if is_event_body:
+        return "event", None
+    url = parsed.get("response_url")
+    url = url if isinstance(url, str) and url else None
+    if "command" in parsed:
+        return f"command {str(parsed['command'])[:40]}", url
+    return str(parsed.get("type") or "interaction")[:40], url
 
 
 def parsed_bolt_request(
@@ -246,15 +269,54 @@ async def say_sorry(url: str) -> None:
     )
 
 
+class AckDispatcher:
+    """Bolt behind Slack's ack deadline, for HTTP and Socket Mode alike: the answer comes from the
+    listener, or an empty ack at ACK_DEADLINE while the listener carries on (its words then go to
+    response_url); a command or interaction whose listener failed is acked and apologised for.
+
+    Listeners that outlive their ack are kept in `late` and awaited at shutdown."""
+
+    def __init__(self, bolt: AsyncApp, *, api_url: str | None = None) -> None:
+        self.bolt = bolt
+        self.late = LateListeners(api_url)
+
+    async def answer(
+        self, bolt_request: AsyncBoltRequest, *, kind: str, response_url: str | None, is_event: bool
+    ) -> BoltResponse:
+        task = asyncio.ensure_future(self._dispatch(bolt_request, kind, response_url, is_event))
+        done, _ = await asyncio.wait({task}, timeout=ACK_DEADLINE)
+        if not done:
+            log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, ACK_DEADLINE)
+            self.late.adopt(task, kind, response_url)
+            return BoltResponse(status=200, body="")
+        return task.result()
+
+    async def _dispatch(
+        self, bolt_request: AsyncBoltRequest, kind: str, response_url: str | None, is_event: bool
+    ) -> BoltResponse:
+        bolt_response = await self.bolt.async_dispatch(bolt_request)
+        if bolt_response.status < 500 or is_event:
+            # an event's 5xx makes Slack retry it (bot/handlers/idempotency.py forgot its key)
+            return bolt_response
+        # a command or interaction whose listener failed (e.g. an expired trigger_id): Slack would
+        # show the person a bare error; answer 200 and say sorry where they can see it instead
+        log.warning("%s failed in its listener; answered 200", kind)
+        if url := self.late.answer_url(response_url, kind):
+            self.late.adopt(asyncio.ensure_future(say_sorry(url)), kind, None)
+        return BoltResponse(status=200, body="")
+
+
 class SlackEventsEndpoint:
-    """POST /slack/events: Slack's HTTP requests (commands, interactions, events) into Bolt.
+    """POST /slack/events: Slack's HTTP requests (commands, interactions, events) into Bolt,
+    through the AckDispatcher that Socket Mode shares."""
 
-    Listeners that outlive their ack are kept in `late`; `register` awaits them at shutdown."""
-
-    def __init__(self, *, bolt: AsyncApp, signing_secret: str, api_url: str | None = None) -> None:
+    def __init__(
+        self, *, bolt: AsyncApp, signing_secret: str, dispatcher: AckDispatcher | None = None
+    ) -> None:
         self.bolt = bolt
         self.verifier = RequestVerifier(signing_secret)
-        self.late = LateListeners(api_url)
+        self.dispatcher = dispatcher or AckDispatcher(bolt)
+        self.late = self.dispatcher.late
 
     def register(self, app: web.Application, path: str = "/slack/events") -> None:
         app.router.add_post(path, self.handle)
@@ -269,9 +331,11 @@ class SlackEventsEndpoint:
         body = await request.read()
         if len(body) > MAX_SLACK_BODY:
             return web.json_response({"error": "request body too large"}, status=413)
+        content_type = request.headers.get("Content-Type", "")
+        if is_ssl_check(body, content_type):
+            return web.Response(status=200)  # Slack checking our certificate: unsigned, no work (as Bolt)
         if not self.verifier.is_valid(body, request.headers):
             return web.json_response({"error": "invalid request signature"}, status=401)
-        content_type = request.headers.get("Content-Type", "")
         parsed, problem = read_body(body, content_type)
         if problem is not None:
             log.warning("signed request refused as malformed: %s", problem)
@@ -282,28 +346,12 @@ class SlackEventsEndpoint:
         bolt_request = parsed_bolt_request(
             body.decode("utf-8", errors="replace"), parsed, query=request.query_string, headers=headers
         )
-        is_event = "json" in content_type and event_key(parsed) is not None
-        task = asyncio.ensure_future(self._dispatch(bolt_request, is_event))
-        done, _ = await asyncio.wait({task}, timeout=ACK_DEADLINE)
-        if not done:
-            kind = request_kind(body, content_type)
-            log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, ACK_DEADLINE)
-            self.late.adopt(task, kind, response_url_of(body, content_type))
-            return web.Response(status=200)
-        return await to_aiohttp_response(task.result())
-
-    async def _dispatch(self, bolt_request: AsyncBoltRequest, is_event: bool) -> Any:
-        bolt_response = await self.bolt.async_dispatch(bolt_request)
-        if bolt_response.status < 500 or is_event:
-            # an event's 5xx makes Slack retry it (bot/handlers/idempotency.py forgot its key)
-            return bolt_response
-        # a command or interaction whose listener failed (e.g. an expired trigger_id): Slack would
-        # show the person a bare error; answer 200 and say sorry where they can see it instead
-        raw = bolt_request.raw_body.encode()
-        content_type = bolt_request.headers.get("content-type", [""])[0]
-        kind = request_kind(raw, content_type)
-        url = self.late.answer_url(response_url_of(raw, content_type), kind)
-        log.warning("%s failed in its listener; answered 200", kind)
-        if url:
-            self.late.adopt(asyncio.ensure_future(say_sorry(url)), kind, None)
-        return BoltResponse(status=200, body="")
+        is_json = "json" in content_type
+        kind, response_url = describe(parsed, is_event_body=is_json)
+        answer = await self.dispatcher.answer(
+            bolt_request,
+            kind=kind,
+            response_url=response_url,
+            is_event=is_json and event_key(parsed) is not None,
+        )
+        return await to_aiohttp_response(answer)

@@ -7,6 +7,35 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def installed_team_id(body: dict[str, Any]) -> str:
+    """The workspace the app is installed in, whoever acted. In a Slack Connect channel the person
+    (so `team`, `user.team_id`) can be of another organisation; Slack says which installation a
+    payload is for in `view.app_installed_team_id` (modals) and `authorizations` (events), as Bolt
+    reads them. A click on a message has neither, so its `team` decides (the `message` it carries
+    back is not trusted for this: tests/reliability/test_security.py). With an Enterprise Grid
+    org-wide install `team` may be empty, so the person's workspace comes after."""
+    view = _object(body.get("view"))
+    if view.get("app_installed_team_id"):
+        return str(view["app_installed_team_id"])
+    for authorization in body.get("authorizations") or []:
+        if isinstance(authorization, dict) and authorization.get("team_id"):
+            return str(authorization["team_id"])
+        break  # Slack lists the installation first
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    if isinstance(team, str) and team:
+        return team
+    if body.get("team_id"):
+        return str(body["team_id"])
+    user = _object(body.get("user"))
+    return str(user.get("team_id") or view.get("team_id") or "")
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass(frozen=True)
 class ActionClick:
     team_id: str
@@ -33,7 +62,7 @@ def extract_click(body: dict[str, Any]) -> ActionClick:
     action = (body.get("actions") or [{}])[0]
     container = body.get("container") or {}
     return ActionClick(
-        team_id=(body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or "",
+        team_id=installed_team_id(body),
         user_id=(body.get("user") or {}).get("id") or "",
         action_id=action.get("action_id") or "",
         value=str(action.get("value") or (action.get("selected_option") or {}).get("value") or ""),
@@ -71,7 +100,7 @@ def _element_value(element: dict[str, Any]) -> Any:
 
 
 def view_team_user(body: dict[str, Any]) -> tuple[str, str]:
-    return (body.get("team") or {}).get("id") or "", (body.get("user") or {}).get("id") or ""
+    return installed_team_id(body), (body.get("user") or {}).get("id") or ""
 
 
 def view_private_metadata(body: dict[str, Any]) -> str:

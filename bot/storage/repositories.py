@@ -463,6 +463,13 @@ class SettingRepo:
         )
         return default if value is None else value
 
+    async def everywhere(self, key: str) -> dict[str, Any]:
+        """{team_id: value} of one setting across workspaces."""
+        rows = await self.session.execute(
+            select(WorkspaceSetting.team_id, WorkspaceSetting.value).where(WorkspaceSetting.key == key)
+        )
+        return {team: value for team, value in rows}
+
     async def reject_reasons(self, team_id: str) -> dict[str, str]:
         """{code: label}, in the order the verdict form offers them; "Other" always among them.
         The one place the `reject_reasons` setting is read."""

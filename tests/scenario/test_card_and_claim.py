@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.domain.lead_input import parse_lead
 from bot.sandbox import buttons, visible_text
 from bot.services.intake import submit_lead
-from tests.conftest import ADMIN, OUTSIDER, REP1, REP2, SALES, RunningBot
+from tests.conftest import ADMIN, MODES, OUTSIDER, REP1, REP2, SALES, RunningBot
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every scenario here that runs the bot runs it over HTTP and over Socket Mode."""
+    return str(request.param)
 
 
 async def add_lead(bot: RunningBot, **fields: object) -> int:

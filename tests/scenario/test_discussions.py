@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +22,7 @@ from bot.storage.models import DiscussionAnswer, Lead, LeadEvent, Outbox
 from tests.conftest import (
     ADMIN,
     MARKETER,
+    MODES,
     PARTNERSHIP,
     REP1,
     REP2,
@@ -28,6 +30,13 @@ from tests.conftest import (
     make_settings,
     serve_bot,
 )
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every scenario here that runs the bot runs it over HTTP and over Socket Mode."""
+    return str(request.param)
+
 
 MONDAY_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday; HANDOFF_DISCUSS_CRON="mon 10:00"
 FIRST_SEED = seed_questions()[0][0]

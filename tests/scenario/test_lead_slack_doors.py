@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.sandbox import buttons, visible_text
 from bot.storage.models import Lead, RoutingRule
-from tests.conftest import ADMIN, MARKETER, MARKETING, OUTSIDER, REP1, SALES, RunningBot
+from tests.conftest import ADMIN, MARKETER, MARKETING, MODES, OUTSIDER, REP1, REP2, SALES, RunningBot
 from tests.scenario.helpers_intake import INJECTIONS, RAW_MARKUP, api, counts, mrkdwn_texts
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every scenario here that runs the bot runs it over HTTP and over Socket Mode."""
+    return str(request.param)
+
 
 FORM = {"Email": "jane@acme.com", "Name": "Jane Doe", "Company": "Acme", "Source": "Webinar", "Score": "80"}
 
@@ -191,6 +199,26 @@ async def test_not_for_us_hands_the_lead_back_to_marketing(bot: RunningBot) -> N
     assert lead["status"] == "returned"
     assert [h["kind"] for h in lead["history"]] == ["created", "returned"]
     assert lead["history"][1]["data"]["reason"] == "A student <!channel>"
+
+
+async def test_a_late_claim_on_a_returned_lead_says_what_happened(bot: RunningBot) -> None:
+    await api(bot, {"email": "student@uni.edu"})
+    await bot.flush()
+    await bot.slack.click(REP1, "Not for us", channel_id=SALES)
+    # Rita has the card open with its Claim button while Rob hands the lead back
+    card = bot.fake.latest(SALES)
+    assert card is not None
+    stale = [dict(b) for b in card.blocks]
+    await bot.slack.submit(REP1, {"Why is it not for sales?": "A student"})
+    await bot.flush()
+    fresh = card.blocks
+    card.blocks = stale  # what Rita's client still shows
+    try:
+        await bot.slack.click(REP2, "Claim", channel_id=SALES)
+    finally:
+        card.blocks = fresh
+    [answer] = bot.fake.ephemerals(REP2)
+    assert "nobody" not in answer.text and "Returned to marketing" in answer.text
 
 
 async def test_not_for_us_refuses_outsiders_and_claimed_leads(bot: RunningBot) -> None:

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 from sqlalchemy import select
 
 from bot.domain.events import EventKind
 from bot.sandbox import buttons, visible_text
 from bot.sandbox.render import inputs
 from bot.storage.models import Lead, LeadEvent
-from tests.conftest import ADMIN, MARKETER, MARKETING, REP1, REP2, SALES, RunningBot
+from tests.conftest import ADMIN, MARKETER, MARKETING, MODES, REP1, REP2, SALES, RunningBot
 from tests.scenario.test_card_and_claim import add_lead
+
+
+@pytest.fixture(params=MODES)
+def mode(request: pytest.FixtureRequest) -> str:
+    """Every scenario here that runs the bot runs it over HTTP and over Socket Mode."""
+    return str(request.param)
 
 
 def options_of(view: object, label: str) -> list[str]:

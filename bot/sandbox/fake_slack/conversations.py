@@ -54,6 +54,21 @@ class ConversationsMethods(SlackState):
             out.update(no_op=True, already_open=True)
         return out
 
+    def _conversations_join(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
+        ch = self._resolve_channel(args.get("channel"))
+        if ch.is_im or ch.is_private:
+            if ch.is_private and not ch.bot_is_member:
+                raise SlackError("channel_not_found")
+            raise SlackError("method_not_supported_for_channel_type")
+        if not self.channels_join:
+            raise SlackError("missing_scope", needed="channels:join")
+        out: dict[str, Any] = {}
+        if ch.bot_is_member:
+            out["warning"] = "already_in_channel"
+        ch.bot_is_member = True
+        ch.members.add(self.bot_user_id)
+        return {"channel": self._channel_dict(ch), **out}
+
     def _conversations_history(self, args: dict[str, Any], ident: dict[str, Any] | None) -> dict[str, Any]:
         """Top-level messages (and broadcast replies), newest first, between oldest and latest."""
         ch = self._readable(args.get("channel"))

@@ -18,6 +18,7 @@ from bot.sandbox.fake_slack.faults import Faults, RateLimited
 from bot.sandbox.fake_slack.files import FilesMethods
 from bot.sandbox.fake_slack.models import ApiCall, Handler, SlackError
 from bot.sandbox.fake_slack.responses import ResponseUrls
+from bot.sandbox.fake_slack.socket_mode import SocketModeSide
 from bot.sandbox.fake_slack.state import SlackState
 from bot.sandbox.fake_slack.users import UsersMethods
 from bot.sandbox.fake_slack.views import ViewsMethods
@@ -36,6 +37,7 @@ class FakeSlack(
     AuthMethods,
     FilesMethods,
     ResponseUrls,
+    SocketModeSide,
     Faults,
     SlackState,
 ):
@@ -67,6 +69,7 @@ class FakeSlack(
             clock=clock,
         )
         Faults.__init__(self)
+        self._init_socket_mode()
         self._runner: web.AppRunner | None = None
         self.add_user(bot_user_id, name="handoff", real_name="Handoff", is_bot=True)
 
@@ -77,6 +80,7 @@ class FakeSlack(
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_post("/response/{rid}", self._handle_response_url)
+        app.router.add_get("/link/", self._handle_socket)  # Socket Mode
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeSlack:
@@ -92,6 +96,7 @@ class FakeSlack(
         return self
 
     async def stop(self) -> None:
+        await self._close_sockets()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -185,6 +190,11 @@ class FakeSlack(
         if latency:
             await asyncio.sleep(latency)
 
+        if method == "apps.connections.open":
+            try:
+                return self._json(call, {"ok": True, **self._apps_connections_open(token)})
+            except SlackError as e:
+                return self._json(call, {"ok": False, "error": e.error})
         handler = self._methods().get(method)
         if handler is None:
             return self._json(call, {"ok": False, "error": "unknown_method", "req_method": method})
@@ -226,6 +236,7 @@ class FakeSlack(
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
+            "conversations.join": self._conversations_join,
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,

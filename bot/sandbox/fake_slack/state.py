@@ -94,6 +94,10 @@ class SlackState:
 
         self._port: int | None = None
         self._host = "127.0.0.1"
+        # the bot token's scopes that change answers: chat:write.public lets it post (never read
+        # history) in public channels it is not in; channels:join lets it join them
+        self.chat_write_public = False
+        self.channels_join = True
 
     @property
     def url(self) -> str:
@@ -300,7 +304,7 @@ class SlackState:
     def _check_can_post(self, ch: Channel) -> None:
         if ch.is_im:
             return
-        if not ch.bot_is_member:
+        if not ch.bot_is_member and not (self.chat_write_public and not ch.is_private):
             raise SlackError("not_in_channel")
 
     def _store_message(
