@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
@@ -31,6 +32,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.domain import untrusted
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.slack.payloads import event_key
 from bot.slack.response_urls import host_of, response_url_allowed
 from bot.slack.signature import RequestVerifier
@@ -155,6 +158,21 @@ def request_kind(body: bytes, content_type: str) -> str:
         except (ValueError, AttributeError):
             return "interaction"
     return "request"
+
+
+def _metrics_kind(parsed: dict[str, Any], content_type: str) -> str:
+    """request_kind for an already parsed body: "event", "command /lead", "block_actions"."""
+    if "json" in content_type:
+        return "event"
+    if isinstance(parsed.get("command"), str):
+        return f"command {parsed['command'][:40]}"
+    return str(parsed.get("type") or "interaction")[:40]
+
+
+def _team_of(parsed: dict[str, Any]) -> str | None:
+    nested = parsed.get("team")
+    team = parsed.get("team_id") or (nested.get("id") if isinstance(nested, dict) else None)
+    return team if isinstance(team, str) and team.isalnum() and len(team) <= 32 else None
 
 
 def parsed_bolt_request(
@@ -283,14 +301,19 @@ class SlackEventsEndpoint:
             body.decode("utf-8", errors="replace"), parsed, query=request.query_string, headers=headers
         )
         is_event = "json" in content_type and event_key(parsed) is not None
-        task = asyncio.ensure_future(self._dispatch(bolt_request, is_event))
-        done, _ = await asyncio.wait({task}, timeout=ACK_DEADLINE)
-        if not done:
-            kind = request_kind(body, content_type)
-            log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, ACK_DEADLINE)
-            self.late.adopt(task, kind, response_url_of(body, content_type))
-            return web.Response(status=200)
-        return await to_aiohttp_response(task.result())
+        request[metrics.REQUEST_KIND] = _metrics_kind(parsed, content_type)
+        # the listener's task inherits these, so its log lines say which request they belong to
+        with log_context(request_id=uuid.uuid4().hex[:12], team_id=_team_of(parsed)):
+            task = asyncio.ensure_future(self._dispatch(bolt_request, is_event))
+            done, _ = await asyncio.wait({task}, timeout=ACK_DEADLINE)
+            if not done:
+                kind = request_kind(body, content_type)
+                log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, ACK_DEADLINE)
+                request[metrics.REQUEST_OUTCOME] = "late_ack"
+                metrics.late_acks.labels(request[metrics.REQUEST_KIND]).inc()
+                self.late.adopt(task, kind, response_url_of(body, content_type))
+                return web.Response(status=200)
+            return await to_aiohttp_response(task.result())
 
     async def _dispatch(self, bolt_request: AsyncBoltRequest, is_event: bool) -> Any:
         bolt_response = await self.bolt.async_dispatch(bolt_request)
