@@ -148,6 +148,5 @@ async def test_check_reports_bad_settings_and_unreachable_slack(tmp_path: Path) 
     assert any(line == "problem: settings: missing SLACK_SIGNING_SECRET" for line in out), out
     assert any(line.startswith("problem: Slack: cannot reach") for line in out), out
     code, out = await run_check(base_env(DATABASE_URL="mysql://nope"))
-    assert code == 1 and out == [
-        "handoff: configuration error: DATABASE_URL: Value error, must be a sqlite:/// or postgresql:// URL"
-    ]
+    assert code == 1 and len(out) == 1
+    assert out[0].startswith("handoff: configuration error: DATABASE_URL:")
