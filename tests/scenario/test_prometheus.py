@@ -4,10 +4,12 @@ separate port; never a 500, never a person or a lead in a label."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -240,3 +242,25 @@ def test_channel_label_keeps_people_out() -> None:
     for person in ("U0REP1", "W0ENTERPRISE", "D0DIRECT", "C0<!channel>", "C" + "x" * 30):
         assert metrics.channel_label(person) == "dm"
     assert metrics.channel_label(None) == "none"
+
+
+async def test_a_late_ack_is_counted(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.slack import edge
+
+    await api(bot, {"email": "jane@acme.com", "name": "Jane Doe"})
+    await bot.flush()
+    before = await scrape(bot.url)
+    monkeypatch.setattr(edge, "ACK_DEADLINE", 0.05)  # Slack's budget, shrunk for the test
+    bot.fake.set_latency(0.5)  # the membership check outlasts it
+    try:
+        assert (await bot.slack.click(REP1, "Claim", channel_id=SALES)).status == 200
+    finally:
+        bot.fake.set_latency(0)
+    for _ in range(100):  # the listener finishes after its ack
+        after = await scrape(bot.url)
+        if delta(before, after, "handoff_claims_total", result="won"):
+            break
+        await asyncio.sleep(0.05)
+    assert delta(before, after, "handoff_slack_late_acks_total", kind="block_actions") == 1
+    assert delta(before, after, "handoff_requests_total", kind="block_actions", outcome="late_ack") == 1
+    assert delta(before, after, "handoff_claims_total", result="won") == 1
