@@ -30,9 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.handlers import http_routes, register_all
+from bot.handlers.ops import OpsRoutes
 from bot.handlers.registry import Registered
 from bot.jobs import build_scheduler
 from bot.logs import BOLT_LOGGER, keep_personal_data_out_of_logs
+from bot.observability.readiness import Readiness
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
@@ -71,6 +73,7 @@ BOT_SCOPES = [
 ]
 
 WebRoute = Callable[[web.Application, "Handoff"], None]
+WebApp = web.Application  # inside Handoff, `web` is a field
 
 
 @dataclass
@@ -91,6 +94,10 @@ class Handoff:
     channel_members: ChannelMembers
     installation_store: AsyncInstallationStore | None = None
     scheduler: Any = None
+    # /readyz: `handoff run` sets it migrating at start and draining at SIGTERM
+    readiness: Readiness = field(default_factory=Readiness)
+    # /metrics on its own port when HANDOFF_METRICS_PORT is set (served by `handoff run`)
+    metrics_web: WebApp | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     owns_engine: bool = True
@@ -366,6 +373,18 @@ def _routes(handoff: Handoff, dispatcher: edge.AckDispatcher) -> None:
         return web.json_response(body, status=200 if ok else 503, dumps=json.dumps)
 
     app.router.add_get("/healthz", healthz)
+    ops = OpsRoutes(
+        engine=handoff.engine,
+        clock=handoff.clock,
+        readiness=handoff.readiness,
+        metrics_token=handoff.settings.secret("metrics_token"),
+        socket_connected=lambda: handoff.socket_connected,
+    )
+    separate = handoff.settings.metrics_port is not None
+    ops.register(app, with_metrics=not separate)
+    if separate:
+        handoff.metrics_web = web.Application()
+        ops.register_metrics(handoff.metrics_web)
     if handoff.bolt.oauth_flow is not None:
         flow = handoff.bolt.oauth_flow
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     channel_rate: float = Field(1.0, gt=0, validation_alias="HANDOFF_CHANNEL_RATE")
     channel_burst: float = Field(5.0, ge=1, validation_alias="HANDOFF_CHANNEL_BURST")
     log_level: str = Field("INFO", validation_alias="HANDOFF_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", validation_alias="HANDOFF_LOG_FORMAT")
+    # /metrics on its own port (not on PORT) and/or behind a bearer token
+    metrics_port: int | None = Field(None, ge=1, le=65535, validation_alias="HANDOFF_METRICS_PORT")
+    metrics_token: SecretStr | None = Field(None, validation_alias="HANDOFF_METRICS_TOKEN")
+    # after SIGTERM, /readyz answers 503 this long before the server stops taking requests, so a
+    # load balancer sees it and stops sending first
+    drain_seconds: float = Field(5.0, ge=0, le=300, validation_alias="HANDOFF_DRAIN_SECONDS")
     # SLA defaults (routing rules may override the thresholds; all count working time)
     sla_remind_minutes: int = Field(30, ge=1, validation_alias="HANDOFF_SLA_REMIND_MINUTES")
     sla_escalate_minutes: int = Field(120, ge=1, validation_alias="HANDOFF_SLA_ESCALATE_MINUTES")

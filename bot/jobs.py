@@ -16,6 +16,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
+from bot.observability import metrics
 from bot.services import digest, discussions, sla
 from bot.services.slots import claim_slot
 
@@ -84,18 +85,22 @@ async def run_job(
     Returns {team_id: whether this instance did that team's work for the slot}."""
     now = now or handoff.clock.now()
     ran: dict[str, bool] = {}
-    for team_id in await handoff.team_ids() if teams is None else teams:
-        try:
-            if job.every is not None and not await claim_slot(
-                handoff, team_id=team_id, job=job.name, slot=slot_key(now, job.every)
-            ):
-                ran[team_id] = False  # another instance has this slot
-                continue
-            await job.run(handoff, team_id, now)
-            ran[team_id] = True
-        except Exception:
-            log.exception("job %s failed for %s", job.name, team_id)
-            ran[team_id] = False
+    with metrics.timed(metrics.job_seconds, job.name):
+        for team_id in await handoff.team_ids() if teams is None else teams:
+            try:
+                if job.every is not None and not await claim_slot(
+                    handoff, team_id=team_id, job=job.name, slot=slot_key(now, job.every)
+                ):
+                    ran[team_id] = False  # another instance has this slot
+                    metrics.job_runs.labels(job.name, "skipped").inc()
+                    continue
+                await job.run(handoff, team_id, now)
+                ran[team_id] = True
+                metrics.job_runs.labels(job.name, "ran").inc()
+            except Exception:
+                log.exception("job %s failed for %s", job.name, team_id)
+                ran[team_id] = False
+                metrics.job_runs.labels(job.name, "failed").inc()
     handoff.wake_sender()
     return ran
 

@@ -19,6 +19,7 @@ from bot.cli import (
     tokens_cmd,
 )
 from bot.config import ConfigError, load_settings
+from bot.observability.logs import configure_logging
 
 SUBCOMMANDS = [
     run_cmd,
@@ -48,11 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         print(f"handoff: configuration error: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+        return 1 if getattr(args, "check", False) else 2  # --check: every problem exits 1
+    configure_logging(settings.log_level, settings.log_format)
     # their INFO lines (each job added, each migration context) drown what a person needs to see
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

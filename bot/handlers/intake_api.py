@@ -32,6 +32,7 @@ from bot.domain.lead_input import LeadIn, parse_lead
 from bot.domain.reasons import reason_label
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
+from bot.observability import metrics
 from bot.services.api_auth import ApiCaller, ApiCredentials, authenticate
 from bot.services.intake import ItemResult, submit_many
 from bot.storage.models import Lead, LeadEvent, RoutingRule
@@ -295,6 +296,8 @@ class IntakeApi:
 
     async def _submit(self, team: str, items: list[LeadIn | InvalidInput]) -> list[ItemResult]:
         if not any(isinstance(i, LeadIn) for i in items):  # nothing to write: no transaction
+            for _ in items:
+                metrics.lead_submitted("api", "invalid")
             return [
                 ItemResult(index=i, status="invalid", errors=getattr(e, "errors", None))
                 for i, e in enumerate(items)

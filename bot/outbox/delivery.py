@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.domain.outbox import RATELIMITED, Purpose
+from bot.observability import metrics
 from bot.outbox.outcome import Backoff, Call, Outcome, RowSnapshot, short_error
 from bot.outbox.pacing import POST_METHOD, Pacer, Stopping
 from bot.outbox.rendering import is_ours
@@ -82,22 +84,26 @@ class Delivery:
             # answer is written with others of its pass, a moment after it arrives)
             return Outcome.release()
         if row.purpose is Purpose.FILE_UPLOAD:
-            outcome, data = await self._call(lambda: _upload(client, args), pace_key, row.attempts)
+            outcome, data = await self._call(
+                lambda: _upload(client, args), pace_key, row.attempts, method="files.upload_v2"
+            )
         else:
             outcome, data = await self._call(
-                lambda: client.api_call(method, json=args), pace_key, row.attempts
+                lambda: client.api_call(method, json=args), pace_key, row.attempts, method=method
             )
         return Outcome.sent(ts=data.get("ts"), channel=data.get("channel")) if outcome.ok else outcome
 
     async def _call(
-        self, send: Callable[[], Awaitable[Any]], pace_key: str | None, attempts: int
+        self, send: Callable[[], Awaitable[Any]], pace_key: str | None, attempts: int, *, method: str
     ) -> tuple[Outcome, dict[str, Any]]:
         """One Web API call; (sent, response data) or (what went wrong, {})."""
+        start = time.perf_counter()
         try:
             response = await send()
         except SlackApiError as exc:
             status = exc.response.status_code
             error = str(exc.response.get("error") or f"http_{status}")
+            _count(method, "ratelimited" if status == 429 else "error", start)
             if status == 429:
                 headers = exc.response.headers or {}
                 retry_after = _seconds(headers.get("Retry-After", headers.get("retry-after", 1)))
@@ -108,11 +114,14 @@ class Delivery:
                 return Outcome.fail(error), {}
             return Outcome.retry(self.backoff(attempts), error), {}
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            _count(method, "timeout", start)
             # Slack may still be working on it: look (and maybe post again) only once it must be done
             retry_in = max(self.backoff(attempts), self.call_timeout)
             return Outcome.retry(retry_in, short_error(exc) or "timeout"), {}
         except (aiohttp.ClientError, ConnectionError, OSError) as exc:
+            _count(method, "connection", start)
             return Outcome.retry(self.backoff(attempts), short_error(exc)), {}
+        _count(method, "ok", start)
         data = getattr(response, "data", response)  # _upload answers with a plain dict
         return Outcome.sent(), dict(data) if isinstance(data, dict) else {}
 
@@ -127,7 +136,7 @@ class Delivery:
             key = await self.pacer.acquire_call(row.team_id, "conversations.open", None)
             user = channel
             outcome, opened = await self._call(
-                lambda: client.conversations_open(users=user), key, row.attempts
+                lambda: client.conversations_open(users=user), key, row.attempts, method="conversations.open"
             )
             if not outcome.ok:
                 return self._lookup_failed(outcome, row)
@@ -148,13 +157,18 @@ class Delivery:
         for _ in range(LOOKUP_PAGES):
             key = await self.pacer.acquire_call(row.team_id, method, channel)
             args_now = dict(query)
-            outcome, page = await self._call(functools.partial(fetch, **args_now), key, row.attempts)
+            outcome, page = await self._call(
+                functools.partial(fetch, **args_now), key, row.attempts, method=method
+            )
             if not outcome.ok and outcome.error == "not_in_channel" and not joined:
                 # chat:write.public posts where the bot is not a member, but reading needs membership
                 joined = True
                 join_key = await self.pacer.acquire_call(row.team_id, "conversations.join", channel)
                 joining, _ = await self._call(
-                    lambda: client.conversations_join(channel=channel), join_key, row.attempts
+                    lambda: client.conversations_join(channel=channel),
+                    join_key,
+                    row.attempts,
+                    method="conversations.join",
                 )
                 if joining.ok:
                     log.info("outbox row %s: joined %s to look for an earlier post", row.id, channel)
@@ -166,9 +180,11 @@ class Delivery:
                 if is_ours(message, row.id):
                     log.info("outbox row %s was already posted (%s); recording it", row.id, message.get("ts"))
                     self.found_count += 1
+                    metrics.lookups.labels("found").inc()
                     return Outcome.sent(ts=message.get("ts"), channel=channel)
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not page.get("has_more") or not cursor:
+                metrics.lookups.labels("not_found").inc()
                 return None
             query["cursor"] = cursor
             if lease_left() < self.call_timeout * 2:
@@ -182,6 +198,7 @@ class Delivery:
         A refusal no retry can change (not_in_channel where the bot may not join, missing_scope)
         would keep the row waiting for the give-up in silence: post instead, and say a duplicate is
         possible; a lost lead costs more than a second card (whose buttons act on the same lead)."""
+        metrics.lookups.labels("failed").inc()
         if outcome.retry_in is None and outcome.error in PERMANENT_ERRORS:
             log.warning(
                 "outbox row %s: cannot look for an earlier post (%s); posting again, a duplicate is possible",
@@ -191,6 +208,11 @@ class Delivery:
             return None
         retry_in = outcome.retry_in if outcome.retry_in is not None else self.backoff(row.attempts)
         return Outcome.retry(retry_in, f"{LOOKUP_ERROR}{outcome.error}")
+
+
+def _count(method: str, status: str, start: float) -> None:
+    metrics.slack_calls.labels(method, status).inc()
+    metrics.slack_call_seconds.labels(method).observe(time.perf_counter() - start)
 
 
 def _seconds(value: Any) -> float:

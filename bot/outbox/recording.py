@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.domain.outbox import OutboxStatus, Purpose
 from bot.messages import ALERT_DELIVERY_FAILED
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.outbox.notifier import Notifier
 from bot.outbox.outcome import Outcome, Result, RowSnapshot, aware, short_error
 from bot.outbox.rendering import Renderers
@@ -60,7 +62,8 @@ class OutcomeWriter:
                     await uow.outbox.get_many([snap.id for snap, _ in results])
                     notifier = Notifier(uow.outbox, now=now, admins=partial(self._admins_of, uow))
                     for snap, outcome in results:
-                        await self._record(uow, notifier, snap, outcome, now)
+                        with log_context(outbox_id=snap.id, lead_id=snap.lead_id, team_id=snap.team_id):
+                            await self._record(uow, notifier, snap, outcome, now)
                 self.sent_count += sum(1 for _, outcome in results if outcome.ok)
                 return
             except (DBAPIError, OSError, ConnectionError, TimeoutError) as exc:
@@ -81,6 +84,7 @@ class OutcomeWriter:
         if row is None or row.status != OutboxStatus.SENDING or row.claimed_by != self.instance_id:
             return  # our lease ran out and another instance owns it now
         row.claimed_until = None
+        metrics.deliveries.labels(metrics.lane(row.purpose), outcome.result.value).inc()
         if outcome.result is Result.RELEASE:
             row.status, row.attempts = OutboxStatus.PENDING, row.attempts - 1
             return
@@ -88,6 +92,9 @@ class OutcomeWriter:
             row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
             row.result_ts, row.result_channel = outcome.ts, outcome.channel
             await self.renderers.record_sent(uow, row, outcome)
+            if row.purpose == Purpose.LEAD_CARD:
+                # the card row is written with the lead: its age is the lead's, arrival → visible
+                metrics.lead_visible_seconds.observe(metrics.seconds_between(row.created_at, now))
             return
         row.last_error = outcome.error
         if outcome.result is Result.WAIT:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.observability.logs import log_context
 from bot.outbox.delivery import Delivery
 from bot.outbox.outcome import Backoff, Call, Outcome, Result, RowSnapshot, short_error
 from bot.outbox.pacing import Pacer
@@ -203,19 +204,21 @@ class OutboxSender:
         try:
             while queue:
                 row, call, claimed_at = queue.popleft()
-                try:
-                    if isinstance(call, Outcome) and call.result is Result.WAIT:
-                        # the post it needs may have gone out just now, earlier in this queue
-                        await self._recorder.flush()
-                        call = (await self.renderers.render([row], self._render_failed))[row.id]
-                    if isinstance(call, Outcome):
-                        outcome = call
-                    else:
-                        outcome = await self.delivery.attempt(
-                            row, call, functools.partial(self._lease_left, claimed_at)
-                        )
-                except Exception as exc:  # e.g. the database went away while rendering the card
-                    outcome = Outcome.retry(self.backoff(row.attempts), short_error(exc))
+                # lines logged while sending say which row, lead and workspace they are about
+                with log_context(outbox_id=row.id, lead_id=row.lead_id, team_id=row.team_id):
+                    try:
+                        if isinstance(call, Outcome) and call.result is Result.WAIT:
+                            # the post it needs may have gone out just now, earlier in this queue
+                            await self._recorder.flush()
+                            call = (await self.renderers.render([row], self._render_failed))[row.id]
+                        if isinstance(call, Outcome):
+                            outcome = call
+                        else:
+                            outcome = await self.delivery.attempt(
+                                row, call, functools.partial(self._lease_left, claimed_at)
+                            )
+                    except Exception as exc:  # e.g. the database went away while rendering the card
+                        outcome = Outcome.retry(self.backoff(row.attempts), short_error(exc))
                 self._recorder.add(row, outcome)
                 self._in_flight -= 1
                 if self._in_flight <= self._low_water:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.errors import LeadAlreadyClaimed, LeadNotFound
 from bot.domain.events import EventKind
 from bot.domain.lead import Status
+from bot.observability import metrics
 from bot.services.context import Ctx
 from bot.storage.models import Lead
 
@@ -22,7 +23,10 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         current = await uow.leads.get(ctx.team_id, lead_id)
         if current is None:
             raise LeadNotFound(lead_id)
+        metrics.claims.labels("too_late").inc()
         raise LeadAlreadyClaimed(current.owner_id, current.status)
+    metrics.claims.labels("won").inc()
+    metrics.lead_claimed_seconds.observe(metrics.seconds_between(lead.created_at, now))
     await uow.events.append(
         team_id=ctx.team_id, lead_id=lead.id, kind=EventKind.CLAIMED, actor_id=user_id, origin="slack", at=now
     )

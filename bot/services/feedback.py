@@ -9,6 +9,7 @@ from bot.domain.errors import HandoffError, InvalidInput
 from bot.domain.events import EventKind
 from bot.domain.lead import Status
 from bot.domain.reasons import NURTURE_REASON, OTHER
+from bot.observability import metrics
 from bot.services.context import Ctx
 from bot.services.lifecycle import check_allowed, load_lead, transition
 from bot.slack.blocks.verdicts import Verdict, release_note, verdict_message
@@ -170,11 +171,13 @@ async def release_lead(ctx: Ctx, lead_id: int, *, user_id: str, origin: str = "s
         data={"owner": previous_owner},
     )
     if changed:
+        metrics.verdicts.labels("released").inc()
         await ctx.notifier.reply_to_lead(lead, release_note(actor_id=user_id, owner_id=previous_owner))
     return lead, changed
 
 
 async def _announce(ctx: Ctx, lead: Lead, verdict: Verdict) -> None:
+    metrics.verdicts.labels("accepted" if verdict.accepted else "rejected").inc()
     text, blocks = verdict_message(lead, verdict)
     await ctx.notifier.reply_to_lead(lead, text, blocks)
     marketing = await ctx.channel_setting("marketing_channel")

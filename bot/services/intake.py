@@ -23,6 +23,7 @@ from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_ba
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
 from bot.domain.routing import RuleSpec, is_hot
+from bot.observability import metrics
 from bot.outbox.notifier import Notifier
 from bot.services.context import Ctx
 from bot.slack.mrkdwn import escape, usergroup_mention
@@ -101,6 +102,7 @@ async def submit_lead(
     """Create the lead (or recognise it as a resubmission). Caller owns the transaction.
     Raises NoChannel when there is nowhere to post it."""
     [result] = await _write(ctx, [(0, data)], origin=origin, actor_id=actor_id, routing=routing)
+    metrics.lead_submitted(origin, result.status)
     if result.status == "invalid":
         raise NoChannel
     assert result.lead is not None
@@ -126,6 +128,8 @@ async def submit_many(
         routing = await load_routing(ctx)
         written = await _write_batch(ctx, valid, origin=origin, actor_id=actor_id, routing=routing)
         results.update((r.index, r) for r in written)
+    for result in results.values():
+        metrics.lead_submitted(origin, result.status)
     return [results[i] for i in range(len(items))]
 
 

@@ -35,6 +35,7 @@ from bot.domain.sla import (
     slot_of,
 )
 from bot.domain.views import OpenLead
+from bot.observability import metrics
 from bot.services.context import Ctx
 from bot.slack.blocks import sla_notes
 from bot.storage.models import Lead, RoutingRule
@@ -311,6 +312,7 @@ async def _fire(ctx: Ctx, instance_id: str, policy: SlaPolicy, lead_id: int, ste
         team_id=ctx.team_id, job=step.value, slot=slot, instance=instance_id, at=ctx.now
     ):
         return False  # another instance (or an earlier run) fired it
+    metrics.sla_steps.labels(step.value).inc()
     if step is Step.REMIND:
         await _remind(ctx, lead, policy)
     elif step is Step.ESCALATE:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl
 
@@ -31,6 +32,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.domain import untrusted
+from bot.observability import metrics
+from bot.observability.logs import log_context
 from bot.slack.payloads import event_key
 from bot.slack.response_urls import host_of, response_url_allowed
 from bot.slack.signature import RequestVerifier
@@ -128,40 +131,6 @@ def _interaction_problem(payload: dict[str, Any]) -> str | None:
     return None
 
 
-def response_url_of(body: bytes, content_type: str) -> str | None:
-    """Where a late answer to a command or click can still go (Slack's response_url)."""
-    if "json" in content_type:
-        return None
-    try:
-        form = parse_qs(body.decode("utf-8", errors="replace"))
-        if "response_url" in form:
-            return form["response_url"][0]
-        if "payload" in form:
-            url = json.loads(form["payload"][0]).get("response_url")
-            return url if isinstance(url, str) else None
-    except (ValueError, AttributeError):
-        return None
-    return None
-
-
-def request_kind(body: bytes, content_type: str) -> str:
-    """A short label for logs (never the body): "command /lead", "block_actions", "event"."""
-    if "json" in content_type:
-        return "event"
-    try:
-        form = parse_qs(body.decode("utf-8", errors="replace"))
-    except ValueError:
-        return "request"
-    if "command" in form:
-        return f"command {form['command'][0][:40]}"
-    if "payload" in form:
-        try:
-            return str(json.loads(form["payload"][0]).get("type") or "interaction")[:40]
-        except (ValueError, AttributeError):
-            return "interaction"
-    return "request"
-
-
 def is_ssl_check(body: bytes, content_type: str) -> bool:
     """Slack's `ssl_check=1` form POST, sent unsigned to test a slash command's URL certificate."""
     if "json" in content_type or b"ssl_check=1" not in body:
@@ -178,6 +147,12 @@ def describe(parsed: dict[str, Any], *, is_event_body: bool) -> tuple[str, str |
     if "command" in parsed:
         return f"command {str(parsed['command'])[:40]}", url
     return str(parsed.get("type") or "interaction")[:40], url
+
+
+def _team_of(parsed: dict[str, Any]) -> str | None:
+    nested = parsed.get("team")
+    team = parsed.get("team_id") or (nested.get("id") if isinstance(nested, dict) else None)
+    return team if isinstance(team, str) and team.isalnum() and len(team) <= 32 else None
 
 
 def parsed_bolt_request(
@@ -281,12 +256,21 @@ class AckDispatcher:
         self.late = LateListeners(api_url)
 
     async def answer(
-        self, bolt_request: AsyncBoltRequest, *, kind: str, response_url: str | None, is_event: bool
+        self,
+        bolt_request: AsyncBoltRequest,
+        *,
+        kind: str,
+        response_url: str | None,
+        is_event: bool,
+        on_late: Callable[[], None] | None = None,
     ) -> BoltResponse:
         task = asyncio.ensure_future(self._dispatch(bolt_request, kind, response_url, is_event))
         done, _ = await asyncio.wait({task}, timeout=ACK_DEADLINE)
         if not done:
             log.warning("%s took longer than %.1fs; acked, its listener carries on", kind, ACK_DEADLINE)
+            metrics.late_acks.labels(kind).inc()
+            if on_late is not None:
+                on_late()
             self.late.adopt(task, kind, response_url)
             return BoltResponse(status=200, body="")
         return task.result()
@@ -348,10 +332,18 @@ class SlackEventsEndpoint:
         )
         is_json = "json" in content_type
         kind, response_url = describe(parsed, is_event_body=is_json)
-        answer = await self.dispatcher.answer(
-            bolt_request,
-            kind=kind,
-            response_url=response_url,
-            is_event=is_json and event_key(parsed) is not None,
-        )
+        request[metrics.REQUEST_KIND] = kind
+
+        def acked_late() -> None:
+            request[metrics.REQUEST_OUTCOME] = "late_ack"
+
+        # the listener's task inherits these, so its log lines say which request they belong to
+        with log_context(request_id=uuid.uuid4().hex[:12], team_id=_team_of(parsed)):
+            answer = await self.dispatcher.answer(
+                bolt_request,
+                kind=kind,
+                response_url=response_url,
+                is_event=is_json and event_key(parsed) is not None,
+                on_late=acked_late,
+            )
         return await to_aiohttp_response(answer)

@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from bot.sandbox import FakeSlack
 from bot.sandbox.driver import SocketModeDriver
 from tests.integration.test_run_process import ROOT, base_env, free_port, wait_healthy
@@ -35,8 +37,10 @@ async def test_run_in_socket_mode_serves_over_the_socket(tmp_path: Path, databas
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:
-            health = await wait_healthy(f"http://127.0.0.1:{env['PORT']}", proc)
-            assert health["mode"] == "socket" and health["socket"] == "connected"
+            url = f"http://127.0.0.1:{env['PORT']}"
+            await wait_healthy(url, proc)  # up (and migrating) before the socket connects
+            ready = await wait_ready(url, proc)
+            assert ready["socket"] == "connected"  # the mode itself is not told to the unauthenticated
             reply = await SocketModeDriver(fake=fake).command("U0REP1", "/handoff", "help")
             assert reply.status == 200 and "/lead" in reply.text
             proc.send_signal(signal.SIGTERM)
@@ -70,3 +74,17 @@ async def test_run_with_a_refused_app_token_exits_with_one_line(tmp_path: Path, 
         [line] = [x for x in stderr.decode().splitlines() if x.startswith("handoff:")]
         assert "SLACK_APP_TOKEN" in line and "invalid_auth" in line
         assert token not in stderr.decode()
+
+
+async def wait_ready(url: str, proc: asyncio.subprocess.Process, within: float = 30) -> dict:
+    """/readyz once it answers 200: migrations done, the socket started (or being retried)."""
+    deadline = asyncio.get_running_loop().time() + within
+    async with aiohttp.ClientSession() as session:
+        while asyncio.get_running_loop().time() < deadline:
+            if proc.returncode is not None:
+                raise AssertionError(f"bot exited with {proc.returncode}")
+            async with session.get(f"{url}/readyz") as resp:
+                if resp.status == 200:
+                    return await resp.json()
+            await asyncio.sleep(0.1)
+    raise AssertionError("bot did not become ready")

@@ -59,6 +59,7 @@ class Cluster:
             HANDOFF_INTAKE_RATE_LIMIT="1000000",
             HANDOFF_SLACK_TIMEOUT="5",
             HANDOFF_OUTBOX_LEASE_SECONDS="12",
+            HANDOFF_DRAIN_SECONDS="0",  # no load balancer to tell: stop at once
             **self.extra_env,
         )
 
