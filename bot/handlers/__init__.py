@@ -17,6 +17,7 @@ from bot.handlers import (
     intake,
     lead_actions,
     lead_queries,
+    settings,
     status,
     tokens,
     verdicts,
@@ -72,6 +73,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     home.register(bolt, interactions, registered)
     export_handlers.register(routers)
     tokens.register(bolt, routers)
+    settings.register(routers, interactions)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)
