@@ -79,7 +79,9 @@ class SlaPolicy:
             escalate_minutes=rule.sla_escalate_minutes,
             verdict_hours=rule.sla_verdict_hours,
             stage_days=rule.sla_stage_days,
-            escalation=rule.sla_escalation,
+            # "manager" is the column's default, set on every rule: only "reassign" is a rule's own
+            # choice, otherwise the workspace's mode (Home → Settings) applies
+            escalation=rule.sla_escalation if rule.sla_escalation != Escalation.MANAGER.value else None,
         )
 
     def rule(self, lead: Lead) -> RoutingRule | None:
