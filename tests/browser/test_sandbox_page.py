@@ -293,3 +293,49 @@ def test_mrkdwn_renderer(browser: Any, served: ThreadedSandbox) -> None:
     }
     for source, html in cases.items():
         assert browser.execute_script(render, source) == html, source
+
+
+# --------------------------------------------------------------------------- settings from App Home
+
+
+def test_admin_changes_an_sla_setting_in_the_settings_view(browser: Any, served: ThreadedSandbox) -> None:
+    """Ada opens Home → Settings → SLAs, edits the reminder: a value not before the escalation is
+    refused next to the field; a good one is saved and the page says it is set in Slack."""
+    sandbox = served.sandbox
+    assert sandbox is not None and sandbox.handoff is not None
+    if not listens_to_view(served, CallbackId.SETTINGS_EDIT):
+        pytest.skip("Settings are not in this build yet")
+    open_page(browser, served)
+    act_as(browser, ADMIN.id)
+    go(browser, "home")
+    wait_for(lambda: "Handoff admin" in visible_text(browser, "#home"), "the way to Settings")
+    click_button(browser.find_element(By.ID, "home"), "Settings")
+    wait_for(lambda: "Settings · Channels & people" in visible_text(browser, "#home"), "the Settings view")
+    click_button(browser.find_element(By.ID, "home"), "SLAs")
+    wait_for(lambda: "Reminder after (minutes): 30" in visible_text(browser, "#home"), "the SLA page")
+
+    def reminder_row() -> Any:
+        rows = browser.find_elements(By.CSS_SELECTOR, "#home .b-section")
+        return next(r for r in rows if "Reminder after" in r.text)
+
+    click_button(reminder_row(), "Edit")
+    form = modal(browser)
+    fill(form, "Reminder after (minutes)", "500")
+    submit(form)
+    wait_for(
+        lambda: (
+            "must come before the escalation"
+            in field(modal(browser), "Reminder after (minutes)")
+            .find_element(By.CSS_SELECTOR, ".field-error")
+            .text
+        ),
+        "the inline error",
+    )
+    form = modal(browser)
+    fill(form, "Reminder after (minutes)", "45")
+    submit(form)
+    no_modal(browser)
+    wait_for(
+        lambda: "Reminder after (minutes): 45 · set in Slack" in visible_text(browser, "#home"),
+        "the saved value on the Settings page",
+    )
