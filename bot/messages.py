@@ -185,7 +185,9 @@ SETTINGS_HISTORY_LINE = "• {when} {who} *{label}*: {old} → {new}"
 SETTINGS_HISTORY_NONE = "No setting has been changed from Slack yet."
 SETTING_UNKNOWN = "This setting does not exist (any more)."
 SETTING_ADMINS_NO_RESET = "Admins cannot be reset: change the list instead (at least one admin stays)."
-SETTING_SAVED = "Saved"
+SETTING_INVITE_FIRST = (
+    "Handoff is not in <#{channel}>: type `/invite @Handoff` there first, then pick it again."
+)
 REASON_EMPTY = "A reason needs a label."
 REASON_TOO_LONG = "At most {limit} characters."
 REASON_EXISTS = "There is already a reason with this label."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -70,15 +71,32 @@ def _checked(value: object, choice: str) -> bool:
     return isinstance(value, list) and choice in value
 
 
+async def _require_bot_in(client: AsyncWebClient, channel: object) -> None:
+    """A channel Handoff is not in would swallow its leads: say so next to the field."""
+    if not isinstance(channel, str) or not channel:
+        return  # the service says a channel is missing
+    try:
+        info = await client.conversations_info(channel=channel)
+        member = bool((info.get("channel") or {}).get("is_member"))
+    except SlackApiError:
+        member = False  # a private channel Handoff is not in does not exist for it
+    if not member:
+        raise InvalidInput({service.VALUE: messages.SETTING_INVITE_FIRST.format(channel=channel)})
+
+
 async def on_save(req: SubmissionRequest) -> View | None:
     key = req.metadata
+    reset = _checked(req.values.get(BlockId.SETTING_RESET.value), RESET_CHOICE)
+    raw = req.values.get(BlockId.SETTING_VALUE.value)
+    if not reset and key in catalog.BY_KEY and catalog.BY_KEY[key].kind is catalog.Kind.CHANNEL:
+        async with req.transaction() as ctx:  # admins first: a refusal tells nothing about channels
+            await service.current(ctx, by=req.user_id, key=key)
+        await _require_bot_in(req.client, raw)
     async with req.transaction() as ctx:
-        if _checked(req.values.get(BlockId.SETTING_RESET.value), RESET_CHOICE):
+        if reset:
             await service.reset(ctx, by=req.user_id, key=key)
         else:
-            await service.update(
-                ctx, by=req.user_id, key=key, raw=req.values.get(BlockId.SETTING_VALUE.value)
-            )
+            await service.update(ctx, by=req.user_id, key=key, raw=raw)
     await publish_settings(req.handoff, req.client, req.team_id, req.user_id, catalog.page_of(key))
     return None
 

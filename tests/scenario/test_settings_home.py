@@ -397,3 +397,13 @@ async def test_admins_set_in_slack_may_open_settings_and_the_last_one_stays(bot:
     async with bot.handoff.uow() as uow:
         rows = await uow.session.scalars(select(WorkspaceSetting.key))
         assert "admins" in set(rows)
+
+
+async def test_a_channel_handoff_is_not_in_is_refused_next_to_the_field(bot: RunningBot) -> None:
+    bot.fake.add_channel("C0QUIET", name="quiet", members=[ADMIN], bot_is_member=False)
+    await open_settings(bot)
+    reply = await edit(bot, "marketing_channel", {"Marketing channel": "C0QUIET"})
+    assert reply.errors == {
+        "setting_value": "Handoff is not in <#C0QUIET>: type `/invite @Handoff` there first, then pick it again."
+    }
+    assert await stored(bot, "marketing_channel") is None
