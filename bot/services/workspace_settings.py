@@ -17,6 +17,7 @@ from bot.domain import settings_catalog as catalog
 from bot.domain.errors import InvalidInput
 from bot.domain.reasons import OTHER, REASONS_KEY, RETIRED_REASONS_KEY, retired_reasons
 from bot.domain.settings_catalog import SettingDef, SettingsPage, SettingValue, Source
+from bot.services import setup_checklist
 from bot.services.context import Ctx
 from bot.slack.mrkdwn import escape
 from bot.storage.models import SettingAudit
@@ -127,6 +128,7 @@ async def reset(ctx: Ctx, *, by: str, key: str) -> SettingValue:
 
 async def _audit(ctx: Ctx, key: str, old: str, new: str, by: str) -> None:
     await ctx.uow.setting_audit.add(ctx.team_id, key, old=old, new=new, by=by, at=ctx.now)
+    await setup_checklist.refresh(ctx)  # a channel or an admin may tick a step of the first run
 
 
 async def history(ctx: Ctx, *, by: str, limit: int = 20) -> list[SettingAudit]:
