@@ -309,10 +309,23 @@ def test_admin_changes_an_sla_setting_in_the_settings_view(browser: Any, served:
     act_as(browser, ADMIN.id)
     go(browser, "home")
     wait_for(lambda: "Handoff admin" in visible_text(browser, "#home"), "the way to Settings")
-    click_button(browser.find_element(By.ID, "home"), "Settings")
-    wait_for(lambda: "Settings · Channels & people" in visible_text(browser, "#home"), "the Settings view")
-    click_button(browser.find_element(By.ID, "home"), "SLAs")
-    wait_for(lambda: "Reminder after (minutes): 30" in visible_text(browser, "#home"), "the SLA page")
+
+    def click_until(label: str, shown: str) -> Callable[[], bool]:
+        # opening the Home tab (switching person) republishes Home, as Slack's app_home_opened
+        # would; a click that an opening overtook is simply clicked again
+        def check() -> bool:
+            home = browser.find_element(By.ID, "home")
+            if shown in home.text:
+                return True
+            for button in home.find_elements(By.XPATH, f'.//button[normalize-space()="{label}"]'):
+                button.click()
+                break
+            return False
+
+        return check
+
+    wait_for(click_until("Settings", "Settings · Channels & people"), "the Settings view")
+    wait_for(click_until("SLAs", "Reminder after (minutes): 30"), "the SLA page")
 
     def reminder_row() -> Any:
         rows = browser.find_elements(By.CSS_SELECTOR, "#home .b-section")
