@@ -40,8 +40,9 @@ from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
+from bot.outbox.setup_renderer import SetupRenderer
 from bot.services import admins as admin_service
-from bot.services import workspaces
+from bot.services import setup_checklist, workspaces
 from bot.services.context import Ctx, open_context
 from bot.slack import edge
 from bot.slack.authorize import single_workspace_authorize
@@ -281,7 +282,13 @@ def build_app(
         clients=clients,
         clock=clock,
         instance_id=instance_id,
-        renderers=Renderers([LeadRenderer(session_factory), DiscussionRenderer(session_factory)]),
+        renderers=Renderers(
+            [
+                LeadRenderer(session_factory),
+                DiscussionRenderer(session_factory),
+                SetupRenderer(session_factory, settings),
+            ]
+        ),
         admins=settings.admins,
         pacer=pacer
         or Pacer(
@@ -341,6 +348,7 @@ def _first_admin_on_install(
                     session_factory, settings, installation.team_id, now=clock.now()
                 ) as ctx:
                     await admin_service.installed_by(ctx, installation.user_id)
+                    await setup_checklist.start(ctx, installation.user_id)
             except Exception:  # the install itself succeeded; admins can still come from HANDOFF_ADMINS
                 log.exception("could not make the installer of %s its first admin", installation.team_id)
         return await args.default.success(args)

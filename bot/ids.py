@@ -27,6 +27,9 @@ class ActionId(StrEnum):
     PLUS_ONE = "discussion_plus_one"
     # home
     HOME_PAGE = "home_page"
+    HOME_SETTINGS = "home_settings"  # "home_settings_<page>" per button (unique in the block)
+    SETTINGS_EDIT = "settings_edit"  # value: the setting's key
+    SETTINGS_REASON = "settings_reason"  # value: a reject reason's code, "" to add one
 
 
 class CallbackId(StrEnum):
@@ -39,6 +42,8 @@ class CallbackId(StrEnum):
     LEAD_DETAILS = "lead_details_modal"
     DISCUSSION_ANSWER = "discussion_answer_modal"
     TARGET_SET = "target_set_modal"
+    SETTINGS_EDIT = "settings_edit_modal"
+    SETTINGS_REASON = "settings_reason_modal"
 
 
 class BlockId(StrEnum):
@@ -70,6 +75,10 @@ class BlockId(StrEnum):
     PERIOD = "period"
     LEAD_ACTIONS = "lead_actions"
     MANUAL_METRIC = "manual_metric"
+    SETTING_VALUE = "setting_value"
+    SETTING_RESET = "setting_reset"
+    REASON_LABEL = "reason_label"
+    REASON_RETIRE = "reason_retire"
 
 
 INPUT_ACTION = "value"

@@ -37,6 +37,8 @@ class Job:
     run: JobFunc
     # jobs with a period are claimed per (team, slot) by run_job itself; others claim inside run()
     every: timedelta | None = None
+    # scheduled runs only: is this team's slot now? (`/handoff run` runs the job regardless)
+    due: Callable[[Runtime, str, datetime], Awaitable[bool]] | None = None
 
 
 async def purge_processed_keys(handoff: Runtime, team_id: str, now: datetime) -> int:
@@ -52,8 +54,22 @@ def every_sla_tick(handoff: Runtime) -> BaseTrigger:
     return IntervalTrigger(seconds=sla.EVERY.total_seconds(), timezone=handoff.settings.tz)
 
 
-def weekly_digest_job(sections: digest.Sections) -> Job:
-    return Job(digest.JOB_NAME, digest.weekly_trigger, partial(digest.run_weekly_digest, sections=sections))
+def weekly_digest_job(sections: digest.Sections, *, hourly: bool = False) -> Job:
+    """At the environment's day and hour; `hourly`: the same digest for workspaces whose admins
+    moved it (both runs share the week's slot, so it is posted once)."""
+    if hourly:
+        return Job(
+            digest.JOB_NAME + "_own_time",
+            digest.hourly_trigger,
+            partial(digest.run_weekly_digest, sections=sections),
+            due=digest.due_now,
+        )
+    return Job(
+        digest.JOB_NAME,
+        digest.weekly_trigger,
+        partial(digest.run_weekly_digest, sections=sections),
+        due=digest.due_now,
+    )
 
 
 # What other features add to the weekly digest (the digest itself knows none of them).
@@ -65,6 +81,7 @@ DIGEST_SECTIONS: list[tuple[str, digest.DigestSection]] = [
 JOBS: list[Job] = [
     Job("purge_processed_keys", every_hour, purge_processed_keys, every=timedelta(hours=1)),
     weekly_digest_job(DIGEST_SECTIONS),
+    weekly_digest_job(DIGEST_SECTIONS, hourly=True),
     Job(sla.JOB_NAME, every_sla_tick, sla.run_sla),
     Job("discussion_prompts", discussions.every_minute, discussions.run_scheduled_prompts),
     Job("discussion_recaps", discussions.every_five_minutes, discussions.run_recaps),
@@ -78,7 +95,12 @@ def slot_key(when: datetime, every: timedelta) -> str:
 
 
 async def run_job(
-    handoff: Runtime, job: Job, now: datetime | None = None, *, teams: Sequence[str] | None = None
+    handoff: Runtime,
+    job: Job,
+    now: datetime | None = None,
+    *,
+    teams: Sequence[str] | None = None,
+    scheduled: bool = False,
 ) -> dict[str, bool]:
     """Run a job for every workspace (or only `teams`: `/handoff run` is one workspace's admin
     acting for that workspace); errors in one team do not stop the others.
@@ -88,6 +110,9 @@ async def run_job(
     with metrics.timed(metrics.job_seconds, job.name):
         for team_id in await handoff.team_ids() if teams is None else teams:
             try:
+                if scheduled and job.due is not None and not await job.due(handoff, team_id, now):
+                    ran[team_id] = False  # not this workspace's time (its own schedule)
+                    continue
                 if job.every is not None and not await claim_slot(
                     handoff, team_id=team_id, job=job.name, slot=slot_key(now, job.every)
                 ):
@@ -116,6 +141,7 @@ def build_scheduler(handoff: Runtime) -> AsyncIOScheduler:
             run_job,
             job.trigger(handoff),
             args=[handoff, job],
+            kwargs={"scheduled": True},
             id=job.name,
             name=job.name,
             coalesce=True,

@@ -18,6 +18,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
 • `/handoff admins list|add|remove @user` — who may change things
+• `/handoff settings` — channels, SLAs, reasons… (change them in the Home tab → Settings) · `/handoff settings history`
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
 UNKNOWN_SUBCOMMAND = "I don't know `{command} {sub}`. Try `/handoff help`."
@@ -176,3 +177,24 @@ TOKEN_LINE = "• *{name}* `{key_id}…` — made by {by} {created}; last used {
 TOKEN_LINE_REVOKED = "• ~{name}~ `{key_id}…` — revoked {revoked}"
 TOKEN_NEVER_USED = "never"
 TOKEN_REVOKED = ":no_entry: Revoked *{name}* (`{key_id}…`): requests with it are refused from now on."
+
+# settings from Slack (App Home → Settings, `/handoff settings`, admins)
+SETTINGS_USAGE = """*Settings* (admins) — open Handoff's *Home* tab and click *Settings* to change them
+• `/handoff settings` — every setting, its value and where it comes from
+• `/handoff settings history` — who changed what, when"""
+SETTINGS_HEADER = "*Settings* of this workspace (Home tab → Settings to change them)"
+SETTINGS_LINE = "• *{label}*: {value} _({source})_"
+SETTINGS_HISTORY_HEADER = "*Settings history* (latest first)"
+SETTINGS_HISTORY_LINE = "• {when} {who} *{label}*: {old} → {new}"
+SETTINGS_HISTORY_NONE = "No setting has been changed from Slack yet."
+SETTING_UNKNOWN = "This setting does not exist (any more)."
+SETTING_ADMINS_NO_RESET = "Admins cannot be reset: change the list instead (at least one admin stays)."
+SETTING_INVITE_FIRST = (
+    "Handoff is not in <#{channel}>: type `/invite @Handoff` there first, then pick it again."
+)
+REASON_EMPTY = "A reason needs a label."
+REASON_TOO_LONG = "At most {limit} characters."
+REASON_EXISTS = "There is already a reason with this label."
+REASON_TOO_MANY = "At most {limit} reasons are offered; retire one first."
+REASON_GONE = "This reason is no longer offered (someone changed the list); reopen Settings."
+REASON_OTHER_STAYS = "“Other” is always offered; rename it instead."

@@ -17,6 +17,7 @@ REJECT_REASONS: dict[str, str] = {
 NURTURE_REASON = "not_ready"
 OTHER = "other"
 REASONS_KEY = "reject_reasons"  # workspace_setting: {code: label}, or a list of labels
+RETIRED_REASONS_KEY = "reject_reasons_retired"  # workspace_setting: {code: label} no longer offered
 
 
 def normalise_reasons(value: Any) -> dict[str, str]:
@@ -45,3 +46,10 @@ def reason_label(code: str | None, labels: dict[str, str] | None = None) -> str:
     if not code:
         return "—"
     return (labels or {}).get(code) or REJECT_REASONS.get(code) or code.replace("_", " ")
+
+
+def retired_reasons(value: Any) -> dict[str, str]:
+    """The retired reasons' {code: label}; anything unusable is none."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k)[:64]: str(v)[:75] for k, v in value.items() if str(k).strip() and str(v).strip()}

@@ -69,6 +69,7 @@ class HomeData:
     page_size: int
     quality: QualityReport | None
     reasons: dict[str, str] = field(default_factory=dict)  # the workspace's reject-reason labels
+    is_admin: bool = False  # the Home starts with the way to Settings
 
     @property
     def pages(self) -> int:

@@ -17,6 +17,7 @@ from bot.handlers import (
     intake,
     lead_actions,
     lead_queries,
+    settings,
     status,
     tokens,
     verdicts,
@@ -74,6 +75,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     export_handlers.register(routers)
     tokens.register(bolt, routers)
     workspace_events.register(bolt, registered)
+    settings.register(routers, interactions)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

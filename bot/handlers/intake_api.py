@@ -321,7 +321,7 @@ class IntakeApi:
                 return _error(404, "no such lead")
             events = await uow.events.for_lead(team, lead.id)
             rule = await uow.rules.get(team, lead.rule_id) if lead.rule_id else None
-            body = lead_json(lead, events, rule, await uow.settings.reject_reasons(team))
+            body = lead_json(lead, events, rule, await uow.settings.reason_labels(team))
         return web.json_response(body)
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:

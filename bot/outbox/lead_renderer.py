@@ -37,7 +37,7 @@ class LeadRenderer:
             labels: dict[str, dict[str, str]] = {}
             for row, args in with_lead:
                 if row.team_id not in labels:
-                    labels[row.team_id] = await uow.settings.reject_reasons(row.team_id)
+                    labels[row.team_id] = await uow.settings.reason_labels(row.team_id)
                 lead = leads.get((row.team_id, row.lead_id or 0))  # scoped by workspace
                 rule = rules.get(lead.rule_id) if lead is not None and lead.rule_id else None
                 calls[row.id] = await self._render_one(uow, row, args, lead, rule, labels[row.team_id])

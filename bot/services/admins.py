@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot import messages
 from bot.domain.errors import InvalidInput
+from bot.services import setup_checklist
 from bot.services.context import Admins, Ctx
 
 
@@ -23,6 +24,7 @@ async def add_admin(ctx: Ctx, *, by: str, user_id: str) -> bool:
     if user_id in admins:
         return False
     await ctx.uow.settings.set_admins(ctx.team_id, [*admins.user_ids, user_id], by=by, at=ctx.now)
+    await setup_checklist.refresh(ctx)
     return True
 
 

@@ -17,8 +17,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.charts import Progress, digest_chart
 from bot.domain.periods import Window, iso_week_slot
+from bot.domain.settings_catalog import WEEKDAYS
 from bot.domain.views import Digest
 from bot.services.context import Ctx
+from bot.services.sla import load_calendar
 from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
 
@@ -145,3 +147,22 @@ async def run_weekly_digest(
 def weekly_trigger(handoff: Runtime) -> CronTrigger:
     settings = handoff.settings
     return CronTrigger(day_of_week=settings.digest_day, hour=settings.digest_hour, timezone=settings.tz)
+
+
+def hourly_trigger(handoff: Runtime) -> CronTrigger:
+    # a workspace's own day and hour (Home → Settings) are checked by due_now every hour, so a
+    # change applies without restarting any instance's scheduler
+    return CronTrigger(minute=0, timezone=handoff.settings.tz)
+
+
+async def due_now(handoff: Runtime, team_id: str, now: datetime) -> bool:
+    """Is `now` within the workspace's digest hour (HANDOFF_DIGEST_DAY/HOUR, or the settings of
+    the same name set from Slack), in its time zone?"""
+    settings = handoff.settings
+    async with handoff.uow() as uow:
+        rows = await uow.settings.overrides(team_id, ("digest_day", "digest_hour", "timezone"))
+        calendar = await load_calendar(uow, settings, team_id)
+    day = rows["digest_day"].value if "digest_day" in rows else settings.digest_day
+    hour = rows["digest_hour"].value if "digest_hour" in rows else settings.digest_hour
+    local = now.astimezone(calendar.tz)
+    return WEEKDAYS[local.weekday()] == str(day)[:3] and local.hour == hour

@@ -141,7 +141,10 @@ async def thresholds(ctx: Ctx) -> Thresholds:
         "reason_share": s.discuss_reason_share,
     }
     overrides = await ctx.uow.settings.get(ctx.team_id, THRESHOLDS_KEY, {}) or {}
-    return Thresholds.from_mapping({**base, **(overrides if isinstance(overrides, dict) else {})})
+    # each threshold set from Slack's Settings (its own row, named as the environment variable's field)
+    own = await ctx.uow.settings.overrides(ctx.team_id, [f"discuss_{name}" for name in base])
+    mine = {key.removeprefix("discuss_"): row.value for key, row in own.items() if row.value is not None}
+    return Thresholds.from_mapping({**base, **(overrides if isinstance(overrides, dict) else {}), **mine})
 
 
 async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
@@ -179,7 +182,7 @@ async def notable_facts(ctx: Ctx, now: datetime, *, channel_id: str | None = Non
     return detect_facts(
         await week_aggregates(ctx, now),
         await thresholds(ctx),
-        labels=await ctx.uow.settings.reject_reasons(ctx.team_id),
+        labels=await ctx.uow.settings.reason_labels(ctx.team_id),
         skip_keys=skip,
     )
 
@@ -395,7 +398,9 @@ async def schedules(ctx: Ctx) -> dict[str, str]:
     result: dict[str, str] = {}
     default_channel = await ctx.channel_setting("partnership_channel")
     if default_channel:
-        result[default_channel] = ctx.settings.discuss_cron
+        result[default_channel] = str(
+            await ctx.uow.settings.get(ctx.team_id, "discuss_cron", None) or ctx.settings.discuss_cron
+        )
     overrides = await ctx.uow.settings.get(ctx.team_id, SCHEDULES_KEY, {}) or {}
     if isinstance(overrides, dict):
         result.update({str(k): str(v) for k, v in overrides.items()})

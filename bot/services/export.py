@@ -101,7 +101,7 @@ async def _lead_rows(uow: UnitOfWork, team_id: str, since: datetime | None) -> A
 async def _feedback_rows(
     uow: UnitOfWork, team_id: str, since: datetime | None
 ) -> AsyncIterator[dict[str, Any]]:
-    labels = await uow.settings.reject_reasons(team_id)
+    labels = await uow.settings.reason_labels(team_id)
     async for lead in uow.reports.leads_with_verdict(team_id, since, batch=BATCH):
         yield {
             "handoff_id": lead.id,

@@ -66,7 +66,7 @@ async def build_home(
     quality = None
     reasons: dict[str, str] = {}
     if show_marketing:
-        reasons = await uow.settings.reject_reasons(team_id)
+        reasons = await uow.settings.reason_labels(team_id)
         quality = (
             await quality_cache.get(uow, team_id, now)
             if quality_cache is not None
@@ -85,4 +85,5 @@ async def build_home(
         page_size=page_size,
         quality=quality,
         reasons=reasons,
+        is_admin=is_admin,
     )

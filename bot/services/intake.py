@@ -48,7 +48,7 @@ class ItemResult:
     errors: dict[str, str] | None = None
 
 
-def rule_spec(rule: RoutingRule) -> RuleSpec:
+def rule_spec(rule: RoutingRule, hot_score: int | None = None) -> RuleSpec:
     return RuleSpec(
         id=rule.id,
         name=rule.name,
@@ -63,7 +63,7 @@ def rule_spec(rule: RoutingRule) -> RuleSpec:
         score_max=rule.score_max,
         reps=tuple(rule.reps or ()),
         hot_usergroup=rule.hot_usergroup,
-        hot_score=rule.hot_score,
+        hot_score=rule.hot_score if rule.hot_score is not None else hot_score,
     )
 
 
@@ -84,8 +84,11 @@ class Routing:
 
 
 async def load_routing(ctx: Ctx) -> Routing:
+    # a rule's own hot-lead score wins; the workspace's (`hot_score`, set from Slack) fills in
+    hot = await ctx.uow.settings.get(ctx.team_id, "hot_score", getattr(ctx.settings, "hot_score", None))
+    hot_score = hot if isinstance(hot, int) and not isinstance(hot, bool) else None
     return Routing(
-        rules=tuple(rule_spec(r) for r in await ctx.uow.rules.enabled(ctx.team_id)),
+        rules=tuple(rule_spec(r, hot_score) for r in await ctx.uow.rules.enabled(ctx.team_id)),
         default_channel=await ctx.channel_setting("sales_channel"),
         away=frozenset(await ctx.uow.members.away_users(ctx.team_id)),
     )

@@ -24,5 +24,5 @@ async def lead_record(ctx: Ctx, lead_id: int) -> LeadRecord:
     events = await ctx.uow.events.for_lead(ctx.team_id, lead.id)
     rule = await ctx.uow.rules.get(ctx.team_id, lead.rule_id) if lead.rule_id else None
     return LeadRecord(
-        lead=lead, events=events, rule=rule, reasons=await ctx.uow.settings.reject_reasons(ctx.team_id)
+        lead=lead, events=events, rule=rule, reasons=await ctx.uow.settings.reason_labels(ctx.team_id)
     )

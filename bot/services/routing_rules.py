@@ -8,6 +8,7 @@ from typing import Any
 from bot.domain.errors import HandoffError, InvalidInput, NotFound
 from bot.domain.route_syntax import RuleIn, validate_rule
 from bot.domain.routing import Decision, LeadFacts, next_rep, route
+from bot.services import setup_checklist
 from bot.services.context import Ctx
 from bot.services.intake import load_routing
 from bot.storage.models import RoutingRule
@@ -65,7 +66,9 @@ async def add_rule(ctx: Ctx, spec: RuleIn) -> RoutingRule:
         raise RuleExists(spec.name)
     rule = RoutingRule(team_id=ctx.team_id, rr_cursor=0, created_at=ctx.now)
     _apply(rule, spec)
-    return await ctx.uow.rules.add(rule)
+    added = await ctx.uow.rules.add(rule)
+    await setup_checklist.refresh(ctx)  # the first rule ticks a step of the first-run checklist
+    return added
 
 
 async def find_rule(ctx: Ctx, name_or_id: str) -> RoutingRule:

@@ -80,7 +80,9 @@ class SlaPolicy:
             escalate_minutes=rule.sla_escalate_minutes,
             verdict_hours=rule.sla_verdict_hours,
             stage_days=rule.sla_stage_days,
-            escalation=rule.sla_escalation,
+            # "manager" is the column's default, set on every rule: only "reassign" is a rule's own
+            # choice, otherwise the workspace's mode (Home → Settings) applies
+            escalation=rule.sla_escalation if rule.sla_escalation != Escalation.MANAGER.value else None,
         )
 
     def rule(self, lead: Lead) -> RoutingRule | None:
@@ -126,6 +128,15 @@ async def load_calendar(uow: UnitOfWork, settings: Settings, team_id: str) -> Bu
     return calendar
 
 
+async def _escalation(uow: UnitOfWork, team_id: str) -> Escalation:
+    """The workspace's escalation mode (`sla_escalation`, set from Slack); a rule's own wins."""
+    value = await _setting(uow, team_id, "sla_escalation", Escalation.MANAGER.value)
+    try:
+        return Escalation(str(value))
+    except ValueError:
+        return Escalation.MANAGER
+
+
 async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaPolicy:
     """The calendar and the SLA thresholds: environment defaults, overridden per workspace by
     workspace_setting rows of the same name, and per routing rule."""
@@ -143,6 +154,7 @@ async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaP
         escalate=timedelta(minutes=await number("sla_escalate_minutes", settings.sla_escalate_minutes)),
         verdict=timedelta(hours=await number("sla_verdict_hours", settings.sla_verdict_hours)),
         stage_days=await number("sla_stage_days", settings.sla_stage_days),
+        escalation=await _escalation(uow, team_id),
     )
     rules = {rule.id: rule for rule in await uow.rules.all(team_id)}
     return SlaPolicy(calendar=calendar, defaults=defaults, rules=rules)

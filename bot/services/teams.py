@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,11 +18,35 @@ SYNC_EVERY = timedelta(hours=1)
 SYNCED_AT_KEY = "teams_synced_at"
 
 
-def configured_side(handoff: Runtime, user_id: str) -> str | None:
-    settings = handoff.settings
-    if user_id in settings.sales_users:
+@dataclass(frozen=True)
+class TeamConfig:
+    """Who is sales and who is marketing: the environment's lists and groups, each overridden per
+    workspace by the setting of the same name (Home → Settings), read per use."""
+
+    sales_users: tuple[str, ...]
+    marketing_users: tuple[str, ...]
+    sales_usergroup: str | None
+    marketing_usergroup: str | None
+
+
+async def team_config(handoff: Runtime, team_id: str) -> TeamConfig:
+    s = handoff.settings
+    keys = ("sales_users", "marketing_users", "sales_usergroup", "marketing_usergroup")
+    async with handoff.uow() as uow:
+        rows = await uow.settings.overrides(team_id, keys)
+    own = {key: row.value for key, row in rows.items() if row.value not in (None, "")}
+    return TeamConfig(
+        sales_users=tuple(own.get("sales_users", s.sales_users)),
+        marketing_users=tuple(own.get("marketing_users", s.marketing_users)),
+        sales_usergroup=own.get("sales_usergroup", s.sales_usergroup),
+        marketing_usergroup=own.get("marketing_usergroup", s.marketing_usergroup),
+    )
+
+
+def configured_side(config: TeamConfig, user_id: str) -> str | None:
+    if user_id in config.sales_users:
         return SALES
-    if user_id in settings.marketing_users:
+    if user_id in config.marketing_users:
         return MARKETING
     return None
 
@@ -29,8 +54,8 @@ def configured_side(handoff: Runtime, user_id: str) -> str | None:
 async def sync_usergroups(handoff: Runtime, team_id: str, *, now: datetime, force: bool = False) -> bool:
     """Refresh member.side from the configured user groups, at most once per SYNC_EVERY.
     True when a sync ran. A Slack error keeps the cached sides (and is logged)."""
-    settings = handoff.settings
-    groups = {SALES: settings.sales_usergroup, MARKETING: settings.marketing_usergroup}
+    config = await team_config(handoff, team_id)
+    groups = {SALES: config.sales_usergroup, MARKETING: config.marketing_usergroup}
     if not any(groups.values()):
         return False
     async with handoff.uow() as uow:
@@ -64,7 +89,7 @@ async def sync_usergroups(handoff: Runtime, team_id: str, *, now: datetime, forc
 
 async def side_of(handoff: Runtime, team_id: str, user_id: str, *, now: datetime) -> str | None:
     """sales, marketing, or None (unknown)."""
-    side = configured_side(handoff, user_id)
+    side = configured_side(await team_config(handoff, team_id), user_id)
     if side:
         return side
     await sync_usergroups(handoff, team_id, now=now)

@@ -93,6 +93,8 @@ def _element_value(element: dict[str, Any]) -> Any:
         return element.get("selected_date")
     if kind == "users_select":
         return element.get("selected_user")
+    if kind == "multi_users_select":
+        return list(element.get("selected_users") or [])
     if kind in ("conversations_select", "channels_select"):
         return element.get("selected_conversation") or element.get("selected_channel")
     value = element.get("value")

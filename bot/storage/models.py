@@ -479,3 +479,19 @@ class ScheduleSlot(Base):
     slot: Mapped[str] = mapped_column(String(120))
     claimed_by: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime]
+
+
+class SettingAudit(Base):
+    """Who changed which workspace setting when, from what to what (as people read the values),
+    for `/handoff settings history`. Rows are never updated."""
+
+    __tablename__ = "setting_audit"
+    __table_args__ = (Index("ix_setting_audit_team_at", "team_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    old: Mapped[str] = mapped_column(Text)
+    new: Mapped[str] = mapped_column(Text)
+    by: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.outbox import LEASE_EXPIRED, QUEUED, OutboxStatus, Purpose
-from bot.domain.reasons import REASONS_KEY, normalise_reasons
+from bot.domain.reasons import REASONS_KEY, RETIRED_REASONS_KEY, normalise_reasons, retired_reasons
 from bot.storage.models import (
     SLA_CLOCK_FIELDS,
     SLACK_BOTS,
@@ -23,6 +23,7 @@ from bot.storage.models import (
     ProcessedKey,
     RoutingRule,
     ScheduleSlot,
+    SettingAudit,
     WorkspaceSetting,
     sla_check_after_move,
 )
@@ -475,6 +476,32 @@ class SettingRepo:
         The one place the `reject_reasons` setting is read."""
         return normalise_reasons(await self.get(team_id, REASONS_KEY))
 
+    async def reason_labels(self, team_id: str) -> dict[str, str]:
+        """Every label a stored rejection may need: the offered reasons, then the retired ones
+        (a retired reason stays readable in history, exports and the Home's quality table)."""
+        offered = await self.reject_reasons(team_id)
+        return {**retired_reasons(await self.get(team_id, RETIRED_REASONS_KEY)), **offered}
+
+    async def overrides(self, team_id: str, keys: Iterable[str]) -> dict[str, WorkspaceSetting]:
+        """The workspace's rows for these keys, by key (one query for a settings page)."""
+        rows = await self.session.scalars(
+            select(WorkspaceSetting).where(
+                WorkspaceSetting.team_id == team_id, WorkspaceSetting.key.in_(sorted(set(keys)))
+            )
+        )
+        return {row.key: row for row in rows}
+
+    async def delete(self, team_id: str, key: str) -> bool:
+        """Back to the environment default; False when nothing was set."""
+        row = await self.session.scalar(
+            select(WorkspaceSetting).where(WorkspaceSetting.team_id == team_id, WorkspaceSetting.key == key)
+        )
+        if row is None:
+            return False
+        await self.session.delete(row)
+        await self.session.flush()
+        return True
+
     async def admins(self, team_id: str) -> tuple[str, ...] | None:
         """The workspace's own Handoff admins (its installer, then `/handoff admins`), or None
         when it has none of its own yet. The one place the `admins` setting is read."""
@@ -497,6 +524,26 @@ class SettingRepo:
         else:
             row.value, row.updated_by, row.updated_at = value, by, at
         await self.session.flush()
+
+
+class SettingAuditRepo:
+    """The settings audit log: one row per change, never updated."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, team_id: str, key: str, *, old: str, new: str, by: str | None, at: datetime) -> None:
+        self.session.add(SettingAudit(team_id=team_id, key=key, old=old, new=new, by=by, at=at))
+        await self.session.flush()
+
+    async def latest(self, team_id: str, limit: int = 20) -> list[SettingAudit]:
+        stmt = (
+            select(SettingAudit)
+            .where(SettingAudit.team_id == team_id)
+            .order_by(SettingAudit.at.desc(), SettingAudit.id.desc())
+            .limit(limit)
+        )
+        return list(await self.session.scalars(stmt))
 
 
 class SlotRepo:

@@ -21,6 +21,7 @@ from bot.storage.repositories import (
     MemberRepo,
     OutboxRepo,
     RuleRepo,
+    SettingAuditRepo,
     SettingRepo,
     SlotRepo,
 )
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.rules = RuleRepo(self.session)
         self.members = MemberRepo(self.session)
         self.settings = SettingRepo(self.session)
+        self.setting_audit = SettingAuditRepo(self.session)
         self.slots = SlotRepo(self.session)
         self.keys = KeyRepo(self.session)
         self.installations = InstallationRepo(self.session)

@@ -293,3 +293,62 @@ def test_mrkdwn_renderer(browser: Any, served: ThreadedSandbox) -> None:
     }
     for source, html in cases.items():
         assert browser.execute_script(render, source) == html, source
+
+
+# --------------------------------------------------------------------------- settings from App Home
+
+
+def test_admin_changes_an_sla_setting_in_the_settings_view(browser: Any, served: ThreadedSandbox) -> None:
+    """Ada opens Home → Settings → SLAs, edits the reminder: a value not before the escalation is
+    refused next to the field; a good one is saved and the page says it is set in Slack."""
+    sandbox = served.sandbox
+    assert sandbox is not None and sandbox.handoff is not None
+    if not listens_to_view(served, CallbackId.SETTINGS_EDIT):
+        pytest.skip("Settings are not in this build yet")
+    open_page(browser, served)
+    act_as(browser, ADMIN.id)
+    go(browser, "home")
+    wait_for(lambda: "Handoff admin" in visible_text(browser, "#home"), "the way to Settings")
+
+    def click_until(label: str, shown: str) -> Callable[[], bool]:
+        # opening the Home tab (switching person) republishes Home, as Slack's app_home_opened
+        # would; a click that an opening overtook is simply clicked again
+        def check() -> bool:
+            home = browser.find_element(By.ID, "home")
+            if shown in home.text:
+                return True
+            for button in home.find_elements(By.XPATH, f'.//button[normalize-space()="{label}"]'):
+                button.click()
+                break
+            return False
+
+        return check
+
+    wait_for(click_until("Settings", "Settings · Channels & people"), "the Settings view")
+    wait_for(click_until("SLAs", "Reminder after (minutes): 30"), "the SLA page")
+
+    def reminder_row() -> Any:
+        rows = browser.find_elements(By.CSS_SELECTOR, "#home .b-section")
+        return next(r for r in rows if "Reminder after" in r.text)
+
+    click_button(reminder_row(), "Edit")
+    form = modal(browser)
+    fill(form, "Reminder after (minutes)", "500")
+    submit(form)
+    wait_for(
+        lambda: (
+            "must come before the escalation"
+            in field(modal(browser), "Reminder after (minutes)")
+            .find_element(By.CSS_SELECTOR, ".field-error")
+            .text
+        ),
+        "the inline error",
+    )
+    form = modal(browser)
+    fill(form, "Reminder after (minutes)", "45")
+    submit(form)
+    no_modal(browser)
+    wait_for(
+        lambda: "Reminder after (minutes): 45 · set in Slack" in visible_text(browser, "#home"),
+        "the saved value on the Settings page",
+    )

@@ -21,6 +21,7 @@ from bot.domain.views import HomeData
 from bot.ids import ActionId
 from bot.slack.blocks.lead_card import display_name
 from bot.slack.blocks.lead_lists import clock_text
+from bot.slack.blocks.settings import admin_entry
 from bot.slack.blocks.targets import SECTION_LIMIT, _chunks, scoreboard_blocks
 from bot.slack.mrkdwn import escape, truncate
 
@@ -139,7 +140,7 @@ def fit(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
 
 
 def home_view(data: HomeData) -> View:
-    blocks: list[Block] = []
+    blocks: list[Block] = [admin_entry(), DividerBlock()] if data.is_admin else []
     if data.show_rep:
         blocks += rep_blocks(data)
         blocks.append(DividerBlock())
