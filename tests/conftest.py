@@ -149,6 +149,19 @@ def make_settings(database_url: str, fake: FakeSlack, **overrides: object) -> Se
     return load_settings(**values)
 
 
+def oauth_settings(database_url: str, fake: FakeSlack, **overrides: object) -> Settings:
+    """OAuth mode (several workspaces, installed through /slack/install), tokens stored in plain text
+    as the test database is throwaway."""
+    values: dict[str, object] = {
+        "slack_bot_token": None,
+        "slack_client_id": "111.222",
+        "slack_client_secret": "client-secret",
+        "allow_plaintext_tokens": True,
+    }
+    values.update(overrides)
+    return make_settings(database_url, fake, **values)
+
+
 @dataclass
 class RunningBot:
     """The real app served over HTTP, the fake Slack it talks to, and a Slack-side driver."""

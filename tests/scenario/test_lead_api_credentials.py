@@ -20,7 +20,7 @@ from tests.conftest import (
     REP1,
     SALES,
     RunningBot,
-    make_settings,
+    oauth_settings,
     serve_bot,
 )
 from tests.scenario.helpers_intake import api, counts
@@ -34,13 +34,9 @@ TOKEN_PATTERN = re.compile(r"hnd_[A-Za-z0-9_-]{43}")
 @pytest.fixture
 async def two_workspaces(engine, fake_slack, clock, database_url) -> AsyncIterator[RunningBot]:
     """OAuth mode with two workspaces installed, each with its own sales channel."""
-    settings = make_settings(
+    settings = oauth_settings(
         database_url,
         fake_slack,
-        slack_bot_token=None,
-        slack_client_id="111.222",
-        slack_client_secret="client-secret",
-        allow_plaintext_tokens=True,
         sales_channel="C0SALESX",
     )
     async with serve_bot(engine, fake_slack, clock, settings) as running:

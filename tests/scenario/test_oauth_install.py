@@ -13,20 +13,16 @@ from sqlalchemy import select
 from bot.domain.lead_input import parse_lead
 from bot.services.intake import submit_lead
 from bot.storage.models import SLACK_BOTS, Lead
-from tests.conftest import RunningBot, make_settings, serve_bot
+from tests.conftest import RunningBot, oauth_settings, serve_bot
 
 TEAM_B, TOKEN_B = "T0SECOND", "xoxb-second-team"
 
 
 @pytest.fixture
 async def oauth_bot(engine, fake_slack, clock, database_url) -> AsyncIterator[RunningBot]:
-    settings = make_settings(
+    settings = oauth_settings(
         database_url,
         fake_slack,
-        slack_bot_token=None,
-        slack_client_id="111.222",
-        slack_client_secret="client-secret",
-        allow_plaintext_tokens=True,
         sales_channel="C0SALESB",
     )
     async with serve_bot(engine, fake_slack, clock, settings) as running:

@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 from bot.domain.outbox import Purpose
 from bot.sandbox import visible_text
 from bot.storage.models import Outbox
-from tests.conftest import MARKETING, PARTNERSHIP, REP1, SALES, RunningBot, make_settings, serve_bot
+from tests.conftest import (
+    MARKETING,
+    PARTNERSHIP,
+    REP1,
+    SALES,
+    RunningBot,
+    oauth_settings,
+    serve_bot,
+)
 from tests.scenario.test_oauth_install import install
 from tests.scenario.test_settings_home import edit, open_settings
 
@@ -20,13 +28,9 @@ INSTALLER = "U0INSTALLER"
 
 @pytest.fixture
 async def fresh_bot(engine, fake_slack, clock, database_url) -> AsyncIterator[RunningBot]:
-    settings = make_settings(
+    settings = oauth_settings(
         database_url,
         fake_slack,
-        slack_bot_token=None,
-        slack_client_id="111.222",
-        slack_client_secret="client-secret",
-        allow_plaintext_tokens=True,
         sales_channel=None,
         marketing_channel=None,
         partnership_channel=None,
@@ -99,13 +103,9 @@ async def test_no_checklist_when_the_workspace_is_already_configured(oauth_like_
 
 @pytest.fixture
 async def oauth_like_configured(engine, fake_slack, clock, database_url) -> AsyncIterator[RunningBot]:
-    settings = make_settings(
+    settings = oauth_settings(
         database_url,
         fake_slack,
-        slack_bot_token=None,
-        slack_client_id="111.222",
-        slack_client_secret="client-secret",
-        allow_plaintext_tokens=True,
     )
     async with serve_bot(engine, fake_slack, clock, settings) as running:
         running.fake.add_user(INSTALLER, name="ines")

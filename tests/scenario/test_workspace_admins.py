@@ -9,7 +9,16 @@ from urllib.parse import urlencode
 import pytest
 
 from bot import messages
-from tests.conftest import ADMIN, OUTSIDER, REP1, REP2, SALES, RunningBot, make_settings, serve_bot
+from tests.conftest import (
+    ADMIN,
+    OUTSIDER,
+    REP1,
+    REP2,
+    SALES,
+    RunningBot,
+    oauth_settings,
+    serve_bot,
+)
 from tests.reliability.helpers import add_lead
 from tests.scenario.test_oauth_install import install
 
@@ -20,13 +29,9 @@ INSTALLER_B, INSTALLER_C, BEA, BEN = "U0BINSTALL", "U0CINSTALL", "U0BEA", "U0BEN
 @pytest.fixture
 async def oauth_bot(engine, fake_slack, clock, database_url) -> AsyncIterator[RunningBot]:
     # HANDOFF_ADMINS=U0ADMIN, as an operator of several workspaces might have left it
-    settings = make_settings(
+    settings = oauth_settings(
         database_url,
         fake_slack,
-        slack_bot_token=None,
-        slack_client_id="111.222",
-        slack_client_secret="client-secret",
-        allow_plaintext_tokens=True,
     )
     async with serve_bot(engine, fake_slack, clock, settings) as running:
         for user in (INSTALLER_B, INSTALLER_C, BEA, BEN):
