@@ -3,7 +3,8 @@ recorded on it that the sender reads back. Stored as their string values."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
 
 
 class Purpose(StrEnum):
@@ -44,3 +45,43 @@ QUEUED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 # last_error values the sender reads back on the next attempt
 LEASE_EXPIRED = "lease expired"  # the claiming instance stopped: it may have posted already
 RATELIMITED = "ratelimited"  # Slack said "not done": nothing can have been posted
+
+
+class Lane(IntEnum):
+    """Which queued write goes first on a channel: lower lanes first, first in first out within a
+    lane. A row's place is its `rank_at` = created_at + the lane's head start (`LANE_DELAY`), so a
+    row of a lower lane waits at most that long behind newer rows of the lanes above: aging, and
+    a bulk import is never starved."""
+
+    PERSON = 1  # someone is waiting for it: a card update after a click, a reply, a DM, an alert
+    HOT = 2  # a hot lead's card: score at or above the rule's hot_score (or the default), "high"
+    SINGLE = 3  # other single leads, scheduled messages
+    BULK = 4  # leads that arrived in bulk: an API batch or burst, a CSV import
+
+
+# head start of each lane over the next: how long a row may wait behind newer rows of lanes above
+LANE_DELAY: dict[Lane, timedelta] = {
+    Lane.PERSON: timedelta(0),
+    Lane.HOT: timedelta(seconds=30),
+    Lane.SINGLE: timedelta(minutes=2),
+    Lane.BULK: timedelta(minutes=10),
+}
+
+# the lane of each purpose unless the notifier is told otherwise (a card's lane follows its lead)
+PURPOSE_LANE: dict[Purpose, Lane] = {
+    Purpose.LEAD_CARD: Lane.SINGLE,
+    Purpose.LEAD_CARD_UPDATE: Lane.PERSON,
+    Purpose.LEAD_THREAD: Lane.PERSON,
+    Purpose.MESSAGE: Lane.SINGLE,  # a DM (Notifier.dm) is Lane.PERSON
+    Purpose.ALERT: Lane.PERSON,
+    Purpose.DISCUSSION_PROMPT: Lane.SINGLE,
+    Purpose.DISCUSSION_THREAD: Lane.SINGLE,
+    Purpose.DISCUSSION_ANSWER: Lane.PERSON,
+    Purpose.DISCUSSION_ANSWER_UPDATE: Lane.PERSON,
+    Purpose.FILE_UPLOAD: Lane.SINGLE,
+}
+
+
+def rank_at(lane: Lane, created_at: datetime) -> datetime:
+    """A row's place in its channel's queue (earlier goes first)."""
+    return created_at + LANE_DELAY[lane]

@@ -127,3 +127,12 @@ def is_hot(rule: RuleSpec | None, score: int | None) -> bool:
         and score is not None
         and score >= rule.hot_score
     )
+
+
+def is_hot_lead(rule: RuleSpec | None, score: int | None, default_hot_score: int) -> bool:
+    """Hot for the outbox's lanes: a score at or above the rule's hot_score, else the workspace
+    default (HANDOFF_HOT_SCORE), whether or not the rule has a user group to mention."""
+    if score is None:
+        return False
+    threshold = rule.hot_score if rule is not None and rule.hot_score is not None else default_hot_score
+    return score >= threshold

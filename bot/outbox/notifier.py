@@ -11,7 +11,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.domain.outbox import OutboxStatus, Purpose
+from bot.domain.outbox import PURPOSE_LANE, Lane, OutboxStatus, Purpose, rank_at
 from bot.storage.models import Lead
 from bot.storage.repositories import OutboxRepo
 
@@ -57,7 +57,9 @@ class Notifier:
         lead_id: int | None = None,
         ref_table: str | None = None,
         ref_id: int | None = None,
+        lane: Lane | None = None,
     ) -> None:
+        lane = lane or PURPOSE_LANE[purpose]
         row = {
             "team_id": team_id,
             "method": method,
@@ -68,6 +70,8 @@ class Notifier:
             "ref_table": ref_table,
             "ref_id": ref_id,
             "status": OutboxStatus.PENDING.value,
+            "lane": int(lane),
+            "rank_at": rank_at(lane, self.now),
             "attempts": 0,
             "next_attempt_at": self.now,
             "created_at": self.now,
@@ -77,7 +81,8 @@ class Notifier:
         else:
             await self.outbox.add(row)
 
-    async def post_lead_card(self, lead: Lead) -> None:
+    async def post_lead_card(self, lead: Lead, *, lane: Lane = Lane.SINGLE) -> None:
+        """The lead's card; its lane says how urgent (a hot lead, a single one, one of a bulk)."""
         await self._queue(
             team_id=lead.team_id,
             method=POST,
@@ -85,6 +90,7 @@ class Notifier:
             payload=dict(RENDER_AT_SEND),
             purpose=Purpose.LEAD_CARD,
             lead_id=lead.id,
+            lane=lane,
         )
 
     async def refresh_lead_card(self, lead: Lead) -> None:
@@ -98,7 +104,13 @@ class Notifier:
         )
 
     async def reply_to_lead(
-        self, lead: Lead, text: str, blocks: list[Any] | None = None, *, broadcast: bool = False
+        self,
+        lead: Lead,
+        text: str,
+        blocks: list[Any] | None = None,
+        *,
+        broadcast: bool = False,
+        lane: Lane | None = None,
     ) -> None:
         payload: dict[str, Any] = {"text": text, "blocks": _blocks(blocks)}
         if broadcast:
@@ -110,6 +122,7 @@ class Notifier:
             payload=payload,
             purpose=Purpose.LEAD_THREAD,
             lead_id=lead.id,
+            lane=lane,
         )
 
     async def post(
@@ -124,6 +137,7 @@ class Notifier:
         ref_table: str | None = None,
         ref_id: int | None = None,
         lead_id: int | None = None,
+        lane: Lane | None = None,
     ) -> None:
         payload: dict[str, Any] = {"text": text, "blocks": _blocks(blocks)}
         if thread_ts:
@@ -137,6 +151,7 @@ class Notifier:
             ref_table=ref_table,
             ref_id=ref_id,
             lead_id=lead_id,
+            lane=lane,
         )
 
     async def render_at_send(
@@ -162,8 +177,8 @@ class Notifier:
         )
 
     async def dm(self, team_id: str, user_id: str, text: str, blocks: list[Any] | None = None) -> None:
-        # chat.postMessage to a user ID lands in the bot's DM with them
-        await self.post(team_id, user_id, text, blocks)
+        # chat.postMessage to a user ID lands in the bot's DM with them; someone is waiting for it
+        await self.post(team_id, user_id, text, blocks, lane=Lane.PERSON)
 
     async def upload_file(
         self,

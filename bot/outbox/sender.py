@@ -7,16 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import heapq
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.domain.outbox import Purpose
 from bot.outbox.delivery import Delivery
 from bot.outbox.outcome import Backoff, Call, Outcome, Result, RowSnapshot, short_error
 from bot.outbox.pacing import Pacer
@@ -26,6 +27,15 @@ from bot.slack.clients import SlackClients
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# a row's place in its channel's queue: (rank_at as a timestamp, the row it follows, its own id)
+Place = tuple[float, int, int]
+Queued = tuple[Place, RowSnapshot, Call | Outcome, float]
+
+
+def _place(row: RowSnapshot) -> Place:
+    rank = row.rank_at or row.created_at
+    return (rank.timestamp(), row.id, 0)
 
 
 class OutboxSender:
@@ -76,8 +86,13 @@ class OutboxSender:
         self._last_pass = float("-inf")
         self._wake = asyncio.Event()
         self._room = asyncio.Event()  # set when a row leaves the queues: there is room to claim more
-        # claimed rows waiting for their turn, per channel, each channel with one worker task
-        self._queues: dict[str, deque[tuple[RowSnapshot, Call | Outcome, float]]] = {}
+        # claimed rows waiting for their turn, per channel, each channel with one worker task; a
+        # heap in line order (lane, then age), so a hot card claimed after a bulk queue filled up
+        # goes next, not after it
+        self._queues: dict[str, list[Queued]] = {}
+        # per channel: the place in line of each lead card still queued, so the card's updates and
+        # replies line up behind it whatever their lane
+        self._cards: dict[str, dict[int, Place]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._in_flight = 0
         # looked up at each write, so a test can stand in for the database
@@ -170,9 +185,18 @@ class OutboxSender:
             return 0
         claimed_at = self.monotonic()
         calls = await self.renderers.render(snapshot, self._render_failed)
-        for row in snapshot:
+        # cards first: a card's update claimed in the same pass must find the card's place
+        for row in sorted(snapshot, key=lambda r: r.purpose is not Purpose.LEAD_CARD):
             key = row.channel_id or f"row:{row.id}"
-            self._queues.setdefault(key, deque()).append((row, calls[row.id], claimed_at))
+            cards = self._cards.setdefault(key, {})
+            place = _place(row)
+            if row.lead_id is not None:
+                if row.purpose is Purpose.LEAD_CARD:
+                    cards[row.lead_id] = place
+                elif row.lead_id in cards and cards[row.lead_id] > place:
+                    card = cards[row.lead_id]
+                    place = (card[0], card[1], row.id)
+            heapq.heappush(self._queues.setdefault(key, []), (place, row, calls[row.id], claimed_at))
             self._in_flight += 1
             if key not in self._workers:
                 self._workers[key] = asyncio.create_task(self._channel_worker(key))
@@ -202,7 +226,9 @@ class OutboxSender:
         queue = self._queues[key]
         try:
             while queue:
-                row, call, claimed_at = queue.popleft()
+                _, row, call, claimed_at = heapq.heappop(queue)
+                if row.purpose is Purpose.LEAD_CARD and row.lead_id is not None:
+                    self._cards.get(key, {}).pop(row.lead_id, None)
                 try:
                     if isinstance(call, Outcome) and call.result is Result.WAIT:
                         # the post it needs may have gone out just now, earlier in this queue
@@ -224,6 +250,7 @@ class OutboxSender:
             del self._workers[key]
             if not queue:
                 self._queues.pop(key, None)
+                self._cards.pop(key, None)
 
     def _lease_left(self, claimed_at: float) -> float:
         return self.lease.total_seconds() - (self.monotonic() - claimed_at)

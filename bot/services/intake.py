@@ -12,6 +12,7 @@ whole or not at all and a bad one never takes its batch-mates down with it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +23,8 @@ from bot.domain.events import EventKind
 from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_batch
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
-from bot.domain.routing import RuleSpec, is_hot
+from bot.domain.outbox import Lane
+from bot.domain.routing import RuleSpec, is_hot, is_hot_lead
 from bot.outbox.notifier import Notifier
 from bot.services.context import Ctx
 from bot.slack.mrkdwn import escape, usergroup_mention
@@ -203,6 +205,10 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
     notifier's bulk form), every lead's event in a third; one result per plan, in order."""
     rows = [_lead_row(ctx, p, origin=origin, actor_id=actor_id) for p in plans if p.fate is Fate.NEW]
     stored = await ctx.uow.leads.add_many(rows)
+    bulk_channels = _bulk_channels(ctx, plans, origin=origin)
+    # a note on an earlier lead nobody is waiting for: a re-import's notes must not crowd out cards
+    in_bulk = origin == "csv" or len(plans) > ctx.settings.bulk_threshold
+    resubmitted_lane = Lane.BULK if in_bulk else Lane.SINGLE
     events: list[dict[str, Any]] = []
     results: list[ItemResult] = []
     async with ctx.notifier.bulk() as notifier:
@@ -215,7 +221,7 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
             if plan.fate is Fate.NEW:
                 lead = stored[plan.data.dedupe_key()]
                 events.append(_created(ctx, lead, plan, origin=origin, actor_id=actor_id))
-                await _announce(notifier, lead, plan)
+                await _announce(notifier, lead, plan, lane=_lane(ctx, plan, bulk_channels))
                 results.append(ItemResult(index=plan.index, status="created", lead=lead))
                 continue
             target = plan.existing if plan.existing is not None else _twin(stored, plans, plan)
@@ -224,7 +230,9 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
                 " · ".join(escape(p) for p in (plan.data.source, plan.data.campaign) if p)
                 or "no source given"
             )
-            await notifier.reply_to_lead(target, f":repeat: Submitted again ({where}) via {origin}.")
+            await notifier.reply_to_lead(
+                target, f":repeat: Submitted again ({where}) via {origin}.", lane=resubmitted_lane
+            )
             results.append(ItemResult(index=plan.index, status="duplicate", lead=target))
     await ctx.uow.events.append_many(events)
     return results
@@ -235,13 +243,35 @@ def _twin(stored: dict[str, Lead], plans: list[Plan], plan: Plan) -> Lead:
     return stored[plans[plan.twin].data.dedupe_key()]
 
 
-async def _announce(notifier: Notifier, lead: Lead, plan: Plan) -> None:
+def _bulk_channels(ctx: Ctx, plans: Sequence[Plan], *, origin: str) -> frozenset[str]:
+    """The channels this call brings leads to in bulk: a CSV import, or more than
+    HANDOFF_BULK_THRESHOLD new leads for one channel at once."""
+    per_channel = Counter(
+        p.decision.channel_id for p in plans if p.fate is Fate.NEW and p.decision and p.decision.channel_id
+    )
+    threshold = 0 if origin == "csv" else ctx.settings.bulk_threshold
+    return frozenset(channel for channel, count in per_channel.items() if count > threshold)
+
+
+def is_hot_plan(ctx: Ctx, plan: Plan) -> bool:
+    return plan.data.priority == "high" or is_hot_lead(plan.rule, plan.data.score, ctx.settings.hot_score)
+
+
+def _lane(ctx: Ctx, plan: Plan, bulk_channels: frozenset[str]) -> Lane:
+    """Hot leads first, then single leads, then leads that came in bulk."""
+    if is_hot_plan(ctx, plan):
+        return Lane.HOT
+    channel = plan.decision.channel_id if plan.decision else None
+    return Lane.BULK if channel in bulk_channels else Lane.SINGLE
+
+
+async def _announce(notifier: Notifier, lead: Lead, plan: Plan, *, lane: Lane) -> None:
     """The card, and for a hot lead a thread reply mentioning the rule's hot-lead user group."""
-    await notifier.post_lead_card(lead)
+    await notifier.post_lead_card(lead, lane=lane)
     rule, score = plan.rule, plan.data.score
     if is_hot(rule, score) and rule and rule.hot_usergroup:
         text = f":fire: Hot lead (score {score}) for {usergroup_mention(rule.hot_usergroup)}"
-        await notifier.reply_to_lead(lead, text)
+        await notifier.reply_to_lead(lead, text, lane=lane)
 
 
 def _lead_row(ctx: Ctx, plan: Plan, *, origin: str, actor_id: str | None) -> dict[str, Any]:
@@ -265,6 +295,7 @@ def _lead_row(ctx: Ctx, plan: Plan, *, origin: str, actor_id: str | None) -> dic
         "fields": data.fields,
         "submitted_by": actor_id,
         "intake_channel": origin,
+        "priority": data.priority,
         "status": Status.NEW.value,
         "assignee_id": plan.assignee,
         "rule_id": decision.rule.id if decision.rule else None,

@@ -162,6 +162,7 @@ class Lead(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submitted_by: Mapped[str | None] = mapped_column(String(64))
     intake_channel: Mapped[str] = mapped_column(String(16), default="api")  # api|slack|csv|demo
+    priority: Mapped[str | None] = mapped_column(String(8))  # "high" from the API: the hot lane
 
     status: Mapped[str] = mapped_column(String(24), default="new")
     owner_id: Mapped[str | None] = mapped_column(String(32))
@@ -400,6 +401,8 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_lead", "lead_id"),
+        # claiming walks pending rows in lane order (rank_at: created_at + the lane's head start)
+        Index("ix_outbox_rank", "status", "rank_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -413,6 +416,10 @@ class Outbox(Base):
     ref_table: Mapped[str | None] = mapped_column(String(32))
     ref_id: Mapped[int | None] = mapped_column(BigId)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|failed
+    # bot.domain.outbox.Lane: person waiting 1, hot lead 2, single lead 3, bulk 4; rank_at is the
+    # row's place in line (created_at + the lane's head start), so lower lanes age their way up
+    lane: Mapped[int] = mapped_column(Integer, default=3)
+    rank_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -11,7 +11,7 @@ from sqlalchemy import CursorResult, Result, and_, func, insert, or_, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.outbox import LEASE_EXPIRED, QUEUED, OutboxStatus, Purpose
+from bot.domain.outbox import LEASE_EXPIRED, QUEUED, Lane, OutboxStatus, Purpose
 from bot.domain.reasons import REASONS_KEY, normalise_reasons
 from bot.storage.models import (
     SLA_CLOCK_FIELDS,
@@ -262,19 +262,35 @@ class OutboxRepo:
         limit: int,
         skip_channels: Sequence[str] = (),
     ) -> list[Outbox]:
-        """Take due rows for this instance: pending ones, and 'sending' ones whose lease ran out;
-        none for `skip_channels` (the sender's queue for them is full already)."""
-        due = or_(
-            and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
-            and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now),
-        )
+        """Take due rows for this instance, first in line first: pending ones, and 'sending' ones
+        whose lease ran out, in order of rank_at (created_at + the lane's head start: lower lanes
+        first, first in first out within a lane, older rows aging up). None for `skip_channels`
+        (the sender's queue for them is full already) except hot leads and what a person waits
+        for, which must not wait behind a bulk queue."""
+        due_pending = and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+        lease_over = and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now)
+        room = None
         if skip_channels:
-            due = and_(due, or_(Outbox.channel_id.is_(None), Outbox.channel_id.not_in(list(skip_channels))))
-        stmt = select(Outbox).where(due).order_by(Outbox.id).limit(limit)
-        if dialect_name(self.session) == "postgresql":
-            # several instances: each takes rows the others have not locked
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = list(await self.session.scalars(stmt))
+            room = or_(
+                Outbox.channel_id.is_(None),
+                Outbox.channel_id.not_in(list(skip_channels)),
+                Outbox.lane <= int(Lane.HOT),
+            )
+        rows: list[Outbox] = []
+        # two walks of ix_outbox_rank (status, rank_at, id), one per status, each in line order
+        for due in (lease_over, due_pending):
+            stmt = (
+                select(Outbox)
+                .where(due if room is None else and_(due, room))
+                .order_by(Outbox.rank_at, Outbox.id)
+                .limit(limit)
+            )
+            if dialect_name(self.session) == "postgresql":
+                # several instances: each takes rows the others have not locked
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows.extend(await self.session.scalars(stmt))
+        rows.sort(key=lambda row: (row.rank_at, row.id))
+        rows = rows[:limit]
         for row in rows:
             if row.status == OutboxStatus.SENDING:
                 # the instance that held it died or stalled: it may have posted before it stopped,
