@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.handlers import http_routes, register_all
 from bot.handlers.registry import Registered
 from bot.jobs import build_scheduler
+from bot.outbox.bulk_renderer import BulkRenderer
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
@@ -220,7 +221,13 @@ def build_app(
         clients=clients,
         clock=clock,
         instance_id=instance_id,
-        renderers=Renderers([LeadRenderer(session_factory), DiscussionRenderer(session_factory)]),
+        renderers=Renderers(
+            [
+                LeadRenderer(session_factory),
+                DiscussionRenderer(session_factory),
+                BulkRenderer(session_factory),
+            ]
+        ),
         admins=settings.admins,
         pacer=pacer
         or Pacer(

@@ -20,9 +20,16 @@ class Purpose(StrEnum):
     DISCUSSION_ANSWER = "discussion_answer"  # answer in the prompt's thread, rendered at send time
     DISCUSSION_ANSWER_UPDATE = "discussion_answer_update"  # chat.update of an answer (+1 count)
     FILE_UPLOAD = "file_upload"  # files_upload_v2 (getUploadURLExternal + completeUploadExternal)
+    BULK_SUMMARY = "bulk_summary"  # a batch's summary card, then remember its ts (ref: lead_batch)
+    BULK_SUMMARY_UPDATE = "bulk_summary_update"  # chat.update of it: more leads joined the batch
+    BULK_LINES = "bulk_lines"  # some of a batch's leads listed in the summary's thread
+    BULK_LINE_UPDATE = "bulk_line_update"  # chat.update of the thread message that lists a lead
 
 
 LEAD_PURPOSES = frozenset({Purpose.LEAD_CARD, Purpose.LEAD_CARD_UPDATE, Purpose.LEAD_THREAD})
+BULK_PURPOSES = frozenset(
+    {Purpose.BULK_SUMMARY, Purpose.BULK_SUMMARY_UPDATE, Purpose.BULK_LINES, Purpose.BULK_LINE_UPDATE}
+)
 DISCUSSION_PURPOSES = frozenset(
     {
         Purpose.DISCUSSION_PROMPT,
@@ -79,6 +86,10 @@ PURPOSE_LANE: dict[Purpose, Lane] = {
     Purpose.DISCUSSION_ANSWER: Lane.PERSON,
     Purpose.DISCUSSION_ANSWER_UPDATE: Lane.PERSON,
     Purpose.FILE_UPLOAD: Lane.SINGLE,
+    Purpose.BULK_SUMMARY: Lane.SINGLE,  # one card for many leads: the way in to all of them
+    Purpose.BULK_SUMMARY_UPDATE: Lane.SINGLE,
+    Purpose.BULK_LINES: Lane.BULK,
+    Purpose.BULK_LINE_UPDATE: Lane.PERSON,  # after a claim
 }
 
 

@@ -8,9 +8,10 @@ from bot.domain.errors import IllegalTransition, NotAllowed
 from bot.domain.lead import Status
 from bot.handlers.interactions import ClickRequest, Interaction, InteractionRouter, SubmissionRequest
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.claims import claim_lead
+from bot.services.claims import claim_lead, claim_next
 from bot.services.lead_info import lead_record
 from bot.services.returns import return_lead
+from bot.slack.blocks.lead_card import display_name
 from bot.slack.blocks.lead_details import details_modal
 from bot.slack.blocks.lead_modal import return_modal
 from bot.slack.mrkdwn import channel_link, escape
@@ -18,6 +19,7 @@ from bot.slack.mrkdwn import channel_link, escape
 
 def register(interactions: InteractionRouter) -> None:
     interactions.click(ActionId.CLAIM, lead=True)(on_claim)
+    interactions.click(ActionId.CLAIM_NEXT)(on_claim_next)
     interactions.click(ActionId.WHY_HERE, load_lead=True)(on_why_here)
     interactions.click(ActionId.DETAILS, lead=True)(on_details)
     interactions.click(ActionId.NOT_FOR_US, load_lead=True)(on_not_for_us)
@@ -56,6 +58,20 @@ async def on_claim(req: ClickRequest) -> None:
     await require_claimer(req)
     async with req.transaction() as ctx:
         await claim_lead(ctx, req.lead_id, user_id=req.user_id)
+
+
+async def on_claim_next(req: ClickRequest) -> None:
+    """ "Claim next" on a bulk batch's summary card (the button's value is the batch ID)."""
+    await require_claimer(req)
+    if not req.click.value.isdigit():
+        return
+    async with req.transaction() as ctx:
+        got = await claim_next(ctx, int(req.click.value), user_id=req.user_id)
+    await req.tell(
+        messages.BULK_CLAIMED_NEXT.format(
+            lead_id=got.lead.id, name=escape(display_name(got.lead)), label=escape(got.batch.label)
+        )
+    )
 
 
 async def on_why_here(req: ClickRequest) -> None:

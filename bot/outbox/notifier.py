@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.domain.outbox import PURPOSE_LANE, Lane, OutboxStatus, Purpose, rank_at
-from bot.storage.models import Lead
+from bot.storage.models import Lead, LeadBatch
 from bot.storage.repositories import OutboxRepo
 
 POST = "chat.postMessage"
@@ -91,6 +91,42 @@ class Notifier:
             purpose=Purpose.LEAD_CARD,
             lead_id=lead.id,
             lane=lane,
+        )
+
+    async def post_batch_summary(self, batch: LeadBatch, *, edit: bool = False) -> None:
+        """A bulk batch's summary card, rendered at send time with the batch's counts; `edit`
+        updates the posted one (more leads joined)."""
+        await self.render_at_send(
+            batch.team_id,
+            batch.channel_id,
+            purpose=Purpose.BULK_SUMMARY_UPDATE if edit else Purpose.BULK_SUMMARY,
+            ref_table="lead_batch",
+            ref_id=batch.id,
+            edit=edit,
+        )
+
+    async def list_in_batch(self, batch: LeadBatch, lead_ids: list[int]) -> None:
+        """One thread message under the batch's summary listing these leads (each with a Claim)."""
+        await self._queue(
+            team_id=batch.team_id,
+            method=POST,
+            channel_id=batch.channel_id,
+            payload={"render": Purpose.BULK_LINES.value, "lead_ids": lead_ids},
+            purpose=Purpose.BULK_LINES,
+            lead_id=lead_ids[0],
+            ref_table="lead_batch",
+            ref_id=batch.id,
+        )
+
+    async def refresh_batch_line(self, lead: Lead) -> None:
+        """chat.update of the thread message that lists this bulk lead (it was claimed)."""
+        await self._queue(
+            team_id=lead.team_id,
+            method=UPDATE,
+            channel_id=lead.channel_id,
+            payload={"render": Purpose.BULK_LINE_UPDATE.value},
+            purpose=Purpose.BULK_LINE_UPDATE,
+            lead_id=lead.id,
         )
 
     async def refresh_lead_card(self, lead: Lead) -> None:

@@ -142,6 +142,8 @@ class Lead(Base):
         ),
         # the SLA pass: due leads, most overdue first, without reading the open ones that are not due
         Index("ix_lead_team_sla_check", "team_id", "sla_check_at"),
+        # a bulk batch's leads: the summary's counts, its thread's lines, "Claim next"
+        Index("ix_lead_batch_status", "batch_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -163,6 +165,10 @@ class Lead(Base):
     submitted_by: Mapped[str | None] = mapped_column(String(64))
     intake_channel: Mapped[str] = mapped_column(String(16), default="api")  # api|slack|csv|demo
     priority: Mapped[str | None] = mapped_column(String(8))  # "high" from the API: the hot lane
+    # a lead that came in bulk is listed in its batch's summary thread (line_ts: the thread message
+    # that lists it) instead of getting a card of its own; claiming it posts its card there
+    batch_id: Mapped[int | None] = mapped_column(BigId)  # lead_batch.id (batches are never deleted)
+    line_ts: Mapped[str | None] = mapped_column(String(32))
 
     status: Mapped[str] = mapped_column(String(24), default="new")
     owner_id: Mapped[str | None] = mapped_column(String(32))
@@ -215,6 +221,23 @@ def _sla_check_on_orm_move(mapper: Any, connection: Any, lead: Lead) -> None:
     changed = {name for name in SLA_CLOCK_FIELDS if orm_attributes.get_history(lead, name).has_changes()}
     if changed and not orm_attributes.get_history(lead, "sla_check_at").has_changes():
         lead.sla_check_at = sla_check_after_move(lead.status, lead.updated_at or lead.created_at)
+
+
+class LeadBatch(Base):
+    """Leads that came to one channel in bulk from one source/campaign (an API batch, a CSV
+    import): one summary card in the channel, the leads listed in its thread."""
+
+    __tablename__ = "lead_batch"
+    __table_args__ = (Index("ix_lead_batch_team_channel", "team_id", "channel_id", "label", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(400))  # campaign, else source, else "Imported leads"
+    hot_count: Mapped[int] = mapped_column(Integer, default=0)  # hot leads posted on their own
+    message_ts: Mapped[str | None] = mapped_column(String(32))  # the summary card
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class LeadEvent(Base):

@@ -45,7 +45,9 @@ async def test_hot_and_high_priority_leads_go_out_before_an_earlier_bulk_batch(b
     rows = {r.lead_id: r for r in await outbox_rows(bot.handoff) if r.purpose == "lead_card"}
     assert rows[hot].lane == rows[high].lane == Lane.HOT
     assert rows[single].lane == Lane.SINGLE
-    assert {rows[i].lane for i in bulk if i in rows} <= {Lane.BULK}
+    assert not set(bulk) & set(rows)  # the batch's leads are listed under one summary instead
+    lists = [r for r in await outbox_rows(bot.handoff) if r.purpose == "bulk_lines"]
+    assert [r.lane for r in lists] == [Lane.BULK, Lane.BULK]
     await bot.flush()
     order = [card_lead_id(m.blocks) for m in bot.fake.messages(SALES)]
     cards = [i for i in order if i is not None]
@@ -63,26 +65,27 @@ async def test_within_a_lane_first_in_first_out(bot: RunningBot) -> None:
 
 
 async def test_a_lower_lane_ages_its_way_up_and_is_never_starved(bot: RunningBot) -> None:
-    """Rows are claimed by rank_at = created_at + the lane's head start: a bulk row queued 11
+    """Rows are claimed by rank_at = created_at + the lane's head start: a bulk list queued 11
     minutes ago goes before a hot lead arriving now; one queued 5 minutes ago still waits."""
     handoff = bot.handoff
-    team = await handoff.default_team_id()
-    assert team
-    old_bulk = await post(bot, *(lead(i) for i in range(12)))
+    t0 = bot.clock.now()
+    await post(bot, *(lead(i) for i in range(12)))
     bot.clock.advance(timedelta(minutes=5))
-    newer_bulk = await post(bot, *(lead(i) for i in range(20, 32)))
+    await post(bot, *(lead(i, campaign="later") for i in range(20, 32)))
     bot.clock.advance(timedelta(minutes=6))
     [hot] = await post(bot, lead(50, score=99))
     async with handoff.uow() as uow:
         claimed = await uow.outbox.claim_due(
             now=bot.clock.now(), instance="t", lease=timedelta(seconds=60), limit=100
         )
-        order = [r.lead_id for r in claimed if r.purpose == "lead_card"]
+        order = [(r.purpose, r.lead_id, r.created_at - t0) for r in claimed]
         await uow.session.rollback()
-    old_cards = [i for i in order if i in old_bulk]
-    assert order.index(hot) > max(order.index(i) for i in old_cards)  # 11 min old: aged past the hot lead
-    newer_cards = [i for i in order if i in newer_bulk]
-    assert order.index(hot) < min(order.index(i) for i in newer_cards)  # 6 min old: still behind it
+    at = order.index(("lead_card", hot, timedelta(minutes=11)))
+    old_lists = [i for i, (purpose, _, age) in enumerate(order) if purpose == "bulk_lines" and not age]
+    newer_lists = [i for i, (purpose, _, age) in enumerate(order) if purpose == "bulk_lines" and age]
+    assert old_lists and newer_lists
+    assert max(old_lists) < at  # 11 minutes old: aged past the hot lead
+    assert min(newer_lists) > at  # 6 minutes old: still behind it
 
 
 async def test_a_hot_card_claimed_after_a_full_bulk_queue_goes_out_next(bot: RunningBot) -> None:
@@ -93,35 +96,40 @@ async def test_a_hot_card_claimed_after_a_full_bulk_queue_goes_out_next(bot: Run
     stop = asyncio.Event()
     pacer = Pacer(rate=1.0, burst=1, monotonic=vt.monotonic, sleep=vt.sleep, stop=stop)
     sender = sender_for(handoff, "lanes", pacer=pacer, batch_size=50)
-    await post(bot, *(lead(i) for i in range(40)))
-    queued = await sender._claim_and_queue(50)
-    assert queued >= 15
-    bulk_queued = queued
-    [hot] = await post(bot, lead(99, name="Hattie Hot", score=90))
-    # #sales is full: nothing of the bulk is claimed, the hot card is
-    assert await sender._claim_and_queue(50) == 1
-    sent_by_then = len(bot.fake.messages(SALES))
-    await sender._settle_all()
-    cards = [card_lead_id(m.blocks) for m in bot.fake.messages(SALES)]
-    cards = [c for c in cards if c is not None]
-    assert sent_by_then < bulk_queued - 5
-    # next after what had gone, and the one already waiting for its turn
-    assert cards.index(hot) <= sent_by_then + 1, cards[:5]
-    assert len(cards) == bulk_queued + 1
-    rows = await outbox_rows(handoff)
-    assert sum(r.status == "sent" for r in rows) == bulk_queued + 1
-
-
-async def test_a_card_update_never_overtakes_its_card(bot: RunningBot) -> None:
-    """An update (lane 1) of a card (lane 4) claimed in the same pass lines up behind the card."""
-    handoff = bot.handoff
-    ids = await post(bot, *(lead(i) for i in range(12)))
     team = await handoff.default_team_id()
     assert team
     async with handoff.open_context(team) as ctx:
-        target = await ctx.uow.leads.get(team, ids[-1])
+        for i in range(40):
+            await ctx.notifier.post(team, SALES, f"bulk work {i}", lane=Lane.BULK)
+    queued = await sender._claim_and_queue(20)
+    assert queued == 20  # more than a lease's worth at 1 message a second: #sales is full
+    [hot] = await post(bot, lead(99, name="Hattie Hot", score=90))
+    # #sales is full: nothing more of the bulk is claimed, the hot card is
+    assert await sender._claim_and_queue(50) == 1
+    sent_by_then = len(bot.fake.messages(SALES))
+    await sender._settle_all()
+    messages = bot.fake.messages(SALES)
+    assert sent_by_then < queued - 5
+    at = [card_lead_id(m.blocks) for m in messages].index(hot)
+    # next after what had gone, and the one already waiting for its turn
+    assert at <= sent_by_then + 1, [m.text for m in messages[:5]]
+    assert len(messages) == queued + 1
+
+
+async def test_a_card_update_never_overtakes_its_card(bot: RunningBot) -> None:
+    """A reply (lane 1) to a card (lane 3) claimed in the same pass lines up behind the card."""
+    handoff = bot.handoff
+    [lead_id] = await post(bot, lead(1))
+    team = await handoff.default_team_id()
+    assert team
+    async with handoff.open_context(team) as ctx:
+        target = await ctx.uow.leads.get(team, lead_id)
         assert target is not None
-        await ctx.notifier.reply_to_lead(target, "A note for the last lead")
-    await handoff.sender.send_due()  # one pass: the note did not have to wait for a later one
+        await ctx.notifier.reply_to_lead(target, "A note for the lead")
     rows: list[Outbox] = await outbox_rows(handoff)
+    assert [r.lane for r in rows] == [Lane.SINGLE, Lane.PERSON]
+    await handoff.sender.send_due()  # one pass: the note did not have to wait for a later one
+    rows = await outbox_rows(handoff)
     assert all(r.status == "sent" and r.attempts == 1 for r in rows), [(r.purpose, r.status) for r in rows]
+    [card] = bot.fake.messages(SALES)
+    assert [m.text for m in bot.fake.thread(SALES, card.ts)] == ["A note for the lead"]
