@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.outbox import BULK_PURPOSES, QUEUED, Purpose
-from bot.outbox.outcome import Outcome, RowSnapshot
+from bot.outbox.outcome import Outcome, RowSnapshot, aware
 from bot.outbox.rendering import Rendered
 from bot.slack.blocks.bulk import batch_lines, batch_summary
 from bot.storage.models import Lead, LeadBatch, Outbox
@@ -112,4 +112,6 @@ class BulkRenderer:
             await uow.batches.set_message(row.ref_id, outcome.ts)
         elif row.purpose == Purpose.BULK_LINES:
             ids = [int(i) for i in (row.payload or {}).get("lead_ids", [])]
-            await uow.batches.set_line(row.team_id, ids, line_ts=outcome.ts)
+            await uow.batches.set_line(
+                row.team_id, ids, line_ts=outcome.ts, at=aware(row.sent_at or row.created_at)
+            )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.outbox import LEAD_PURPOSES, Purpose
 from bot.outbox.bulk_renderer import line_update, thread_of
-from bot.outbox.outcome import Outcome, RowSnapshot
+from bot.outbox.outcome import Outcome, RowSnapshot, aware
 from bot.outbox.rendering import Rendered
 from bot.slack.blocks.lead_card import lead_card
 from bot.storage.models import Lead, Outbox, RoutingRule
@@ -86,5 +86,9 @@ class LeadRenderer:
     async def record_sent(self, uow: UnitOfWork, row: Outbox, outcome: Outcome) -> None:
         if row.purpose == Purpose.LEAD_CARD and row.lead_id and outcome.ts:
             await uow.leads.set_message(
-                row.team_id, row.lead_id, channel_id=outcome.channel or row.channel_id or "", ts=outcome.ts
+                row.team_id,
+                row.lead_id,
+                channel_id=outcome.channel or row.channel_id or "",
+                ts=outcome.ts,
+                at=aware(row.sent_at or row.created_at),
             )

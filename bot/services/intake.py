@@ -379,6 +379,7 @@ def _lead_row(
         "nurture": False,
         "created_at": now,
         "updated_at": now,
+        "posted_at": None,  # set when its card (or its line in a bulk thread) is posted
     }
 
 

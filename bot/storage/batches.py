@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lead import Status
 from bot.storage.models import Lead, LeadBatch
+from bot.storage.repositories import visible_values
 
 
 class BatchRepo:
@@ -92,11 +93,11 @@ class BatchRepo:
         )
         return list(await self.session.scalars(stmt))
 
-    async def set_line(self, team_id: str, lead_ids: Sequence[int], *, line_ts: str) -> None:
-        """The thread message that lists these leads."""
+    async def set_line(self, team_id: str, lead_ids: Sequence[int], *, line_ts: str, at: datetime) -> None:
+        """The thread message that lists these leads went out at `at`: sales can see them now."""
         await self.session.execute(
             update(Lead)
             .where(Lead.team_id == team_id, Lead.id.in_(list(lead_ids)))
-            .values(line_ts=line_ts)
+            .values(line_ts=line_ts, **visible_values(at))
             .execution_options(synchronize_session=False)
         )

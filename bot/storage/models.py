@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -103,6 +104,10 @@ def _sla_check_on_insert(context: DefaultExecutionContext) -> datetime | None:
     return sla_check_after_move(params.get("status") or Status.NEW.value, params.get("created_at"))
 
 
+def _posted_on_insert(context: DefaultExecutionContext) -> datetime | None:
+    return typing.cast(datetime | None, context.get_current_parameters().get("created_at"))
+
+
 class Lead(Base):
     """A lead handed from marketing to sales; `status` follows bot.domain.lead.Status."""
 
@@ -169,6 +174,10 @@ class Lead(Base):
     # that lists it) instead of getting a card of its own; claiming it posts its card there
     batch_id: Mapped[int | None] = mapped_column(BigId)  # lead_batch.id (batches are never deleted)
     line_ts: Mapped[str | None] = mapped_column(String(32))
+    # when sales could first see the lead: its card, its line in a bulk thread or its DM was posted.
+    # The unclaimed SLA clock runs from here (bot.domain.sla.anchor). Intake leaves it NULL until
+    # the post is recorded; a lead inserted any other way counts as visible when it arrived.
+    posted_at: Mapped[datetime | None] = mapped_column(default=_posted_on_insert)
 
     status: Mapped[str] = mapped_column(String(24), default="new")
     owner_id: Mapped[str | None] = mapped_column(String(32))

@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Result, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.lead import Status
 from bot.domain.outbox import LEASE_EXPIRED, QUEUED, Lane, OutboxStatus, Purpose
 from bot.domain.reasons import REASONS_KEY, normalise_reasons
 from bot.storage.models import (
@@ -50,6 +51,16 @@ def _with_sla_check(values: dict[str, Any]) -> dict[str, Any]:
         return values
     at = values.get("updated_at", Lead.created_at)  # either way: judged at the next SLA pass
     return {**values, "sla_check_at": sla_check_after_move(values.get("status"), at)}
+
+
+def visible_values(at: datetime) -> dict[str, Any]:
+    """SET values for "this lead's card (or line, or DM) was posted at `at`": posted_at, if not
+    yet set, and in the same statement the SLA check time, since the unclaimed clock starts now."""
+    first_post = and_(Lead.posted_at.is_(None), Lead.status == Status.NEW.value)
+    return {
+        "posted_at": func.coalesce(Lead.posted_at, at),
+        "sla_check_at": case((first_post, at), else_=Lead.sla_check_at),
+    }
 
 
 class LeadRepo:
@@ -118,7 +129,10 @@ class LeadRepo:
             return {}
         # matched back by dedupe key: asking SQLAlchemy to keep the parameters' order made SQLite
         # insert row by row, a third of a batch's time
-        stored = await self.session.scalars(insert(Lead).returning(Lead), list(rows))
+        # render_nulls: a None given (posted_at: not visible yet) is stored as NULL, not left to
+        # the column's default as the ORM's bulk INSERT does with None by default
+        stmt = insert(Lead).returning(Lead).execution_options(render_nulls=True)
+        stored = await self.session.scalars(stmt, list(rows))
         return {lead.dedupe_key: lead for lead in stored}
 
     async def add(self, lead: Lead) -> Lead:
@@ -157,11 +171,17 @@ class LeadRepo:
         await self.session.refresh(lead)
         return lead
 
-    async def set_message(self, team_id: str, lead_id: int, *, channel_id: str, ts: str) -> None:
+    async def set_message(
+        self, team_id: str, lead_id: int, *, channel_id: str, ts: str, at: datetime | None = None
+    ) -> None:
+        """The lead's card was posted (at `at`): remember where, and that sales can now see it."""
+        values: dict[str, Any] = {"channel_id": channel_id, "message_ts": ts}
+        if at is not None:
+            values.update(visible_values(at))
         await self.session.execute(
             update(Lead)
             .where(Lead.team_id == team_id, Lead.id == lead_id)
-            .values(channel_id=channel_id, message_ts=ts)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 
