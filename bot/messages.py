@@ -151,3 +151,11 @@ BULK_CLAIM_NEXT = "Claim next"
 BULK_CLAIMED_NEXT = "You have lead #{lead_id}, {name}: its card is in the thread of {label}."
 BULK_NOTHING_LEFT = "Every lead of this batch has been claimed."
 BULK_DEFAULT_LABEL = "Imported leads"
+
+# the outbox's queue in view (issue 14)
+STATUS_CHANNELS = "*Queued per channel* (posts go out at about {rate} a second per channel)"
+STATUS_CHANNEL_BACKLOG = "• {channel}: *{count}* waiting · about {drain} to send at {rate}/s"
+BACKLOG_ALERT = (
+    ":hourglass_flowing_sand: Slack messages are queuing up: this would take more than {minutes} min "
+    "to send at Slack's rate. Hot leads and replies to clicks still go first.\n{channels}"
+)

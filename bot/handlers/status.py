@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import messages
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
+from bot.services import backlog as outbox_backlog
 from bot.services import deliveries, sla
 from bot.slack.mrkdwn import escape, truncate
 
@@ -34,7 +35,13 @@ async def status_command(req: CommandRequest) -> None:
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
         backlog = await sla.backlog(uow, req.team_id, now)
-    await req.ack(text=status_text(stats, now=now, backlog=backlog))
+        channels = await outbox_backlog.channel_backlogs(uow, req.team_id, req.handoff.settings.channel_rate)
+    text = status_text(stats, now=now, backlog=backlog)
+    if channels:
+        rate = req.handoff.settings.channel_rate
+        lines = [outbox_backlog.backlog_line(item, rate) for item in channels[:10]]
+        text += "\n" + "\n".join([messages.STATUS_CHANNELS.format(rate=f"{rate:g}"), *lines])
+    await req.ack(text=text)
 
 
 async def retry_failed(req: CommandRequest) -> None:

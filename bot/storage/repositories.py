@@ -359,6 +359,20 @@ class OutboxRepo:
         )
         return await self.session.scalar(stmt.limit(1))
 
+    async def backlog_by_channel(self, team_id: str) -> list[tuple[str, int, int]]:
+        """(channel, posts, other calls) still queued per channel, the longest queues first: posts
+        are what Slack paces per channel (about 1 a second)."""
+        is_post = case((Outbox.method == "chat.postMessage", 1), else_=0)
+        rows = await self.session.execute(
+            select(Outbox.channel_id, func.sum(is_post), func.count(Outbox.id))
+            .where(Outbox.team_id == team_id, Outbox.status.in_(QUEUED), Outbox.channel_id.is_not(None))
+            .group_by(Outbox.channel_id)
+        )
+        found = [
+            (str(channel), int(posts or 0), int(total) - int(posts or 0)) for channel, posts, total in rows
+        ]
+        return sorted(found, key=lambda item: (-item[1], -item[2], item[0]))
+
     async def stats(self, team_id: str) -> dict[str, Any]:
         pending = and_(Outbox.team_id == team_id, Outbox.status.in_(QUEUED))
         depth, oldest = (
