@@ -34,6 +34,7 @@ from bot.jobs import build_scheduler
 from bot.outbox.bulk_renderer import BulkRenderer
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
+from bot.outbox.offer_renderer import OfferRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
@@ -226,6 +227,7 @@ def build_app(
                 LeadRenderer(session_factory),
                 DiscussionRenderer(session_factory),
                 BulkRenderer(session_factory),
+                OfferRenderer(session_factory),
             ]
         ),
         admins=settings.admins,

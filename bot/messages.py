@@ -159,3 +159,16 @@ BACKLOG_ALERT = (
     ":hourglass_flowing_sand: Slack messages are queuing up: this would take more than {minutes} min "
     "to send at Slack's rate. Hot leads and replies to clicks still go first.\n{channels}"
 )
+
+# assign mode (issue 14): a lead offered to one rep by DM
+OFFER_TEXT = "New lead for you: {name}"
+OFFER_HEADLINE = ":wave: *A new lead for you* — accept it, or pass it to the next rep."
+OFFER_CONTEXT = "#{lead_id} · offered by round robin · no answer in time hands it on too"
+OFFER_ACCEPT = "Accept"
+OFFER_PASS = "Pass"
+OFFER_ACCEPTED = ":white_check_mark: You accepted #{lead_id}, {name}: its card is in {channel}."
+OFFER_TAKEN = "#{lead_id}, {name}, is now {owner}'s."
+OFFER_HANDED_ON = ":arrow_right: #{lead_id}, {name}, went on to the next rep."
+OFFER_NOT_YOURS = "This lead is no longer offered to you."
+OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by round robin (rule “{rule}”)."
+OFFER_NOTICE_MANY = "{count} new leads offered by round robin to {reps} (rule “{rule}”)."

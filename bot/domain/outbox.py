@@ -24,9 +24,12 @@ class Purpose(StrEnum):
     BULK_SUMMARY_UPDATE = "bulk_summary_update"  # chat.update of it: more leads joined the batch
     BULK_LINES = "bulk_lines"  # some of a batch's leads listed in the summary's thread
     BULK_LINE_UPDATE = "bulk_line_update"  # chat.update of the thread message that lists a lead
+    LEAD_OFFER = "lead_offer"  # assign mode: the lead offered to one rep by DM (Accept / Pass)
+    LEAD_OFFER_UPDATE = "lead_offer_update"  # chat.update of that DM (accepted, handed on)
 
 
 LEAD_PURPOSES = frozenset({Purpose.LEAD_CARD, Purpose.LEAD_CARD_UPDATE, Purpose.LEAD_THREAD})
+OFFER_PURPOSES = frozenset({Purpose.LEAD_OFFER, Purpose.LEAD_OFFER_UPDATE})
 BULK_PURPOSES = frozenset(
     {Purpose.BULK_SUMMARY, Purpose.BULK_SUMMARY_UPDATE, Purpose.BULK_LINES, Purpose.BULK_LINE_UPDATE}
 )
@@ -90,6 +93,8 @@ PURPOSE_LANE: dict[Purpose, Lane] = {
     Purpose.BULK_SUMMARY_UPDATE: Lane.SINGLE,
     Purpose.BULK_LINES: Lane.BULK,
     Purpose.BULK_LINE_UPDATE: Lane.PERSON,  # after a claim
+    Purpose.LEAD_OFFER: Lane.HOT,  # one rep's DM: the lead waits for that one person
+    Purpose.LEAD_OFFER_UPDATE: Lane.PERSON,
 }
 
 

@@ -24,6 +24,12 @@ class RuleSpec:
     reps: tuple[str, ...] = ()
     hot_usergroup: str | None = None
     hot_score: int | None = None
+    mode: str = "claim"  # claim | assign
+
+    @property
+    def assigns(self) -> bool:
+        """Assign mode: the next rep gets the lead by DM instead of a card in the channel."""
+        return self.mode == "assign" and bool(self.reps)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,10 @@ class Decision:
         if self.rule is None:
             return "No routing rule matched, so it went to the default sales channel."
         why = "; ".join(self.reasons) if self.reasons else "it matches every lead"
-        return f"Rule “{self.rule.name}” (priority {self.rule.priority}) matched: {why}."
+        said = f"Rule “{self.rule.name}” (priority {self.rule.priority}) matched: {why}."
+        if self.rule.assigns:
+            said += " Assign mode: the next rep in the rotation gets it by DM."
+        return said
 
 
 def _norm(values: Iterable[str]) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from bot.handlers.interactions import ClickRequest, Interaction, InteractionRout
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.claims import claim_lead, claim_next
 from bot.services.lead_info import lead_record
+from bot.services.offers import accept_offer, pass_offer
 from bot.services.returns import return_lead
 from bot.slack.blocks.lead_card import display_name
 from bot.slack.blocks.lead_details import details_modal
@@ -20,6 +21,8 @@ from bot.slack.mrkdwn import channel_link, escape
 def register(interactions: InteractionRouter) -> None:
     interactions.click(ActionId.CLAIM, lead=True)(on_claim)
     interactions.click(ActionId.CLAIM_NEXT)(on_claim_next)
+    interactions.click(ActionId.OFFER_ACCEPT, lead=True)(on_offer_accept)
+    interactions.click(ActionId.OFFER_PASS, lead=True)(on_offer_pass)
     interactions.click(ActionId.WHY_HERE, load_lead=True)(on_why_here)
     interactions.click(ActionId.DETAILS, lead=True)(on_details)
     interactions.click(ActionId.NOT_FOR_US, load_lead=True)(on_not_for_us)
@@ -72,6 +75,17 @@ async def on_claim_next(req: ClickRequest) -> None:
             lead_id=got.lead.id, name=escape(display_name(got.lead)), label=escape(got.batch.label)
         )
     )
+
+
+async def on_offer_accept(req: ClickRequest) -> None:
+    """Assign mode: the rep the lead was offered to takes it (only that rep can)."""
+    async with req.transaction() as ctx:
+        await accept_offer(ctx, req.lead_id, user_id=req.user_id)
+
+
+async def on_offer_pass(req: ClickRequest) -> None:
+    async with req.transaction() as ctx:
+        await pass_offer(ctx, req.lead_id, user_id=req.user_id)
 
 
 async def on_why_here(req: ClickRequest) -> None:

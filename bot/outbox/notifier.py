@@ -129,6 +129,29 @@ class Notifier:
             lead_id=lead.id,
         )
 
+    async def offer_lead(self, lead: Lead, rep: str, *, lane: Lane = Lane.HOT) -> None:
+        """Assign mode: the lead offered to `rep` in a DM with Accept / Pass, rendered at send time."""
+        await self._queue(
+            team_id=lead.team_id,
+            method=POST,
+            channel_id=rep,
+            payload={"render": Purpose.LEAD_OFFER.value},
+            purpose=Purpose.LEAD_OFFER,
+            lead_id=lead.id,
+            lane=lane,
+        )
+
+    async def refresh_offer(self, lead: Lead, rep: str) -> None:
+        """chat.update of the DM that offered the lead to `rep` (accepted, or handed on)."""
+        await self._queue(
+            team_id=lead.team_id,
+            method=UPDATE,
+            channel_id=rep,
+            payload={"render": Purpose.LEAD_OFFER_UPDATE.value},
+            purpose=Purpose.LEAD_OFFER_UPDATE,
+            lead_id=lead.id,
+        )
+
     async def refresh_lead_card(self, lead: Lead) -> None:
         await self._queue(
             team_id=lead.team_id,

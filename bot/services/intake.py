@@ -28,8 +28,9 @@ from bot.domain.outbox import Lane
 from bot.domain.routing import RuleSpec, is_hot, is_hot_lead
 from bot.outbox.notifier import Notifier
 from bot.services.context import Ctx
+from bot.services.offers import offered
 from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
-from bot.slack.mrkdwn import escape, usergroup_mention
+from bot.slack.mrkdwn import escape, mention, usergroup_mention
 from bot.storage.models import Lead, LeadBatch, RoutingRule
 from bot.storage.uow import Conflict
 
@@ -67,6 +68,7 @@ def rule_spec(rule: RoutingRule) -> RuleSpec:
         reps=tuple(rule.reps or ()),
         hot_usergroup=rule.hot_usergroup,
         hot_score=rule.hot_score,
+        mode=rule.mode,
     )
 
 
@@ -224,6 +226,7 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
     events: list[dict[str, Any]] = []
     results: list[ItemResult] = []
     listed: dict[int, tuple[LeadBatch, list[int]]] = {}
+    notices: dict[tuple[str, str], list[tuple[Lead, str]]] = {}
     async with ctx.notifier.bulk() as notifier:
         for plan in plans:
             if plan.fate is Fate.UNROUTABLE:
@@ -237,6 +240,11 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
                 batch = batches.get(plan.index)
                 if batch is not None:
                     listed.setdefault(batch.id, (batch, []))[1].append(lead.id)
+                elif plan.rule is not None and plan.rule.assigns and plan.assignee:
+                    await offered(ctx, lead, plan.assignee, why="round robin", lane=lanes[plan.index])
+                    notices.setdefault((lead.channel_id or "", plan.rule.name), []).append(
+                        (lead, plan.assignee)
+                    )
                 else:
                     await _announce(notifier, lead, plan, lane=lanes[plan.index])
                 results.append(ItemResult(index=plan.index, status="created", lead=lead))
@@ -251,11 +259,24 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
                 target, f":repeat: Submitted again ({where}) via {origin}.", lane=resubmitted_lane
             )
             results.append(ItemResult(index=plan.index, status="duplicate", lead=target))
+        for (channel, rule_name), offers in notices.items():
+            await notifier.post(ctx.team_id, channel, _offer_notice(offers, rule_name), lane=Lane.SINGLE)
         for batch, lead_ids in listed.values():
             for start in range(0, len(lead_ids), LEADS_PER_LINE_MESSAGE):
                 await notifier.list_in_batch(batch, lead_ids[start : start + LEADS_PER_LINE_MESSAGE])
     await ctx.uow.events.append_many(events)
     return results
+
+
+def _offer_notice(offers: list[tuple[Lead, str]], rule_name: str) -> str:
+    """The channel's one line about leads that went straight to reps' DMs (assign mode)."""
+    rule = escape(rule_name)
+    if len(offers) == 1:
+        [(lead, rep)] = offers
+        name = escape(lead.name or lead.email) + (f" · {escape(lead.company)}" if lead.company else "")
+        return messages.OFFER_NOTICE.format(lead_id=lead.id, name=name, rep=mention(rep), rule=rule)
+    reps = ", ".join(mention(rep) for rep in dict.fromkeys(rep for _, rep in offers))
+    return messages.OFFER_NOTICE_MANY.format(count=len(offers), reps=reps, rule=rule)
 
 
 BATCH_WINDOW = timedelta(minutes=15)  # the next chunk of the same import joins the same summary
@@ -274,6 +295,8 @@ async def _batches(ctx: Ctx, plans: Sequence[Plan], lanes: dict[int, Lane]) -> d
     for plan in plans:
         if plan.fate is not Fate.NEW or plan.decision is None or plan.decision.channel_id is None:
             continue
+        if plan.rule is not None and plan.rule.assigns and plan.assignee:
+            continue  # straight to a rep's DM: nothing to list in the channel
         key = (plan.decision.channel_id, batch_label(plan.data))
         if lanes[plan.index] is Lane.BULK:
             groups.setdefault(key, []).append(plan)

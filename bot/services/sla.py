@@ -36,6 +36,7 @@ from bot.domain.sla import (
 )
 from bot.domain.views import OpenLead
 from bot.services.context import Ctx
+from bot.services.offers import hand_on, on_offer
 from bot.slack.blocks import sla_notes
 from bot.storage.models import Lead, RoutingRule
 from bot.storage.uow import Conflict, UnitOfWork
@@ -311,7 +312,10 @@ async def _fire(ctx: Ctx, instance_id: str, policy: SlaPolicy, lead_id: int, ste
         team_id=ctx.team_id, job=step.value, slot=slot, instance=instance_id, at=ctx.now
     ):
         return False  # another instance (or an earlier run) fired it
-    if step is Step.REMIND:
+    if step is Step.REMIND and on_offer(lead, policy.rule(lead)):
+        # assign mode: no answer from the rep within the reminder time hands the lead on
+        await hand_on(ctx, lead, policy.rule(lead), from_rep=lead.assignee_id or "", why="no answer")
+    elif step is Step.REMIND:
         await _remind(ctx, lead, policy)
     elif step is Step.ESCALATE:
         await _escalate(ctx, lead, policy)

@@ -294,6 +294,9 @@ class RoutingRule(Base):
     rr_cursor: Mapped[int] = mapped_column(Integer, default=0)
     hot_usergroup: Mapped[str | None] = mapped_column(String(32))
     hot_score: Mapped[int | None] = mapped_column(Integer)
+    # claim: a card in the channel, first click wins; assign: the next rep gets it by DM (Accept /
+    # Pass), handed on after a Pass or the rule's reminder time without an answer
+    mode: Mapped[str] = mapped_column(String(8), default="claim")
     manager_id: Mapped[str | None] = mapped_column(String(32))
     # SLA thresholds (None: workspace defaults)
     sla_remind_minutes: Mapped[int | None] = mapped_column(Integer)

@@ -154,18 +154,37 @@ class LeadRepo:
         return affected(result) == 1
 
     async def set_if(
-        self, team_id: str, lead_id: int, *, expected: Sequence[str], values: dict[str, Any]
+        self,
+        team_id: str,
+        lead_id: int,
+        *,
+        expected: Sequence[str],
+        values: dict[str, Any],
+        offered_to: str | None = None,
     ) -> Lead | None:
         """compare_and_set that also returns the updated lead (UPDATE ... RETURNING: one round
-        trip instead of an UPDATE and a SELECT); None when the lead was not in `expected`."""
+        trip instead of an UPDATE and a SELECT); None when the lead was not in `expected` (or,
+        with `offered_to`, no longer offered to that rep)."""
+        where = [Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected))]
+        if offered_to is not None:
+            where.append(Lead.assignee_id == offered_to)
         stmt = (
             update(Lead)
-            .where(Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected)))
+            .where(*where)
             .values(**_with_sla_check(values))
             .returning(Lead)
             .execution_options(synchronize_session=False)
         )
         return await self.session.scalar(stmt)
+
+    async def set_visible(self, team_id: str, lead_id: int, *, at: datetime) -> None:
+        """Sales can see the lead from `at` (e.g. its offer reached a rep's DM)."""
+        await self.session.execute(
+            update(Lead)
+            .where(Lead.team_id == team_id, Lead.id == lead_id)
+            .values(**visible_values(at))
+            .execution_options(synchronize_session=False)
+        )
 
     async def refresh(self, lead: Lead) -> Lead:
         await self.session.refresh(lead)
@@ -350,6 +369,24 @@ class OutboxRepo:
             )
             total += int(getattr(result, "rowcount", 0) or 0)
         return total
+
+    async def offer_message(self, lead_id: int, rep: str) -> tuple[str | None, bool]:
+        """Where the DM offering the lead to `rep` is: (its ts, still being sent?)."""
+        rows = await self.session.execute(
+            select(Outbox.status, Outbox.result_channel, Outbox.result_ts)
+            .where(
+                Outbox.lead_id == lead_id,
+                Outbox.channel_id == rep,
+                Outbox.purpose == Purpose.LEAD_OFFER,
+            )
+            .order_by(Outbox.id.desc())
+        )
+        for status, channel, ts in rows:
+            if status == OutboxStatus.SENT and ts:
+                return f"{channel}:{ts}", False
+            if status in QUEUED:
+                return None, True
+        return None, False
 
     async def pending_card_post(self, lead_id: int) -> Outbox | None:
         stmt = select(Outbox).where(
