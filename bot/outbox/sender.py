@@ -17,10 +17,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.domain.outbox import Purpose
+from bot.domain.outbox import Lane, Purpose
 from bot.outbox.delivery import Delivery
 from bot.outbox.outcome import Backoff, Call, Outcome, Result, RowSnapshot, short_error
-from bot.outbox.pacing import Pacer
+from bot.outbox.pacing import Pacer, Stopping
 from bot.outbox.recording import OutcomeWriter, Recorder
 from bot.outbox.rendering import Renderers
 from bot.slack.clients import SlackClients
@@ -124,14 +124,18 @@ class OutboxSender:
         try:
             while not stop.is_set():
                 claimed = 0
-                if self._in_flight <= self._low_water:
-                    await self._space_out(stop)
-                    if stop.is_set():
-                        break
-                    try:
+                await self._space_out(stop)
+                if stop.is_set():
+                    break
+                try:
+                    if self._in_flight <= self._low_water:
                         claimed = await self._claim_and_queue(self.batch_size - self._in_flight)
-                    except Exception as exc:  # the loop must survive a database outage
-                        log.warning("outbox pass failed, retrying: %s", short_error(exc))
+                    else:
+                        # the queues hold a batch already: still take what must not wait behind
+                        # it (hot leads, what a person waits for), a short index range
+                        claimed = await self._claim_and_queue(self.batch_size, urgent_only=True)
+                except Exception as exc:  # the loop must survive a database outage
+                    log.warning("outbox pass failed, retrying: %s", short_error(exc))
                 if claimed and self._in_flight <= self._low_water:
                     continue  # more may be due at once
                 self._wake.clear()
@@ -172,13 +176,19 @@ class OutboxSender:
         await self._settle_all()
         return claimed
 
-    async def _claim_and_queue(self, limit: int) -> int:
-        """Claim up to `limit` due rows, render them in one transaction, queue them per channel."""
+    async def _claim_and_queue(self, limit: int, *, urgent_only: bool = False) -> int:
+        """Claim up to `limit` due rows, render them in one transaction, queue them per channel;
+        `urgent_only`: only rows of the lanes that go past full queues (hot leads, a person waiting)."""
         now = self.clock.now()
         full = [key for key, queue in self._queues.items() if len(queue) >= self._channel_cap()]
         async with UnitOfWork(self.session_factory) as uow:
             rows = await uow.outbox.claim_due(
-                now=now, instance=self.instance_id, lease=self.lease, limit=limit, skip_channels=full
+                now=now,
+                instance=self.instance_id,
+                lease=self.lease,
+                limit=limit,
+                skip_channels=full,
+                max_lane=Lane.HOT if urgent_only else None,
             )
             snapshot = [RowSnapshot.of(row) for row in rows]
         if not snapshot:
@@ -226,6 +236,10 @@ class OutboxSender:
         queue = self._queues[key]
         try:
             while queue:
+                # wait for the channel's turn first, then take the best row queued by then
+                head = queue[0][1]
+                with contextlib.suppress(Stopping):
+                    await self.pacer.wait_turn(head.team_id, head.method, head.channel_id)
                 _, row, call, claimed_at = heapq.heappop(queue)
                 if row.purpose is Purpose.LEAD_CARD and row.lead_id is not None:
                     self._cards.get(key, {}).pop(row.lead_id, None)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lead import Status
-from bot.domain.outbox import LEASE_EXPIRED, QUEUED, Lane, OutboxStatus, Purpose
+from bot.domain.outbox import LANE_DELAY, LEASE_EXPIRED, QUEUED, Lane, OutboxStatus, Purpose
 from bot.domain.reasons import REASONS_KEY, normalise_reasons
 from bot.storage.models import (
     SLA_CLOCK_FIELDS,
@@ -300,6 +300,7 @@ class OutboxRepo:
         lease: timedelta,
         limit: int,
         skip_channels: Sequence[str] = (),
+        max_lane: Lane | None = None,
     ) -> list[Outbox]:
         """Take due rows for this instance, first in line first: pending ones, and 'sending' ones
         whose lease ran out, in order of rank_at (created_at + the lane's head start: lower lanes
@@ -317,6 +318,12 @@ class OutboxRepo:
             )
         rows: list[Outbox] = []
         # two walks of ix_outbox_rank (status, rank_at, id), one per status, each in line order
+        if max_lane is not None:
+            # only lanes up to max_lane: rows of those lanes created by now rank at most its head
+            # start ahead, so the walk is that short range of the index (plus aged lower lanes)
+            limit_rank = Outbox.rank_at <= now + LANE_DELAY[max_lane]
+            due_pending = and_(due_pending, limit_rank, Outbox.lane <= int(max_lane))
+            lease_over = and_(lease_over, limit_rank, Outbox.lane <= int(max_lane))
         for due in (lease_over, due_pending):
             stmt = (
                 select(Outbox)

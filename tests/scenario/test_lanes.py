@@ -133,3 +133,32 @@ async def test_a_card_update_never_overtakes_its_card(bot: RunningBot) -> None:
     assert all(r.status == "sent" and r.attempts == 1 for r in rows), [(r.purpose, r.status) for r in rows]
     [card] = bot.fake.messages(SALES)
     assert [m.text for m in bot.fake.thread(SALES, card.ts)] == ["A note for the lead"]
+
+
+async def test_a_hot_lead_is_claimed_while_the_sender_holds_a_full_batch(bot: RunningBot) -> None:
+    """With a batch of bulk rows in flight the sender claims no more of them, but it still claims a
+    hot lead's card at once, and the channel's worker sends it in its next turn."""
+    handoff = bot.handoff
+    team = await handoff.default_team_id()
+    assert team
+    async with handoff.open_context(team) as ctx:
+        for i in range(40):
+            await ctx.notifier.post(team, SALES, f"bulk work {i}", lane=Lane.BULK)
+    stop = asyncio.Event()
+    sender = sender_for(handoff, "running", pacer=Pacer(rate=5.0, burst=1), batch_size=20)
+    task = asyncio.create_task(sender.run(stop, idle_poll=30))
+    try:
+        while not bot.fake.messages(SALES):  # noqa: ASYNC110 - polling the fake
+            await asyncio.sleep(0.01)
+        assert sender._in_flight > sender._low_water  # a full batch held: no ordinary claim now
+        [hot] = await post(bot, lead(99, name="Hattie Hot", score=90))
+        sender.wake()
+        for _ in range(300):
+            if hot in [card_lead_id(m.blocks) for m in bot.fake.messages(SALES)]:
+                break
+            await asyncio.sleep(0.01)
+        sent = [card_lead_id(m.blocks) for m in bot.fake.messages(SALES)]
+        assert hot in sent and sent.index(hot) <= 3, len(sent)  # within about one turn at 5/s
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
