@@ -26,9 +26,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 import aiohttp
+from sqlalchemy import func, select
 
 from bench.common import INTAKE_TOKEN, SALES, Row, bench_database, databases, make_fake, start_bot, table
 from bot.sandbox import FakeSlack
+from bot.storage.db import make_engine
+from bot.storage.models import Outbox
 
 RATE, BURST = 1.0, 5  # Slack's ~1 message a second per channel, with a short burst
 HOT_P99_GOAL = 3.0
@@ -49,6 +52,7 @@ class SpeedFigures:
     imported: list[int]
     drain_seconds: float
     rate_limited: int
+    unsent_rows: dict[str, int]  # outbox rows not sent at the end, by status
 
     @property
     def lost(self) -> int:
@@ -156,6 +160,7 @@ async def run_db(kind: str, *, leads: int = 1000, hot: int = 20, over: float = 6
                     await asyncio.sleep(0.25)
             finally:
                 await bot.stop()
+            unsent = await unsent_rows(url)
         finally:
             await fake.stop()
     cards = card_times(fake)
@@ -172,7 +177,20 @@ async def run_db(kind: str, *, leads: int = 1000, hot: int = 20, over: float = 6
         imported=imported,
         drain_seconds=(max(posts) - min(posts)) if posts else 0.0,
         rate_limited=fake.rate_limited_count,
+        unsent_rows=unsent,
     )
+
+
+async def unsent_rows(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(Outbox.status, func.count()).where(Outbox.status != "sent").group_by(Outbox.status)
+            )
+            return {str(status): int(n) for status, n in rows}
+    finally:
+        await engine.dispose()
 
 
 def p(values: list[float], q: float) -> float:
@@ -202,12 +220,13 @@ def rows_for(kind: str, f: SpeedFigures, *, hot: int) -> list[Row]:
             figure=f"{f.top_level_for_import} top-level message(s) for {f.leads:,} leads ({per_message:,.0f} leads each); "
             f"{sum(f.listed.values()):,} listed in its thread; accepted in {f.import_seconds:.1f} s, "
             f"everything posted within {f.drain_seconds:.0f} s; lost {f.lost}, duplicates {f.duplicates}, "
-            f"429s {f.rate_limited}",
+            f"429s {f.rate_limited}" + (f", outbox rows not sent {f.unsent_rows}" if f.unsent_rows else ""),
             goal=f"≤ 1 per {LEADS_PER_MESSAGE_GOAL} leads, all reachable, 0 lost, 0 duplicates, 0 × 429",
             ok=per_message >= LEADS_PER_MESSAGE_GOAL
             and f.lost == 0
             and f.duplicates == 0
-            and f.rate_limited == 0,
+            and f.rate_limited == 0
+            and not f.unsent_rows,
         ),
     ]
 

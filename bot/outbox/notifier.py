@@ -95,13 +95,18 @@ class Notifier:
 
     async def post_batch_summary(self, batch: LeadBatch, *, edit: bool = False) -> None:
         """A bulk batch's summary card, rendered at send time with the batch's counts; `edit`
-        updates the posted one (more leads joined)."""
+        updates the posted one (more leads joined, one was claimed)."""
+        await self.refresh_batch_summary(batch.team_id, batch.channel_id, batch.id, edit=edit)
+
+    async def refresh_batch_summary(
+        self, team_id: str, channel_id: str, batch_id: int, *, edit: bool = True
+    ) -> None:
         await self.render_at_send(
-            batch.team_id,
-            batch.channel_id,
+            team_id,
+            channel_id,
             purpose=Purpose.BULK_SUMMARY_UPDATE if edit else Purpose.BULK_SUMMARY,
             ref_table="lead_batch",
-            ref_id=batch.id,
+            ref_id=batch_id,
             edit=edit,
         )
 

@@ -34,6 +34,8 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         # listed in a bulk batch's thread: the owner gets its card there, and the list says who has it
         await ctx.notifier.post_lead_card(lead, lane=Lane.PERSON)
         await ctx.notifier.refresh_batch_line(lead)
+        # the summary's "waiting for a claim" (chat.update: Slack's tier 3, not the channel's posts)
+        await ctx.notifier.refresh_batch_summary(lead.team_id, lead.channel_id or "", lead.batch_id)
     else:
         await ctx.notifier.refresh_lead_card(lead)
     return lead

@@ -303,7 +303,8 @@ async def _batches(ctx: Ctx, plans: Sequence[Plan], lanes: dict[int, Lane]) -> d
         elif lanes[plan.index] is Lane.HOT:
             hot[key] += 1
     found: dict[int, LeadBatch] = {}
-    for (channel, label), members in groups.items():
+    for (channel, label), members in sorted(groups.items()):  # locks in one order: no deadlock
+        await ctx.uow.batches.lock_label(ctx.team_id, channel, label)
         batch = await ctx.uow.batches.open_batch(ctx.team_id, channel, label, ctx.now - BATCH_WINDOW)
         if batch is None:
             batch = await ctx.uow.batches.add(ctx.team_id, channel, label, now=ctx.now)

@@ -3,6 +3,7 @@ card whose thread lists them (bot.outbox.bulk_renderer), claimed one by one or "
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -11,12 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lead import Status
 from bot.storage.models import Lead, LeadBatch
-from bot.storage.repositories import visible_values
+from bot.storage.repositories import dialect_name, visible_values
 
 
 class BatchRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock_label(self, team_id: str, channel_id: str, label: str) -> None:
+        """Hold, until the transaction ends, the right to start a batch for this channel and label:
+        concurrent chunks of one import (several API requests at once, several instances) then
+        find one another's batch instead of each posting a summary. PostgreSQL: an advisory
+        transaction lock; SQLite runs one writer at a time anyway."""
+        if dialect_name(self.session) != "postgresql":
+            return
+        digest = hashlib.blake2b(f"{team_id}\x1f{channel_id}\x1f{label}".encode(), digest_size=8).digest()
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True)))
+        )
 
     async def open_batch(
         self, team_id: str, channel_id: str, label: str, since: datetime

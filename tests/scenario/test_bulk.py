@@ -100,6 +100,8 @@ async def test_claim_from_the_thread_posts_the_card_there_and_marks_the_line(bot
     assert f"Claimed by <@{REP2}>" in visible_text(line.blocks)
     assert [b["text"] for b in buttons(line.blocks)] == ["Claim"] * 13
     assert len(bot.fake.messages(SALES)) == 1  # still one top-level message
+    summary = bot.fake.message(SALES, summary.ts)
+    assert summary is not None and "13 waiting for a claim" in visible_text(summary.blocks)
 
 
 async def test_claim_next_hands_out_the_best_unclaimed_lead_until_none_is_left(bot: RunningBot) -> None:
@@ -119,9 +121,12 @@ async def test_claim_next_hands_out_the_best_unclaimed_lead_until_none_is_left(b
     assert sorted(i for i in (card_lead_id(m.blocks) for m in thread) if i) == sorted(got)
     for _ in range(len(ids) - 3):
         await bot.slack.click(REP2, "Claim next", channel_id=SALES, message_ts=summary.ts)
-    await bot.flush()
+    # a click on the button before the summary's update reached Slack: nothing left to hand out
     await bot.slack.click(REP1, "Claim next", channel_id=SALES, message_ts=summary.ts)
     assert "Every lead of this batch has been claimed." in bot.fake.ephemerals(REP1)[-1].text
+    await bot.flush()
+    assert buttons(bot.fake.messages(SALES)[0].blocks) == []  # nothing left to claim: no button
+    assert "0 waiting for a claim" in visible_text(bot.fake.messages(SALES)[0].blocks)
     assert len(bot.fake.messages(SALES)) == 1
 
 
@@ -205,3 +210,16 @@ async def test_a_csv_import_in_chunks_gets_one_summary(bot: RunningBot) -> None:
     [card] = bot.fake.messages(SALES)
     assert "trade show: 105 new leads" in visible_text(card.blocks).replace("*", "")
     assert sum(listed_ids(bot, card.ts).values()) == 105
+
+
+async def test_concurrent_batches_of_one_import_share_one_summary_and_every_lead_is_listed(
+    bot: RunningBot,
+) -> None:
+    chunks = [[lead(i) for i in range(start, start + 30)] for start in range(0, 150, 30)]
+    results = await asyncio.gather(*(post(bot, chunk) for chunk in chunks))
+    await bot.flush()
+    top = bot.fake.messages(SALES)
+    assert len(top) == 1, [m.text for m in top]
+    assert "Dec webinar: 150 new leads" in visible_text(top[0].blocks).replace("*", "")
+    assert listed_ids(bot, top[0].ts) == Counter(i for ids in results for i in ids)
+    assert all(r.status == "sent" for r in await outbox_rows(bot.handoff))
