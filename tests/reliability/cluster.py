@@ -59,6 +59,8 @@ class Cluster:
             HANDOFF_INTAKE_RATE_LIMIT="1000000",
             HANDOFF_SLACK_TIMEOUT="5",
             HANDOFF_OUTBOX_LEASE_SECONDS="12",
+            # these tests flood #sales with a card per lead (bulk summaries have their own tests)
+            HANDOFF_BULK_THRESHOLD="100000",
             **self.extra_env,
         )
 
