@@ -93,8 +93,14 @@ async def test_a_hot_card_claimed_after_a_full_bulk_queue_goes_out_next(bot: Run
     even when that queue is full, and it goes ahead of the bulk rows already queued."""
     handoff = bot.handoff
     vt = VirtualTime()
+    gate = asyncio.Event()  # the channel's turns come only once the test opens the gate
+
+    async def gated_sleep(seconds: float) -> None:
+        await gate.wait()
+        await vt.sleep(seconds)
+
     stop = asyncio.Event()
-    pacer = Pacer(rate=1.0, burst=1, monotonic=vt.monotonic, sleep=vt.sleep, stop=stop)
+    pacer = Pacer(rate=1.0, burst=1, monotonic=vt.monotonic, sleep=gated_sleep, stop=stop)
     sender = sender_for(handoff, "lanes", pacer=pacer, batch_size=50)
     team = await handoff.default_team_id()
     assert team
@@ -107,6 +113,7 @@ async def test_a_hot_card_claimed_after_a_full_bulk_queue_goes_out_next(bot: Run
     # #sales is full: nothing more of the bulk is claimed, the hot card is
     assert await sender._claim_and_queue(50) == 1
     sent_by_then = len(bot.fake.messages(SALES))
+    gate.set()
     await sender._settle_all()
     messages = bot.fake.messages(SALES)
     assert sent_by_then < queued - 5
