@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ack, intake, memory, sla
+from bench import ack, intake, memory, sla, speed
 from bench.common import ROOT, Row, databases, machine, table
 
 
@@ -37,6 +37,8 @@ async def run(dbs: list[str], *, full: bool, profile: Path | None) -> tuple[list
     for kind in kinds:
         figures = await intake.run_db(kind, leads=leads, batch=100, rate=20, burst=5, channels=10)
         rows += intake.rows_for(kind, figures, rate=20, burst=5, channels=10)
+    for kind in kinds:
+        rows += speed.rows_for(kind, await speed.run_db(kind), hot=20)
     for kind in kinds:
         open_leads = sla.OPEN if full else sla.OPEN // 5
         rows += sla.rows_for(kind, await sla.run_db(kind, open_leads=open_leads, due=sla.DUE))

@@ -35,8 +35,10 @@ from bot.handlers.registry import Registered
 from bot.jobs import build_scheduler
 from bot.logs import BOLT_LOGGER, keep_personal_data_out_of_logs
 from bot.observability.readiness import Readiness
+from bot.outbox.bulk_renderer import BulkRenderer
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
+from bot.outbox.offer_renderer import OfferRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
@@ -287,6 +289,8 @@ def build_app(
                 LeadRenderer(session_factory),
                 DiscussionRenderer(session_factory),
                 SetupRenderer(session_factory, settings),
+                BulkRenderer(session_factory),
+                OfferRenderer(session_factory),
             ]
         ),
         admins=settings.admins,

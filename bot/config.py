@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
     outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
     outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")
+    # speed to lead (issue 14): a lead at or above this score is hot unless its rule says otherwise;
+    # more than bulk_threshold leads for one channel at once get a summary card, not a card each
+    hot_score: int = Field(80, ge=0, le=100, validation_alias="HANDOFF_HOT_SCORE")
+    bulk_threshold: int = Field(10, ge=1, validation_alias="HANDOFF_BULK_THRESHOLD")
+    backlog_alert_minutes: float = Field(10.0, gt=0, validation_alias="HANDOFF_BACKLOG_ALERT_MINUTES")
 
     @field_validator("intake_token", mode="before")
     @classmethod

@@ -15,6 +15,9 @@ class Command(StrEnum):
 class ActionId(StrEnum):
     # lead card
     CLAIM = "lead_claim"
+    CLAIM_NEXT = "bulk_claim_next"  # on a bulk batch's summary; value: the batch ID
+    OFFER_ACCEPT = "offer_accept"  # assign mode, in the rep's DM
+    OFFER_PASS = "offer_pass"
     DETAILS = "lead_details"
     NOT_FOR_US = "lead_not_for_us"
     WHY_HERE = "lead_why_here"

@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
 from bot.observability import metrics
-from bot.services import digest, discussions, sla
+from bot.services import backlog, digest, discussions, sla
 from bot.services.slots import claim_slot
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ JOBS: list[Job] = [
     Job(sla.JOB_NAME, every_sla_tick, sla.run_sla),
     Job("discussion_prompts", discussions.every_minute, discussions.run_scheduled_prompts),
     Job("discussion_recaps", discussions.every_five_minutes, discussions.run_recaps),
+    Job(backlog.JOB_NAME, every_sla_tick, backlog.check_backlog, every=backlog.EVERY),
 ]
 
 

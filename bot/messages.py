@@ -198,3 +198,35 @@ REASON_EXISTS = "There is already a reason with this label."
 REASON_TOO_MANY = "At most {limit} reasons are offered; retire one first."
 REASON_GONE = "This reason is no longer offered (someone changed the list); reopen Settings."
 REASON_OTHER_STAYS = "“Other” is always offered; rename it instead."
+# bulk batches (issue 14): one summary card, the leads listed in its thread
+BULK_SUMMARY = "*{label}*: {count} new lead{s}"
+BULK_SUMMARY_HOT = " · {hot} hot posted on their own"
+BULK_SUMMARY_WAITING = "{unclaimed} waiting for a claim · every lead is listed in the thread"
+BULK_SUMMARY_FALLBACK = "{label}: {count} new lead{s}"
+BULK_LINES_FALLBACK = "{count} leads of {label}"
+BULK_CLAIM = "Claim"
+BULK_CLAIM_NEXT = "Claim next"
+BULK_CLAIMED_NEXT = "You have lead #{lead_id}, {name}: its card is in the thread of {label}."
+BULK_NOTHING_LEFT = "Every lead of this batch has been claimed."
+BULK_DEFAULT_LABEL = "Imported leads"
+
+# the outbox's queue in view (issue 14)
+STATUS_CHANNELS = "*Queued per channel* (posts go out at about {rate} a second per channel)"
+STATUS_CHANNEL_BACKLOG = "• {channel}: *{count}* waiting · about {drain} to send at {rate}/s"
+BACKLOG_ALERT = (
+    ":hourglass_flowing_sand: Slack messages are queuing up: this would take more than {minutes} min "
+    "to send at Slack's rate. Hot leads and replies to clicks still go first.\n{channels}"
+)
+
+# assign mode (issue 14): a lead offered to one rep by DM
+OFFER_TEXT = "New lead for you: {name}"
+OFFER_HEADLINE = ":wave: *A new lead for you* — accept it, or pass it to the next rep."
+OFFER_CONTEXT = "#{lead_id} · offered by round robin · no answer in time hands it on too"
+OFFER_ACCEPT = "Accept"
+OFFER_PASS = "Pass"
+OFFER_ACCEPTED = ":white_check_mark: You accepted #{lead_id}, {name}: its card is in {channel}."
+OFFER_TAKEN = "#{lead_id}, {name}, is now {owner}'s."
+OFFER_HANDED_ON = ":arrow_right: #{lead_id}, {name}, went on to the next rep."
+OFFER_NOT_YOURS = "This lead is no longer offered to you."
+OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by round robin (rule “{rule}”)."
+OFFER_NOTICE_MANY = "{count} new leads offered by round robin to {reps} (rule “{rule}”)."

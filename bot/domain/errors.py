@@ -17,6 +17,10 @@ class LeadNotFound(NotFound):
         self.lead_id = lead_id
 
 
+class NothingLeft(HandoffError):
+    """Nothing left to take (e.g. "Claim next" on a batch whose leads are all claimed)."""
+
+
 class NotAllowed(HandoffError):
     """The caller lacks the role for this action (admin, owner, channel member). `why` is for
     the log (e.g. "not a member of C123"); the message is for the person."""

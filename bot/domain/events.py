@@ -15,6 +15,8 @@ class EventKind(StrEnum):
     REJECTED = "rejected"
     STAGE = "stage"  # data: {"from": ..., "to": ..., "amount"?, "currency"?, "reason"?}
     REASSIGNED = "reassigned"
+    OFFERED = "offered"  # assign mode: data {"to": rep, "why": "round robin" | "passed" | "no answer"}
+    OFFER_PASSED = "offer_passed"  # data {"by": rep, "why": "passed" | "no answer"}
     SLA_REMINDER = "sla_reminder"  # unclaimed past the reminder threshold: counts as an SLA breach
     SLA_ESCALATED = "sla_escalated"
     SLA_VERDICT_NUDGE = "sla_verdict_nudge"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -69,6 +69,10 @@ class LeadIn(BaseModel):
     region: str | None = _text(100)
     segment: str | None = _text(100)
     notes: str | None = _text(2000, "Why the lead is warm, for sales.")
+    priority: Literal["high", "normal"] | None = Field(
+        None,
+        description='"high" puts the lead in the hot lane: its own card, ahead of bulk work.',
+    )
     fields: dict[str, Any] = Field(
         default_factory=dict,
         description=f"Free fields, kept as sent (at most {MAX_FIELDS_BYTES:,} bytes as JSON).",
@@ -105,6 +109,11 @@ class LeadIn(BaseModel):
     def _label(cls, value: object, info: ValidationInfo) -> str | None:
         text = clean_text(value, limit=LIMITS[info.field_name or ""])
         return text.lower() if text else None
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _priority(cls, value: object) -> object:
+        return value.strip().lower() or None if isinstance(value, str) else value
 
     @field_validator("phone", mode="before")
     @classmethod

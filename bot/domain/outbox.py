@@ -3,7 +3,8 @@ recorded on it that the sender reads back. Stored as their string values."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from datetime import datetime, timedelta
+from enum import IntEnum, StrEnum
 
 
 class Purpose(StrEnum):
@@ -20,9 +21,19 @@ class Purpose(StrEnum):
     DISCUSSION_ANSWER_UPDATE = "discussion_answer_update"  # chat.update of an answer (+1 count)
     FILE_UPLOAD = "file_upload"  # files_upload_v2 (getUploadURLExternal + completeUploadExternal)
     SETUP_CHECKLIST = "setup_checklist"  # the installer's DM, rendered at send time; updates edit it
+    BULK_SUMMARY = "bulk_summary"  # a batch's summary card, then remember its ts (ref: lead_batch)
+    BULK_SUMMARY_UPDATE = "bulk_summary_update"  # chat.update of it: more leads joined the batch
+    BULK_LINES = "bulk_lines"  # some of a batch's leads listed in the summary's thread
+    BULK_LINE_UPDATE = "bulk_line_update"  # chat.update of the thread message that lists a lead
+    LEAD_OFFER = "lead_offer"  # assign mode: the lead offered to one rep by DM (Accept / Pass)
+    LEAD_OFFER_UPDATE = "lead_offer_update"  # chat.update of that DM (accepted, handed on)
 
 
 LEAD_PURPOSES = frozenset({Purpose.LEAD_CARD, Purpose.LEAD_CARD_UPDATE, Purpose.LEAD_THREAD})
+OFFER_PURPOSES = frozenset({Purpose.LEAD_OFFER, Purpose.LEAD_OFFER_UPDATE})
+BULK_PURPOSES = frozenset(
+    {Purpose.BULK_SUMMARY, Purpose.BULK_SUMMARY_UPDATE, Purpose.BULK_LINES, Purpose.BULK_LINE_UPDATE}
+)
 DISCUSSION_PURPOSES = frozenset(
     {
         Purpose.DISCUSSION_PROMPT,
@@ -45,3 +56,50 @@ QUEUED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 # last_error values the sender reads back on the next attempt
 LEASE_EXPIRED = "lease expired"  # the claiming instance stopped: it may have posted already
 RATELIMITED = "ratelimited"  # Slack said "not done": nothing can have been posted
+
+
+class Lane(IntEnum):
+    """Which queued write goes first on a channel: lower lanes first, first in first out within a
+    lane. A row's place is its `rank_at` = created_at + the lane's head start (`LANE_DELAY`), so a
+    row of a lower lane waits at most that long behind newer rows of the lanes above: aging, and
+    a bulk import is never starved."""
+
+    PERSON = 1  # someone is waiting for it: a card update after a click, a reply, a DM, an alert
+    HOT = 2  # a hot lead's card: score at or above the rule's hot_score (or the default), "high"
+    SINGLE = 3  # other single leads, scheduled messages
+    BULK = 4  # leads that arrived in bulk: an API batch or burst, a CSV import
+
+
+# head start of each lane over the next: how long a row may wait behind newer rows of lanes above
+LANE_DELAY: dict[Lane, timedelta] = {
+    Lane.PERSON: timedelta(0),
+    Lane.HOT: timedelta(seconds=30),
+    Lane.SINGLE: timedelta(minutes=2),
+    Lane.BULK: timedelta(minutes=10),
+}
+
+# the lane of each purpose unless the notifier is told otherwise (a card's lane follows its lead)
+PURPOSE_LANE: dict[Purpose, Lane] = {
+    Purpose.LEAD_CARD: Lane.SINGLE,
+    Purpose.LEAD_CARD_UPDATE: Lane.PERSON,
+    Purpose.LEAD_THREAD: Lane.PERSON,
+    Purpose.MESSAGE: Lane.SINGLE,  # a DM (Notifier.dm) is Lane.PERSON
+    Purpose.ALERT: Lane.PERSON,
+    Purpose.DISCUSSION_PROMPT: Lane.SINGLE,
+    Purpose.DISCUSSION_THREAD: Lane.SINGLE,
+    Purpose.DISCUSSION_ANSWER: Lane.PERSON,
+    Purpose.DISCUSSION_ANSWER_UPDATE: Lane.PERSON,
+    Purpose.FILE_UPLOAD: Lane.SINGLE,
+    Purpose.BULK_SUMMARY: Lane.SINGLE,  # one card for many leads: the way in to all of them
+    Purpose.BULK_SUMMARY_UPDATE: Lane.SINGLE,
+    Purpose.BULK_LINES: Lane.BULK,
+    Purpose.BULK_LINE_UPDATE: Lane.PERSON,  # after a claim
+    Purpose.LEAD_OFFER: Lane.HOT,  # one rep's DM: the lead waits for that one person
+    Purpose.LEAD_OFFER_UPDATE: Lane.PERSON,
+    Purpose.SETUP_CHECKLIST: Lane.PERSON,  # the installer, setting Handoff up, reads it as they go
+}
+
+
+def rank_at(lane: Lane, created_at: datetime) -> datetime:
+    """A row's place in its channel's queue (earlier goes first)."""
+    return created_at + LANE_DELAY[lane]

@@ -1,7 +1,7 @@
 """Routing rules as people write them: `/handoff route add ...` and the YAML file share one model.
 
     /handoff route add "EMEA enterprise" channel=#C0123 region=emea,apac segment=enterprise
-        score>=70 reps=@U1,@U2 priority=10 hot=@S123:80 manager=@U9
+        score>=70 reps=@U1,@U2 priority=10 hot=@S123:80 manager=@U9 mode=assign
 
 Values may be Slack's escaped forms (`<#C123|sales>`, `<@U123|rob>`, `<!subteam^S123|@team>`) or
 bare IDs (`#C123`, `@U123`, `S123`). Lists are comma-separated. Score: `score>=70`, `score<=90`,
@@ -11,7 +11,7 @@ bare IDs (`#C123`, `@U123`, `S123`). Lists are comma-separated. Score: `score>=7
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -74,6 +74,7 @@ class RuleIn(BaseModel):
     hot_usergroup: str | None = None
     hot_score: int | None = Field(None, ge=0, le=100)
     manager: str | None = None
+    mode: Literal["claim", "assign"] = "claim"
 
     @field_validator("name")
     @classmethod
@@ -139,6 +140,8 @@ class RuleIn(BaseModel):
             raise ValueError("score_min is above score_max")
         if self.hot_usergroup and self.hot_score is None:
             raise ValueError("hot needs a score threshold: hot=@group:80")
+        if self.mode == "assign" and not self.reps:
+            raise ValueError("mode=assign hands each lead to the next rep: name them with reps=@a,@b")
         return self
 
 
@@ -187,7 +190,7 @@ def parse_route_add(text: str) -> RuleIn:
         if key.rstrip("s") in LIST_KEYS or key in LIST_KEYS.values():
             field = LIST_KEYS.get(key.rstrip("s"), key)
             data[field] = [v for v in value.split(",") if v]
-        elif key in ("channel", "priority", "manager", "enabled"):
+        elif key in ("channel", "priority", "manager", "enabled", "mode"):
             data[key] = value
         elif key in ("reps", "rep"):
             data["reps"] = [v for v in value.split(",") if v]
@@ -236,6 +239,8 @@ def describe_settings(rule: RuleIn) -> str:
         out.append(f"hot=<!subteam^{rule.hot_usergroup}>:{rule.hot_score}")
     if rule.manager:
         out.append(f"manager=<@{rule.manager}>")
+    if rule.mode != "claim":
+        out.append(f"mode={rule.mode}")
     if not rule.enabled:
         out.append("enabled=false")
     return " ".join(out)

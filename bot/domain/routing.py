@@ -24,6 +24,12 @@ class RuleSpec:
     reps: tuple[str, ...] = ()
     hot_usergroup: str | None = None
     hot_score: int | None = None
+    mode: str = "claim"  # claim | assign
+
+    @property
+    def assigns(self) -> bool:
+        """Assign mode: the next rep gets the lead by DM instead of a card in the channel."""
+        return self.mode == "assign" and bool(self.reps)
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,10 @@ class Decision:
         if self.rule is None:
             return "No routing rule matched, so it went to the default sales channel."
         why = "; ".join(self.reasons) if self.reasons else "it matches every lead"
-        return f"Rule “{self.rule.name}” (priority {self.rule.priority}) matched: {why}."
+        said = f"Rule “{self.rule.name}” (priority {self.rule.priority}) matched: {why}."
+        if self.rule.assigns:
+            said += " Assign mode: the next rep in the rotation gets it by DM."
+        return said
 
 
 def _norm(values: Iterable[str]) -> tuple[str, ...]:
@@ -127,3 +136,12 @@ def is_hot(rule: RuleSpec | None, score: int | None) -> bool:
         and score is not None
         and score >= rule.hot_score
     )
+
+
+def is_hot_lead(rule: RuleSpec | None, score: int | None, default_hot_score: int) -> bool:
+    """Hot for the outbox's lanes: a score at or above the rule's hot_score, else the workspace
+    default (HANDOFF_HOT_SCORE), whether or not the rule has a user group to mention."""
+    if score is None:
+        return False
+    threshold = rule.hot_score if rule is not None and rule.hot_score is not None else default_hot_score
+    return score >= threshold

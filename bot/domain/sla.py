@@ -10,6 +10,7 @@ never adds or loses an hour of working time that did not happen.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -245,13 +246,23 @@ class LeadClock(Protocol):
     stage_changed_at: datetime | None
 
 
+def visible_at(lead: LeadClock) -> datetime | None:
+    """When sales could first see the lead (its card, its line in a bulk thread, its DM went out);
+    None while it has not. A lead that does not track it counts as visible when it arrived."""
+    return typing.cast(datetime | None, getattr(lead, "posted_at", lead.created_at))
+
+
 def anchor(lead: LeadClock) -> datetime | None:
-    """When the lead's current SLA clock started: arrival (or release) for new leads, the claim
-    for claimed ones, the last stage change after acceptance. None: no clock runs."""
+    """When the lead's current SLA clock started: when sales could first see it (or its release)
+    for new leads, the claim for claimed ones, the last stage change after acceptance. None: no
+    clock runs (a new lead whose card has not gone out yet)."""
     status = Status(lead.status)
     if status is Status.NEW:
+        seen = visible_at(lead)
+        if seen is None:
+            return None
         # a released lead starts its unclaimed clock again at the release
-        return max(lead.created_at, lead.stage_changed_at or lead.created_at)
+        return max(seen, lead.stage_changed_at or seen)
     if status is Status.CLAIMED:
         return lead.claimed_at or lead.created_at
     if status in ACCEPTED_LIKE:

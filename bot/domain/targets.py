@@ -51,6 +51,7 @@ MEDIAN_TIME_TO_CLAIM = "median_time_to_claim"
 MEETINGS_BOOKED = "meetings_booked"
 DEALS_WON = "deals_won"
 REVENUE_WON = "revenue_won"
+SPEED_TO_LEAD = "speed_to_lead"
 
 CATALOGUE: dict[str, Metric] = {
     m.key: m
@@ -67,6 +68,12 @@ CATALOGUE: dict[str, Metric] = {
         Metric(MEETINGS_BOOKED, "Meetings booked", MetricKind.COUNT, "leads that reached a meeting"),
         Metric(DEALS_WON, "Deals won", MetricKind.COUNT, "leads closed as won"),
         Metric(REVENUE_WON, "Revenue won", MetricKind.MONEY, "sum of won amounts"),
+        Metric(
+            SPEED_TO_LEAD,
+            "Speed to lead",
+            MetricKind.RATE,
+            "share of leads claimed within 5 working minutes of reaching sales, in %",
+        ),
     )
 }
 
@@ -85,6 +92,7 @@ _ALIASES = {
     "won": DEALS_WON,
     "deals": DEALS_WON,
     "revenue": REVENUE_WON,
+    "speed": SPEED_TO_LEAD,
 }
 MANUAL_NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 

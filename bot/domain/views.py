@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain.numbers import QualityReport, SourceVerdicts, SpanNumbers
 from bot.domain.periods import Period, Window
 from bot.domain.sla import SlaClock
+from bot.domain.speed import SpeedToLead
 from bot.domain.targets import Metric, Pace
 
 MANUAL_CHOICE = "manual"  # the target form's "another metric, reported by hand" option
@@ -44,6 +45,7 @@ class Scoreboard:
     lines: list[TargetLine]
     funnel: SpanNumbers
     funnel_period: Period
+    speed: SpeedToLead | None = None  # the last 7 days
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ def lead_json(
         "source": lead.source,
         "campaign": lead.campaign,
         "score": lead.score,
+        "priority": lead.priority,
         "region": lead.region,
         "segment": lead.segment,
         "notes": lead.notes,

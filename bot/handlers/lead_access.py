@@ -37,6 +37,19 @@ async def may_act_on(
     return rule is not None and user_id in (rule.reps or [])
 
 
+async def may_act_in_channel(
+    handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, channel_id: str
+) -> bool:
+    """For what belongs to a channel rather than to one lead (a bulk batch's "Claim next"): its
+    members and the workspace's admins."""
+    if not user_id:
+        return False
+    if await handoff.channel_members.is_member(client, team_id, channel_id, user_id):
+        return True
+    async with handoff.uow() as uow:
+        return user_id in await load_admins(uow, handoff.settings, team_id)
+
+
 async def visible_leads(
     handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, leads: Sequence[Lead]
 ) -> list[Lead]:

@@ -8,12 +8,14 @@ from bot import messages
 from bot.domain.errors import IllegalTransition, LeadNotFound, NotAllowed
 from bot.domain.lead import Status
 from bot.handlers.interactions import ClickRequest, Interaction, InteractionRouter, SubmissionRequest
-from bot.handlers.lead_access import may_act_on, may_see
+from bot.handlers.lead_access import may_act_in_channel, may_act_on, may_see
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.claims import claim_lead
+from bot.services.claims import batch_channel, claim_lead, claim_next
 from bot.services.lead_info import lead_record
 from bot.services.lifecycle import load_lead
+from bot.services.offers import accept_offer, pass_offer
 from bot.services.returns import return_lead
+from bot.slack.blocks.lead_card import display_name
 from bot.slack.blocks.lead_details import details_modal
 from bot.slack.blocks.lead_modal import return_modal
 from bot.slack.mrkdwn import channel_link, escape
@@ -22,6 +24,9 @@ from bot.storage.models import Lead
 
 def register(interactions: InteractionRouter) -> None:
     interactions.click(ActionId.CLAIM, load_lead=True)(on_claim)
+    interactions.click(ActionId.CLAIM_NEXT)(on_claim_next)
+    interactions.click(ActionId.OFFER_ACCEPT, lead=True)(on_offer_accept)
+    interactions.click(ActionId.OFFER_PASS, lead=True)(on_offer_pass)
     interactions.click(ActionId.WHY_HERE, load_lead=True)(on_why_here)
     interactions.click(ActionId.DETAILS, load_lead=True)(on_details)
     interactions.click(ActionId.NOT_FOR_US, load_lead=True)(on_not_for_us)
@@ -50,6 +55,39 @@ async def on_claim(req: ClickRequest) -> None:
     await require_claimer(req, req.lead)
     async with req.transaction() as ctx:
         await claim_lead(ctx, req.lead_id, user_id=req.user_id)
+
+
+async def on_claim_next(req: ClickRequest) -> None:
+    """ "Claim next" on a bulk batch's summary card (the button's value is the batch ID); for the
+    members of the channel the batch was posted to, whatever channel the click names."""
+    if not req.click.value.isdigit():
+        return
+    batch_id = int(req.click.value)
+    async with req.transaction() as ctx:
+        channel = await batch_channel(ctx, batch_id)
+    if not await may_act_in_channel(req.handoff, req.client, req.team_id, req.user_id, channel):
+        raise NotAllowed(
+            messages.CLAIM_NOT_MEMBER.format(channel=channel_link(channel)),
+            why=f"not a member of {channel}",
+        )
+    async with req.transaction() as ctx:
+        got = await claim_next(ctx, batch_id, user_id=req.user_id)
+    await req.tell(
+        messages.BULK_CLAIMED_NEXT.format(
+            lead_id=got.lead.id, name=escape(display_name(got.lead)), label=escape(got.batch.label)
+        )
+    )
+
+
+async def on_offer_accept(req: ClickRequest) -> None:
+    """Assign mode: the rep the lead was offered to takes it (only that rep can)."""
+    async with req.transaction() as ctx:
+        await accept_offer(ctx, req.lead_id, user_id=req.user_id)
+
+
+async def on_offer_pass(req: ClickRequest) -> None:
+    async with req.transaction() as ctx:
+        await pass_offer(ctx, req.lead_id, user_id=req.user_id)
 
 
 async def on_why_here(req: ClickRequest) -> None:

@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from bot import __version__, messages
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
+from bot.services import backlog as outbox_backlog
 from bot.services import deliveries, sla
 from bot.services.workspaces import Uninstalled
 from bot.slack.mrkdwn import escape, truncate
@@ -36,12 +37,18 @@ async def status_command(req: CommandRequest) -> None:
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
         backlog = await sla.backlog(uow, req.team_id, now)
+        channels = await outbox_backlog.channel_backlogs(uow, req.team_id, req.handoff.settings.channel_rate)
     gone = await req.handoff.uninstalled_workspaces()
+    text = status_text(stats, now=now, backlog=backlog, uninstalled=gone)
+    if channels:
+        rate = req.handoff.settings.channel_rate
+        lines = [outbox_backlog.backlog_line(item, rate) for item in channels[:10]]
+        text += "\n" + "\n".join([messages.STATUS_CHANNELS.format(rate=f"{rate:g}"), *lines])
     mode = "socket" if req.handoff.settings.socket_mode else "http"
     instance = messages.STATUS_INSTANCE.format(
         instance=escape(req.handoff.instance_id), version=__version__, mode=mode
     )
-    await req.ack(text=status_text(stats, now=now, backlog=backlog, uninstalled=gone) + "\n" + instance)
+    await req.ack(text=text + "\n" + instance)
 
 
 async def retry_failed(req: CommandRequest) -> None:

@@ -15,6 +15,7 @@ from bot.domain.targets import CATALOGUE, format_value
 from bot.handlers.interactions import InteractionRouter, SubmissionRequest
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import BlockId, CallbackId, Command
+from bot.services.sla import load_calendar
 from bot.services.targets import (
     Reported,
     TargetSet,
@@ -56,7 +57,8 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
 async def _scoreboard(req: CommandRequest) -> tuple[str, list[Any]]:
     handoff = req.handoff
     async with handoff.uow() as uow:
-        board = await build_scoreboard(uow, req.team_id, handoff.clock.now(), handoff.settings.tz)
+        calendar = await load_calendar(uow, handoff.settings, req.team_id)
+        board = await build_scoreboard(uow, req.team_id, handoff.clock.now(), handoff.settings.tz, calendar)
     return scoreboard_text(board), scoreboard_blocks(board)
 
 

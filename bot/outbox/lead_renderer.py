@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.outbox import LEAD_PURPOSES, Purpose
-from bot.outbox.outcome import Outcome, RowSnapshot
+from bot.outbox.bulk_renderer import line_update, thread_of
+from bot.outbox.outcome import Outcome, RowSnapshot, aware
 from bot.outbox.rendering import Rendered
 from bot.slack.blocks.lead_card import lead_card
 from bot.storage.models import Lead, Outbox, RoutingRule
@@ -54,7 +55,19 @@ class LeadRenderer:
     ) -> tuple[str, dict[str, Any]] | Outcome:
         if lead is None:
             return Outcome.fail("lead no longer exists")
-        if row.purpose is not Purpose.LEAD_CARD and lead.message_ts is None:
+        if lead.batch_id is not None and lead.message_ts is None:
+            # a lead listed in a bulk batch's thread: its card (once claimed) and its replies go in
+            # that thread, an update of its card is an update of the message listing it
+            if row.purpose is Purpose.LEAD_CARD_UPDATE:
+                return await line_update(uow, lead, args)
+            thread = await thread_of(uow, await uow.batches.get(lead.team_id, lead.batch_id))
+            if isinstance(thread, Outcome):
+                return thread
+            args["thread_ts"] = thread
+            if row.purpose is Purpose.LEAD_THREAD:
+                args["channel"] = lead.channel_id
+                return row.method, args
+        elif row.purpose is not Purpose.LEAD_CARD and lead.message_ts is None:
             # the card is not posted yet: wait for it unless it can never come
             if await uow.outbox.pending_card_post(lead.id) is not None:
                 return Outcome.wait_for("the card")
@@ -73,5 +86,9 @@ class LeadRenderer:
     async def record_sent(self, uow: UnitOfWork, row: Outbox, outcome: Outcome) -> None:
         if row.purpose == Purpose.LEAD_CARD and row.lead_id and outcome.ts:
             await uow.leads.set_message(
-                row.team_id, row.lead_id, channel_id=outcome.channel or row.channel_id or "", ts=outcome.ts
+                row.team_id,
+                row.lead_id,
+                channel_id=outcome.channel or row.channel_id or "",
+                ts=outcome.ts,
+                at=aware(row.sent_at or row.created_at),
             )

@@ -11,8 +11,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.domain.outbox import OutboxStatus, Purpose
-from bot.storage.models import Lead
+from bot.domain.outbox import PURPOSE_LANE, Lane, OutboxStatus, Purpose, rank_at
+from bot.storage.models import Lead, LeadBatch
 from bot.storage.repositories import OutboxRepo
 
 POST = "chat.postMessage"
@@ -64,7 +64,9 @@ class Notifier:
         lead_id: int | None = None,
         ref_table: str | None = None,
         ref_id: int | None = None,
+        lane: Lane | None = None,
     ) -> None:
+        lane = lane or PURPOSE_LANE[purpose]
         row = {
             "team_id": team_id,
             "method": method,
@@ -75,6 +77,8 @@ class Notifier:
             "ref_table": ref_table,
             "ref_id": ref_id,
             "status": OutboxStatus.PENDING.value,
+            "lane": int(lane),
+            "rank_at": rank_at(lane, self.now),
             "attempts": 0,
             "next_attempt_at": self.now,
             "created_at": self.now,
@@ -84,13 +88,79 @@ class Notifier:
         else:
             await self.outbox.add(row)
 
-    async def post_lead_card(self, lead: Lead) -> None:
+    async def post_lead_card(self, lead: Lead, *, lane: Lane = Lane.SINGLE) -> None:
+        """The lead's card; its lane says how urgent (a hot lead, a single one, one of a bulk)."""
         await self._queue(
             team_id=lead.team_id,
             method=POST,
             channel_id=lead.channel_id,
             payload=dict(RENDER_AT_SEND),
             purpose=Purpose.LEAD_CARD,
+            lead_id=lead.id,
+            lane=lane,
+        )
+
+    async def post_batch_summary(self, batch: LeadBatch, *, edit: bool = False) -> None:
+        """A bulk batch's summary card, rendered at send time with the batch's counts; `edit`
+        updates the posted one (more leads joined, one was claimed)."""
+        await self.refresh_batch_summary(batch.team_id, batch.channel_id, batch.id, edit=edit)
+
+    async def refresh_batch_summary(
+        self, team_id: str, channel_id: str, batch_id: int, *, edit: bool = True
+    ) -> None:
+        await self.render_at_send(
+            team_id,
+            channel_id,
+            purpose=Purpose.BULK_SUMMARY_UPDATE if edit else Purpose.BULK_SUMMARY,
+            ref_table="lead_batch",
+            ref_id=batch_id,
+            edit=edit,
+        )
+
+    async def list_in_batch(self, batch: LeadBatch, lead_ids: list[int]) -> None:
+        """One thread message under the batch's summary listing these leads (each with a Claim)."""
+        await self._queue(
+            team_id=batch.team_id,
+            method=POST,
+            channel_id=batch.channel_id,
+            payload={"render": Purpose.BULK_LINES.value, "lead_ids": lead_ids},
+            purpose=Purpose.BULK_LINES,
+            lead_id=lead_ids[0],
+            ref_table="lead_batch",
+            ref_id=batch.id,
+        )
+
+    async def refresh_batch_line(self, lead: Lead) -> None:
+        """chat.update of the thread message that lists this bulk lead (it was claimed)."""
+        await self._queue(
+            team_id=lead.team_id,
+            method=UPDATE,
+            channel_id=lead.channel_id,
+            payload={"render": Purpose.BULK_LINE_UPDATE.value},
+            purpose=Purpose.BULK_LINE_UPDATE,
+            lead_id=lead.id,
+        )
+
+    async def offer_lead(self, lead: Lead, rep: str, *, lane: Lane = Lane.HOT) -> None:
+        """Assign mode: the lead offered to `rep` in a DM with Accept / Pass, rendered at send time."""
+        await self._queue(
+            team_id=lead.team_id,
+            method=POST,
+            channel_id=rep,
+            payload={"render": Purpose.LEAD_OFFER.value},
+            purpose=Purpose.LEAD_OFFER,
+            lead_id=lead.id,
+            lane=lane,
+        )
+
+    async def refresh_offer(self, lead: Lead, rep: str) -> None:
+        """chat.update of the DM that offered the lead to `rep` (accepted, or handed on)."""
+        await self._queue(
+            team_id=lead.team_id,
+            method=UPDATE,
+            channel_id=rep,
+            payload={"render": Purpose.LEAD_OFFER_UPDATE.value},
+            purpose=Purpose.LEAD_OFFER_UPDATE,
             lead_id=lead.id,
         )
 
@@ -105,7 +175,13 @@ class Notifier:
         )
 
     async def reply_to_lead(
-        self, lead: Lead, text: str, blocks: list[Any] | None = None, *, broadcast: bool = False
+        self,
+        lead: Lead,
+        text: str,
+        blocks: list[Any] | None = None,
+        *,
+        broadcast: bool = False,
+        lane: Lane | None = None,
     ) -> None:
         payload: dict[str, Any] = {"text": text, "blocks": _blocks(blocks)}
         if broadcast:
@@ -117,6 +193,7 @@ class Notifier:
             payload=payload,
             purpose=Purpose.LEAD_THREAD,
             lead_id=lead.id,
+            lane=lane,
         )
 
     async def post(
@@ -131,6 +208,7 @@ class Notifier:
         ref_table: str | None = None,
         ref_id: int | None = None,
         lead_id: int | None = None,
+        lane: Lane | None = None,
     ) -> None:
         payload: dict[str, Any] = {"text": text, "blocks": _blocks(blocks)}
         if thread_ts:
@@ -144,6 +222,7 @@ class Notifier:
             ref_table=ref_table,
             ref_id=ref_id,
             lead_id=lead_id,
+            lane=lane,
         )
 
     async def render_at_send(
@@ -169,8 +248,8 @@ class Notifier:
         )
 
     async def dm(self, team_id: str, user_id: str, text: str, blocks: list[Any] | None = None) -> None:
-        # chat.postMessage to a user ID lands in the bot's DM with them
-        await self.post(team_id, user_id, text, blocks)
+        # chat.postMessage to a user ID lands in the bot's DM with them; someone is waiting for it
+        await self.post(team_id, user_id, text, blocks, lane=Lane.PERSON)
 
     async def upload_file(
         self,

@@ -84,6 +84,8 @@ class RowSnapshot:
     last_error: str | None
     ref_table: str | None = None
     ref_id: int | None = None
+    lane: int = 3  # bot.domain.outbox.Lane
+    rank_at: datetime | None = None  # its place in line: the channel's queue sends the earliest first
 
     @property
     def may_have_been_sent(self) -> bool:
@@ -113,6 +115,8 @@ class RowSnapshot:
             last_error=row.last_error,
             ref_table=row.ref_table,
             ref_id=row.ref_id,
+            lane=row.lane,
+            rank_at=aware(row.rank_at) if row.rank_at is not None else None,
         )
 
 

@@ -98,6 +98,26 @@ class Pacer:
         await self.acquire(key, rate=rate, burst=burst)
         return key
 
+    async def wait_turn(self, team_id: str, method: str, channel: str | None) -> None:
+        """Wait until a call would get its turn at once, without taking it: the channel's worker
+        waits here first and only then picks its best row, so a hot row that arrives meanwhile goes
+        in this turn instead of after the row that was waiting."""
+        spec = self.key_for(team_id, method, channel)
+        if spec is None:
+            return
+        key, _, _ = spec
+        now = self.monotonic()
+        hold = self.blocked_until.get(key, 0.0) - now
+        if hold > 0:
+            await self._pause(hold)
+            now = self.monotonic()
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            return
+        tokens = min(bucket.capacity, bucket.tokens + (now - bucket.updated) * bucket.rate)
+        if tokens < 1:
+            await self._pause((1 - tokens) / bucket.rate)
+
     async def acquire(self, key: str, *, rate: float | None = None, burst: float | None = None) -> None:
         now = self.monotonic()
         hold = self.blocked_until.get(key, 0.0) - now

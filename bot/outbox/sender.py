@@ -7,26 +7,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import heapq
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.domain.outbox import Lane, Purpose
 from bot.observability.logs import log_context
 from bot.outbox.delivery import Delivery
 from bot.outbox.outcome import Backoff, Call, Outcome, Result, RowSnapshot, short_error
-from bot.outbox.pacing import Pacer
+from bot.outbox.pacing import Pacer, Stopping
 from bot.outbox.recording import OutcomeWriter, Recorder
 from bot.outbox.rendering import Renderers
 from bot.slack.clients import SlackClients
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# a row's place in its channel's queue: (rank_at as a timestamp, the row it follows, its own id)
+Place = tuple[float, int, int]
+Queued = tuple[Place, RowSnapshot, Call | Outcome, float]
+
+
+def _place(row: RowSnapshot) -> Place:
+    rank = row.rank_at or row.created_at
+    return (rank.timestamp(), row.id, 0)
 
 
 class OutboxSender:
@@ -77,8 +87,13 @@ class OutboxSender:
         self._last_pass = float("-inf")
         self._wake = asyncio.Event()
         self._room = asyncio.Event()  # set when a row leaves the queues: there is room to claim more
-        # claimed rows waiting for their turn, per channel, each channel with one worker task
-        self._queues: dict[str, deque[tuple[RowSnapshot, Call | Outcome, float]]] = {}
+        # claimed rows waiting for their turn, per channel, each channel with one worker task; a
+        # heap in line order (lane, then age), so a hot card claimed after a bulk queue filled up
+        # goes next, not after it
+        self._queues: dict[str, list[Queued]] = {}
+        # per channel: the place in line of each lead card still queued, so the card's updates and
+        # replies line up behind it whatever their lane
+        self._cards: dict[str, dict[int, Place]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._in_flight = 0
         # looked up at each write, so a test can stand in for the database
@@ -110,14 +125,18 @@ class OutboxSender:
         try:
             while not stop.is_set():
                 claimed = 0
-                if self._in_flight <= self._low_water:
-                    await self._space_out(stop)
-                    if stop.is_set():
-                        break
-                    try:
+                await self._space_out(stop)
+                if stop.is_set():
+                    break
+                try:
+                    if self._in_flight <= self._low_water:
                         claimed = await self._claim_and_queue(self.batch_size - self._in_flight)
-                    except Exception as exc:  # the loop must survive a database outage
-                        log.warning("outbox pass failed, retrying: %s", short_error(exc))
+                    else:
+                        # the queues hold a batch already: still take what must not wait behind
+                        # it (hot leads, what a person waits for), a short index range
+                        claimed = await self._claim_and_queue(self.batch_size, urgent_only=True)
+                except Exception as exc:  # the loop must survive a database outage
+                    log.warning("outbox pass failed, retrying: %s", short_error(exc))
                 if claimed and self._in_flight <= self._low_water:
                     continue  # more may be due at once
                 self._wake.clear()
@@ -158,22 +177,37 @@ class OutboxSender:
         await self._settle_all()
         return claimed
 
-    async def _claim_and_queue(self, limit: int) -> int:
-        """Claim up to `limit` due rows, render them in one transaction, queue them per channel."""
+    async def _claim_and_queue(self, limit: int, *, urgent_only: bool = False) -> int:
+        """Claim up to `limit` due rows, render them in one transaction, queue them per channel;
+        `urgent_only`: only rows of the lanes that go past full queues (hot leads, a person waiting)."""
         now = self.clock.now()
         full = [key for key, queue in self._queues.items() if len(queue) >= self._channel_cap()]
         async with UnitOfWork(self.session_factory) as uow:
             rows = await uow.outbox.claim_due(
-                now=now, instance=self.instance_id, lease=self.lease, limit=limit, skip_channels=full
+                now=now,
+                instance=self.instance_id,
+                lease=self.lease,
+                limit=limit,
+                skip_channels=full,
+                max_lane=Lane.HOT if urgent_only else None,
             )
             snapshot = [RowSnapshot.of(row) for row in rows]
         if not snapshot:
             return 0
         claimed_at = self.monotonic()
         calls = await self.renderers.render(snapshot, self._render_failed)
-        for row in snapshot:
+        # cards first: a card's update claimed in the same pass must find the card's place
+        for row in sorted(snapshot, key=lambda r: r.purpose is not Purpose.LEAD_CARD):
             key = row.channel_id or f"row:{row.id}"
-            self._queues.setdefault(key, deque()).append((row, calls[row.id], claimed_at))
+            cards = self._cards.setdefault(key, {})
+            place = _place(row)
+            if row.lead_id is not None:
+                if row.purpose is Purpose.LEAD_CARD:
+                    cards[row.lead_id] = place
+                elif row.lead_id in cards and cards[row.lead_id] > place:
+                    card = cards[row.lead_id]
+                    place = (card[0], card[1], row.id)
+            heapq.heappush(self._queues.setdefault(key, []), (place, row, calls[row.id], claimed_at))
             self._in_flight += 1
             if key not in self._workers:
                 self._workers[key] = asyncio.create_task(self._channel_worker(key))
@@ -203,7 +237,13 @@ class OutboxSender:
         queue = self._queues[key]
         try:
             while queue:
-                row, call, claimed_at = queue.popleft()
+                # wait for the channel's turn first, then take the best row queued by then
+                head = queue[0][1]
+                with contextlib.suppress(Stopping):
+                    await self.pacer.wait_turn(head.team_id, head.method, head.channel_id)
+                _, row, call, claimed_at = heapq.heappop(queue)
+                if row.purpose is Purpose.LEAD_CARD and row.lead_id is not None:
+                    self._cards.get(key, {}).pop(row.lead_id, None)
                 # lines logged while sending say which row, lead and workspace they are about
                 with log_context(outbox_id=row.id, lead_id=row.lead_id, team_id=row.team_id):
                     try:
@@ -227,6 +267,7 @@ class OutboxSender:
             del self._workers[key]
             if not queue:
                 self._queues.pop(key, None)
+                self._cards.pop(key, None)
 
     def _lease_left(self, claimed_at: float) -> float:
         return self.lease.total_seconds() - (self.monotonic() - claimed_at)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from bot.domain.errors import LeadAlreadyClaimed, LeadNotFound
+from dataclasses import dataclass
+
+from bot import messages
+from bot.domain.errors import LeadAlreadyClaimed, LeadNotFound, NothingLeft
 from bot.domain.events import EventKind
 from bot.domain.lead import Status
+from bot.domain.outbox import Lane
 from bot.observability import metrics
 from bot.services.context import Ctx
-from bot.storage.models import Lead
+from bot.storage.models import Lead, LeadBatch
 
 
 async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
@@ -30,5 +34,44 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
     await uow.events.append(
         team_id=ctx.team_id, lead_id=lead.id, kind=EventKind.CLAIMED, actor_id=user_id, origin="slack", at=now
     )
-    await ctx.notifier.refresh_lead_card(lead)
+    if lead.batch_id is not None and lead.message_ts is None:
+        # listed in a bulk batch's thread: the owner gets its card there, and the list says who has it
+        await ctx.notifier.post_lead_card(lead, lane=Lane.PERSON)
+        await ctx.notifier.refresh_batch_line(lead)
+        # the summary's "waiting for a claim" (chat.update: Slack's tier 3, not the channel's posts)
+        await ctx.notifier.refresh_batch_summary(lead.team_id, lead.channel_id or "", lead.batch_id)
+    else:
+        await ctx.notifier.refresh_lead_card(lead)
     return lead
+
+
+@dataclass(frozen=True)
+class ClaimedNext:
+    lead: Lead
+    batch: LeadBatch
+
+
+async def batch_channel(ctx: Ctx, batch_id: int) -> str:
+    """The channel a bulk batch was posted to (NothingLeft when the batch is not this workspace's)."""
+    batch = await ctx.uow.batches.get(ctx.team_id, batch_id)
+    if batch is None:
+        raise NothingLeft(messages.BULK_NOTHING_LEFT)
+    return batch.channel_id
+
+
+async def claim_next(ctx: Ctx, batch_id: int, *, user_id: str) -> ClaimedNext:
+    """ "Claim next" on a bulk batch's summary: the best unclaimed lead of the batch (highest score,
+    then the longest waiting) becomes the clicker's; a lead someone else took meanwhile is skipped."""
+    batch = await ctx.uow.batches.get(ctx.team_id, batch_id)
+    if batch is None:
+        raise NothingLeft(messages.BULK_NOTHING_LEFT)
+    for _ in range(5):  # a few rounds: concurrent clicks take leads from under us
+        candidates = await ctx.uow.batches.unclaimed(ctx.team_id, batch_id, limit=5)
+        if not candidates:
+            break
+        for lead_id in candidates:
+            try:
+                return ClaimedNext(lead=await claim_lead(ctx, lead_id, user_id=user_id), batch=batch)
+            except LeadAlreadyClaimed:
+                continue
+    raise NothingLeft(messages.BULK_NOTHING_LEFT)

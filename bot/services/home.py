@@ -8,7 +8,7 @@ from bot.config import Settings
 from bot.domain.numbers import QualityReport
 from bot.domain.views import HomeData
 from bot.services.context import load_admins
-from bot.services.sla import load_policy
+from bot.services.sla import load_calendar, load_policy
 from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
 
@@ -72,7 +72,8 @@ async def build_home(
             if quality_cache is not None
             else await uow.reports.lead_quality(team_id, now, QUALITY_WINDOWS)
         )
-    board = await build_scoreboard(uow, team_id, now, settings.tz)
+    calendar = await load_calendar(uow, settings, team_id)
+    board = await build_scoreboard(uow, team_id, now, settings.tz, calendar)
     return HomeData(
         user_id=user_id,
         now=now,

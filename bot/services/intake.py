@@ -12,22 +12,27 @@ whole or not at all and a bad one never takes its batch-mates down with it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot import messages
 from bot.domain.errors import InvalidInput
 from bot.domain.events import EventKind
 from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_batch
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
-from bot.domain.routing import RuleSpec, is_hot
+from bot.domain.outbox import Lane
+from bot.domain.routing import RuleSpec, is_hot, is_hot_lead
 from bot.observability import metrics
 from bot.outbox.notifier import Notifier
 from bot.services.context import Ctx
-from bot.slack.mrkdwn import escape, usergroup_mention
-from bot.storage.models import Lead, RoutingRule
+from bot.services.offers import offered
+from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
+from bot.slack.mrkdwn import escape, mention, usergroup_mention
+from bot.storage.models import Lead, LeadBatch, RoutingRule
 from bot.storage.uow import Conflict
 
 
@@ -64,6 +69,7 @@ def rule_spec(rule: RoutingRule, hot_score: int | None = None) -> RuleSpec:
         reps=tuple(rule.reps or ()),
         hot_usergroup=rule.hot_usergroup,
         hot_score=rule.hot_score if rule.hot_score is not None else hot_score,
+        mode=rule.mode,
     )
 
 
@@ -207,11 +213,27 @@ async def _assign(ctx: Ctx, plans: list[Plan], routing: Routing) -> list[Plan]:
 
 async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | None) -> list[ItemResult]:
     """New leads in one INSERT, their cards and the duplicates' thread notes in another (the
-    notifier's bulk form), every lead's event in a third; one result per plan, in order."""
-    rows = [_lead_row(ctx, p, origin=origin, actor_id=actor_id) for p in plans if p.fate is Fate.NEW]
+    notifier's bulk form), every lead's event in a third; one result per plan, in order. Leads that
+    came in bulk join a batch: one summary card, the leads listed in its thread."""
+    bulk_channels = _bulk_channels(ctx, plans)
+    if origin == "csv":
+        # an import's last, small chunk joins the summary of the chunks before it
+        bulk_channels |= await _importing(ctx, plans, bulk_channels)
+    lanes = {p.index: _lane(ctx, p, bulk_channels) for p in plans if p.fate is Fate.NEW}
+    batches = await _batches(ctx, plans, lanes)
+    rows = [
+        _lead_row(ctx, p, origin=origin, actor_id=actor_id, batch=batches.get(p.index))
+        for p in plans
+        if p.fate is Fate.NEW
+    ]
     stored = await ctx.uow.leads.add_many(rows)
+    # a note on an earlier lead nobody is waiting for: a re-import's notes must not crowd out cards
+    in_bulk = origin == "csv" or len(plans) > ctx.settings.bulk_threshold
+    resubmitted_lane = Lane.BULK if in_bulk else Lane.SINGLE
     events: list[dict[str, Any]] = []
     results: list[ItemResult] = []
+    listed: dict[int, tuple[LeadBatch, list[int]]] = {}
+    notices: dict[tuple[str, str], list[tuple[Lead, str]]] = {}
     async with ctx.notifier.bulk() as notifier:
         for plan in plans:
             if plan.fate is Fate.UNROUTABLE:
@@ -222,7 +244,16 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
             if plan.fate is Fate.NEW:
                 lead = stored[plan.data.dedupe_key()]
                 events.append(_created(ctx, lead, plan, origin=origin, actor_id=actor_id))
-                await _announce(notifier, lead, plan)
+                batch = batches.get(plan.index)
+                if batch is not None:
+                    listed.setdefault(batch.id, (batch, []))[1].append(lead.id)
+                elif plan.rule is not None and plan.rule.assigns and plan.assignee:
+                    await offered(ctx, lead, plan.assignee, why="round robin", lane=lanes[plan.index])
+                    notices.setdefault((lead.channel_id or "", plan.rule.name), []).append(
+                        (lead, plan.assignee)
+                    )
+                else:
+                    await _announce(notifier, lead, plan, lane=lanes[plan.index])
                 results.append(ItemResult(index=plan.index, status="created", lead=lead))
                 continue
             target = plan.existing if plan.existing is not None else _twin(stored, plans, plan)
@@ -231,10 +262,67 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
                 " · ".join(escape(p) for p in (plan.data.source, plan.data.campaign) if p)
                 or "no source given"
             )
-            await notifier.reply_to_lead(target, f":repeat: Submitted again ({where}) via {origin}.")
+            await notifier.reply_to_lead(
+                target, f":repeat: Submitted again ({where}) via {origin}.", lane=resubmitted_lane
+            )
             results.append(ItemResult(index=plan.index, status="duplicate", lead=target))
+        for (channel, rule_name), offers in notices.items():
+            await notifier.post(ctx.team_id, channel, _offer_notice(offers, rule_name), lane=Lane.SINGLE)
+        for batch, lead_ids in listed.values():
+            for start in range(0, len(lead_ids), LEADS_PER_LINE_MESSAGE):
+                await notifier.list_in_batch(batch, lead_ids[start : start + LEADS_PER_LINE_MESSAGE])
     await ctx.uow.events.append_many(events)
     return results
+
+
+def _offer_notice(offers: list[tuple[Lead, str]], rule_name: str) -> str:
+    """The channel's one line about leads that went straight to reps' DMs (assign mode)."""
+    rule = escape(rule_name)
+    if len(offers) == 1:
+        [(lead, rep)] = offers
+        name = escape(lead.name or lead.email) + (f" · {escape(lead.company)}" if lead.company else "")
+        return messages.OFFER_NOTICE.format(lead_id=lead.id, name=name, rep=mention(rep), rule=rule)
+    reps = ", ".join(mention(rep) for rep in dict.fromkeys(rep for _, rep in offers))
+    return messages.OFFER_NOTICE_MANY.format(count=len(offers), reps=reps, rule=rule)
+
+
+BATCH_WINDOW = timedelta(minutes=15)  # the next chunk of the same import joins the same summary
+
+
+def batch_label(data: LeadIn) -> str:
+    return data.campaign or data.source or messages.BULK_DEFAULT_LABEL
+
+
+async def _batches(ctx: Ctx, plans: Sequence[Plan], lanes: dict[int, Lane]) -> dict[int, LeadBatch]:
+    """The batch each bulk lead joins, by plan index: one per channel and source/campaign, reused
+    while the same import goes on (BATCH_WINDOW), its summary card queued or updated. Hot leads
+    keep their own card; the summary counts them."""
+    groups: dict[tuple[str, str], list[Plan]] = {}
+    hot: Counter[tuple[str, str]] = Counter()
+    for plan in plans:
+        if plan.fate is not Fate.NEW or plan.decision is None or plan.decision.channel_id is None:
+            continue
+        if plan.rule is not None and plan.rule.assigns and plan.assignee:
+            continue  # straight to a rep's DM: nothing to list in the channel
+        key = (plan.decision.channel_id, batch_label(plan.data))
+        if lanes[plan.index] is Lane.BULK:
+            groups.setdefault(key, []).append(plan)
+        elif lanes[plan.index] is Lane.HOT:
+            hot[key] += 1
+    found: dict[int, LeadBatch] = {}
+    for (channel, label), members in sorted(groups.items()):  # locks in one order: no deadlock
+        await ctx.uow.batches.lock_label(ctx.team_id, channel, label)
+        batch = await ctx.uow.batches.open_batch(ctx.team_id, channel, label, ctx.now - BATCH_WINDOW)
+        if batch is None:
+            batch = await ctx.uow.batches.add(ctx.team_id, channel, label, now=ctx.now)
+            batch.hot_count = hot[(channel, label)]
+            await ctx.notifier.post_batch_summary(batch)
+        else:
+            if hot[(channel, label)]:
+                await ctx.uow.batches.add_hot(batch.id, hot[(channel, label)], now=ctx.now)
+            await ctx.notifier.post_batch_summary(batch, edit=True)
+        found.update((plan.index, batch) for plan in members)
+    return found
 
 
 def _twin(stored: dict[str, Lead], plans: list[Plan], plan: Plan) -> Lead:
@@ -242,16 +330,56 @@ def _twin(stored: dict[str, Lead], plans: list[Plan], plan: Plan) -> Lead:
     return stored[plans[plan.twin].data.dedupe_key()]
 
 
-async def _announce(notifier: Notifier, lead: Lead, plan: Plan) -> None:
+def _bulk_channels(ctx: Ctx, plans: Sequence[Plan]) -> frozenset[str]:
+    """The channels this call brings leads to in bulk: more than HANDOFF_BULK_THRESHOLD new leads
+    for one channel at once (an API batch, a CSV import's chunk)."""
+    per_channel = Counter(
+        p.decision.channel_id for p in plans if p.fate is Fate.NEW and p.decision and p.decision.channel_id
+    )
+    threshold = ctx.settings.bulk_threshold
+    return frozenset(channel for channel, count in per_channel.items() if count > threshold)
+
+
+async def _importing(ctx: Ctx, plans: Sequence[Plan], bulk: frozenset[str]) -> frozenset[str]:
+    """Channels with an import's batch still open for these leads' source/campaign."""
+    found: set[str] = set()
+    keys = {
+        (p.decision.channel_id, batch_label(p.data))
+        for p in plans
+        if p.fate is Fate.NEW and p.decision and p.decision.channel_id and p.decision.channel_id not in bulk
+    }
+    for channel, label in keys:
+        if channel is not None and await ctx.uow.batches.open_batch(
+            ctx.team_id, channel, label, ctx.now - BATCH_WINDOW
+        ):
+            found.add(channel)
+    return frozenset(found)
+
+
+def is_hot_plan(ctx: Ctx, plan: Plan) -> bool:
+    return plan.data.priority == "high" or is_hot_lead(plan.rule, plan.data.score, ctx.settings.hot_score)
+
+
+def _lane(ctx: Ctx, plan: Plan, bulk_channels: frozenset[str]) -> Lane:
+    """Hot leads first, then single leads, then leads that came in bulk."""
+    if is_hot_plan(ctx, plan):
+        return Lane.HOT
+    channel = plan.decision.channel_id if plan.decision else None
+    return Lane.BULK if channel in bulk_channels else Lane.SINGLE
+
+
+async def _announce(notifier: Notifier, lead: Lead, plan: Plan, *, lane: Lane) -> None:
     """The card, and for a hot lead a thread reply mentioning the rule's hot-lead user group."""
-    await notifier.post_lead_card(lead)
+    await notifier.post_lead_card(lead, lane=lane)
     rule, score = plan.rule, plan.data.score
     if is_hot(rule, score) and rule and rule.hot_usergroup:
         text = f":fire: Hot lead (score {score}) for {usergroup_mention(rule.hot_usergroup)}"
-        await notifier.reply_to_lead(lead, text)
+        await notifier.reply_to_lead(lead, text, lane=lane)
 
 
-def _lead_row(ctx: Ctx, plan: Plan, *, origin: str, actor_id: str | None) -> dict[str, Any]:
+def _lead_row(
+    ctx: Ctx, plan: Plan, *, origin: str, actor_id: str | None, batch: LeadBatch | None = None
+) -> dict[str, Any]:
     data, decision, now = plan.data, plan.decision, ctx.now
     assert decision is not None
     return {
@@ -272,6 +400,8 @@ def _lead_row(ctx: Ctx, plan: Plan, *, origin: str, actor_id: str | None) -> dic
         "fields": data.fields,
         "submitted_by": actor_id,
         "intake_channel": origin,
+        "priority": data.priority,
+        "batch_id": batch.id if batch is not None else None,
         "status": Status.NEW.value,
         "assignee_id": plan.assignee,
         "rule_id": decision.rule.id if decision.rule else None,
@@ -280,6 +410,7 @@ def _lead_row(ctx: Ctx, plan: Plan, *, origin: str, actor_id: str | None) -> dic
         "nurture": False,
         "created_at": now,
         "updated_at": now,
+        "posted_at": None,  # set when its card (or its line in a bulk thread) is posted
     }
 
 

@@ -36,6 +36,7 @@ def rule_in(rule: RoutingRule) -> RuleIn:
         hot_usergroup=rule.hot_usergroup,
         hot_score=rule.hot_score,
         manager=rule.manager_id,
+        mode="assign" if rule.mode == "assign" else "claim",
     )
 
 
@@ -55,6 +56,7 @@ def _apply(rule: RoutingRule, spec: RuleIn) -> None:
     rule.hot_usergroup = spec.hot_usergroup
     rule.hot_score = spec.hot_score
     rule.manager_id = spec.manager
+    rule.mode = spec.mode
 
 
 async def list_rules(ctx: Ctx) -> list[RoutingRule]:

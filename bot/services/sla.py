@@ -37,6 +37,7 @@ from bot.domain.sla import (
 from bot.domain.views import OpenLead
 from bot.observability import metrics
 from bot.services.context import Ctx
+from bot.services.offers import hand_on, on_offer
 from bot.slack.blocks import sla_notes
 from bot.storage.models import Lead, RoutingRule
 from bot.storage.uow import Conflict, UnitOfWork
@@ -325,7 +326,13 @@ async def _fire(ctx: Ctx, instance_id: str, policy: SlaPolicy, lead_id: int, ste
     ):
         return False  # another instance (or an earlier run) fired it
     metrics.sla_steps.labels(step.value).inc()
-    if step is Step.REMIND:
+    if step in (Step.REMIND, Step.ESCALATE) and lead.batch_id is not None and lead.message_ts is None:
+        # a lead listed in a bulk thread: one note per batch and step, not one per lead (a flood)
+        await _nudge_batch(ctx, instance_id, lead, policy, step)
+    elif step is Step.REMIND and on_offer(lead, policy.rule(lead)):
+        # assign mode: no answer from the rep within the reminder time hands the lead on
+        await hand_on(ctx, lead, policy.rule(lead), from_rep=lead.assignee_id or "", why="no answer")
+    elif step is Step.REMIND:
         await _remind(ctx, lead, policy)
     elif step is Step.ESCALATE:
         await _escalate(ctx, lead, policy)
@@ -364,6 +371,46 @@ async def _remind(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
     await _event(
         ctx, lead, EventKind.SLA_REMINDER, {"minutes": _minutes(thresholds.remind), "notified": reps}
     )
+
+
+BATCH_NUDGE_EVERY = timedelta(hours=1)  # at most one note per batch and step in this time
+
+
+async def _nudge_batch(ctx: Ctx, instance_id: str, lead: Lead, policy: SlaPolicy, step: Step) -> None:
+    """The SLA step of a lead that waits in a bulk batch's thread: its event as for any lead, and
+    for the batch one reminder in the summary's thread (or one DM to each manager), at most once
+    an hour: "37 leads of Dec webinar are still waiting for a claim"."""
+    thresholds = policy.thresholds(lead)
+    waited = thresholds.remind if step is Step.REMIND else thresholds.escalate
+    kind = EventKind.SLA_REMINDER if step is Step.REMIND else EventKind.SLA_ESCALATED
+    await _event(ctx, lead, kind, {"minutes": _minutes(waited), "batch": lead.batch_id})
+    hour = int(ctx.now.timestamp() // BATCH_NUDGE_EVERY.total_seconds())
+    if not await ctx.uow.slots.claim(
+        team_id=ctx.team_id,
+        job=f"{step.value}_batch",
+        slot=f"batch:{lead.batch_id}:{hour}",
+        instance=instance_id,
+        at=ctx.now,
+    ):
+        return
+    batch = await ctx.uow.batches.get(ctx.team_id, lead.batch_id or 0)
+    if batch is None:
+        return
+    waiting = (await ctx.uow.batches.counts(batch.id)).get(Status.NEW.value, 0)
+    if step is Step.REMIND:
+        reps = await _on_duty(ctx, policy.rule(lead))
+        await ctx.notifier.reply_to_lead(
+            lead, sla_notes.batch_reminder(batch.label, waiting=waiting, reps=reps, waited=waited)
+        )
+        return
+    rule = policy.rule(lead)
+    managers = [rule.manager_id] if rule is not None and rule.manager_id else list(ctx.settings.admins)
+    for manager in managers:
+        await ctx.notifier.dm(
+            ctx.team_id,
+            manager,
+            sla_notes.batch_escalation_dm(batch.label, batch.channel_id, waiting=waiting, waited=waited),
+        )
 
 
 async def _escalate(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:

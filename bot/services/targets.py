@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import InvalidInput
 from bot.domain.numbers import SpanNumbers
 from bot.domain.periods import Period, PeriodKind, period_containing, period_starting
+from bot.domain.sla import BusinessCalendar
+from bot.domain.speed import speed_to_lead
 from bot.domain.targets import (
     ACCEPTANCE_RATE,
     DEALS_WON,
@@ -17,6 +19,7 @@ from bot.domain.targets import (
     MEDIAN_TIME_TO_CLAIM,
     MEETINGS_BOOKED,
     REVENUE_WON,
+    SPEED_TO_LEAD,
     Metric,
     PeriodRef,
     metric_for,
@@ -44,7 +47,10 @@ NEEDS: dict[str, frozenset[str]] = {
     MEETINGS_BOOKED: frozenset({"meetings"}),
     DEALS_WON: frozenset({"won"}),
     REVENUE_WON: frozenset({"revenue"}),
+    SPEED_TO_LEAD: frozenset(),  # from the span's leads (speed_rows), not from span_numbers
 }
+
+SPEED_WINDOW = timedelta(days=7)  # the scoreboard's speed to lead: the last 7 days
 
 
 def value_of(metric: Metric, numbers: SpanNumbers) -> float | None:
@@ -74,6 +80,7 @@ async def evaluate_targets(
     now: datetime,
     tz: ZoneInfo,
     cache: dict[tuple[PeriodKind, date, str], SpanNumbers] | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> list[TargetLine]:
     """Each target against what happened in its period up to now (a past period: all of it)."""
     cache = {} if cache is None else cache
@@ -103,7 +110,11 @@ async def evaluate_targets(
         metric = metric_for(target.metric)
         elapsed = period.elapsed_fraction(now)
         reported_by, currency, value = None, None, None
-        if metric.computed:
+        if metric.key == SPEED_TO_LEAD:
+            end = min(period.end_utc, now)
+            rows = await uow.reports.speed_rows(team_id, period.start_utc, end, Scope.parse(target.segment))
+            value = speed_to_lead(rows, now=now, calendar=calendar).claimed_within
+        elif metric.computed:
             span = cache[(period.kind, period.start, target.segment)]
             value = value_of(metric, span)
             currency = span.main_currency if len(span.revenue_by_currency) == 1 else None
@@ -136,24 +147,31 @@ async def current_lines(
     now: datetime,
     tz: ZoneInfo,
     cache: dict[tuple[PeriodKind, date, str], SpanNumbers] | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> list[TargetLine]:
     """The current month's and quarter's targets against what happened so far: month first,
     then the whole team before segments and channels."""
     month = period_containing(PeriodKind.MONTH, now, tz)
     quarter = period_containing(PeriodKind.QUARTER, now, tz)
     targets = await uow.targets.for_periods(team_id, [(p.kind.value, p.start) for p in (month, quarter)])
-    lines = await evaluate_targets(uow, team_id, targets, now, tz, cache)
+    lines = await evaluate_targets(uow, team_id, targets, now, tz, cache, calendar)
     lines.sort(key=lambda line: (line.period.kind != PeriodKind.MONTH, line.scope != "", line.scope))
     return lines
 
 
-async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo) -> Scoreboard:
-    """The current month's and quarter's targets with their values, and the month's funnel."""
+async def build_scoreboard(
+    uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo, calendar: BusinessCalendar | None = None
+) -> Scoreboard:
+    """The current month's and quarter's targets with their values, the month's funnel and the
+    last 7 days' speed to lead (working minutes by `calendar`, wall time without one)."""
     month = period_containing(PeriodKind.MONTH, now, tz)
     quarter = period_containing(PeriodKind.QUARTER, now, tz)
     cache: dict[tuple[PeriodKind, date, str], SpanNumbers] = {}
     cache[(month.kind, month.start, "")] = await uow.reports.span_numbers(team_id, month.start_utc, now)
-    lines = await current_lines(uow, team_id, now, tz, cache)
+    lines = await current_lines(uow, team_id, now, tz, cache, calendar)
+    speed = speed_to_lead(
+        await uow.reports.speed_rows(team_id, now - SPEED_WINDOW, now), now=now, calendar=calendar
+    )
     return Scoreboard(
         now=now,
         month=month,
@@ -161,6 +179,7 @@ async def build_scoreboard(uow: UnitOfWork, team_id: str, now: datetime, tz: Zon
         lines=lines,
         funnel=cache[(month.kind, month.start, "")],
         funnel_period=month,
+        speed=speed,
     )
 
 

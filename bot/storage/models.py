@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy import event as orm_event
@@ -104,6 +106,10 @@ def _sla_check_on_insert(context: DefaultExecutionContext) -> datetime | None:
     return sla_check_after_move(params.get("status") or Status.NEW.value, params.get("created_at"))
 
 
+def _posted_on_insert(context: DefaultExecutionContext) -> datetime | None:
+    return typing.cast(datetime | None, context.get_current_parameters().get("created_at"))
+
+
 class Lead(Base):
     """A lead handed from marketing to sales; `status` follows bot.domain.lead.Status."""
 
@@ -143,6 +149,8 @@ class Lead(Base):
         ),
         # the SLA pass: due leads, most overdue first, without reading the open ones that are not due
         Index("ix_lead_team_sla_check", "team_id", "sla_check_at"),
+        # a bulk batch's leads: the summary's counts, its thread's lines, "Claim next"
+        Index("ix_lead_batch_status", "batch_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -163,6 +171,15 @@ class Lead(Base):
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submitted_by: Mapped[str | None] = mapped_column(String(64))
     intake_channel: Mapped[str] = mapped_column(String(16), default="api")  # api|slack|csv|demo
+    priority: Mapped[str | None] = mapped_column(String(8))  # "high" from the API: the hot lane
+    # a lead that came in bulk is listed in its batch's summary thread (line_ts: the thread message
+    # that lists it) instead of getting a card of its own; claiming it posts its card there
+    batch_id: Mapped[int | None] = mapped_column(BigId)  # lead_batch.id (batches are never deleted)
+    line_ts: Mapped[str | None] = mapped_column(String(32))
+    # when sales could first see the lead: its card, its line in a bulk thread or its DM was posted.
+    # The unclaimed SLA clock runs from here (bot.domain.sla.anchor). Intake leaves it NULL until
+    # the post is recorded; a lead inserted any other way counts as visible when it arrived.
+    posted_at: Mapped[datetime | None] = mapped_column(default=_posted_on_insert)
 
     status: Mapped[str] = mapped_column(String(24), default="new")
     owner_id: Mapped[str | None] = mapped_column(String(32))
@@ -217,6 +234,23 @@ def _sla_check_on_orm_move(mapper: Any, connection: Any, lead: Lead) -> None:
         lead.sla_check_at = sla_check_after_move(lead.status, lead.updated_at or lead.created_at)
 
 
+class LeadBatch(Base):
+    """Leads that came to one channel in bulk from one source/campaign (an API batch, a CSV
+    import): one summary card in the channel, the leads listed in its thread."""
+
+    __tablename__ = "lead_batch"
+    __table_args__ = (Index("ix_lead_batch_team_channel", "team_id", "channel_id", "label", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(400))  # campaign, else source, else "Imported leads"
+    hot_count: Mapped[int] = mapped_column(Integer, default=0)  # hot leads posted on their own
+    message_ts: Mapped[str | None] = mapped_column(String(32))  # the summary card
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class LeadEvent(Base):
     """Append-only history: who did what to a lead, when, and from where."""
 
@@ -262,6 +296,9 @@ class RoutingRule(Base):
     rr_cursor: Mapped[int] = mapped_column(Integer, default=0)
     hot_usergroup: Mapped[str | None] = mapped_column(String(32))
     hot_score: Mapped[int | None] = mapped_column(Integer)
+    # claim: a card in the channel, first click wins; assign: the next rep gets it by DM (Accept /
+    # Pass), handed on after a Pass or the rule's reminder time without an answer
+    mode: Mapped[str] = mapped_column(String(8), default="claim")
     manager_id: Mapped[str | None] = mapped_column(String(32))
     # SLA thresholds (None: workspace defaults)
     sla_remind_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -401,6 +438,8 @@ class Outbox(Base):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_lead", "lead_id"),
+        # claiming walks pending rows in lane order (rank_at: created_at + the lane's head start)
+        Index("ix_outbox_rank", "status", "rank_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -414,6 +453,11 @@ class Outbox(Base):
     ref_table: Mapped[str | None] = mapped_column(String(32))
     ref_id: Mapped[int | None] = mapped_column(BigId)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sending|sent|failed
+    # bot.domain.outbox.Lane: person waiting 1, hot lead 2, single lead 3, bulk 4; rank_at is the
+    # row's place in line (created_at + the lane's head start), so lower lanes age their way up
+    lane: Mapped[int] = mapped_column(Integer, default=3)
+    # nullable with a server default so the previous release can still queue rows mid-upgrade
+    rank_at: Mapped[datetime] = mapped_column(nullable=True, server_default=func.now())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.events import SLA_BREACHES
 from bot.domain.lead import OPEN_FOR_OWNER
 from bot.domain.numbers import QualityReport, QualityRow, SourceVerdicts, SpanNumbers
+from bot.domain.speed import SpeedRow
 from bot.storage.models import Lead, LeadEvent, Target
 from bot.storage.sqlite_driver import slow_query
 
@@ -183,6 +184,19 @@ class Reports:
         )
         values = [float(v) for v in await self.session.scalars(stmt)]
         return sum(values) / len(values) if values else None
+
+    @slow_query
+    async def speed_rows(
+        self, team_id: str, start: datetime, end: datetime, scope: Scope = Scope(), limit: int = 100_000
+    ) -> list[SpeedRow]:
+        """Arrival, visibility, claim and first contact of the leads that arrived in the span (the
+        (team_id, created_at, segment, channel_id) index range, then the rows)."""
+        rows = await self.session.execute(
+            select(Lead.created_at, Lead.posted_at, Lead.claimed_at, Lead.contacted_at)
+            .where(Lead.team_id == team_id, _in_span(Lead.created_at, start, end), *scope.conditions())
+            .limit(limit)
+        )
+        return [SpeedRow(*row) for row in rows]
 
     @slow_query
     async def lead_quality(

@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Result, and_, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.outbox import LEASE_EXPIRED, QUEUED, OutboxStatus, Purpose
+from bot.domain.lead import Status
+from bot.domain.outbox import LANE_DELAY, LEASE_EXPIRED, QUEUED, Lane, OutboxStatus, Purpose
 from bot.domain.reasons import REASONS_KEY, RETIRED_REASONS_KEY, normalise_reasons, retired_reasons
 from bot.storage.models import (
     SLA_CLOCK_FIELDS,
@@ -51,6 +52,16 @@ def _with_sla_check(values: dict[str, Any]) -> dict[str, Any]:
         return values
     at = values.get("updated_at", Lead.created_at)  # either way: judged at the next SLA pass
     return {**values, "sla_check_at": sla_check_after_move(values.get("status"), at)}
+
+
+def visible_values(at: datetime) -> dict[str, Any]:
+    """SET values for "this lead's card (or line, or DM) was posted at `at`": posted_at, if not
+    yet set, and in the same statement the SLA check time, since the unclaimed clock starts now."""
+    first_post = and_(Lead.posted_at.is_(None), Lead.status == Status.NEW.value)
+    return {
+        "posted_at": func.coalesce(Lead.posted_at, at),
+        "sla_check_at": case((first_post, at), else_=Lead.sla_check_at),
+    }
 
 
 class LeadRepo:
@@ -119,7 +130,10 @@ class LeadRepo:
             return {}
         # matched back by dedupe key: asking SQLAlchemy to keep the parameters' order made SQLite
         # insert row by row, a third of a batch's time
-        stored = await self.session.scalars(insert(Lead).returning(Lead), list(rows))
+        # render_nulls: a None given (posted_at: not visible yet) is stored as NULL, not left to
+        # the column's default as the ORM's bulk INSERT does with None by default
+        stmt = insert(Lead).returning(Lead).execution_options(render_nulls=True)
+        stored = await self.session.scalars(stmt, list(rows))
         return {lead.dedupe_key: lead for lead in stored}
 
     async def add(self, lead: Lead) -> Lead:
@@ -141,28 +155,53 @@ class LeadRepo:
         return affected(result) == 1
 
     async def set_if(
-        self, team_id: str, lead_id: int, *, expected: Sequence[str], values: dict[str, Any]
+        self,
+        team_id: str,
+        lead_id: int,
+        *,
+        expected: Sequence[str],
+        values: dict[str, Any],
+        offered_to: str | None = None,
     ) -> Lead | None:
         """compare_and_set that also returns the updated lead (UPDATE ... RETURNING: one round
-        trip instead of an UPDATE and a SELECT); None when the lead was not in `expected`."""
+        trip instead of an UPDATE and a SELECT); None when the lead was not in `expected` (or,
+        with `offered_to`, no longer offered to that rep)."""
+        where = [Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected))]
+        if offered_to is not None:
+            where.append(Lead.assignee_id == offered_to)
         stmt = (
             update(Lead)
-            .where(Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected)))
+            .where(*where)
             .values(**_with_sla_check(values))
             .returning(Lead)
             .execution_options(synchronize_session=False)
         )
         return await self.session.scalar(stmt)
 
+    async def set_visible(self, team_id: str, lead_id: int, *, at: datetime) -> None:
+        """Sales can see the lead from `at` (e.g. its offer reached a rep's DM)."""
+        await self.session.execute(
+            update(Lead)
+            .where(Lead.team_id == team_id, Lead.id == lead_id)
+            .values(**visible_values(at))
+            .execution_options(synchronize_session=False)
+        )
+
     async def refresh(self, lead: Lead) -> Lead:
         await self.session.refresh(lead)
         return lead
 
-    async def set_message(self, team_id: str, lead_id: int, *, channel_id: str, ts: str) -> None:
+    async def set_message(
+        self, team_id: str, lead_id: int, *, channel_id: str, ts: str, at: datetime | None = None
+    ) -> None:
+        """The lead's card was posted (at `at`): remember where, and that sales can now see it."""
+        values: dict[str, Any] = {"channel_id": channel_id, "message_ts": ts}
+        if at is not None:
+            values.update(visible_values(at))
         await self.session.execute(
             update(Lead)
             .where(Lead.team_id == team_id, Lead.id == lead_id)
-            .values(channel_id=channel_id, message_ts=ts)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
 
@@ -262,20 +301,43 @@ class OutboxRepo:
         lease: timedelta,
         limit: int,
         skip_channels: Sequence[str] = (),
+        max_lane: Lane | None = None,
     ) -> list[Outbox]:
-        """Take due rows for this instance: pending ones, and 'sending' ones whose lease ran out;
-        none for `skip_channels` (the sender's queue for them is full already)."""
-        due = or_(
-            and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
-            and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now),
-        )
+        """Take due rows for this instance, first in line first: pending ones, and 'sending' ones
+        whose lease ran out, in order of rank_at (created_at + the lane's head start: lower lanes
+        first, first in first out within a lane, older rows aging up). None for `skip_channels`
+        (the sender's queue for them is full already) except hot leads and what a person waits
+        for, which must not wait behind a bulk queue."""
+        due_pending = and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+        lease_over = and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now)
+        room = None
         if skip_channels:
-            due = and_(due, or_(Outbox.channel_id.is_(None), Outbox.channel_id.not_in(list(skip_channels))))
-        stmt = select(Outbox).where(due).order_by(Outbox.id).limit(limit)
-        if dialect_name(self.session) == "postgresql":
-            # several instances: each takes rows the others have not locked
-            stmt = stmt.with_for_update(skip_locked=True)
-        rows = list(await self.session.scalars(stmt))
+            room = or_(
+                Outbox.channel_id.is_(None),
+                Outbox.channel_id.not_in(list(skip_channels)),
+                Outbox.lane <= int(Lane.HOT),
+            )
+        rows: list[Outbox] = []
+        # two walks of ix_outbox_rank (status, rank_at, id), one per status, each in line order
+        if max_lane is not None:
+            # only lanes up to max_lane: rows of those lanes created by now rank at most its head
+            # start ahead, so the walk is that short range of the index (plus aged lower lanes)
+            limit_rank = Outbox.rank_at <= now + LANE_DELAY[max_lane]
+            due_pending = and_(due_pending, limit_rank, Outbox.lane <= int(max_lane))
+            lease_over = and_(lease_over, limit_rank, Outbox.lane <= int(max_lane))
+        for due in (lease_over, due_pending):
+            stmt = (
+                select(Outbox)
+                .where(due if room is None else and_(due, room))
+                .order_by(Outbox.rank_at, Outbox.id)
+                .limit(limit)
+            )
+            if dialect_name(self.session) == "postgresql":
+                # several instances: each takes rows the others have not locked
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows.extend(await self.session.scalars(stmt))
+        rows.sort(key=lambda row: (row.rank_at, row.id))
+        rows = rows[:limit]
         for row in rows:
             if row.status == OutboxStatus.SENDING:
                 # the instance that held it died or stalled: it may have posted before it stopped,
@@ -316,6 +378,24 @@ class OutboxRepo:
             total += int(getattr(result, "rowcount", 0) or 0)
         return total
 
+    async def offer_message(self, lead_id: int, rep: str) -> tuple[str | None, bool]:
+        """Where the DM offering the lead to `rep` is: (its ts, still being sent?)."""
+        rows = await self.session.execute(
+            select(Outbox.status, Outbox.result_channel, Outbox.result_ts)
+            .where(
+                Outbox.lead_id == lead_id,
+                Outbox.channel_id == rep,
+                Outbox.purpose == Purpose.LEAD_OFFER,
+            )
+            .order_by(Outbox.id.desc())
+        )
+        for status, channel, ts in rows:
+            if status == OutboxStatus.SENT and ts:
+                return f"{channel}:{ts}", False
+            if status in QUEUED:
+                return None, True
+        return None, False
+
     async def pending_card_post(self, lead_id: int) -> Outbox | None:
         stmt = select(Outbox).where(
             Outbox.lead_id == lead_id,
@@ -323,6 +403,20 @@ class OutboxRepo:
             Outbox.status.in_(QUEUED),
         )
         return await self.session.scalar(stmt.limit(1))
+
+    async def backlog_by_channel(self, team_id: str) -> list[tuple[str, int, int]]:
+        """(channel, posts, other calls) still queued per channel, the longest queues first: posts
+        are what Slack paces per channel (about 1 a second)."""
+        is_post = case((Outbox.method == "chat.postMessage", 1), else_=0)
+        rows = await self.session.execute(
+            select(Outbox.channel_id, func.sum(is_post), func.count(Outbox.id))
+            .where(Outbox.team_id == team_id, Outbox.status.in_(QUEUED), Outbox.channel_id.is_not(None))
+            .group_by(Outbox.channel_id)
+        )
+        found = [
+            (str(channel), int(posts or 0), int(total) - int(posts or 0)) for channel, posts, total in rows
+        ]
+        return sorted(found, key=lambda item: (-item[1], -item[2], item[0]))
 
     async def stats(self, team_id: str) -> dict[str, Any]:
         pending = and_(Outbox.team_id == team_id, Outbox.status.in_(QUEUED))

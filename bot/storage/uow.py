@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.api_tokens import ApiTokenRepo
+from bot.storage.batches import BatchRepo
 from bot.storage.discussions import DiscussionRepo
 from bot.storage.reports import Reports
 from bot.storage.repositories import (
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
         self.reports = Reports(self.session)
+        self.batches = BatchRepo(self.session)
         return self
 
     async def __aexit__(

@@ -33,3 +33,13 @@ async def test_intake_benchmark_delivers_every_lead_once() -> None:
     assert figures.failed_rows == 0
     rows = intake.rows_for(KIND, figures, rate=50, burst=5, channels=3)
     assert len(rows) == 2 and "lost 0" in rows[1].figure
+
+
+async def test_speed_benchmark_reaches_every_lead_once() -> None:
+    from bench import speed
+
+    figures = await speed.run_db(KIND, leads=30, hot=2, over=1)
+    assert figures.leads == 30 and figures.hot_missing == 0 and len(figures.hot_latencies) == 2
+    assert figures.lost == 0 and figures.duplicates == 0 and figures.top_level_for_import == 1
+    rows = speed.rows_for(KIND, figures, hot=2)
+    assert len(rows) == 2 and "lost 0, duplicates 0" in rows[1].figure

@@ -35,15 +35,20 @@ def base_env(**extra: str) -> dict[str, str]:
 
 
 async def wait_healthy(url: str, proc: asyncio.subprocess.Process, within: float = 30) -> dict:
+    """/healthz's answer once the bot is live and ready to serve."""
     deadline = asyncio.get_running_loop().time() + within
     async with aiohttp.ClientSession() as session:
         while asyncio.get_running_loop().time() < deadline:
             if proc.returncode is not None:
                 raise AssertionError(f"bot exited with {proc.returncode}")
             try:
+                # live, and ready: the port opens before migrations, which answer 503 meanwhile
                 async with session.get(f"{url}/healthz") as resp:
-                    if resp.status == 200:
-                        return await resp.json()
+                    health = await resp.json() if resp.status == 200 else None
+                if health is not None:
+                    async with session.get(f"{url}/readyz") as ready:
+                        if ready.status == 200:
+                            return health
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.1)

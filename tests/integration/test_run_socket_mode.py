@@ -38,7 +38,7 @@ async def test_run_in_socket_mode_serves_over_the_socket(tmp_path: Path, databas
         )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{env['PORT']}"
-            await wait_healthy(url, proc)  # up (and migrating) before the socket connects
+            await wait_healthy(url, proc)
             ready = await wait_ready(url, proc)
             assert ready["socket"] == "connected"  # the mode itself is not told to the unauthenticated
             reply = await SocketModeDriver(fake=fake).command("U0REP1", "/handoff", "help")

@@ -322,14 +322,16 @@ def _card_ts(bot: RunningBot, lead_id: int) -> str:
 
 async def test_the_hot_lead_score_set_in_slack_pings_the_rules_group(bot: RunningBot) -> None:
     await add_rule(bot, hot_usergroup="S0HOT")  # a group, but no score of its own
-    await add_lead(bot, email="warm@acme.com", score=85)
-    assert not any("Hot lead" in t for t in thread(bot))
+    await add_lead(bot, email="warm@acme.com", score=85)  # hot by HANDOFF_HOT_SCORE's default, 80
     await open_settings(bot, page="Leads & reasons")
-    assert not (await edit(bot, "hot_score", {"Hot-lead score": "80"})).errors
-    await add_lead(bot, email="hot@acme.com", score=85)
-    await add_lead(bot, email="cool@acme.com", score=60)
+    assert not (await edit(bot, "hot_score", {"Hot-lead score": "90"})).errors
+    await add_lead(bot, email="hot@acme.com", score=95)
+    await add_lead(bot, email="cool@acme.com", score=85)  # no longer hot enough
     hot = [m.text for m in bot.fake.messages(SALES, include_threads=True) if "Hot lead" in m.text]
-    assert hot == [":fire: Hot lead (score 85) for <!subteam^S0HOT>"]
+    assert hot == [
+        ":fire: Hot lead (score 85) for <!subteam^S0HOT>",
+        ":fire: Hot lead (score 95) for <!subteam^S0HOT>",
+    ]
 
 
 async def test_the_digest_moves_to_the_day_and_hour_set_in_slack(bot: RunningBot) -> None:

@@ -107,3 +107,10 @@ def test_backoff_doubles_with_jitter_up_to_its_cap() -> None:
     backoff = Backoff(max_seconds=8, rng=random.Random(1))
     for attempts, base in [(1, 1), (2, 2), (3, 4), (4, 8), (9, 8)]:
         assert 0.5 * base <= backoff(attempts) <= 1.5 * base
+
+
+def test_every_purpose_has_a_lane() -> None:
+    """A purpose added without a lane would fail at the first row the notifier queues for it."""
+    from bot.domain.outbox import PURPOSE_LANE
+
+    assert set(PURPOSE_LANE) == set(Purpose)

@@ -69,3 +69,21 @@ def stage_nudge(lead: Any, *, days: int) -> str:
         f"day{'s' if days != 1 else ''}. Next: {step}. Move it on the card in {channel_link(lead.channel_id)} "
         f"or with `/lead status {lead.id} <stage>`."
     )
+
+
+def batch_reminder(label: str, *, waiting: int, reps: Sequence[str], waited: timedelta) -> str:
+    """One reminder for the leads of a bulk batch, in its summary's thread."""
+    who = " ".join(mention(r) for r in reps)
+    return (
+        f":alarm_clock: {waiting} lead{'s' if waiting != 1 else ''} of {escape(label)} still wait for a claim "
+        f"after {human_duration(waited)} (working time) or more. {who} — *Claim next* on the summary "
+        "hands you the best one."
+    ).replace("  ", " ")
+
+
+def batch_escalation_dm(label: str, channel_id: str, *, waiting: int, waited: timedelta) -> str:
+    return (
+        f":rotating_light: {waiting} lead{'s' if waiting != 1 else ''} of {escape(label)} in "
+        f"{channel_link(channel_id)} have waited {human_duration(waited)} (working time) or more and "
+        "nobody has claimed them. Can you find them owners?"
+    )

@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.domain.numbers import SpanNumbers
 from bot.domain.periods import PeriodKind
+from bot.domain.speed import SpeedToLead, Spread
 from bot.domain.targets import (
     CATALOGUE,
     Pace,
@@ -155,7 +156,32 @@ def scoreboard_blocks(board: Scoreboard, *, with_header: bool = True) -> list[Bl
             )
         )
     )
+    if board.speed is not None and board.speed.leads:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f":stopwatch: *Speed to lead · last 7 days*\n{speed_text(board.speed)}"
+                )
+            )
+        )
     return blocks
+
+
+def speed_text(speed: SpeedToLead) -> str:
+    """p50 / p90 of each wait, and the share claimed within the speed-to-lead window."""
+
+    def pair(s: Spread) -> str:
+        if s.p50 is None or s.p90 is None:
+            return "—"
+        return f"{format_duration(s.p50)} / {format_duration(s.p90)}"
+
+    within = int(speed.within.total_seconds() // 60)
+    share = format_rate(speed.claimed_within)
+    return (
+        f"arrival → visible {pair(speed.to_visible)} · visible → claimed {pair(speed.to_claim)} · "
+        f"claimed → contacted {pair(speed.to_contact)} (p50 / p90) · "
+        f"{share} claimed within {within} {'working ' if speed.working else ''}min · {speed.leads:,} leads"
+    )
 
 
 def scoreboard_text(board: Scoreboard) -> str:
