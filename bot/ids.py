@@ -30,6 +30,8 @@ class ActionId(StrEnum):
     HOME_SETTINGS = "home_settings"  # "home_settings_<page>" per button (unique in the block)
     SETTINGS_EDIT = "settings_edit"  # value: the setting's key
     SETTINGS_REASON = "settings_reason"  # value: a reject reason's code, "" to add one
+    # after the close (issue 19)
+    REMIND_ME = "remind_me"  # value: "lead:<id>" | "account:<id>" | "signal:<id>"
 
 
 class CallbackId(StrEnum):
@@ -44,6 +46,7 @@ class CallbackId(StrEnum):
     TARGET_SET = "target_set_modal"
     SETTINGS_EDIT = "settings_edit_modal"
     SETTINGS_REASON = "settings_reason_modal"
+    REMIND_ME = "remind_me_modal"
 
 
 class BlockId(StrEnum):
@@ -79,6 +82,8 @@ class BlockId(StrEnum):
     SETTING_RESET = "setting_reset"
     REASON_LABEL = "reason_label"
     REASON_RETIRE = "reason_retire"
+    WHEN = "when"
+    NOTE = "note"
 
 
 INPUT_ACTION = "value"

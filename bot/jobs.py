@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
 from bot.observability import metrics
-from bot.services import digest, discussions, sla
+from bot.services import digest, discussions, followups, sla
 from bot.services.slots import claim_slot
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ JOBS: list[Job] = [
     Job(sla.JOB_NAME, every_sla_tick, sla.run_sla),
     Job("discussion_prompts", discussions.every_minute, discussions.run_scheduled_prompts),
     Job("discussion_recaps", discussions.every_five_minutes, discussions.run_recaps),
+    # once per follow-up row (a compare-and-set on sent_at), not per slot: a late instance catches up
+    Job(followups.JOB_NAME, followups.every_minute, followups.run_followups),
 ]
 
 

@@ -9,6 +9,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/lead` — hand over a lead (opens a form); `/lead jane@acme.com Jane Doe, Acme, webinar` — quick add
 • `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
+• `/lead accounts` — customers and their owners · `/lead account owner <account> @rep` (admins) · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]`
 *Targets*
 • `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
 • `/targets set <metric> <value> [month|quarter] [segment]` (admins) · `/targets report <metric> <value|+n>` · `/targets help`
@@ -198,3 +199,19 @@ REASON_EXISTS = "There is already a reason with this label."
 REASON_TOO_MANY = "At most {limit} reasons are offered; retire one first."
 REASON_GONE = "This reason is no longer offered (someone changed the list); reopen Settings."
 REASON_OTHER_STAYS = "“Other” is always offered; rename it instead."
+
+# after the close: customers, follow-ups, insights, referrals, signals (issue 19)
+ACCOUNT_USAGE = "Usage: `/lead account owner <account> @rep` (admins) · `/lead accounts` lists the customers."
+ACCOUNT_NOT_FOUND = "No customer matches “{account}”."
+ACCOUNT_AMBIGUOUS = "{count} customers match; use the name, the domain or the #id from `/lead accounts`."
+ACCOUNT_NOW_YOURS = ":handshake: <@{by}> made you the owner of the customer *{company}*."
+ACCOUNT_OWNER_SET = "{owner} now owns the customer *{company}* (before: {before})."
+ACCOUNTS_NONE = "No customers yet: a won lead makes its company a customer."
+FOLLOWUP_USAGE = "Usage: `/lead followup <lead id> in 3 days|tomorrow|next monday|2026-12-15 [note]`"
+FOLLOWUP_WHEN_INVALID = (
+    "Say when: `in 3 days`, `tomorrow`, `next monday` or a date like `2026-12-15` (within a year)."
+)
+FOLLOWUP_SET = ":alarm_clock: I'll remind you about {what} {when}."
+FOLLOWUP_DUE = ":alarm_clock: Follow-up: {what}."
+FOLLOWUP_GENERIC = "something you asked me to remind you of"
+FOLLOWUPS_UPCOMING = "*Upcoming follow-ups*"

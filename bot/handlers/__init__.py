@@ -17,6 +17,7 @@ from bot.handlers import (
     intake,
     lead_actions,
     lead_queries,
+    retention,
     settings,
     status,
     tokens,
@@ -76,6 +77,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     tokens.register(bolt, routers)
     workspace_events.register(bolt, registered)
     settings.register(routers, interactions)
+    retention.register(routers, interactions)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

@@ -25,6 +25,7 @@ from bot.storage.repositories import (
     SettingRepo,
     SlotRepo,
 )
+from bot.storage.retention import RetentionRepo
 from bot.storage.sla_checks import SlaCheckRepo
 from bot.storage.targets import MetricReportRepo, TargetRepo
 
@@ -59,6 +60,7 @@ class UnitOfWork:
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
         self.reports = Reports(self.session)
+        self.retention = RetentionRepo(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,106 @@
+"""Pure builders for after the close: customers, follow-ups, the Remind me form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.ids import INPUT_ACTION, ActionId, BlockId, CallbackId
+from bot.slack.blocks.lead_card import slack_date
+from bot.slack.mrkdwn import escape, mention, truncate
+
+MAX_ROWS = 40
+
+
+def account_line(account: Any) -> str:
+    domain = f" · {escape(account.domain)}" if account.domain else ""
+    owner = f"owner {mention(account.owner_id)}" if account.owner_id else "no owner"
+    won = f" · {account.won_leads} won" if getattr(account, "won_leads", 0) else ""
+    return f"#{account.id} *{escape(account.company or account.key)}*{domain} · {owner}{won}"
+
+
+def accounts_message(accounts: Sequence[Any], title: str = "Customers") -> tuple[str, list[Block]]:
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{escape(title)} ({len(accounts)})*"))]
+    for account in accounts[:MAX_ROWS]:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=truncate(account_line(account), 2900)),
+                accessory=ButtonElement(
+                    text="Remind me", action_id=ActionId.REMIND_ME.value, value=f"account:{account.id}"
+                ),
+            )
+        )
+    if len(accounts) > MAX_ROWS:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=f"…and {len(accounts) - MAX_ROWS} more.")])
+        )
+    return f"{len(accounts)} customers.", blocks
+
+
+def followup_line(followup: Any) -> str:
+    what = (
+        f"lead #{followup.lead_id}"
+        if followup.lead_id
+        else (f"customer #{followup.account_id}" if followup.account_id else "a reminder")
+    )
+    note = f" — {escape(truncate(followup.note, 200))}" if followup.note else ""
+    return f"• {slack_date(followup.due_at)} · {what}{note}"
+
+
+def followups_blocks(followups: Sequence[Any], title: str) -> list[Block]:
+    if not followups:
+        return []
+    text = title + "\n" + "\n".join(followup_line(f) for f in followups)
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, 2900)))]
+
+
+def remind_modal(target: str, label: str) -> View:
+    """`target` is 'lead:12' | 'account:3' | 'signal:5': an ID only, in private_metadata."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.REMIND_ME.value,
+        private_metadata=target,
+        title=PlainTextObject(text="Remind me"),
+        submit=PlainTextObject(text="Remind me"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"A DM to you, once, in your working hours: {escape(label)}")
+            ),
+            InputBlock(
+                block_id=BlockId.WHEN.value,
+                label=PlainTextObject(text="When"),
+                hint=PlainTextObject(text="in 3 days · tomorrow · next monday · 2026-12-15"),
+                element=PlainTextInputElement(
+                    action_id=INPUT_ACTION, initial_value="in 3 days", max_length=40
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.NOTE.value,
+                label=PlainTextObject(text="Note"),
+                optional=True,
+                element=PlainTextInputElement(action_id=INPUT_ACTION, max_length=500),
+            ),
+        ],
+    )
+
+
+def remind_button(target: str) -> ButtonElement:
+    return ButtonElement(text="Remind me", action_id=ActionId.REMIND_ME.value, value=target)
+
+
+def remind_actions(target: str) -> ActionsBlock:
+    return ActionsBlock(elements=[remind_button(target)])

@@ -1,0 +1,173 @@
+"""After the close (issue 19): customers and their owners, follow-ups that remember themselves.
+Everything over signed HTTP, read back as the fake Slack shows it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import build_app
+from bot.jobs import find_job, run_job
+from bot.outbox.pacing import Pacer
+from bot.sandbox import visible_text
+from bot.storage.models import Account, Followup
+from tests.conftest import ADMIN, REP1, REP2, SALES, RunningBot
+from tests.scenario.test_lifecycle import accepted_lead
+
+
+async def win(bot: RunningBot, **fields: object) -> int:
+    lead_id = await accepted_lead(bot, **fields)
+    await bot.slack.click(REP1, "Won", channel_id=SALES)
+    done = await bot.slack.submit(REP1, {"Deal amount": "12000", "Currency": "EUR"})
+    assert done.ok and not done.errors
+    await bot.flush()
+    return lead_id
+
+
+async def accounts_of(bot: RunningBot) -> list[Account]:
+    async with bot.handoff.uow() as uow:
+        return list(await uow.session.scalars(select(Account).order_by(Account.id)))
+
+
+def ack_text(reply: object) -> str:
+    """What the person sees of a command's answer: a plain-text ack, or its text and blocks."""
+    body = reply.json  # type: ignore[attr-defined]
+    if body is None:
+        return str(reply.body)  # type: ignore[attr-defined]
+    return str(body.get("text", "")) + "\n" + visible_text(body.get("blocks") or [])
+
+
+# -- 1. customers and their owners -------------------------------------------------------------
+
+
+async def test_a_won_lead_makes_a_customer_owned_by_the_closer(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme, Inc.")
+    [account] = await accounts_of(bot)
+    assert (account.company, account.domain, account.owner_id, account.key) == (
+        "Acme, Inc.",
+        "acme.com",
+        REP1,
+        "domain:acme.com",
+    )
+    listed = await bot.slack.command(REP2, "/lead", "accounts")
+    assert "Acme, Inc." in ack_text(listed) and f"<@{REP1}>" in ack_text(listed)
+    found = await bot.slack.command(REP2, "/lead", "find acme")
+    assert "Customers (1)" in ack_text(found) and "acme.com" in ack_text(found)
+
+
+async def test_a_second_win_joins_the_account_and_free_mail_makes_none(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    await win(bot, email="joe@acme.com", company="ACME Ltd", source="ads")
+    await win(bot, email="solo@gmail.com", company=None, source="fair")
+    [account] = await accounts_of(bot)
+    assert account.won_leads == 2 and account.owner_id == REP1
+
+
+async def test_only_admins_reassign_an_account(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    refused = await bot.slack.command(REP2, "/lead", f"account owner acme <@{REP2}>")
+    assert "Only Handoff admins" in ack_text(refused)
+    assert (await accounts_of(bot))[0].owner_id == REP1
+    done = await bot.slack.command(ADMIN, "/lead", f"account owner acme.com <@{REP2}|rita>")
+    assert f"<@{REP2}> now owns the customer *Acme*" in ack_text(done)
+    assert (await accounts_of(bot))[0].owner_id == REP2
+    await bot.flush()
+    [dm] = bot.fake.dms(REP2)
+    assert "made you the owner of the customer *Acme*" in dm.text
+    unknown = await bot.slack.command(ADMIN, "/lead", f"account owner globex <@{REP2}>")
+    assert "No customer matches" in ack_text(unknown)
+
+
+# -- 5. follow-ups that remember themselves ------------------------------------------------------
+
+
+FOLLOWUPS = find_job("followups")
+
+
+async def tick(bot: RunningBot, handoff: object = None) -> None:
+    assert FOLLOWUPS is not None
+    await run_job(handoff or bot.handoff, FOLLOWUPS, bot.clock.now())  # type: ignore[arg-type]
+    await bot.flush()
+
+
+async def test_followup_command_reminds_once_in_working_hours(bot: RunningBot) -> None:
+    lead_id = await accepted_lead(bot)
+    start = bot.clock.now()  # a Monday, 09:00 UTC
+    reply = await bot.slack.command(
+        REP1, "/lead", f"followup {lead_id} in 3 days ask about <!channel> budget"
+    )
+    assert "I'll remind you about lead" in ack_text(reply)
+    mine = await bot.slack.command(REP1, "/lead", "mine")
+    assert "Upcoming follow-ups" in ack_text(mine) and "ask about &lt;!channel&gt; budget" in ack_text(mine)
+    bot.clock.set(start + timedelta(days=2, hours=23))
+    await tick(bot)
+    assert [m for m in bot.fake.dms(REP1) if "Follow-up" in m.text] == []
+    bot.clock.set(start + timedelta(days=3))  # Thursday 09:00: the day's opening
+    await tick(bot)
+    await tick(bot)
+    [dm] = [m for m in bot.fake.dms(REP1) if "Follow-up" in m.text]
+    assert f"lead #{lead_id} (Jane Doe, Acme)" in dm.text and "&lt;!channel&gt;" in dm.text
+
+
+async def test_followup_on_a_weekend_waits_for_monday_opening(bot: RunningBot) -> None:
+    lead_id = await accepted_lead(bot)
+    start = bot.clock.now()
+    reply = await bot.slack.command(REP1, "/lead", f"followup {lead_id} 2026-12-05")  # a Saturday
+    assert "I'll remind you" in ack_text(reply)
+    async with bot.handoff.uow() as uow:
+        [row] = list(await uow.session.scalars(select(Followup)))
+    assert row.due_at.weekday() == 0 and row.due_at.hour == 9 and row.due_at > start
+    bad = await bot.slack.command(REP1, "/lead", f"followup {lead_id} someday")
+    assert "Say when" in ack_text(bad)
+    other = await bot.slack.command(REP1, "/lead", "followup 9999 tomorrow")
+    assert "can't find lead #9999" in ack_text(other)
+
+
+async def test_remind_me_button_and_form_on_a_customer(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    listed = await bot.slack.command(REP1, "/lead", "accounts")
+    assert listed.ok
+    await bot.slack.click(REP1, "Remind me")
+    view = bot.fake.open_view(REP1)
+    assert view is not None and "Remind me" in visible_text(view)
+    bad = await bot.slack.submit(REP1, {"When": "whenever"})
+    assert bad.errors and "when" in bad.errors
+    done = await bot.slack.submit(REP1, {"When": "next monday", "Note": "renewal call"})
+    assert done.ok and not done.errors
+    await bot.flush()
+    assert any("I'll remind you about account" in m.text for m in bot.fake.dms(REP1))
+    bot.clock.advance(days=7)
+    await tick(bot)
+    [dm] = [m for m in bot.fake.dms(REP1) if "Follow-up" in m.text]
+    assert "customer Acme" in dm.text and "renewal call" in dm.text
+
+
+async def test_two_instances_and_a_restart_send_each_reminder_once(
+    bot: RunningBot, engine: AsyncEngine
+) -> None:
+    lead_id = await accepted_lead(bot)
+    for when in ("tomorrow", "in 2 days"):
+        assert (await bot.slack.command(REP1, "/lead", f"followup {lead_id} {when}")).ok
+    bot.clock.advance(days=3)
+    other = build_app(
+        bot.handoff.settings, engine=engine, clock=bot.clock, pacer=Pacer(rate=1000, burst=1000)
+    )
+    try:
+        assert FOLLOWUPS is not None
+        now = bot.clock.now()
+        await asyncio.gather(run_job(bot.handoff, FOLLOWUPS, now), run_job(other, FOLLOWUPS, now))
+        await other.sender.drain()
+    finally:
+        await other.close()
+    # a restarted instance finds nothing left to send
+    restarted = build_app(bot.handoff.settings, engine=engine, clock=bot.clock, pacer=Pacer.unlimited())
+    try:
+        await tick(bot, restarted)
+        await restarted.sender.drain()
+    finally:
+        await restarted.close()
+    await bot.flush()
+    assert len([m for m in bot.fake.dms(REP1) if "Follow-up" in m.text]) == 2
