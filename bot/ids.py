@@ -10,6 +10,7 @@ class Command(StrEnum):
     HANDOFF = "/handoff"
     TARGETS = "/targets"
     DISCUSS = "/discuss"
+    INSIGHT = "/insight"
 
 
 class ActionId(StrEnum):
@@ -47,6 +48,7 @@ class CallbackId(StrEnum):
     SETTINGS_EDIT = "settings_edit_modal"
     SETTINGS_REASON = "settings_reason_modal"
     REMIND_ME = "remind_me_modal"
+    INSIGHT = "insight_modal"
 
 
 class BlockId(StrEnum):
@@ -84,6 +86,15 @@ class BlockId(StrEnum):
     REASON_RETIRE = "reason_retire"
     WHEN = "when"
     NOTE = "note"
+    INSIGHT_TEXT = "insight_text"
+    TAGS = "tags"
+    LEAD_REF = "lead_ref"
+
+
+class Shortcut(StrEnum):
+    """Message shortcuts (app.yaml features.shortcuts, type message)."""
+
+    SEND_TO_MARKETING = "send_to_marketing"
 
 
 INPUT_ACTION = "value"

@@ -10,6 +10,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
 • `/lead accounts` — customers and their owners · `/lead account owner <account> @rep` (admins) · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]`
+• `/insight [lead <id>] <what a customer said> [#tag]` — pass it to marketing (or the message shortcut *Send to marketing*)
 *Targets*
 • `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
 • `/targets set <metric> <value> [month|quarter] [segment]` (admins) · `/targets report <metric> <value|+n>` · `/targets help`
@@ -215,3 +216,9 @@ FOLLOWUP_SET = ":alarm_clock: I'll remind you about {what} {when}."
 FOLLOWUP_DUE = ":alarm_clock: Follow-up: {what}."
 FOLLOWUP_GENERIC = "something you asked me to remind you of"
 FOLLOWUPS_UPCOMING = "*Upcoming follow-ups*"
+INSIGHT_USAGE = "Usage: `/insight [lead <id>] <what a customer or prospect said> [#tag]` — it goes to the marketing channel."
+INSIGHT_SHARED = ":speech_balloon: Sent to marketing{tags}. Thank you!"
+INSIGHT_NO_CHANNEL = "No marketing channel is set up yet: ask an admin to pick one in Settings."
+INSIGHT_TITLE = ":speech_balloon: *Field insight* from {author}{link}"
+INSIGHTS_TOP = "*Field insights this week* ({count}): {tags}"
+RETENTION_DIGEST_TITLE = "After the close"

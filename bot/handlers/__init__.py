@@ -14,6 +14,7 @@ from bot.handlers import (
     discuss,
     home,
     idempotency,
+    insights,
     intake,
     lead_actions,
     lead_queries,
@@ -78,6 +79,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     workspace_events.register(bolt, registered)
     settings.register(routers, interactions)
     retention.register(routers, interactions)
+    insights.register(bolt, routers, interactions)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

@@ -13,8 +13,9 @@ from bot.app import build_app
 from bot.jobs import find_job, run_job
 from bot.outbox.pacing import Pacer
 from bot.sandbox import visible_text
+from bot.sandbox.render import inputs
 from bot.storage.models import Account, Followup
-from tests.conftest import ADMIN, REP1, REP2, SALES, RunningBot
+from tests.conftest import ADMIN, MARKETER, MARKETING, PARTNERSHIP, REP1, REP2, SALES, RunningBot
 from tests.scenario.test_lifecycle import accepted_lead
 
 
@@ -171,3 +172,76 @@ async def test_two_instances_and_a_restart_send_each_reminder_once(
         await restarted.close()
     await bot.flush()
     assert len([m for m in bot.fake.dms(REP1) if "Follow-up" in m.text]) == 2
+
+
+# -- 3. field insights to marketing --------------------------------------------------------------
+
+
+async def test_insight_command_reaches_marketing_tagged_and_linked(bot: RunningBot) -> None:
+    lead_id = await accepted_lead(bot)
+    reply = await bot.slack.command(
+        REP1, "/insight", f"lead {lead_id} they balk at the price <!channel> #Pricing"
+    )
+    assert "Sent to marketing (#pricing)" in ack_text(reply)
+    await bot.flush()
+    posted = visible_text(bot.fake.latest(MARKETING).to_dict())
+    assert f"*Field insight* from <@{REP1}>" in posted and f"lead #{lead_id} Jane Doe" in posted
+    assert "&lt;!channel&gt;" in posted and "#pricing" in posted
+    usage = await bot.slack.command(REP1, "/insight", "")
+    assert "Usage" in ack_text(usage)
+
+
+async def test_send_to_marketing_message_shortcut_opens_a_form(bot: RunningBot) -> None:
+    lead_id = await accepted_lead(bot)
+    said = bot.fake.post_as_user(SALES, REP1, "Customer says onboarding took three weeks")
+    reply = await bot.slack.message_shortcut(REP1, "send_to_marketing", channel_id=SALES, message_ts=said.ts)
+    assert reply.ok
+    view = bot.fake.open_view(REP1)
+    assert view is not None and "Send to marketing" in visible_text(view)
+    assert [f["element"].get("initial_value") for f in inputs(view) if f["label"] == "What they said"] == [
+        "Customer says onboarding took three weeks"
+    ]
+    bad = await bot.slack.submit(REP1, {"Lead ID": "abc"})
+    assert bad.errors and "lead_ref" in bad.errors
+    done = await bot.slack.submit(REP1, {"Tags": "onboarding, #Churn-risk", "Lead ID": str(lead_id)})
+    assert done.ok and not done.errors
+    await bot.flush()
+    posted = visible_text(bot.fake.latest(MARKETING).to_dict())
+    assert "onboarding took three weeks" in posted and "#onboarding" in posted and "#churn-risk" in posted
+    assert f"/archives/{SALES}/p" in posted  # the link back to the original message
+
+
+async def test_the_weeks_top_tags_reach_the_digest_section(bot: RunningBot) -> None:
+    for text in ("price too high #pricing", "competitor cheaper #pricing #competitor", "slow #onboarding"):
+        assert (await bot.slack.command(REP1, "/insight", text)).ok
+    async with bot.handoff.uow() as uow:
+        from bot.domain.periods import Window
+        from bot.services.insights import digest_section
+
+        section = await digest_section(
+            uow,
+            await bot.handoff.default_team_id() or "",
+            Window.last(7, bot.clock.now() + timedelta(seconds=1)),
+        )
+    assert section is not None and section.startswith("*Field insights this week* (3): #pricing (2)")
+
+
+def test_the_message_shortcut_is_in_the_manifest() -> None:
+    import yaml
+
+    from bot.ids import Shortcut
+
+    manifest = yaml.safe_load(open("app.yaml"))
+    declared = {(s["callback_id"], s["type"]) for s in manifest["features"]["shortcuts"]}
+    assert declared == {(s.value, "message") for s in Shortcut}
+
+
+async def test_a_partnership_prompt_quotes_the_weeks_insight_theme(bot: RunningBot) -> None:
+    for text in ("too expensive #pricing", "pricing page confusing #pricing", "asked for discount #pricing"):
+        assert (await bot.slack.command(REP1, "/insight", text)).ok
+    bot.clock.advance(minutes=1)
+    reply = await bot.slack.command(MARKETER, "/discuss")
+    assert reply.ok
+    await bot.flush()
+    prompt = visible_text(bot.fake.latest(PARTNERSHIP).to_dict())
+    assert "Pricing came up in 3 field insights this week" in prompt
