@@ -9,7 +9,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/lead` — hand over a lead (opens a form); `/lead jane@acme.com Jane Doe, Acme, webinar` — quick add
 • `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
-• `/lead accounts` — customers and their owners · `/lead account owner <account> @rep` (admins) · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]`
+• `/lead accounts` — customers and their owners · `/lead account owner <account> @rep` (admins) · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
 • `/insight [lead <id>] <what a customer said> [#tag]` — pass it to marketing (or the message shortcut *Send to marketing*)
 *Targets*
 • `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
@@ -222,3 +222,12 @@ INSIGHT_NO_CHANNEL = "No marketing channel is set up yet: ask an admin to pick o
 INSIGHT_TITLE = ":speech_balloon: *Field insight* from {author}{link}"
 INSIGHTS_TOP = "*Field insights this week* ({count}): {tags}"
 RETENTION_DIGEST_TITLE = "After the close"
+REFERRAL_USAGE = "Usage: `/lead referral <email> from <customer>` — a lead the customer referred, credited to them and you."
+REFERRAL_NOTE = "Referred by the customer {company} (through <@{rep}>)."
+REFERRAL_SAME_COMPANY = "That address is at the customer itself: a referral is someone new."
+REFERRAL_CREATED = (
+    ":handshake: Lead #{lead_id} ({email}) created, referred by *{company}* and credited to you."
+)
+REFERRAL_DUPLICATE = (
+    "Lead #{lead_id} ({email}) was already handed over; the referral by *{company}* is noted."
+)

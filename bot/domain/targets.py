@@ -51,6 +51,8 @@ MEDIAN_TIME_TO_CLAIM = "median_time_to_claim"
 MEETINGS_BOOKED = "meetings_booked"
 DEALS_WON = "deals_won"
 REVENUE_WON = "revenue_won"
+REFERRALS = "referrals"
+REFERRAL_WIN_RATE = "referral_win_rate"
 
 CATALOGUE: dict[str, Metric] = {
     m.key: m
@@ -67,6 +69,8 @@ CATALOGUE: dict[str, Metric] = {
         Metric(MEETINGS_BOOKED, "Meetings booked", MetricKind.COUNT, "leads that reached a meeting"),
         Metric(DEALS_WON, "Deals won", MetricKind.COUNT, "leads closed as won"),
         Metric(REVENUE_WON, "Revenue won", MetricKind.MONEY, "sum of won amounts"),
+        Metric(REFERRALS, "Referrals", MetricKind.COUNT, "leads customers referred"),
+        Metric(REFERRAL_WIN_RATE, "Referral win rate", MetricKind.RATE, "won ÷ closed referrals, in %"),
     )
 }
 

@@ -12,7 +12,8 @@ from bot.handlers.interactions import ClickRequest, InteractionRouter, Submissio
 from bot.handlers.lead_access import may_see
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.services import accounts, followups
+from bot.services import accounts, followups, referrals
+from bot.services.intake import NoChannel
 from bot.services.lifecycle import load_lead
 from bot.slack.blocks.lead_card import slack_date
 from bot.slack.blocks.retention import accounts_message, remind_modal
@@ -24,6 +25,7 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
     lead.sub("accounts", "customers")(accounts_command)
     lead.sub("account")(account_command)
     lead.sub("followup", "remind")(followup_command)
+    lead.sub("referral")(referral_command)
     interactions.click(ActionId.REMIND_ME)(on_remind_me)
     interactions.submission(CallbackId.REMIND_ME, errors_at=BlockId.WHEN, fields={"when": BlockId.WHEN})(
         on_remind_submitted
@@ -122,3 +124,29 @@ async def on_remind_submitted(req: SubmissionRequest) -> View | None:
             messages.FOLLOWUP_SET.format(what=f"{kind} #{target_id}", when=slack_date(followup.due_at)),
         )
     return None
+
+
+async def referral_command(req: CommandRequest) -> None:
+    """`/lead referral <email> from <customer>`."""
+    parsed = referrals.parse_referral_args(req.args)
+    if parsed is None:
+        await req.ack(text=messages.REFERRAL_USAGE)
+        return
+    email, customer = parsed
+    try:
+        async with req.handoff.open_context(req.team_id) as ctx:
+            result, account, _ = await referrals.refer(
+                ctx, email=email, customer=customer, rep_id=req.user_id
+            )
+    except NoChannel:
+        await req.ack(text=messages.LEAD_NO_CHANNEL)
+        return
+    # after the commit: the answer confirms the write
+    template = messages.REFERRAL_DUPLICATE if result.status == "duplicate" else messages.REFERRAL_CREATED
+    await req.ack(
+        text=template.format(
+            lead_id=result.lead.id,
+            email=escape(result.lead.email),
+            company=escape(account.company or account.key),
+        )
+    )

@@ -16,6 +16,8 @@ from bot.domain.targets import (
     LEADS_DELIVERED,
     MEDIAN_TIME_TO_CLAIM,
     MEETINGS_BOOKED,
+    REFERRAL_WIN_RATE,
+    REFERRALS,
     REVENUE_WON,
     Metric,
     PeriodRef,
@@ -44,6 +46,9 @@ NEEDS: dict[str, frozenset[str]] = {
     MEETINGS_BOOKED: frozenset({"meetings"}),
     DEALS_WON: frozenset({"won"}),
     REVENUE_WON: frozenset({"revenue"}),
+    # after the close: counted from referral rows, not the lead spans (bot/services/referrals.py)
+    REFERRALS: frozenset(),
+    REFERRAL_WIN_RATE: frozenset(),
 }
 
 
@@ -83,7 +88,7 @@ async def evaluate_targets(
     needs: dict[tuple[PeriodKind, date, str], set[str]] = {}
     for target in targets:
         metric = metric_for(target.metric)
-        if metric.computed:
+        if metric.computed and NEEDS[metric.key]:
             key = (periods[target.id].kind, periods[target.id].start, target.segment)
             if key not in cache:
                 needs.setdefault(key, set()).update(NEEDS[metric.key])
@@ -103,7 +108,12 @@ async def evaluate_targets(
         metric = metric_for(target.metric)
         elapsed = period.elapsed_fraction(now)
         reported_by, currency, value = None, None, None
-        if metric.computed:
+        if metric.key in (REFERRALS, REFERRAL_WIN_RATE):
+            made, won, closed = await uow.retention.referral_stats(
+                team_id, period.start_utc, min(period.end_utc, now)
+            )
+            value = float(made) if metric.key == REFERRALS else (won / closed if closed else None)
+        elif metric.computed:
             span = cache[(period.kind, period.start, target.segment)]
             value = value_of(metric, span)
             currency = span.main_currency if len(span.revenue_by_currency) == 1 else None

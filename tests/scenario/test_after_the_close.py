@@ -245,3 +245,28 @@ async def test_a_partnership_prompt_quotes_the_weeks_insight_theme(bot: RunningB
     await bot.flush()
     prompt = visible_text(bot.fake.latest(PARTNERSHIP).to_dict())
     assert "Pricing came up in 3 field insights this week" in prompt
+
+
+# -- 4. referrals ----------------------------------------------------------------------------------
+
+
+async def test_a_referral_is_a_lead_credited_to_the_customer_and_counted_in_targets(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    reply = await bot.slack.command(REP1, "/lead", "referral kim@globex.com from acme")
+    assert "created, referred by *Acme* and credited to you" in ack_text(reply)
+    await bot.flush()
+    card = visible_text(bot.fake.latest(SALES).to_dict())
+    assert "kim@globex.com" in card and "referral" in card
+    again = await bot.slack.command(REP1, "/lead", "referral kim@globex.com from acme")
+    assert "already handed over" in ack_text(again)
+    same = await bot.slack.command(REP1, "/lead", "referral bob@acme.com from acme")
+    assert "someone new" in ack_text(same)
+    assert "Usage" in ack_text(await bot.slack.command(REP1, "/lead", "referral kim@globex.com"))
+    # referrals and their win rate are target metrics
+    bot.clock.advance(minutes=1)
+    assert (await bot.slack.command(ADMIN, "/targets", "set referrals 4 month")).ok
+    assert (await bot.slack.command(ADMIN, "/targets", "set referral_win_rate 50 month")).ok
+    board = ack_text(await bot.slack.command(REP1, "/targets"))
+    assert "Referrals" in board and "Referral win rate" in board
+    referrals = board.split("*Referrals*", 1)[1].split("\n\n", 1)[0]
+    assert " 1 / 4 " in referrals
