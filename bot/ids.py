@@ -33,6 +33,9 @@ class ActionId(StrEnum):
     SETTINGS_REASON = "settings_reason"  # value: a reject reason's code, "" to add one
     # after the close (issue 19)
     REMIND_ME = "remind_me"  # value: "lead:<id>" | "account:<id>" | "signal:<id>"
+    SIGNAL_REACH_OUT = "signal_reach_out"  # value: the signal's id
+    SIGNAL_NOT_NOW = "signal_not_now"
+    SIGNAL_WHY = "signal_why"
 
 
 class CallbackId(StrEnum):
@@ -49,6 +52,7 @@ class CallbackId(StrEnum):
     SETTINGS_REASON = "settings_reason_modal"
     REMIND_ME = "remind_me_modal"
     INSIGHT = "insight_modal"
+    SIGNAL_WHY = "signal_why_modal"
 
 
 class BlockId(StrEnum):
@@ -89,6 +93,7 @@ class BlockId(StrEnum):
     INSIGHT_TEXT = "insight_text"
     TAGS = "tags"
     LEAD_REF = "lead_ref"
+    SIGNAL_REASON = "signal_reason"
 
 
 class Shortcut(StrEnum):

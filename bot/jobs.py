@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
 from bot.observability import metrics
-from bot.services import digest, discussions, followups, insights, sla
+from bot.services import digest, discussions, followups, insights, signals, sla
 from bot.services.slots import claim_slot
 
 if TYPE_CHECKING:
@@ -88,6 +88,8 @@ JOBS: list[Job] = [
     Job("discussion_recaps", discussions.every_five_minutes, discussions.run_recaps),
     # once per follow-up row (a compare-and-set on sent_at), not per slot: a late instance catches up
     Job(followups.JOB_NAME, followups.every_minute, followups.run_followups),
+    # the day's held customer signals, one DM per owner; once per signal row (compare-and-set)
+    Job(signals.JOB_NAME, signals.every_quarter_hour, signals.run_batches),
 ]
 
 

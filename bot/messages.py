@@ -231,3 +231,12 @@ REFERRAL_CREATED = (
 REFERRAL_DUPLICATE = (
     "Lead #{lead_id} ({email}) was already handed over; the referral by *{company}* is noted."
 )
+SIGNAL_CARD = ":mega: *Signal on your customer {company}*: {who} — {activity}"
+SIGNAL_BATCH = ":mega: *{count} signals on your customers today*"
+SIGNAL_OUTCOME_REACH_OUT = ":white_check_mark: {rep} will reach out to {who} at {company} after “{activity}”."
+SIGNAL_OUTCOME_NOT_NOW = ":zzz: {rep}: not now for {who} at {company} after “{activity}”."
+SIGNAL_ANSWERED = "Noted — marketing will hear it."
+SIGNAL_ALREADY = "This signal was already answered ({outcome})."
+SIGNAL_ONLY_OWNER = "Only the customer's owner ({owner}) or an admin can answer this signal."
+SIGNAL_NOT_FOUND = "I can't find that signal in this workspace."
+SIGNAL_REASON_REQUIRED = "Say why, in a few words: marketing reads it."

@@ -20,6 +20,7 @@ from bot.handlers import (
     lead_queries,
     retention,
     settings,
+    signals,
     status,
     tokens,
     verdicts,
@@ -80,6 +81,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     settings.register(routers, interactions)
     retention.register(routers, interactions)
     insights.register(bolt, routers, interactions)
+    signals.register(interactions)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

@@ -583,6 +583,7 @@ class CustomerSignal(Base):
     __table_args__ = (
         Index("ix_customer_signal_team_created", "team_id", "created_at"),
         Index("ix_customer_signal_team_owner", "team_id", "owner_id", "created_at"),
+        Index("ix_customer_signal_team_held", "team_id", "sent_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -597,4 +598,6 @@ class CustomerSignal(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     outcome_by: Mapped[str | None] = mapped_column(String(32))
     outcome_at: Mapped[datetime | None]
+    # when its card (or the day's batch holding it) was queued for the owner; NULL: held for a batch
+    sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

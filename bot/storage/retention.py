@@ -154,6 +154,34 @@ class RetentionRepo:
             select(CustomerSignal).where(CustomerSignal.team_id == team_id, CustomerSignal.id == signal_id)
         )
 
+    async def held_signals(self, team_id: str, before: datetime, limit: int = 500) -> list[CustomerSignal]:
+        """Signals held for a batch that arrived before `before`, oldest first."""
+        return list(
+            await self.session.scalars(
+                select(CustomerSignal)
+                .where(
+                    CustomerSignal.team_id == team_id,
+                    CustomerSignal.sent_at.is_(None),
+                    CustomerSignal.created_at < before,
+                )
+                .order_by(CustomerSignal.created_at, CustomerSignal.id)
+                .limit(limit)
+            )
+        )
+
+    async def claim_signal(self, team_id: str, signal_id: int, now: datetime) -> bool:
+        """Compare-and-set on sent_at: one instance sends each held signal."""
+        result = await self.session.execute(
+            update(CustomerSignal)
+            .where(
+                CustomerSignal.team_id == team_id,
+                CustomerSignal.id == signal_id,
+                CustomerSignal.sent_at.is_(None),
+            )
+            .values(sent_at=now)
+        )
+        return affected(result) == 1
+
     async def signals_for_owner(self, team_id: str, owner_id: str, since: datetime) -> int:
         return int(
             await self.session.scalar(
@@ -179,6 +207,9 @@ class RetentionRepo:
             .values(outcome=outcome, outcome_by=by, reason=reason, outcome_at=now)
         )
         return affected(result) == 1
+
+    async def refresh(self, row: object) -> None:
+        await self.session.refresh(row)
 
     async def signals_since(self, team_id: str, since: datetime, until: datetime) -> list[CustomerSignal]:
         return list(

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import build_app
 from bot.jobs import find_job, run_job
 from bot.outbox.pacing import Pacer
-from bot.sandbox import visible_text
+from bot.sandbox import buttons, visible_text
 from bot.sandbox.render import inputs
 from bot.storage.models import Account, Followup
 from tests.conftest import ADMIN, MARKETER, MARKETING, PARTNERSHIP, REP1, REP2, SALES, RunningBot
+from tests.scenario.helpers_intake import api
 from tests.scenario.test_lifecycle import accepted_lead
 
 
@@ -270,3 +271,113 @@ async def test_a_referral_is_a_lead_credited_to_the_customer_and_counted_in_targ
     assert "Referrals" in board and "Referral win rate" in board
     referrals = board.split("*Referrals*", 1)[1].split("\n\n", 1)[0]
     assert " 1 / 4 " in referrals
+
+
+# -- 2. customer signals to the account owner --------------------------------------------------------
+
+
+def signal(
+    email: str = "kim@acme.com", activity: str = "attended the pricing webinar", **more: object
+) -> dict[str, object]:
+    return {
+        "kind": "signal",
+        "email": email,
+        "name": "Kim Lee",
+        "company": "Acme",
+        "activity": activity,
+        **more,
+    }
+
+
+def signal_dms(bot: RunningBot, user: str) -> list[object]:
+    return [m for m in bot.fake.dms(user) if "Signal" in m.text or "signals on your customers" in m.text]
+
+
+async def test_a_signal_on_a_customer_goes_to_its_owner_and_the_answer_to_marketing(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    cards_before = len(bot.fake.messages(SALES))
+    status, body, _ = await api(bot, signal(activity="attended <!here> webinar", source="webinar"))
+    assert (status, body["kind"], body["status"], body["owner"]) == (201, "signal", "sent", REP1)
+    await bot.flush()
+    assert len(bot.fake.messages(SALES)) == cards_before  # not a new lead
+    [card] = signal_dms(bot, REP1)
+    shown = visible_text(card.to_dict())
+    assert "Signal on your customer Acme" in shown and "Kim Lee (kim@acme.com)" in shown
+    assert "&lt;!here&gt;" in shown
+    assert [b["text"] for b in buttons(card.blocks)] == [
+        "Reach out",
+        "Not now",
+        "Tell marketing why",
+        "Remind me",
+    ]
+    refused = await bot.slack.click(REP2, "Reach out", channel_id=card.channel)
+    assert refused.ok
+    assert any("Only the customer's owner" in e.text for e in bot.fake.ephemerals(REP2))
+    await bot.slack.click(REP1, "Reach out", channel_id=card.channel)
+    await bot.slack.click(REP1, "Not now", channel_id=card.channel)  # already answered: nothing changes
+    await bot.flush()
+    posted = [visible_text(m.to_dict()) for m in bot.fake.messages(MARKETING)]
+    outcomes = [p for p in posted if "will reach out to" in p or "not now for" in p]
+    assert outcomes == [
+        f":white_check_mark: <@{REP1}> will reach out to Kim Lee (kim@acme.com) at Acme after “attended &lt;!here&gt; webinar”."
+    ]
+
+
+async def test_tell_marketing_why_records_the_reason(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    await api(bot, signal())
+    await bot.flush()
+    [card] = signal_dms(bot, REP1)
+    await bot.slack.click(REP1, "Tell marketing why", channel_id=card.channel)
+    empty = await bot.slack.submit(REP1, {"Why not now": " "})
+    assert empty.errors
+    done = await bot.slack.submit(
+        REP1, {"Why not now": "Renewal talks next month; they are in budget freeze"}
+    )
+    assert done.ok and not done.errors
+    await bot.flush()
+    [posted] = [m for m in bot.fake.messages(MARKETING) if "not now for" in m.text]
+    assert "budget freeze" in posted.text
+
+
+async def test_a_signal_for_an_unknown_company_is_treated_as_a_lead(bot: RunningBot) -> None:
+    status, body, _ = await api(
+        bot, signal(email="pat@globex.com", company="Globex", activity="started a trial")
+    )
+    assert (status, body["kind"], body["status"]) == (201, "lead", "created")
+    await bot.flush()
+    card = visible_text(bot.fake.latest(SALES).to_dict())
+    assert "pat@globex.com" in card and "started a trial" in card
+    assert signal_dms(bot, REP1) == []
+
+
+async def test_many_signals_are_batched_per_owner_per_day(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    await win(bot, email="ann@initech.com", company="Initech", source="fair")
+    for n in range(6):
+        company = "Acme" if n % 2 == 0 else "Initech"
+        domain = company.lower()
+        status, body, _ = await api(
+            bot, signal(email=f"p{n}@{domain}.com", company=company, activity=f"guide {n}")
+        )
+        assert status == 201 and body["kind"] == "signal"
+        assert body["status"] == ("sent" if n < 3 else "batched")
+    await bot.flush()
+    assert len(signal_dms(bot, REP1)) == 3  # the first three a day, one card each
+    assert FOLLOWUPS is not None
+    batches = find_job("customer_signals")
+    assert batches is not None
+    await run_job(bot.handoff, batches, bot.clock.now())
+    await bot.flush()
+    assert len(signal_dms(bot, REP1)) == 3  # held until the day's working hours end
+    bot.clock.advance(hours=8)  # 17:00: the day is over
+    await asyncio.gather(
+        run_job(bot.handoff, batches, bot.clock.now()), run_job(bot.handoff, batches, bot.clock.now())
+    )
+    await run_job(bot.handoff, batches, bot.clock.now())
+    await bot.flush()
+    dms = signal_dms(bot, REP1)
+    assert len(dms) == 4
+    batch = visible_text(dms[-1].to_dict())
+    assert "3 signals on your customers today" in batch
+    assert "guide 3" in batch and "guide 4" in batch and "guide 5" in batch and "Initech" in batch

@@ -99,16 +99,25 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("outcome_by", sa.String(length=32), nullable=True),
         _at("outcome_at", True),
+        _at("sent_at", True),
         _at("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_signal")),
     )
     op.create_index("ix_customer_signal_team_created", "customer_signal", ["team_id", "created_at"])
     op.create_index("ix_customer_signal_team_owner", "customer_signal", ["team_id", "owner_id", "created_at"])
+    op.create_index("ix_customer_signal_team_held", "customer_signal", ["team_id", "sent_at", "created_at"])
 
 
 def downgrade() -> None:
     for table, indexes in (
-        ("customer_signal", ("ix_customer_signal_team_owner", "ix_customer_signal_team_created")),
+        (
+            "customer_signal",
+            (
+                "ix_customer_signal_team_held",
+                "ix_customer_signal_team_owner",
+                "ix_customer_signal_team_created",
+            ),
+        ),
         ("referral", ("ix_referral_team_created",)),
         ("insight", ("ix_insight_team_created",)),
         ("followup", ("ix_followup_team_user", "ix_followup_team_due")),
