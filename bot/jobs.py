@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
 from bot.observability import metrics
-from bot.services import digest, discussions, followups, insights, signals, sla
+from bot.services import digest, discussions, followups, retention, signals, sla
 from bot.services.slots import claim_slot
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def weekly_digest_job(sections: digest.Sections, *, hourly: bool = False) -> Job
 # What other features add to the weekly digest (the digest itself knows none of them).
 DIGEST_SECTIONS: list[tuple[str, digest.DigestSection]] = [
     (messages.DISCUSS_DIGEST_TITLE, discussions.digest_recap),
-    (messages.RETENTION_DIGEST_TITLE, insights.digest_section),
+    (messages.RETENTION_DIGEST_TITLE, retention.digest_section),
 ]
 
 # Every scheduled job, in one place (as bot/handlers/__init__.py lists the listeners).

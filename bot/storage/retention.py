@@ -46,15 +46,11 @@ class RetentionRepo:
             .values(owner_id=owner_id, updated_at=now)
         )
 
-    async def accounts(self, team_id: str, limit: int = 50) -> list[Account]:
-        return list(
-            await self.session.scalars(
-                select(Account)
-                .where(Account.team_id == team_id)
-                .order_by(Account.company, Account.id)
-                .limit(limit)
-            )
-        )
+    async def accounts(self, team_id: str, limit: int = 50, *, owner_id: str | None = None) -> list[Account]:
+        stmt = select(Account).where(Account.team_id == team_id)
+        if owner_id is not None:
+            stmt = stmt.where(Account.owner_id == owner_id)
+        return list(await self.session.scalars(stmt.order_by(Account.company, Account.id).limit(limit)))
 
     async def search_accounts(self, team_id: str, query: str, limit: int = 20) -> list[Account]:
         like = f"%{query.lower().replace('%', '').replace('_', '')}%"

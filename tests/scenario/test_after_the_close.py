@@ -381,3 +381,39 @@ async def test_many_signals_are_batched_per_owner_per_day(bot: RunningBot) -> No
     batch = visible_text(dms[-1].to_dict())
     assert "3 signals on your customers today" in batch
     assert "guide 3" in batch and "guide 4" in batch and "guide 5" in batch and "Initech" in batch
+
+
+# -- 6. the retention section: Home, /targets, the weekly digest ------------------------------------
+
+
+async def test_retention_section_in_home_targets_and_digest(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    await api(bot, signal())
+    await bot.flush()
+    [card] = signal_dms(bot, REP1)
+    bot.clock.advance(hours=2)
+    await bot.slack.click(REP1, "Reach out", channel_id=card.channel)
+    assert (await bot.slack.command(REP1, "/lead", "referral kim@globex.com from acme")).ok
+    assert (await bot.slack.command(REP1, "/insight", "pricing is confusing #pricing")).ok
+    bot.clock.advance(minutes=1)
+    expected = [
+        "Customer signals: 1 of 1 acted on within a day (1 answered)",
+        "Referrals: 1",
+        "Field insights shared: 1 (other 1)",
+        "Top tags: #pricing (1)",
+    ]
+    await bot.slack.app_home_opened(REP1)
+    home = visible_text(bot.fake.home(REP1))
+    assert (
+        all(line in home for line in expected)
+        and "*Customers*" in home
+        and "#1 *Acme* · acme.com · owner" in home
+    )
+    board = ack_text(await bot.slack.command(REP2, "/targets"))
+    assert all(line in board for line in expected)
+    digest = find_job("weekly_digest")
+    assert digest is not None
+    await run_job(bot.handoff, digest, bot.clock.now())
+    await bot.flush()
+    posted = "\n".join(visible_text(m.to_dict()) for m in bot.fake.messages(PARTNERSHIP))
+    assert "After the close" in posted and all(line in posted for line in expected)

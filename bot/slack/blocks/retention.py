@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
     ContextBlock,
+    DividerBlock,
     InputBlock,
     MarkdownTextObject,
     PlainTextInputElement,
@@ -18,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain.retention import retention_lines
 from bot.ids import INPUT_ACTION, ActionId, BlockId, CallbackId
 from bot.slack.blocks.lead_card import slack_date
 from bot.slack.mrkdwn import escape, mention, truncate
@@ -104,3 +106,20 @@ def remind_button(target: str) -> ButtonElement:
 
 def remind_actions(target: str) -> ActionsBlock:
     return ActionsBlock(elements=[remind_button(target)])
+
+
+def retention_blocks(numbers: Any, customers: Sequence[Any], *, mine: bool) -> list[Block]:
+    """Home's after-the-close section: the week's retention numbers and the customers (the rep's
+    own, or everyone's for marketing and admins)."""
+    show_numbers = numbers is not None and not numbers.empty
+    if not show_numbers and not customers:
+        return []  # nothing after the close yet: the page stays as it was
+    blocks: list[Block] = [DividerBlock()]
+    if show_numbers:
+        text = "*:handshake: After the close · last 7 days*\n" + "\n".join(retention_lines(numbers))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, 2900))))
+    if customers:
+        title = "*Your customers*" if mine else "*Customers*"
+        lines = "\n".join(f"• {account_line(a)}" for a in customers)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(f"{title}\n{lines}", 2900))))
+    return blocks
