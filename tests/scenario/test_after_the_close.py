@@ -417,3 +417,27 @@ async def test_retention_section_in_home_targets_and_digest(bot: RunningBot) -> 
     await bot.flush()
     posted = "\n".join(visible_text(m.to_dict()) for m in bot.fake.messages(PARTNERSHIP))
     assert "After the close" in posted and all(line in posted for line in expected)
+
+
+async def test_a_csv_of_engagement_events_becomes_signals_and_leads(bot: RunningBot) -> None:
+    from bot.cli.import_signals_cmd import import_signals_csv
+
+    await win(bot, email="jane@acme.com", company="Acme")
+    text = (
+        "Email,Name,Company,Activity,Source\n"
+        "kim@acme.com,Kim Lee,Acme,Downloaded the security guide,ebook\n"
+        "pat@globex.com,Pat,Globex,Started a trial,trial\n"
+        "not-an-email,X,Acme,Webinar,webinar\n"
+    )
+    summary = await import_signals_csv(
+        bot.handoff.settings,
+        text,
+        engine=bot.handoff.engine,
+        clock=bot.clock,
+        team_id=await bot.handoff.default_team_id(),
+    )
+    assert (summary.signals, summary.leads, [line for line, _ in summary.invalid]) == (1, 1, [4])
+    await bot.flush()
+    [card] = signal_dms(bot, REP1)
+    assert "Downloaded the security guide" in visible_text(card.to_dict())
+    assert "pat@globex.com" in visible_text(bot.fake.latest(SALES).to_dict())
