@@ -36,6 +36,7 @@ class ActionId(StrEnum):
     SIGNAL_REACH_OUT = "signal_reach_out"  # value: the signal's id
     SIGNAL_NOT_NOW = "signal_not_now"
     SIGNAL_WHY = "signal_why"
+    ACCOUNT_REFERRAL = "account_referral"  # value: the account's id
 
 
 class CallbackId(StrEnum):
@@ -53,6 +54,7 @@ class CallbackId(StrEnum):
     REMIND_ME = "remind_me_modal"
     INSIGHT = "insight_modal"
     SIGNAL_WHY = "signal_why_modal"
+    REFERRAL = "referral_modal"
 
 
 class BlockId(StrEnum):

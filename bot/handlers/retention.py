@@ -16,7 +16,7 @@ from bot.services import accounts, followups, referrals
 from bot.services.intake import NoChannel
 from bot.services.lifecycle import load_lead
 from bot.slack.blocks.lead_card import slack_date
-from bot.slack.blocks.retention import accounts_message, remind_modal
+from bot.slack.blocks.retention import accounts_message, referral_modal, remind_modal
 from bot.slack.mrkdwn import escape, mention
 
 
@@ -27,6 +27,10 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
     lead.sub("followup", "remind")(followup_command)
     lead.sub("referral")(referral_command)
     interactions.click(ActionId.REMIND_ME)(on_remind_me)
+    interactions.click(ActionId.ACCOUNT_REFERRAL)(on_add_referral)
+    interactions.submission(CallbackId.REFERRAL, errors_at=BlockId.EMAIL, fields={"email": BlockId.EMAIL})(
+        on_referral_submitted
+    )
     interactions.submission(CallbackId.REMIND_ME, errors_at=BlockId.WHEN, fields={"when": BlockId.WHEN})(
         on_remind_submitted
     )
@@ -150,3 +154,32 @@ async def referral_command(req: CommandRequest) -> None:
             company=escape(account.company or account.key),
         )
     )
+
+
+async def on_add_referral(req: ClickRequest) -> None:
+    if not req.click.value.isdigit():
+        return
+    async with req.transaction() as ctx:
+        account = await accounts.resolve(ctx, "#" + req.click.value)
+    await req.open_view(referral_modal(account))
+
+
+async def on_referral_submitted(req: SubmissionRequest) -> View | None:
+    if not req.metadata.isdigit():
+        raise InvalidInput({"email": messages.SOMETHING_WENT_WRONG})
+    email = str(req.values.get(BlockId.EMAIL.value) or "")
+    async with req.transaction() as ctx:
+        result, account, _ = await referrals.refer(
+            ctx, email=email, customer="#" + req.metadata, rep_id=req.user_id
+        )
+        template = messages.REFERRAL_DUPLICATE if result.status == "duplicate" else messages.REFERRAL_CREATED
+        await ctx.notifier.dm(
+            ctx.team_id,
+            req.user_id,
+            template.format(
+                lead_id=result.lead.id,
+                email=escape(result.lead.email),
+                company=escape(account.company or account.key),
+            ),
+        )
+    return None

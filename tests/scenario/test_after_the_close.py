@@ -441,3 +441,24 @@ async def test_a_csv_of_engagement_events_becomes_signals_and_leads(bot: Running
     [card] = signal_dms(bot, REP1)
     assert "Downloaded the security guide" in visible_text(card.to_dict())
     assert "pat@globex.com" in visible_text(bot.fake.latest(SALES).to_dict())
+
+
+async def test_add_a_referral_from_the_customers_card(bot: RunningBot) -> None:
+    await win(bot, email="jane@acme.com", company="Acme")
+    assert (await bot.slack.command(REP2, "/lead", "accounts")).ok
+    await bot.slack.click(REP2, "Add a referral")
+    view = bot.fake.open_view(REP2)
+    assert view is not None and "Someone *Acme* referred" in visible_text(view)
+    bad = await bot.slack.submit(REP2, {"Email": "nope"})
+    assert bad.errors and "email" in bad.errors
+    done = await bot.slack.submit(REP2, {"Email": "lee@initech.com"})
+    assert done.ok and not done.errors
+    await bot.flush()
+    assert any("referred by *Acme* and credited to you" in m.text for m in bot.fake.dms(REP2))
+    async with bot.handoff.uow() as uow:
+        made, _, _ = await uow.retention.referral_stats(
+            await bot.handoff.default_team_id() or "",
+            bot.clock.now() - timedelta(days=1),
+            bot.clock.now() + timedelta(days=1),
+        )
+    assert made == 1

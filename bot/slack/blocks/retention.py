@@ -24,7 +24,7 @@ from bot.ids import INPUT_ACTION, ActionId, BlockId, CallbackId
 from bot.slack.blocks.lead_card import slack_date
 from bot.slack.mrkdwn import escape, mention, truncate
 
-MAX_ROWS = 40
+MAX_ROWS = 20  # two blocks a customer, under Slack's 50
 
 
 def account_line(account: Any) -> str:
@@ -37,12 +37,20 @@ def account_line(account: Any) -> str:
 def accounts_message(accounts: Sequence[Any], title: str = "Customers") -> tuple[str, list[Block]]:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=f"*{escape(title)} ({len(accounts)})*"))]
     for account in accounts[:MAX_ROWS]:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(account_line(account), 2900))))
         blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=truncate(account_line(account), 2900)),
-                accessory=ButtonElement(
-                    text="Remind me", action_id=ActionId.REMIND_ME.value, value=f"account:{account.id}"
-                ),
+            ActionsBlock(
+                block_id=f"account_{account.id}",
+                elements=[
+                    ButtonElement(
+                        text="Remind me", action_id=ActionId.REMIND_ME.value, value=f"account:{account.id}"
+                    ),
+                    ButtonElement(
+                        text="Add a referral",
+                        action_id=ActionId.ACCOUNT_REFERRAL.value,
+                        value=str(account.id),
+                    ),
+                ],
             )
         )
     if len(accounts) > MAX_ROWS:
@@ -123,3 +131,26 @@ def retention_blocks(numbers: Any, customers: Sequence[Any], *, mine: bool) -> l
         lines = "\n".join(f"• {account_line(a)}" for a in customers)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(f"{title}\n{lines}", 2900))))
     return blocks
+
+
+def referral_modal(account: Any) -> View:
+    return View(
+        type="modal",
+        callback_id=CallbackId.REFERRAL.value,
+        private_metadata=str(account.id),
+        title=PlainTextObject(text="Add a referral"),
+        submit=PlainTextObject(text="Hand over"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"Someone *{escape(account.company or account.key)}* referred: a new lead, credited to them and you."
+                )
+            ),
+            InputBlock(
+                block_id=BlockId.EMAIL.value,
+                label=PlainTextObject(text="Email"),
+                element=PlainTextInputElement(action_id=INPUT_ACTION, max_length=320),
+            ),
+        ],
+    )
