@@ -10,6 +10,7 @@ class Command(StrEnum):
     HANDOFF = "/handoff"
     TARGETS = "/targets"
     DISCUSS = "/discuss"
+    INSIGHT = "/insight"
 
 
 class ActionId(StrEnum):
@@ -33,6 +34,12 @@ class ActionId(StrEnum):
     HOME_SETTINGS = "home_settings"  # "home_settings_<page>" per button (unique in the block)
     SETTINGS_EDIT = "settings_edit"  # value: the setting's key
     SETTINGS_REASON = "settings_reason"  # value: a reject reason's code, "" to add one
+    # after the close (issue 19)
+    REMIND_ME = "remind_me"  # value: "lead:<id>" | "account:<id>" | "signal:<id>"
+    SIGNAL_REACH_OUT = "signal_reach_out"  # value: the signal's id
+    SIGNAL_NOT_NOW = "signal_not_now"
+    SIGNAL_WHY = "signal_why"
+    ACCOUNT_REFERRAL = "account_referral"  # value: the account's id
 
 
 class CallbackId(StrEnum):
@@ -47,6 +54,10 @@ class CallbackId(StrEnum):
     TARGET_SET = "target_set_modal"
     SETTINGS_EDIT = "settings_edit_modal"
     SETTINGS_REASON = "settings_reason_modal"
+    REMIND_ME = "remind_me_modal"
+    INSIGHT = "insight_modal"
+    SIGNAL_WHY = "signal_why_modal"
+    REFERRAL = "referral_modal"
 
 
 class BlockId(StrEnum):
@@ -82,6 +93,18 @@ class BlockId(StrEnum):
     SETTING_RESET = "setting_reset"
     REASON_LABEL = "reason_label"
     REASON_RETIRE = "reason_retire"
+    WHEN = "when"
+    NOTE = "note"
+    INSIGHT_TEXT = "insight_text"
+    TAGS = "tags"
+    LEAD_REF = "lead_ref"
+    SIGNAL_REASON = "signal_reason"
+
+
+class Shortcut(StrEnum):
+    """Message shortcuts (app.yaml features.shortcuts, type message)."""
+
+    SEND_TO_MARKETING = "send_to_marketing"
 
 
 INPUT_ACTION = "value"

@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
 from bot.observability import metrics
-from bot.services import backlog, digest, discussions, sla
+from bot.services import backlog, digest, discussions, followups, retention, signals, sla
 from bot.services.slots import claim_slot
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def weekly_digest_job(sections: digest.Sections, *, hourly: bool = False) -> Job
 # What other features add to the weekly digest (the digest itself knows none of them).
 DIGEST_SECTIONS: list[tuple[str, digest.DigestSection]] = [
     (messages.DISCUSS_DIGEST_TITLE, discussions.digest_recap),
+    (messages.RETENTION_DIGEST_TITLE, retention.digest_section),
 ]
 
 # Every scheduled job, in one place (as bot/handlers/__init__.py lists the listeners).
@@ -86,6 +87,10 @@ JOBS: list[Job] = [
     Job("discussion_prompts", discussions.every_minute, discussions.run_scheduled_prompts),
     Job("discussion_recaps", discussions.every_five_minutes, discussions.run_recaps),
     Job(backlog.JOB_NAME, every_sla_tick, backlog.check_backlog, every=backlog.EVERY),
+    # once per follow-up row (a compare-and-set on sent_at), not per slot: a late instance catches up
+    Job(followups.JOB_NAME, followups.every_minute, followups.run_followups),
+    # the day's held customer signals, one DM per owner; once per signal row (compare-and-set)
+    Job(signals.JOB_NAME, signals.every_quarter_hour, signals.run_batches),
 ]
 
 

@@ -9,6 +9,8 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/lead` — hand over a lead (opens a form); `/lead jane@acme.com Jane Doe, Acme, webinar` — quick add
 • `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
+• `/lead accounts` — customers and their owners · `/lead account owner <account> @rep` (admins) · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
+• `/insight [lead <id>] <what a customer said> [#tag]` — pass it to marketing (or the message shortcut *Send to marketing*)
 *Targets*
 • `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
 • `/targets set <metric> <value> [month|quarter] [segment]` (admins) · `/targets report <metric> <value|+n>` · `/targets help`
@@ -230,3 +232,43 @@ OFFER_HANDED_ON = ":arrow_right: #{lead_id}, {name}, went on to the next rep."
 OFFER_NOT_YOURS = "This lead is no longer offered to you."
 OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by round robin (rule “{rule}”)."
 OFFER_NOTICE_MANY = "{count} new leads offered by round robin to {reps} (rule “{rule}”)."
+
+# after the close: customers, follow-ups, insights, referrals, signals (issue 19)
+ACCOUNT_USAGE = "Usage: `/lead account owner <account> @rep` (admins) · `/lead accounts` lists the customers."
+ACCOUNT_NOT_FOUND = "No customer matches “{account}”."
+ACCOUNT_AMBIGUOUS = "{count} customers match; use the name, the domain or the #id from `/lead accounts`."
+ACCOUNT_NOW_YOURS = ":handshake: <@{by}> made you the owner of the customer *{company}*."
+ACCOUNT_OWNER_SET = "{owner} now owns the customer *{company}* (before: {before})."
+ACCOUNTS_NONE = "No customers yet: a won lead makes its company a customer."
+FOLLOWUP_USAGE = "Usage: `/lead followup <lead id> in 3 days|tomorrow|next monday|2026-12-15 [note]`"
+FOLLOWUP_WHEN_INVALID = (
+    "Say when: `in 3 days`, `tomorrow`, `next monday` or a date like `2026-12-15` (within a year)."
+)
+FOLLOWUP_SET = ":alarm_clock: I'll remind you about {what} {when}."
+FOLLOWUP_DUE = ":alarm_clock: Follow-up: {what}."
+FOLLOWUP_GENERIC = "something you asked me to remind you of"
+FOLLOWUPS_UPCOMING = "*Upcoming follow-ups*"
+INSIGHT_USAGE = "Usage: `/insight [lead <id>] <what a customer or prospect said> [#tag]` — it goes to the marketing channel."
+INSIGHT_SHARED = ":speech_balloon: Sent to marketing{tags}. Thank you!"
+INSIGHT_NO_CHANNEL = "No marketing channel is set up yet: ask an admin to pick one in Settings."
+INSIGHT_TITLE = ":speech_balloon: *Field insight* from {author}{link}"
+INSIGHTS_TOP = "*Field insights this week* ({count}): {tags}"
+RETENTION_DIGEST_TITLE = "After the close"
+REFERRAL_USAGE = "Usage: `/lead referral <email> from <customer>` — a lead the customer referred, credited to them and you."
+REFERRAL_NOTE = "Referred by the customer {company} (through <@{rep}>)."
+REFERRAL_SAME_COMPANY = "That address is at the customer itself: a referral is someone new."
+REFERRAL_CREATED = (
+    ":handshake: Lead #{lead_id} ({email}) created, referred by *{company}* and credited to you."
+)
+REFERRAL_DUPLICATE = (
+    "Lead #{lead_id} ({email}) was already handed over; the referral by *{company}* is noted."
+)
+SIGNAL_CARD = ":mega: *Signal on your customer {company}*: {who} — {activity}"
+SIGNAL_BATCH = ":mega: *{count} signals on your customers today*"
+SIGNAL_OUTCOME_REACH_OUT = ":white_check_mark: {rep} will reach out to {who} at {company} after “{activity}”."
+SIGNAL_OUTCOME_NOT_NOW = ":zzz: {rep}: not now for {who} at {company} after “{activity}”."
+SIGNAL_ANSWERED = "Noted — marketing will hear it."
+SIGNAL_ALREADY = "This signal was already answered ({outcome})."
+SIGNAL_ONLY_OWNER = "Only the customer's owner ({owner}) or an admin can answer this signal."
+SIGNAL_NOT_FOUND = "I can't find that signal in this workspace."
+SIGNAL_REASON_REQUIRED = "Say why, in a few words: marketing reads it."

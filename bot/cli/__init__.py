@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from bot.cli import (
     export_cmd,
     import_cmd,
+    import_signals_cmd,
     migrate_cmd,
     rotate_tokens_cmd,
     routes_cmd,
@@ -25,6 +26,7 @@ SUBCOMMANDS = [
     run_cmd,
     migrate_cmd,
     import_cmd,
+    import_signals_cmd,
     export_cmd,
     routes_cmd,
     sandbox_cmd,

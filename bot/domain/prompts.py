@@ -86,6 +86,7 @@ class WeekAggregates:
     sla_breaches_previous: int = 0
     rejection_reasons: Mapping[str, int] = field(default_factory=dict)  # the whole team's, this week
     targets: Sequence[TargetPace] = ()
+    insight_tags: Mapping[str, int] = field(default_factory=dict)  # field insights per #tag, this week
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Thresholds:
     # a target behind pace (bot/domain/targets.py decides that) is worth a talk only once this
     # much of its period has gone: three days into a month, every target looks behind
     pace_min_elapsed: float = 0.25
+    insight_min: int = 3  # a #tag in at least this many field insights this week is worth a prompt
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> Thresholds:
@@ -262,6 +264,25 @@ def _target_behind(target: TargetPace, t: Thresholds) -> Fact | None:
     )
 
 
+def _insight_theme(agg: WeekAggregates, t: Thresholds) -> Fact | None:
+    """What the field keeps hearing: the week's most used insight tag."""
+    top = _top(agg.insight_tags)
+    if top is None or top[1] < t.insight_min:
+        return None
+    tag, count = top
+    return Fact(
+        kind="insight_theme",
+        key=f"insight:{tag}",
+        score=_weight(count) * 0.8,
+        sentence=f"{tag.replace('-', ' ').capitalize()} came up in {count} field insights this week",
+        question=(
+            f"What are customers telling us about {tag.replace('-', ' ')}, and what should marketing "
+            "and sales each say differently because of it?"
+        ),
+        data={"tag": tag, "count": count},
+    )
+
+
 def _said_by_a_source(reason: Fact, group_facts: Sequence[Fact]) -> bool:
     """A source or campaign stated with the same reason, holding most of those rejections, says
     the same thing more usefully ("Webinar leads: 9 of 14 rejected as 'Not our ICP'")."""
@@ -297,6 +318,9 @@ def detect_facts(
         fact = _target_behind(target, t)
         if fact:
             facts.append(fact)
+    theme = _insight_theme(agg, t)
+    if theme:
+        facts.append(theme)
     skip = set(skip_keys)
     facts = [f for f in facts if f.key not in skip]
     return sorted(facts, key=lambda f: (-f.score, f.kind, f.key))

@@ -52,6 +52,8 @@ MEETINGS_BOOKED = "meetings_booked"
 DEALS_WON = "deals_won"
 REVENUE_WON = "revenue_won"
 SPEED_TO_LEAD = "speed_to_lead"
+REFERRALS = "referrals"
+REFERRAL_WIN_RATE = "referral_win_rate"
 
 CATALOGUE: dict[str, Metric] = {
     m.key: m
@@ -74,6 +76,8 @@ CATALOGUE: dict[str, Metric] = {
             MetricKind.RATE,
             "share of leads claimed within 5 working minutes of reaching sales, in %",
         ),
+        Metric(REFERRALS, "Referrals", MetricKind.COUNT, "leads customers referred"),
+        Metric(REFERRAL_WIN_RATE, "Referral win rate", MetricKind.RATE, "won ÷ closed referrals, in %"),
     )
 }
 

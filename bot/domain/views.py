@@ -72,6 +72,8 @@ class HomeData:
     quality: QualityReport | None
     reasons: dict[str, str] = field(default_factory=dict)  # the workspace's reject-reason labels
     is_admin: bool = False  # the Home starts with the way to Settings
+    retention: Any = None  # bot.domain.retention.RetentionNumbers (after the close, issue 19)
+    customers: list[Any] = field(default_factory=list)  # accounts: the rep's own, or all for marketing
 
     @property
     def pages(self) -> int:

@@ -14,10 +14,13 @@ from bot.handlers import (
     discuss,
     home,
     idempotency,
+    insights,
     intake,
     lead_actions,
     lead_queries,
+    retention,
     settings,
+    signals,
     status,
     tokens,
     verdicts,
@@ -76,6 +79,9 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     tokens.register(bolt, routers)
     workspace_events.register(bolt, registered)
     settings.register(routers, interactions)
+    retention.register(routers, interactions)
+    insights.register(bolt, routers, interactions)
+    signals.register(interactions)
     for router in routers.values():
         if router.has_handlers:
             registered.commands.append(router.command.value)

@@ -32,6 +32,7 @@ from bot.domain.lead_input import LeadIn, parse_lead
 from bot.domain.reasons import reason_label
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
+from bot.handlers.signals import post_signal, signal_body
 from bot.observability import metrics
 from bot.services.api_auth import ApiCaller, ApiCredentials, authenticate
 from bot.services.intake import ItemResult, submit_many
@@ -293,6 +294,8 @@ class IntakeApi:
             team = await self._team(caller, parsed.team_id or request.query.get("team_id"))
         except Refused as refused:
             return refused.response
+        if (signal := signal_body(body)) is not None:  # engagement on a customer (issue 19)
+            return await post_signal(self.handoff, team, signal)
         return leads_response(parsed, await self._submit(team, parsed.items))
 
     async def _submit(self, team: str, items: list[LeadIn | InvalidInput]) -> list[ItemResult]:

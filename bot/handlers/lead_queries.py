@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
 from bot import messages
@@ -13,9 +14,10 @@ from bot.handlers.lead_access import hidden_channels, may_see, visible_leads
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.handlers.verdicts import change_stage
 from bot.ids import Command
-from bot.services import feedback, lifecycle
+from bot.services import accounts, feedback, followups, lifecycle
 from bot.services.sla import open_leads_for
 from bot.slack.blocks.lead_lists import find_message, mine_message, nurture_message
+from bot.slack.blocks.retention import accounts_message, followups_blocks
 from bot.slack.mrkdwn import escape
 
 MIN_QUERY = 2
@@ -82,11 +84,16 @@ async def status_command(req: CommandRequest) -> None:
 async def mine_command(req: CommandRequest) -> None:
     async with req.handoff.open_context(req.team_id) as ctx:
         rows = await open_leads_for(ctx, req.user_id)
+        upcoming = await followups.upcoming(ctx, req.user_id)
+    reminders = followups_blocks(upcoming, messages.FOLLOWUPS_UPCOMING)
     if not rows:
-        await req.ack(text=messages.MINE_NONE)
+        if reminders:
+            await req.ack(text=messages.MINE_NONE, blocks=[*mine_none_blocks(), *reminders])
+        else:
+            await req.ack(text=messages.MINE_NONE)
         return
     text, blocks = mine_message(rows)
-    await req.ack(text=text, blocks=blocks)
+    await req.ack(text=text, blocks=[*blocks, *reminders])
 
 
 async def find_command(req: CommandRequest) -> None:
@@ -96,13 +103,15 @@ async def find_command(req: CommandRequest) -> None:
         return
     async with req.handoff.open_context(req.team_id) as ctx:
         leads = await lifecycle.find_leads(ctx, query)
+        customers = await accounts.find_accounts(ctx, query)
     # a lead routed to a private channel is for its members and the admins only
     leads = await visible_leads(req.handoff, req.client, req.team_id, req.user_id, leads)
-    if not leads:
+    if not leads and not customers:
         await req.ack(text=messages.FIND_NONE.format(query=escape(query[:100])))
         return
-    text, blocks = find_message(query, leads)
-    await req.ack(text=text, blocks=blocks)
+    found: list[Block] = accounts_message(customers, "Customers")[1] if customers else []
+    text, blocks = find_message(query, leads) if leads else (f"{len(customers)} customers match.", [])
+    await req.ack(text=text, blocks=[*found, *blocks][:50])
 
 
 async def nurture_command(req: CommandRequest) -> None:
@@ -127,3 +136,7 @@ async def _may_see(req: CommandRequest, lead_id: int) -> bool:
         except LeadNotFound:
             return False
     return await may_see(req.handoff, req.client, req.team_id, req.user_id, lead)
+
+
+def mine_none_blocks() -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=messages.MINE_NONE))]

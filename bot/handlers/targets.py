@@ -15,6 +15,7 @@ from bot.domain.targets import CATALOGUE, format_value
 from bot.handlers.interactions import InteractionRouter, SubmissionRequest
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import BlockId, CallbackId, Command
+from bot.services import retention
 from bot.services.sla import load_calendar
 from bot.services.targets import (
     Reported,
@@ -24,6 +25,7 @@ from bot.services.targets import (
     set_target_from_form,
     set_target_from_text,
 )
+from bot.slack.blocks.retention import retention_blocks
 from bot.slack.blocks.targets import (
     scope_text,
     scoreboard_blocks,
@@ -59,7 +61,8 @@ async def _scoreboard(req: CommandRequest) -> tuple[str, list[Any]]:
     async with handoff.uow() as uow:
         calendar = await load_calendar(uow, handoff.settings, req.team_id)
         board = await build_scoreboard(uow, req.team_id, handoff.clock.now(), handoff.settings.tz, calendar)
-    return scoreboard_text(board), scoreboard_blocks(board)
+        after_close = await retention.last_week(uow, req.team_id, handoff.clock.now())
+    return scoreboard_text(board), [*scoreboard_blocks(board), *retention_blocks(after_close, [], mine=True)]
 
 
 async def show_targets(req: CommandRequest) -> None:

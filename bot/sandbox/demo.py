@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from bot.domain.events import EventKind
 from bot.domain.lead import Status
 from bot.domain.reasons import NURTURE_REASON, REJECT_REASONS
+from bot.sandbox.demo_after_close import seed_after_close
 from bot.sandbox.server import ADMIN, MARKETER, MARKETING, PARTNERSHIP, REP1, REP2, SALES
 from bot.storage.models import (
     AnswerVote,
@@ -164,6 +165,7 @@ async def seed_demo(handoff: Handoff, team_id: str) -> bool:
         session.add_all(_targets(team_id, now, handoff.settings.tz))
         await _discussion(session, team_id, now)
         await session.flush()
+        await seed_after_close(ctx, [lead for lead, _ in leads])
         for lead, _ in leads:
             if now - lead.created_at <= CARDS_SINCE or lead.status in (Status.NEW, Status.CLAIMED):
                 await ctx.notifier.post_lead_card(lead)

@@ -362,6 +362,29 @@ class SlackDriver:
         payload["actions"] = [action]
         return await self._send_payload(payload)
 
+    async def message_shortcut(
+        self, user_id: str, callback_id: str, *, channel_id: str, message_ts: str
+    ) -> Reply:
+        """Run a message shortcut on a message, as its "More actions" menu does."""
+        msg = self.fake.message(channel_id, message_ts)
+        assert msg is not None, f"no message {message_ts} in {channel_id}"
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "user": self._user(user_id),
+            "api_app_id": self.fake.app_id,
+            "token": self.verification_token,
+            "trigger_id": self.fake.issue_trigger(user_id),
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
+            "message_ts": message_ts,
+            "message": msg.to_dict(),
+            "response_url": self.fake.issue_response_url(channel_id=channel_id, user_id=user_id),
+        }
+        return await self._send_payload(payload)
+
     async def select(
         self,
         user_id: str,

@@ -30,6 +30,7 @@ from bot.domain.prompts import (
     schedule_trigger,
 )
 from bot.ids import BlockId
+from bot.services import insights
 from bot.services.context import Ctx
 from bot.services.sla import load_calendar
 from bot.services.targets import current_lines
@@ -171,6 +172,7 @@ async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
         sla_breaches_previous=sum(last_week.values()),
         rejection_reasons=reasons,
         targets=list(targets.values()),
+        insight_tags=dict((await insights.week_tags(ctx.uow, ctx.team_id, now, limit=10))[1]),
     )
 
 

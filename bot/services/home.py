@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from bot.domain.numbers import QualityReport
 from bot.domain.views import HomeData
+from bot.services import retention
 from bot.services.context import load_admins
 from bot.services.sla import load_calendar, load_policy
 from bot.services.targets import build_scoreboard
@@ -74,6 +75,8 @@ async def build_home(
         )
     calendar = await load_calendar(uow, settings, team_id)
     board = await build_scoreboard(uow, team_id, now, settings.tz, calendar)
+    after_close = await retention.last_week(uow, team_id, now)
+    customers = await uow.retention.accounts(team_id, 15, owner_id=None if show_marketing else user_id)
     return HomeData(
         user_id=user_id,
         now=now,
@@ -87,4 +90,6 @@ async def build_home(
         quality=quality,
         reasons=reasons,
         is_admin=is_admin,
+        retention=after_close,
+        customers=customers,
     )

@@ -11,6 +11,7 @@ from bot import messages
 from bot.domain.errors import IllegalTransition, InvalidInput, LeadNotFound, NotAllowed
 from bot.domain.events import EventKind
 from bot.domain.lead import ENTERED_AT_COLUMN, STAGES, Status, check_move
+from bot.services import accounts
 from bot.services.context import Ctx
 from bot.slack.blocks.verdicts import outcome_message, stage_note
 from bot.slack.mrkdwn import mention
@@ -168,6 +169,9 @@ async def move_stage(
         ctx, lead, stage, actor_id=user_id, origin=origin, kind=EventKind.STAGE, values=values, data=data
     )
     if changed:
+        if stage is Status.WON:
+            # the customer is the closer's to keep (bot/services/accounts.py)
+            await accounts.on_won(ctx, lead, closer_id=lead.owner_id or user_id)
         if stage in (Status.WON, Status.LOST):
             # the outcome is marketing's result too: they hear it where they heard the verdict
             text, blocks = outcome_message(lead, actor_id=user_id)

@@ -18,6 +18,8 @@ from bot.domain.targets import (
     LEADS_DELIVERED,
     MEDIAN_TIME_TO_CLAIM,
     MEETINGS_BOOKED,
+    REFERRAL_WIN_RATE,
+    REFERRALS,
     REVENUE_WON,
     SPEED_TO_LEAD,
     Metric,
@@ -48,6 +50,9 @@ NEEDS: dict[str, frozenset[str]] = {
     DEALS_WON: frozenset({"won"}),
     REVENUE_WON: frozenset({"revenue"}),
     SPEED_TO_LEAD: frozenset(),  # from the span's leads (speed_rows), not from span_numbers
+    # after the close: counted from referral rows, not the lead spans (bot/services/referrals.py)
+    REFERRALS: frozenset(),
+    REFERRAL_WIN_RATE: frozenset(),
 }
 
 SPEED_WINDOW = timedelta(days=7)  # the scoreboard's speed to lead: the last 7 days
@@ -90,7 +95,7 @@ async def evaluate_targets(
     needs: dict[tuple[PeriodKind, date, str], set[str]] = {}
     for target in targets:
         metric = metric_for(target.metric)
-        if metric.computed:
+        if metric.computed and NEEDS[metric.key]:
             key = (periods[target.id].kind, periods[target.id].start, target.segment)
             if key not in cache:
                 needs.setdefault(key, set()).update(NEEDS[metric.key])
@@ -114,6 +119,11 @@ async def evaluate_targets(
             end = min(period.end_utc, now)
             rows = await uow.reports.speed_rows(team_id, period.start_utc, end, Scope.parse(target.segment))
             value = speed_to_lead(rows, now=now, calendar=calendar).claimed_within
+        elif metric.key in (REFERRALS, REFERRAL_WIN_RATE):
+            made, won, closed = await uow.retention.referral_stats(
+                team_id, period.start_utc, min(period.end_utc, now)
+            )
+            value = float(made) if metric.key == REFERRALS else (won / closed if closed else None)
         elif metric.computed:
             span = cache[(period.kind, period.start, target.segment)]
             value = value_of(metric, span)

@@ -173,3 +173,28 @@ def event_key(payload: Any) -> tuple[str, str] | None:
         return None
     team_id = payload.get("team_id") or payload.get("enterprise_id") or ""
     return str(team_id)[:32], f"event:{event_id}"
+
+
+@dataclass(frozen=True)
+class MessageShortcut:
+    team_id: str
+    user_id: str
+    callback_id: str
+    trigger_id: str
+    channel_id: str
+    message_ts: str
+    text: str
+
+
+def extract_message_shortcut(body: dict[str, Any]) -> MessageShortcut:
+    """A message shortcut (`type: message_action`): who, which message, its text."""
+    message = _object(body.get("message"))
+    return MessageShortcut(
+        team_id=installed_team_id(body),
+        user_id=_object(body.get("user")).get("id") or "",
+        callback_id=str(body.get("callback_id") or ""),
+        trigger_id=str(body.get("trigger_id") or ""),
+        channel_id=str(_object(body.get("channel")).get("id") or ""),
+        message_ts=str(message.get("ts") or body.get("message_ts") or ""),
+        text=str(message.get("text") or ""),
+    )

@@ -539,3 +539,109 @@ class SettingAudit(Base):
     new: Mapped[str] = mapped_column(Text)
     by: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime]
+
+
+# -- after the close: customers, follow-ups, insights, referrals, signals (issue 19) -----------
+
+
+class Account(Base):
+    """A customer: made (or joined) by a won lead; `key` is bot.domain.accounts.account_key."""
+
+    __tablename__ = "account"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index("ix_account_team_owner", "team_id", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(300))
+    company: Mapped[str | None] = mapped_column(String(200))
+    domain: Mapped[str | None] = mapped_column(String(255))
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    first_lead_id: Mapped[int | None] = mapped_column(BigInteger)
+    won_leads: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Followup(Base):
+    """A reminder a rep asked for; `sent_at` is set by the one instance that claims it."""
+
+    __tablename__ = "followup"
+    __table_args__ = (
+        Index("ix_followup_team_due", "team_id", "sent_at", "due_at"),
+        Index("ix_followup_team_user", "team_id", "user_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int | None] = mapped_column(BigInteger)
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class Insight(Base):
+    """What a customer or prospect said, passed by a rep to marketing; `tags` a JSON list."""
+
+    __tablename__ = "insight"
+    __table_args__ = (Index("ix_insight_team_created", "team_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    author_id: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str | None] = mapped_column(String(16))  # sales | marketing, when known
+    text: Mapped[str] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    lead_id: Mapped[int | None] = mapped_column(BigInteger)
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    permalink: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Referral(Base):
+    """A lead a customer referred, credited to the account and the rep."""
+
+    __tablename__ = "referral"
+    __table_args__ = (
+        UniqueConstraint("team_id", "lead_id"),
+        Index("ix_referral_team_created", "team_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int] = mapped_column(BigInteger)
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    rep_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class CustomerSignal(Base):
+    """Marketing's engagement on an existing customer, for its owner; `outcome` once answered."""
+
+    __tablename__ = "customer_signal"
+    __table_args__ = (
+        Index("ix_customer_signal_team_created", "team_id", "created_at"),
+        Index("ix_customer_signal_team_owner", "team_id", "owner_id", "created_at"),
+        Index("ix_customer_signal_team_held", "team_id", "sent_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[int] = mapped_column(BigInteger)
+    owner_id: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    activity: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # reach_out | not_now
+    reason: Mapped[str | None] = mapped_column(Text)
+    outcome_by: Mapped[str | None] = mapped_column(String(32))
+    outcome_at: Mapped[datetime | None]
+    # when its card (or the day's batch holding it) was queued for the owner; NULL: held for a batch
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

@@ -26,6 +26,7 @@ from bot.storage.repositories import (
     SettingRepo,
     SlotRepo,
 )
+from bot.storage.retention import RetentionRepo
 from bot.storage.sla_checks import SlaCheckRepo
 from bot.storage.targets import MetricReportRepo, TargetRepo
 
@@ -61,6 +62,7 @@ class UnitOfWork:
         self.metric_reports = MetricReportRepo(self.session)
         self.reports = Reports(self.session)
         self.batches = BatchRepo(self.session)
+        self.retention = RetentionRepo(self.session)
         return self
 
     async def __aexit__(

@@ -21,6 +21,7 @@ from bot.domain.views import HomeData
 from bot.ids import ActionId
 from bot.slack.blocks.lead_card import display_name
 from bot.slack.blocks.lead_lists import clock_text
+from bot.slack.blocks.retention import retention_blocks
 from bot.slack.blocks.settings import admin_entry
 from bot.slack.blocks.targets import SECTION_LIMIT, _chunks, scoreboard_blocks
 from bot.slack.mrkdwn import escape, truncate
@@ -148,4 +149,5 @@ def home_view(data: HomeData) -> View:
         blocks += marketing_blocks(data)
         blocks.append(DividerBlock())
     blocks += scoreboard_blocks(data.scoreboard)
+    blocks += retention_blocks(data.retention, data.customers, mine=not data.show_marketing)
     return View(type="home", blocks=fit(blocks))
