@@ -41,6 +41,7 @@ from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
 from bot.outbox.setup_renderer import SetupRenderer
+from bot.outbox.webhook_delivery import WebhookDelivery, WebhookRenderer
 from bot.services import admins as admin_service
 from bot.services import setup_checklist, workspaces
 from bot.services.context import Ctx, open_context
@@ -207,6 +208,8 @@ class Handoff:
         for task in self._tasks:
             task.cancel()
         await self.clients.aclose()
+        if self.sender.delivery.webhooks is not None:
+            await self.sender.delivery.webhooks.aclose()
         if self.owns_engine:
             await self.engine.dispose()
 
@@ -287,6 +290,7 @@ def build_app(
                 LeadRenderer(session_factory),
                 DiscussionRenderer(session_factory),
                 SetupRenderer(session_factory, settings),
+                WebhookRenderer(session_factory, settings, clock),
             ]
         ),
         admins=settings.admins,
@@ -303,6 +307,14 @@ def build_app(
         lease=timedelta(seconds=settings.outbox_lease_seconds),
         call_timeout=settings.slack_timeout,
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),
+    )
+    # outbound events go through the same outbox, but over plain HTTP, paced per endpoint host
+    sender.delivery.webhooks = WebhookDelivery(
+        session_factory=session_factory,
+        settings=settings,
+        clock=clock,
+        pacer=sender.pacer,
+        backoff=sender.backoff,
     )
     handoff = Handoff(
         settings=settings,

@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
     outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
     outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")
+    # outbound events (Standard Webhooks): the single-workspace shortcut, and every endpoint's limits
+    webhook_url: str | None = Field(None, validation_alias="HANDOFF_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, validation_alias="HANDOFF_WEBHOOK_SECRET")
+    webhook_disable_hours: float = Field(72.0, gt=0, validation_alias="HANDOFF_WEBHOOK_DISABLE_HOURS")
+    webhook_allow_private: bool = Field(False, validation_alias="HANDOFF_WEBHOOK_ALLOW_PRIVATE")
+    webhook_timeout: float = Field(10.0, gt=0, le=60, validation_alias="HANDOFF_WEBHOOK_TIMEOUT")
+    webhook_rate: float = Field(50.0, gt=0, validation_alias="HANDOFF_WEBHOOK_RATE")  # per endpoint host
+    webhook_burst: float = Field(100.0, ge=1, validation_alias="HANDOFF_WEBHOOK_BURST")
 
     @field_validator("intake_token", mode="before")
     @classmethod
@@ -91,6 +99,22 @@ class Settings(BaseSettings):
                 "OAuth mode stores every workspace's bot token: set HANDOFF_ENCRYPTION_KEY to encrypt them, "
                 "or HANDOFF_ALLOW_PLAINTEXT_TOKENS=true to store them in plain text"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _webhook_shortcut(self) -> Settings:
+        from bot.domain.errors import InvalidInput
+        from bot.domain.webhooks import check_url, secret_key
+
+        if self.webhook_url is None and self.webhook_secret is None:
+            return self
+        if not self.webhook_url or self.webhook_secret is None:
+            raise ValueError("set HANDOFF_WEBHOOK_URL and HANDOFF_WEBHOOK_SECRET together")
+        try:
+            check_url(self.webhook_url, allow_private=self.webhook_allow_private)
+            secret_key(self.webhook_secret.get_secret_value())
+        except InvalidInput as exc:
+            raise ValueError(f"HANDOFF_WEBHOOK_URL/SECRET: {exc}") from exc
         return self
 
     @model_validator(mode="after")

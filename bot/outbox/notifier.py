@@ -18,6 +18,8 @@ from bot.storage.repositories import OutboxRepo
 POST = "chat.postMessage"
 UPDATE = "chat.update"
 UPLOAD = "files.uploadV2"
+WEBHOOK = "webhook.post"  # not Slack: an HTTP POST to an endpoint (bot/outbox/webhook_delivery.py)
+WEBHOOK_QUEUE = "wh:"  # + endpoint host: one queue (and pacing) per host, not Slack's channels
 # the sender renders cards at send time (see bot.outbox.rendering), so they never show stale state
 RENDER_AT_SEND = {"render": "lead_card"}
 
@@ -197,6 +199,18 @@ class Notifier:
                 "content_b64": base64.b64encode(content).decode("ascii"),
             },
             purpose=Purpose.FILE_UPLOAD,
+        )
+
+    async def webhook(self, team_id: str, *, endpoint_id: int, host: str, event_id: int) -> None:
+        """One event to one endpoint; signed and sent by the sender, one row per (event, endpoint)."""
+        await self._queue(
+            team_id=team_id,
+            method=WEBHOOK,
+            channel_id=(WEBHOOK_QUEUE + host)[:32],
+            payload={"endpoint_id": endpoint_id},
+            purpose=Purpose.WEBHOOK,
+            ref_table="webhook_event",
+            ref_id=event_id,
         )
 
     async def alert_admins(self, team_id: str, text: str) -> None:

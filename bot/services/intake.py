@@ -23,8 +23,10 @@ from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_ba
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
 from bot.domain.routing import RuleSpec, is_hot
+from bot.domain.webhooks import EventType
 from bot.observability import metrics
 from bot.outbox.notifier import Notifier
+from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.slack.mrkdwn import escape, usergroup_mention
 from bot.storage.models import Lead, RoutingRule
@@ -234,6 +236,10 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
             await notifier.reply_to_lead(target, f":repeat: Submitted again ({where}) via {origin}.")
             results.append(ItemResult(index=plan.index, status="duplicate", lead=target))
     await ctx.uow.events.append_many(events)
+    for result in results:
+        if result.status == "created" and result.lead is not None:
+            await webhooks.emit(ctx, EventType.LEAD_CREATED, lead=result.lead)
+            await webhooks.emit(ctx, EventType.LEAD_ROUTED, lead=result.lead)
     return results
 
 
