@@ -17,6 +17,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 *Admin*
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
+• `/handoff webhooks list|add <url> [events]|remove|test|enable <id>` — signed outbound events
 • `/handoff admins list|add|remove @user` — who may change things
 • `/handoff settings` — channels, SLAs, reasons… (change them in the Home tab → Settings) · `/handoff settings history`
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
@@ -61,6 +62,7 @@ WEBHOOKS_USAGE = (
 WEBHOOK_ADDED = (
     "Webhook endpoint #{id} added for {url} ({events}). Its signing secret, shown only now:\n`{secret}`"
 )
+STATUS_WEBHOOKS = "*Webhook deliveries* (latest first; `handoff webhooks replay --since` sends again)"
 WEBHOOKS_NONE = "No webhook endpoints yet. Add one: `/handoff webhooks add https://…`"
 WEBHOOK_REMOVED = "Webhook endpoint #{id} ({url}) removed."
 WEBHOOK_TEST_QUEUED = (

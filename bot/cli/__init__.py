@@ -17,6 +17,7 @@ from bot.cli import (
     run_cmd,
     sandbox_cmd,
     tokens_cmd,
+    webhooks_cmd,
 )
 from bot.config import ConfigError, load_settings
 from bot.observability.logs import configure_logging
@@ -30,6 +31,7 @@ SUBCOMMANDS = [
     sandbox_cmd,
     rotate_tokens_cmd,
     tokens_cmd,
+    webhooks_cmd,
 ]
 
 

@@ -36,12 +36,14 @@ async def status_command(req: CommandRequest) -> None:
     async with req.handoff.uow() as uow:
         stats = await uow.outbox.stats(req.team_id)
         backlog = await sla.backlog(uow, req.team_id, now)
+        hooks = await uow.webhooks.deliveries(req.team_id)
     gone = await req.handoff.uninstalled_workspaces()
     mode = "socket" if req.handoff.settings.socket_mode else "http"
     instance = messages.STATUS_INSTANCE.format(
         instance=escape(req.handoff.instance_id), version=__version__, mode=mode
     )
-    await req.ack(text=status_text(stats, now=now, backlog=backlog, uninstalled=gone) + "\n" + instance)
+    text = status_text(stats, now=now, backlog=backlog, uninstalled=gone) + webhook_log(hooks, now=now)
+    await req.ack(text=text + "\n" + instance)
 
 
 async def retry_failed(req: CommandRequest) -> None:
@@ -107,6 +109,20 @@ def status_text(
     for gone in uninstalled:
         # only another workspace's admin (or this one's after reinstalling) can read this line
         lines.append(messages.STATUS_UNINSTALLED.format(team=escape(gone.team_id), why=gone.why, at=gone.at))
+    return "\n".join(lines)
+
+
+def webhook_log(hooks: Sequence[dict[str, Any]], *, now: datetime) -> str:
+    """The latest outbound-event deliveries, newest first ("" when there are none)."""
+    if not hooks:
+        return ""
+    lines = ["", messages.STATUS_WEBHOOKS]
+    for item in hooks:
+        error = f" — {escape(truncate(str(item['error']), 120))}" if item.get("error") else ""
+        lines.append(
+            f"• `{escape(str(item['type']))}` event {item['event_id']} → endpoint #{item['endpoint_id']}: "
+            f"{item['status']} after {item['attempts']} attempt(s){error} ({age(now, item['at'])} ago)"
+        )
     return "\n".join(lines)
 
 

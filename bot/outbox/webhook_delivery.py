@@ -31,7 +31,7 @@ from bot.domain.outbox import Purpose
 from bot.messages import ALERT_WEBHOOK_DISABLED
 from bot.observability import metrics
 from bot.outbox.notifier import Notifier
-from bot.outbox.outcome import Backoff, Call, Outcome, RowSnapshot, aware, short_error
+from bot.outbox.outcome import Backoff, Call, Outcome, Result, RowSnapshot, aware, short_error
 from bot.outbox.pacing import Pacer, Stopping
 from bot.outbox.rendering import Rendered
 from bot.slack.mrkdwn import escape
@@ -149,6 +149,7 @@ class WebhookDelivery:
         self.backoff = backoff
         self.wall = wall  # the signature's timestamp: receivers compare it to their own clocks
         self._session: aiohttp.ClientSession | None = None
+        self._held_until: dict[str, float] = {}  # host key → epoch seconds (429 Retry-After)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -178,6 +179,15 @@ class WebhookDelivery:
                 row, args, "refused", Outcome.retry(self.backoff(row.attempts), str(exc))
             )
         key = "webhook:" + spec.host_of(url)
+        # a 429 holds the whole host until its Retry-After (on the injected clock, like the rows'
+        # next attempts); the rows waiting for it are not attempts against the endpoint
+        held = (
+            (self._held_until.get(key, 0.0) - self.clock.now().timestamp())
+            if key in self._held_until
+            else 0.0
+        )
+        if held > 0:
+            return Outcome(Result.WAIT, retry_in=held, error=RATELIMITED)
         try:
             await self.pacer.acquire(key, rate=self.settings.webhook_rate, burst=self.settings.webhook_burst)
         except Stopping:
@@ -206,7 +216,7 @@ class WebhookDelivery:
             return Outcome.sent()
         if status == 429:
             wait = spec.retry_after(retry_after, now_epoch=self.wall())
-            self.pacer.block(key, wait)
+            self._held_until[key] = self.clock.now().timestamp() + wait
             return await self._failed(row, args, "ratelimited", Outcome.retry(wait, RATELIMITED), start)
         return await self._failed(
             row, args, "error", Outcome.retry(self.backoff(row.attempts), f"http {status}"), start

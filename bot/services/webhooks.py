@@ -134,6 +134,19 @@ async def add_endpoint(
     return NewEndpoint(endpoint=endpoint, secret=secret)
 
 
+def describe(endpoint: WebhookEndpoint) -> str:
+    """One line for `list`: id, URL, events, state."""
+    if endpoint.disabled_at is not None:
+        state = f"disabled {endpoint.disabled_at:%Y-%m-%d %H:%M} UTC"
+    elif endpoint.failing_since is not None:
+        state = (
+            f"failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC ({endpoint.last_error or 'error'})"
+        )
+    else:
+        state = "active"
+    return f"#{endpoint.id} {endpoint.url} · {', '.join(endpoint.events)} · {state}"
+
+
 async def list_endpoints(ctx: Ctx) -> list[WebhookEndpoint]:
     return await _endpoints(ctx)
 

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import WebhookEndpoint, WebhookEvent
+from bot.domain.outbox import Purpose
+from bot.storage.models import Outbox, WebhookEndpoint, WebhookEvent
 from bot.storage.repositories import affected
 
 
@@ -95,3 +96,27 @@ class WebhookRepo:
             .limit(limit)
         )
         return list(rows)
+
+    async def deliveries(self, team_id: str, limit: int = 8) -> list[dict[str, object]]:
+        """The delivery log: the latest webhook rows with their event type and state."""
+        rows = (
+            await self.session.execute(
+                select(Outbox, WebhookEvent.type)
+                .join(WebhookEvent, WebhookEvent.id == Outbox.ref_id)
+                .where(Outbox.team_id == team_id, Outbox.purpose == Purpose.WEBHOOK.value)
+                .order_by(Outbox.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return [
+            {
+                "endpoint_id": (row.payload or {}).get("endpoint_id"),
+                "event_id": row.ref_id,
+                "type": event_type,
+                "status": row.status,
+                "attempts": row.attempts,
+                "error": row.last_error,
+                "at": row.sent_at or row.created_at,
+            }
+            for row, event_type in rows
+        ]
