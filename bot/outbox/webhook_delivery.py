@@ -35,6 +35,7 @@ from bot.outbox.outcome import Backoff, Call, Outcome, Result, RowSnapshot, awar
 from bot.outbox.pacing import Pacer, Stopping
 from bot.outbox.rendering import Rendered
 from bot.slack.mrkdwn import escape
+from bot.storage.encryption import unseal
 from bot.storage.models import Outbox
 from bot.storage.uow import UnitOfWork
 
@@ -94,7 +95,7 @@ class WebhookRenderer:
                     {
                         "endpoint_id": endpoint.id,
                         "url": endpoint.url,
-                        "secret": endpoint.secret,
+                        "secret": unseal(endpoint.secret, self.settings.secret("encryption_key")),
                         "webhook_id": spec.message_id(event.id, endpoint.id),
                         "body": event.body,
                         "failing": endpoint.failing_since is not None,

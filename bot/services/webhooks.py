@@ -26,6 +26,7 @@ from bot.domain.webhooks import (
 )
 from bot.services.context import Ctx
 from bot.services.lead_info import lead_view
+from bot.storage.encryption import seal
 from bot.storage.models import Lead, WebhookEndpoint, WebhookEvent
 
 MAX_ENDPOINTS = 10
@@ -62,7 +63,9 @@ async def _endpoints(ctx: Ctx) -> list[WebhookEndpoint]:
                 WebhookEndpoint(
                     team_id=ctx.team_id,
                     url=shortcut,
-                    secret=ctx.settings.webhook_secret.get_secret_value(),
+                    secret=seal(
+                        ctx.settings.webhook_secret.get_secret_value(), ctx.settings.secret("encryption_key")
+                    ),
                     events=["*"],
                     created_by=None,
                     created_at=ctx.now,
@@ -125,7 +128,7 @@ async def add_endpoint(
         WebhookEndpoint(
             team_id=ctx.team_id,
             url=url,
-            secret=secret,
+            secret=seal(secret, ctx.settings.secret("encryption_key")),  # at rest: the tokens' key
             events=event_filter,
             created_by=by,
             created_at=ctx.now,

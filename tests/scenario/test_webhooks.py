@@ -226,3 +226,21 @@ async def test_private_and_odd_urls_are_refused_without_the_private_switch(
         assert "whsec_" not in reply.text
         async with bot.handoff.uow() as uow:
             assert await uow.session.scalar(select(func.count(WebhookEndpoint.id))) == 0
+
+
+async def test_secrets_are_encrypted_at_rest_with_the_encryption_key(
+    engine, fake_slack, clock, database_url, receiver
+) -> None:
+    from cryptography.fernet import Fernet
+
+    settings = make_settings(
+        database_url, fake_slack, webhook_allow_private=True, encryption_key=Fernet.generate_key().decode()
+    )
+    async with serve_bot(engine, fake_slack, clock, settings) as bot:
+        secret = await add_endpoint(bot, receiver)
+        async with bot.handoff.uow() as uow:
+            stored = await uow.session.scalar(select(WebhookEndpoint.secret))
+        assert stored is not None and stored.startswith("enc:v1:") and secret not in stored
+        await api(bot, JANE)
+        await deliver(bot)
+        assert receiver.types() == ["lead.created", "lead.routed"] and receiver.rejected == 0
