@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
     outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")
     # outbound events (Standard Webhooks): the single-workspace shortcut, and every endpoint's limits
+    # HubSpot (issue 17): leads in from a workflow's "Send a webhook", signed with the app secret
+    hubspot_app_secret: SecretStr | None = Field(None, validation_alias="HUBSPOT_APP_SECRET")
+    hubspot_field_map: str | None = Field(None, validation_alias="HUBSPOT_FIELD_MAP")
+    # the public URL HubSpot calls, as it signs it (behind a proxy the request's own URL differs)
+    hubspot_webhook_url: str | None = Field(None, validation_alias="HUBSPOT_WEBHOOK_URL")
     webhook_url: str | None = Field(None, validation_alias="HANDOFF_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, validation_alias="HANDOFF_WEBHOOK_SECRET")
     webhook_disable_hours: float = Field(72.0, gt=0, validation_alias="HANDOFF_WEBHOOK_DISABLE_HOURS")
@@ -100,6 +105,14 @@ class Settings(BaseSettings):
                 "or HANDOFF_ALLOW_PLAINTEXT_TOKENS=true to store them in plain text"
             )
         return self
+
+    @field_validator("hubspot_field_map")
+    @classmethod
+    def _hubspot_map(cls, value: str | None) -> str | None:
+        from bot.domain.hubspot import parse_field_map
+
+        parse_field_map(value)  # raises ValueError with the bad part
+        return value
 
     @model_validator(mode="after")
     def _webhook_shortcut(self) -> Settings:
