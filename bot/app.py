@@ -29,12 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain.outbox import Purpose
 from bot.handlers import http_routes, register_all
 from bot.handlers.ops import OpsRoutes
 from bot.handlers.registry import Registered
 from bot.jobs import build_scheduler
 from bot.logs import BOLT_LOGGER, keep_personal_data_out_of_logs
 from bot.observability.readiness import Readiness
+from bot.outbox.crm_delivery import HubSpotDelivery, HubSpotRenderer
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
@@ -208,8 +210,8 @@ class Handoff:
         for task in self._tasks:
             task.cancel()
         await self.clients.aclose()
-        if self.sender.delivery.webhooks is not None:
-            await self.sender.delivery.webhooks.aclose()
+        for other in self.sender.delivery.others.values():
+            await other.aclose()
         if self.owns_engine:
             await self.engine.dispose()
 
@@ -291,6 +293,7 @@ def build_app(
                 DiscussionRenderer(session_factory),
                 SetupRenderer(session_factory, settings),
                 WebhookRenderer(session_factory, settings, clock),
+                HubSpotRenderer(session_factory),
             ]
         ),
         admins=settings.admins,
@@ -309,13 +312,22 @@ def build_app(
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),
     )
     # outbound events go through the same outbox, but over plain HTTP, paced per endpoint host
-    sender.delivery.webhooks = WebhookDelivery(
+    sender.delivery.others[Purpose.WEBHOOK] = WebhookDelivery(
         session_factory=session_factory,
         settings=settings,
         clock=clock,
         pacer=sender.pacer,
         backoff=sender.backoff,
     )
+    if settings.hubspot_access_token is not None:
+        sender.delivery.others[Purpose.CRM_SYNC] = HubSpotDelivery(
+            session_factory=session_factory,
+            settings=settings,
+            clock=clock,
+            pacer=sender.pacer,
+            backoff=sender.backoff,
+            clients=clients,
+        )
     handoff = Handoff(
         settings=settings,
         engine=engine,

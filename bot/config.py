@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # HubSpot (issue 17): leads in from a workflow's "Send a webhook", signed with the app secret
     hubspot_app_secret: SecretStr | None = Field(None, validation_alias="HUBSPOT_APP_SECRET")
     hubspot_field_map: str | None = Field(None, validation_alias="HUBSPOT_FIELD_MAP")
+    # …and out: claims, verdicts and stages to the contact (a private app's token, CRM v3)
+    hubspot_access_token: SecretStr | None = Field(None, validation_alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_api_url: str = Field("https://api.hubapi.com", validation_alias="HUBSPOT_API_URL")
+    hubspot_rate: float = Field(9.0, gt=0, validation_alias="HUBSPOT_RATE")  # calls a second
     # the public URL HubSpot calls, as it signs it (behind a proxy the request's own URL differs)
     hubspot_webhook_url: str | None = Field(None, validation_alias="HUBSPOT_WEBHOOK_URL")
     webhook_url: str | None = Field(None, validation_alias="HANDOFF_WEBHOOK_URL")

@@ -47,6 +47,10 @@ NOT_OPEN_TO_CLAIM = "Too late — this lead is no longer open to claim: it is *{
 CLAIM_NOT_MEMBER = "Only members of {channel} (or configured sales reps) can claim this lead."
 ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."
+ALERT_CRM_TOKEN = (
+    ":warning: {crm} refused Handoff's access token ({status}): CRM sync has stopped. Fix the token, "
+    "restart, then `/handoff status retry` sends what is waiting. (Told once a day.)"
+)
 ALERT_WEBHOOK_DISABLED = (
     ":warning: Handoff disabled the webhook endpoint {url} (#{id}): it has failed for {hours} hours "
     "(last error: `{error}`). Its events are kept: fix the receiver, then "

@@ -21,6 +21,7 @@ class Purpose(StrEnum):
     FILE_UPLOAD = "file_upload"  # files_upload_v2 (getUploadURLExternal + completeUploadExternal)
     SETUP_CHECKLIST = "setup_checklist"  # the installer's DM, rendered at send time; updates edit it
     WEBHOOK = "webhook"  # an outbound event to one endpoint (bot/outbox/webhook_delivery.py)
+    CRM_SYNC = "crm_sync"  # a lead's state to HubSpot, rendered at send time (bot/outbox/crm_delivery.py)
 
 
 LEAD_PURPOSES = frozenset({Purpose.LEAD_CARD, Purpose.LEAD_CARD_UPDATE, Purpose.LEAD_THREAD})

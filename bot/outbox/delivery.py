@@ -69,12 +69,13 @@ class Delivery:
         self.backoff = backoff
         self.call_timeout = call_timeout
         self.found_count = 0  # rows found already posted after a crash or a lost answer
-        self.webhooks: PurposeDelivery | None = None  # HTTP calls that are not Slack's (build_app)
+        # HTTP calls that are not Slack's, by purpose (outbound webhooks, CRM sync; build_app)
+        self.others: dict[Purpose, PurposeDelivery] = {}
 
     async def attempt(self, row: RowSnapshot, call: Call, lease_left: LeaseLeft) -> Outcome:
         method, args = call
-        if row.purpose is Purpose.WEBHOOK and self.webhooks is not None:
-            return await self.webhooks.attempt(row, call, lease_left)
+        if row.purpose in self.others:
+            return await self.others[row.purpose].attempt(row, call, lease_left)
         try:
             client = await self.clients.outbox(row.team_id)
         except NoInstallation:

@@ -107,7 +107,8 @@ class OutcomeWriter:
             return
         row.status = OutboxStatus.FAILED
         log.warning("outbox row %s (%s) failed for good: %s", row.id, row.method, outcome.error)
-        if row.purpose not in (Purpose.ALERT, Purpose.WEBHOOK):  # an endpoint alerts once, when disabled
+        # an endpoint alerts once, when disabled; a CRM once, when it refuses the token
+        if row.purpose not in (Purpose.ALERT, Purpose.WEBHOOK, Purpose.CRM_SYNC):
             await notifier.alert_admins(row.team_id, _alert_text(row, outcome.error or "unknown error"))
 
 

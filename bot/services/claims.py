@@ -5,9 +5,8 @@ from __future__ import annotations
 from bot.domain.errors import LeadAlreadyClaimed, LeadNotFound
 from bot.domain.events import EventKind
 from bot.domain.lead import Status
-from bot.domain.webhooks import EventType
 from bot.observability import metrics
-from bot.services import webhooks
+from bot.services import crm
 from bot.services.context import Ctx
 from bot.storage.models import Lead
 
@@ -33,5 +32,5 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         team_id=ctx.team_id, lead_id=lead.id, kind=EventKind.CLAIMED, actor_id=user_id, origin="slack", at=now
     )
     await ctx.notifier.refresh_lead_card(lead)
-    await webhooks.emit(ctx, EventType.LEAD_CLAIMED, lead=lead)
+    await crm.lead_moved(ctx, EventKind.CLAIMED, lead)
     return lead
