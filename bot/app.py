@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain.outbox import Purpose
 from bot.handlers import http_routes, register_all
 from bot.handlers.ops import OpsRoutes
 from bot.handlers.registry import Registered
@@ -36,6 +37,7 @@ from bot.jobs import build_scheduler
 from bot.logs import BOLT_LOGGER, keep_personal_data_out_of_logs
 from bot.observability.readiness import Readiness
 from bot.outbox.bulk_renderer import BulkRenderer
+from bot.outbox.crm_delivery import HubSpotDelivery, HubSpotRenderer
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.offer_renderer import OfferRenderer
@@ -43,6 +45,7 @@ from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
 from bot.outbox.setup_renderer import SetupRenderer
+from bot.outbox.webhook_delivery import WebhookDelivery, WebhookRenderer
 from bot.services import admins as admin_service
 from bot.services import setup_checklist, workspaces
 from bot.services.context import Ctx, open_context
@@ -209,6 +212,8 @@ class Handoff:
         for task in self._tasks:
             task.cancel()
         await self.clients.aclose()
+        for other in self.sender.delivery.others.values():
+            await other.aclose()
         if self.owns_engine:
             await self.engine.dispose()
 
@@ -291,6 +296,8 @@ def build_app(
                 SetupRenderer(session_factory, settings),
                 BulkRenderer(session_factory),
                 OfferRenderer(session_factory),
+                WebhookRenderer(session_factory, settings, clock),
+                HubSpotRenderer(session_factory),
             ]
         ),
         admins=settings.admins,
@@ -308,6 +315,23 @@ def build_app(
         call_timeout=settings.slack_timeout,
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),
     )
+    # outbound events go through the same outbox, but over plain HTTP, paced per endpoint host
+    sender.delivery.others[Purpose.WEBHOOK] = WebhookDelivery(
+        session_factory=session_factory,
+        settings=settings,
+        clock=clock,
+        pacer=sender.pacer,
+        backoff=sender.backoff,
+    )
+    if settings.hubspot_access_token is not None:
+        sender.delivery.others[Purpose.CRM_SYNC] = HubSpotDelivery(
+            session_factory=session_factory,
+            settings=settings,
+            clock=clock,
+            pacer=sender.pacer,
+            backoff=sender.backoff,
+            clients=clients,
+        )
     handoff = Handoff(
         settings=settings,
         engine=engine,

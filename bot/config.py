@@ -72,6 +72,23 @@ class Settings(BaseSettings):
     hot_score: int = Field(80, ge=0, le=100, validation_alias="HANDOFF_HOT_SCORE")
     bulk_threshold: int = Field(10, ge=1, validation_alias="HANDOFF_BULK_THRESHOLD")
     backlog_alert_minutes: float = Field(10.0, gt=0, validation_alias="HANDOFF_BACKLOG_ALERT_MINUTES")
+    # outbound events (Standard Webhooks): the single-workspace shortcut, and every endpoint's limits
+    # HubSpot (issue 17): leads in from a workflow's "Send a webhook", signed with the app secret
+    hubspot_app_secret: SecretStr | None = Field(None, validation_alias="HUBSPOT_APP_SECRET")
+    hubspot_field_map: str | None = Field(None, validation_alias="HUBSPOT_FIELD_MAP")
+    # …and out: claims, verdicts and stages to the contact (a private app's token, CRM v3)
+    hubspot_access_token: SecretStr | None = Field(None, validation_alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_api_url: str = Field("https://api.hubapi.com", validation_alias="HUBSPOT_API_URL")
+    hubspot_rate: float = Field(9.0, gt=0, validation_alias="HUBSPOT_RATE")  # calls a second
+    # the public URL HubSpot calls, as it signs it (behind a proxy the request's own URL differs)
+    hubspot_webhook_url: str | None = Field(None, validation_alias="HUBSPOT_WEBHOOK_URL")
+    webhook_url: str | None = Field(None, validation_alias="HANDOFF_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, validation_alias="HANDOFF_WEBHOOK_SECRET")
+    webhook_disable_hours: float = Field(72.0, gt=0, validation_alias="HANDOFF_WEBHOOK_DISABLE_HOURS")
+    webhook_allow_private: bool = Field(False, validation_alias="HANDOFF_WEBHOOK_ALLOW_PRIVATE")
+    webhook_timeout: float = Field(10.0, gt=0, le=60, validation_alias="HANDOFF_WEBHOOK_TIMEOUT")
+    webhook_rate: float = Field(50.0, gt=0, validation_alias="HANDOFF_WEBHOOK_RATE")  # per endpoint host
+    webhook_burst: float = Field(100.0, ge=1, validation_alias="HANDOFF_WEBHOOK_BURST")
 
     @field_validator("intake_token", mode="before")
     @classmethod
@@ -96,6 +113,30 @@ class Settings(BaseSettings):
                 "OAuth mode stores every workspace's bot token: set HANDOFF_ENCRYPTION_KEY to encrypt them, "
                 "or HANDOFF_ALLOW_PLAINTEXT_TOKENS=true to store them in plain text"
             )
+        return self
+
+    @field_validator("hubspot_field_map")
+    @classmethod
+    def _hubspot_map(cls, value: str | None) -> str | None:
+        from bot.domain.hubspot import parse_field_map
+
+        parse_field_map(value)  # raises ValueError with the bad part
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_shortcut(self) -> Settings:
+        from bot.domain.errors import InvalidInput
+        from bot.domain.webhooks import check_url, secret_key
+
+        if self.webhook_url is None and self.webhook_secret is None:
+            return self
+        if not self.webhook_url or self.webhook_secret is None:
+            raise ValueError("set HANDOFF_WEBHOOK_URL and HANDOFF_WEBHOOK_SECRET together")
+        try:
+            check_url(self.webhook_url, allow_private=self.webhook_allow_private)
+            secret_key(self.webhook_secret.get_secret_value())
+        except InvalidInput as exc:
+            raise ValueError(f"HANDOFF_WEBHOOK_URL/SECRET: {exc}") from exc
         return self
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 *Admin*
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
+• `/handoff webhooks list|add <url> [events]|remove|test|enable <id>` — signed outbound events
 • `/handoff admins list|add|remove @user` — who may change things
 • `/handoff settings` — channels, SLAs, reasons… (change them in the Home tab → Settings) · `/handoff settings history`
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
@@ -48,6 +49,32 @@ NOT_OPEN_TO_CLAIM = "Too late — this lead is no longer open to claim: it is *{
 CLAIM_NOT_MEMBER = "Only members of {channel} (or configured sales reps) can claim this lead."
 ONLY_OWNER = "Only the lead's owner ({owner}) or an admin can do that."
 ILLEGAL_TRANSITION = "This lead is *{current}*; it can't move to *{wanted}*."
+ALERT_CRM_TOKEN = (
+    ":warning: {crm} refused Handoff's access token ({status}): CRM sync has stopped. Fix the token, "
+    "restart, then `/handoff status retry` sends what is waiting. (Told once a day.)"
+)
+ALERT_WEBHOOK_DISABLED = (
+    ":warning: Handoff disabled the webhook endpoint {url} (#{id}): it has failed for {hours} hours "
+    "(last error: `{error}`). Its events are kept: fix the receiver, then "
+    "`handoff webhooks enable {id}` and `handoff webhooks replay --since <when>`."
+)
+WEBHOOKS_USAGE = (
+    "Usage: `/handoff webhooks list` · `/handoff webhooks add <https://…> [events]` · "
+    "`/handoff webhooks remove <id>` · `/handoff webhooks test <id>` · `/handoff webhooks enable <id>`\n"
+    "Events: `*` (all), `lead.*`, or any of lead.created, lead.routed, lead.claimed, lead.released, "
+    "lead.accepted, lead.rejected, lead.stage_changed, lead.sla_breached, target.updated, "
+    "discussion.recap_posted."
+)
+WEBHOOK_ADDED = (
+    "Webhook endpoint #{id} added for {url} ({events}). Its signing secret, shown only now:\n`{secret}`"
+)
+STATUS_WEBHOOKS = "*Webhook deliveries* (latest first; `handoff webhooks replay --since` sends again)"
+WEBHOOKS_NONE = "No webhook endpoints yet. Add one: `/handoff webhooks add https://…`"
+WEBHOOK_REMOVED = "Webhook endpoint #{id} ({url}) removed."
+WEBHOOK_TEST_QUEUED = (
+    "A `webhook.test` event is on its way to #{id} ({url}); `/handoff status` shows how it went."
+)
+WEBHOOK_ENABLED = "Webhook endpoint #{id} ({url}) enabled again."
 ALERT_DELIVERY_FAILED = ":warning: Handoff could not deliver a message to {channel}: `{error}`. {what}"
 
 # intake (/lead, the lead form, card buttons)

@@ -18,6 +18,7 @@ from bot.cli import (
     run_cmd,
     sandbox_cmd,
     tokens_cmd,
+    webhooks_cmd,
 )
 from bot.config import ConfigError, load_settings
 from bot.observability.logs import configure_logging
@@ -32,6 +33,7 @@ SUBCOMMANDS = [
     sandbox_cmd,
     rotate_tokens_cmd,
     tokens_cmd,
+    webhooks_cmd,
 ]
 
 

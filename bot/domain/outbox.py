@@ -27,6 +27,8 @@ class Purpose(StrEnum):
     BULK_LINE_UPDATE = "bulk_line_update"  # chat.update of the thread message that lists a lead
     LEAD_OFFER = "lead_offer"  # assign mode: the lead offered to one rep by DM (Accept / Pass)
     LEAD_OFFER_UPDATE = "lead_offer_update"  # chat.update of that DM (accepted, handed on)
+    WEBHOOK = "webhook"  # an outbound event to one endpoint (bot/outbox/webhook_delivery.py)
+    CRM_SYNC = "crm_sync"  # a lead's state to HubSpot, rendered at send time (bot/outbox/crm_delivery.py)
 
 
 LEAD_PURPOSES = frozenset({Purpose.LEAD_CARD, Purpose.LEAD_CARD_UPDATE, Purpose.LEAD_THREAD})
@@ -96,7 +98,9 @@ PURPOSE_LANE: dict[Purpose, Lane] = {
     Purpose.BULK_LINE_UPDATE: Lane.PERSON,  # after a claim
     Purpose.LEAD_OFFER: Lane.HOT,  # one rep's DM: the lead waits for that one person
     Purpose.LEAD_OFFER_UPDATE: Lane.PERSON,
-    Purpose.SETUP_CHECKLIST: Lane.PERSON,  # the installer, setting Handoff up, reads it as they go
+    Purpose.SETUP_CHECKLIST: Lane.PERSON,
+    Purpose.WEBHOOK: Lane.SINGLE,  # not Slack: paced per endpoint host (bot/outbox/webhook_delivery.py)
+    Purpose.CRM_SYNC: Lane.SINGLE,  # the installer, setting Handoff up, reads it as they go
 }
 
 

@@ -24,6 +24,7 @@ from bot.handlers import (
     status,
     tokens,
     verdicts,
+    webhooks,
     workspace_events,
 )
 from bot.handlers import export as export_handlers
@@ -77,6 +78,7 @@ def register_all(bolt: AsyncApp, handoff: Runtime) -> Registered:
     home.register(bolt, interactions, registered)
     export_handlers.register(routers)
     tokens.register(bolt, routers)
+    webhooks.register(bolt, routers)
     workspace_events.register(bolt, registered)
     settings.register(routers, interactions)
     retention.register(routers, interactions)

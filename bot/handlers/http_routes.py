@@ -1,4 +1,5 @@
-"""HTTP routes outside Slack: the lead intake API (bot/handlers/intake_api.py)."""
+"""HTTP routes outside Slack: the lead intake API (bot/handlers/intake_api.py) and HubSpot's door
+(bot/handlers/hubspot_api.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.handlers import intake_api
+from bot.handlers import hubspot_api, intake_api
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
@@ -14,3 +15,4 @@ if TYPE_CHECKING:
 
 def register(app: web.Application, handoff: Runtime) -> None:
     intake_api.register(app, handoff)
+    hubspot_api.register(app, handoff)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -27,16 +26,14 @@ from aiohttp import web
 from bot.domain import untrusted
 from bot.domain.api_tokens import MAX_SIGNATURE_AGE, sign
 from bot.domain.errors import InvalidInput, Unauthenticated
-from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn, parse_lead
-from bot.domain.reasons import reason_label
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
 from bot.handlers.signals import post_signal, signal_body
 from bot.observability import metrics
 from bot.services.api_auth import ApiCaller, ApiCredentials, authenticate
 from bot.services.intake import ItemResult, submit_many
-from bot.storage.models import Lead, LeadEvent, RoutingRule
+from bot.services.lead_info import lead_json
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
@@ -99,68 +96,6 @@ def result_json(result: ItemResult, item: LeadIn | InvalidInput | None = None) -
     if result.errors:
         out["errors"] = result.errors
     return out
-
-
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
-
-
-def lead_json(
-    lead: Lead, events: list[LeadEvent], rule: RoutingRule | None, reasons: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "id": lead.id,
-        "external_id": lead.external_id,
-        "email": lead.email,
-        "name": lead.name,
-        "company": lead.company,
-        "title": lead.title,
-        "phone": lead.phone,
-        "source": lead.source,
-        "campaign": lead.campaign,
-        "score": lead.score,
-        "priority": lead.priority,
-        "region": lead.region,
-        "segment": lead.segment,
-        "notes": lead.notes,
-        "fields": lead.fields or {},
-        "status": lead.status,
-        "status_label": Status(lead.status).label,
-        "owner_id": lead.owner_id,
-        "suggested_owner": lead.assignee_id,
-        "channel_id": lead.channel_id,
-        "message_ts": lead.message_ts,
-        "rule": rule.name if rule else None,
-        "route_reason": lead.route_reason,
-        "nurture": bool(lead.nurture),
-        "created_at": _iso(lead.created_at),
-        "claimed_at": _iso(lead.claimed_at),
-        "accepted_at": _iso(lead.accepted_at),
-        "rejected_at": _iso(lead.rejected_at),
-        "won_at": _iso(lead.won_at),
-        "lost_at": _iso(lead.lost_at),
-        "feedback": {
-            "quality": lead.quality,
-            "reject_reason": lead.reject_reason,
-            "reject_reason_label": reason_label(lead.reject_reason, reasons) if lead.reject_reason else None,
-            "reject_detail": lead.reject_detail,
-            "comment": lead.verdict_comment,
-            "verdict_at": _iso(lead.verdict_at),
-            "won_amount": str(lead.won_amount) if lead.won_amount is not None else None,
-            "currency": lead.currency,
-            "lost_reason": lead.lost_reason,
-        },
-        "history": [
-            {
-                "kind": e.kind,
-                "at": _iso(e.created_at),
-                "actor_id": e.actor_id,
-                "origin": e.origin,
-                "data": e.data or {},
-            }
-            for e in events
-        ],
-    }
 
 
 def _client_key(request: web.Request) -> str:

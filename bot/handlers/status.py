@@ -38,6 +38,7 @@ async def status_command(req: CommandRequest) -> None:
         stats = await uow.outbox.stats(req.team_id)
         backlog = await sla.backlog(uow, req.team_id, now)
         channels = await outbox_backlog.channel_backlogs(uow, req.team_id, req.handoff.settings.channel_rate)
+        hooks = await uow.webhooks.deliveries(req.team_id)
     gone = await req.handoff.uninstalled_workspaces()
     text = status_text(stats, now=now, backlog=backlog, uninstalled=gone)
     if channels:
@@ -48,6 +49,7 @@ async def status_command(req: CommandRequest) -> None:
     instance = messages.STATUS_INSTANCE.format(
         instance=escape(req.handoff.instance_id), version=__version__, mode=mode
     )
+    text += webhook_log(hooks, now=now)
     await req.ack(text=text + "\n" + instance)
 
 
@@ -114,6 +116,20 @@ def status_text(
     for gone in uninstalled:
         # only another workspace's admin (or this one's after reinstalling) can read this line
         lines.append(messages.STATUS_UNINSTALLED.format(team=escape(gone.team_id), why=gone.why, at=gone.at))
+    return "\n".join(lines)
+
+
+def webhook_log(hooks: Sequence[dict[str, Any]], *, now: datetime) -> str:
+    """The latest outbound-event deliveries, newest first ("" when there are none)."""
+    if not hooks:
+        return ""
+    lines = ["", messages.STATUS_WEBHOOKS]
+    for item in hooks:
+        error = f" — {escape(truncate(str(item['error']), 120))}" if item.get("error") else ""
+        lines.append(
+            f"• `{escape(str(item['type']))}` event {item['event_id']} → endpoint #{item['endpoint_id']}: "
+            f"{item['status']} after {item['attempts']} attempt(s){error} ({age(now, item['at'])} ago)"
+        )
     return "\n".join(lines)
 
 

@@ -81,6 +81,18 @@ deliveries = Counter(
     ["lane", "result"],
     registry=REGISTRY,
 )
+webhook_calls = Counter(
+    "handoff_webhook_calls",
+    "Outbound event deliveries (Standard Webhooks), by status (ok, ratelimited, error, timeout, connection, refused)",
+    ["status"],
+    registry=REGISTRY,
+)
+webhook_call_seconds = Histogram(
+    "handoff_webhook_call_duration_seconds",
+    "Outbound event delivery time (one POST to an endpoint)",
+    buckets=_LATENCY,
+    registry=REGISTRY,
+)
 outbox_depth = Gauge(
     "handoff_outbox_depth",
     "Slack writes queued (pending or being sent), by lane and channel, read at scrape time",
@@ -148,7 +160,7 @@ db_pool = Gauge(
 )
 ready = Gauge("handoff_ready", "1 while this instance answers /readyz with 200", registry=REGISTRY)
 
-_DOORS = frozenset({"slack", "api", "csv", "demo"})
+_DOORS = frozenset({"slack", "api", "csv", "demo", "hubspot"})
 
 
 def lane(purpose: str) -> str:
@@ -161,6 +173,8 @@ def lane(purpose: str) -> str:
         return "file"
     if purpose == Purpose.ALERT:
         return "alert"
+    if purpose == Purpose.WEBHOOK:
+        return "webhook"
     return "message"
 
 

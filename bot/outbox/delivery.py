@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -54,6 +54,14 @@ LOOKUP_ERROR = "while checking for an earlier post: "
 LeaseLeft = Callable[[], float]
 
 
+class PurposeDelivery(Protocol):
+    """A delivery path for rows that are not Slack calls (outbound webhooks)."""
+
+    async def attempt(self, row: RowSnapshot, call: Call, lease_left: LeaseLeft) -> Outcome: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Delivery:
     def __init__(self, *, clients: SlackClients, pacer: Pacer, backoff: Backoff, call_timeout: float) -> None:
         self.clients = clients
@@ -61,9 +69,13 @@ class Delivery:
         self.backoff = backoff
         self.call_timeout = call_timeout
         self.found_count = 0  # rows found already posted after a crash or a lost answer
+        # HTTP calls that are not Slack's, by purpose (outbound webhooks, CRM sync; build_app)
+        self.others: dict[Purpose, PurposeDelivery] = {}
 
     async def attempt(self, row: RowSnapshot, call: Call, lease_left: LeaseLeft) -> Outcome:
         method, args = call
+        if row.purpose in self.others:
+            return await self.others[row.purpose].attempt(row, call, lease_left)
         try:
             client = await self.clients.outbox(row.team_id)
         except NoInstallation:

@@ -18,6 +18,9 @@ from bot.storage.repositories import OutboxRepo
 POST = "chat.postMessage"
 UPDATE = "chat.update"
 UPLOAD = "files.uploadV2"
+WEBHOOK = "webhook.post"  # not Slack: an HTTP POST to an endpoint (bot/outbox/webhook_delivery.py)
+CRM_SYNC = "crm.sync"  # not Slack: the CRM's REST API (bot/outbox/crm_delivery.py)
+WEBHOOK_QUEUE = "wh:"  # + endpoint host: one queue (and pacing) per host, not Slack's channels
 # the sender renders cards at send time (see bot.outbox.rendering), so they never show stale state
 RENDER_AT_SEND = {"render": "lead_card"}
 
@@ -276,6 +279,30 @@ class Notifier:
                 "content_b64": base64.b64encode(content).decode("ascii"),
             },
             purpose=Purpose.FILE_UPLOAD,
+        )
+
+    async def webhook(self, team_id: str, *, endpoint_id: int, host: str, event_id: int) -> None:
+        """One event to one endpoint; signed and sent by the sender, one row per (event, endpoint)."""
+        await self._queue(
+            team_id=team_id,
+            method=WEBHOOK,
+            channel_id=(WEBHOOK_QUEUE + host)[:32],
+            payload={"endpoint_id": endpoint_id},
+            purpose=Purpose.WEBHOOK,
+            ref_table="webhook_event",
+            ref_id=event_id,
+        )
+
+    async def crm_sync(self, lead: Lead, *, crm: str, moment: str) -> None:
+        """Bring the CRM's record of this lead up to date (rendered from the lead at send time);
+        one queue per CRM, so a lead's moments reach it in order."""
+        await self._queue(
+            team_id=lead.team_id,
+            method=CRM_SYNC,
+            channel_id=f"crm:{crm}",
+            payload={"crm": crm, "moment": moment},
+            purpose=Purpose.CRM_SYNC,
+            lead_id=lead.id,
         )
 
     async def alert_admins(self, team_id: str, text: str) -> None:

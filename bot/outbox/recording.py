@@ -99,14 +99,16 @@ class OutcomeWriter:
         row.last_error = outcome.error
         if outcome.result is Result.WAIT:
             row.attempts -= 1
-        too_old = now - aware(row.created_at) > self.give_up_after()
+        # an event keeps trying until its endpoint is disabled (HANDOFF_WEBHOOK_DISABLE_HOURS)
+        too_old = row.purpose != Purpose.WEBHOOK and now - aware(row.created_at) > self.give_up_after()
         if outcome.result in (Result.RETRY, Result.WAIT) and outcome.retry_in is not None and not too_old:
             row.status = OutboxStatus.PENDING
             row.next_attempt_at = now + timedelta(seconds=outcome.retry_in)
             return
         row.status = OutboxStatus.FAILED
         log.warning("outbox row %s (%s) failed for good: %s", row.id, row.method, outcome.error)
-        if row.purpose != Purpose.ALERT:
+        # an endpoint alerts once, when disabled; a CRM once, when it refuses the token
+        if row.purpose not in (Purpose.ALERT, Purpose.WEBHOOK, Purpose.CRM_SYNC):
             await notifier.alert_admins(row.team_id, _alert_text(row, outcome.error or "unknown error"))
 
 

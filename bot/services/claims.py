@@ -10,6 +10,7 @@ from bot.domain.events import EventKind
 from bot.domain.lead import Status
 from bot.domain.outbox import Lane
 from bot.observability import metrics
+from bot.services import crm
 from bot.services.context import Ctx
 from bot.storage.models import Lead, LeadBatch
 
@@ -42,6 +43,7 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         await ctx.notifier.refresh_batch_summary(lead.team_id, lead.channel_id or "", lead.batch_id)
     else:
         await ctx.notifier.refresh_lead_card(lead)
+    await crm.lead_moved(ctx, EventKind.CLAIMED, lead)
     return lead
 
 

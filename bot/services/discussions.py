@@ -29,8 +29,9 @@ from bot.domain.prompts import (
     is_holiday,
     schedule_trigger,
 )
+from bot.domain.webhooks import EventType
 from bot.ids import BlockId
-from bot.services import insights
+from bot.services import insights, webhooks
 from bot.services.context import Ctx
 from bot.services.sla import load_calendar
 from bot.services.targets import current_lines
@@ -363,8 +364,21 @@ async def close_due(ctx: Ctx) -> int:
             ref_table=PROMPT_TABLE,
             ref_id=prompt.id,
         )
+        await webhooks.emit(ctx, EventType.DISCUSSION_RECAP_POSTED, data=recap_data(prompt, text))
         posted += 1
     return posted
+
+
+def recap_data(prompt: DiscussionPrompt, text: str) -> dict[str, object]:
+    """What `discussion.recap_posted` carries: the prompt and the recap's text."""
+    return {
+        "prompt_id": prompt.id,
+        "channel_id": prompt.channel_id,
+        "question": prompt.text,
+        "opened_at": prompt.opened_at.isoformat(),
+        "closes_at": prompt.closes_at.isoformat(),
+        "recap": text,
+    }
 
 
 async def last_recap(ctx: Ctx) -> str:

@@ -26,8 +26,10 @@ from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
 from bot.domain.outbox import Lane
 from bot.domain.routing import RuleSpec, is_hot, is_hot_lead
+from bot.domain.webhooks import EventType
 from bot.observability import metrics
 from bot.outbox.notifier import Notifier
+from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.services.offers import offered
 from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
@@ -272,6 +274,10 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
             for start in range(0, len(lead_ids), LEADS_PER_LINE_MESSAGE):
                 await notifier.list_in_batch(batch, lead_ids[start : start + LEADS_PER_LINE_MESSAGE])
     await ctx.uow.events.append_many(events)
+    for result in results:
+        if result.status == "created" and result.lead is not None:
+            await webhooks.emit(ctx, EventType.LEAD_CREATED, lead=result.lead)
+            await webhooks.emit(ctx, EventType.LEAD_ROUTED, lead=result.lead)
     return results
 
 

@@ -11,7 +11,7 @@ from bot import messages
 from bot.domain.errors import IllegalTransition, InvalidInput, LeadNotFound, NotAllowed
 from bot.domain.events import EventKind
 from bot.domain.lead import ENTERED_AT_COLUMN, STAGES, Status, check_move
-from bot.services import accounts
+from bot.services import accounts, crm
 from bot.services.context import Ctx
 from bot.slack.blocks.verdicts import outcome_message, stage_note
 from bot.slack.mrkdwn import mention
@@ -84,6 +84,7 @@ async def transition(
             data={"from": current, "to": wanted.value, **(data or {})},
         )
         await ctx.notifier.refresh_lead_card(lead)
+        await crm.lead_moved(ctx, kind, lead)
         return True
     raise IllegalTransition(lead.status, wanted.value)
 

@@ -36,6 +36,7 @@ from bot.domain.sla import (
 )
 from bot.domain.views import OpenLead
 from bot.observability import metrics
+from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.services.offers import hand_on, on_offer
 from bot.slack.blocks import sla_notes
@@ -353,6 +354,7 @@ async def _event(ctx: Ctx, lead: Lead, kind: EventKind, data: dict[str, object])
         at=ctx.now,
         data=data,
     )
+    await webhooks.emit_lead_event(ctx, kind, lead)
 
 
 async def _on_duty(ctx: Ctx, rule: RoutingRule | None) -> list[str]:

@@ -35,6 +35,8 @@ from bot.domain.targets import (
     resolve_period,
 )
 from bot.domain.views import MANUAL_CHOICE, Scoreboard, TargetLine
+from bot.domain.webhooks import EventType
+from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.storage.models import Target
 from bot.storage.reports import Scope
@@ -227,6 +229,20 @@ async def set_target(
         value=value,
         by=user_id,
         at=ctx.now,
+    )
+    await webhooks.emit(
+        ctx,
+        EventType.TARGET_UPDATED,
+        data={
+            "metric": metric.key,
+            "period": resolved.kind.value,
+            "period_start": resolved.start.isoformat(),
+            "period_label": resolved.label,
+            "scope": scope,
+            "value": value,
+            "previous": previous,
+            "by": user_id,
+        },
     )
     return TargetSet(metric=metric, period=resolved, scope=scope, value=value, previous=previous)
 

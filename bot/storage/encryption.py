@@ -109,3 +109,22 @@ async def rotate_tokens(engine: Any, cipher: MultiFernet) -> int:
                     await conn.execute(update(table).where(table.c.id == row.id).values(**values))
                     changed += len(values)
     return changed
+
+
+def seal(value: str, keys: str | None) -> str:
+    """A secret we must read back (a webhook signing secret), encrypted when HANDOFF_ENCRYPTION_KEY
+    is set; in clear otherwise, as installation tokens are."""
+    if not keys:
+        return value
+    return PREFIX + make_cipher(keys).encrypt(value.encode()).decode()
+
+
+def unseal(value: str, keys: str | None) -> str:
+    if not value.startswith(PREFIX):
+        return value
+    if not keys:
+        raise RuntimeError("a stored secret is encrypted but HANDOFF_ENCRYPTION_KEY is not set")
+    try:
+        return make_cipher(keys).decrypt(value[len(PREFIX) :].encode()).decode()
+    except InvalidToken as exc:
+        raise RuntimeError("cannot decrypt a stored secret: wrong HANDOFF_ENCRYPTION_KEY?") from exc

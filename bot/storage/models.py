@@ -645,3 +645,39 @@ class CustomerSignal(Base):
     # when its card (or the day's batch holding it) was queued for the owner; NULL: held for a batch
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class WebhookEndpoint(Base):
+    """Where a workspace's outbound events go (Standard Webhooks), with the events it wants."""
+
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = (UniqueConstraint("team_id", "url"), Index("ix_webhook_endpoint_team", "team_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))  # whsec_…: we sign with it, so it is kept
+    events: Mapped[list[str]] = mapped_column(JSON)  # ["*"] or event types ("lead.*")
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    # the first failure since the last success; failing for HANDOFF_WEBHOOK_DISABLE_HOURS disables it
+    failing_since: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookEvent(Base):
+    """One outbound event, written in the transaction of the change it reports; `body` is the
+    JSON sent ({type, timestamp, data}), snapshotted then. One outbox row per endpoint sends it."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (Index("ix_webhook_event_team_created", "team_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(48))
+    lead_id: Mapped[int | None] = mapped_column(
+        BigId
+    )  # no foreign key: the event outlives an erased lead's row
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

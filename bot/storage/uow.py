@@ -29,6 +29,7 @@ from bot.storage.repositories import (
 from bot.storage.retention import RetentionRepo
 from bot.storage.sla_checks import SlaCheckRepo
 from bot.storage.targets import MetricReportRepo, TargetRepo
+from bot.storage.webhooks import WebhookRepo
 
 
 class Conflict(Exception):
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.sla_checks = SlaCheckRepo(self.session)
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
+        self.webhooks = WebhookRepo(self.session)
         self.reports = Reports(self.session)
         self.batches = BatchRepo(self.session)
         self.retention = RetentionRepo(self.session)
