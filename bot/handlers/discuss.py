@@ -85,8 +85,8 @@ async def schedule_command(req: CommandRequest) -> None:
     channel = channel_ref(words[-1]) if words else None
     if channel:
         words = words[:-1]
-    tz = req.handoff.settings.timezone
     async with req.handoff.open_context(req.team_id) as ctx:
+        tz = str(await ctx.tz())
         if not words:
             plan = await discussions.schedules(ctx)
             lines = "\n".join(f"• {channel_link(c)}: `{escape(s)}`" for c, s in plan.items())

@@ -156,7 +156,7 @@ async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
     # whole-team targets only (the conversation is between the two teams), one per metric: the
     # month's when there are both, as the scoreboard lists it first
     targets: dict[str, TargetPace] = {}
-    for line in await current_lines(ctx.uow, ctx.team_id, now, ctx.settings.tz):
+    for line in await current_lines(ctx.uow, ctx.team_id, now, await ctx.tz()):
         if line.scope == "" and line.metric.key not in targets:
             targets[line.metric.key] = TargetPace(
                 metric=line.metric,
@@ -428,7 +428,7 @@ async def set_schedule(ctx: Ctx, channel_id: str, spec: str, *, by: str) -> str:
     spec = " ".join(spec.split()).lower()
     if spec != "off":
         try:
-            schedule_trigger(spec, ctx.settings.tz)
+            schedule_trigger(spec, await ctx.tz())
         except ValueError as exc:
             raise InvalidInput({"schedule": str(exc)}) from None
     overrides = dict(await ctx.uow.settings.get(ctx.team_id, SCHEDULES_KEY, {}) or {})
@@ -445,10 +445,10 @@ async def holidays(ctx: Ctx) -> frozenset[date]:
 async def run_scheduled_prompts(handoff: Runtime, team_id: str, now: datetime) -> int:
     """Post each channel's prompt when its schedule is due: once per slot across instances,
     never on a holiday (a date in the workspace's time zone)."""
-    tz = handoff.settings.tz
     async with handoff.open_context(team_id, now=now) as ctx:
         plan = await schedules(ctx)
         days_off = await holidays(ctx)
+        tz = await ctx.tz()  # the workspace's (Home → Settings), else HANDOFF_TIMEZONE
     posted = 0
     for channel_id, spec in plan.items():
         try:

@@ -74,7 +74,7 @@ async def build_home(
             else await uow.reports.lead_quality(team_id, now, QUALITY_WINDOWS)
         )
     calendar = await load_calendar(uow, settings, team_id)
-    board = await build_scoreboard(uow, team_id, now, settings.tz, calendar)
+    board = await build_scoreboard(uow, team_id, now, calendar.tz, calendar)
     after_close = await retention.last_week(uow, team_id, now)
     customers = await uow.retention.accounts(team_id, 15, owner_id=None if show_marketing else user_id)
     return HomeData(
