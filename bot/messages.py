@@ -299,3 +299,8 @@ SIGNAL_ALREADY = "This signal was already answered ({outcome})."
 SIGNAL_ONLY_OWNER = "Only the customer's owner ({owner}) or an admin can answer this signal."
 SIGNAL_NOT_FOUND = "I can't find that signal in this workspace."
 SIGNAL_REASON_REQUIRED = "Say why, in a few words: marketing reads it."
+
+# Settings: discussion schedules per channel (issue 20)
+SCHEDULE_PICK_CHANNEL = "Pick the channel the prompts go to."
+SCHEDULE_EMPTY = "Say when, e.g. `mon 10:00`, `weekdays 9:00`, `daily 17:00`, or `off` for none."
+SCHEDULE_TOO_MANY = "At most {limit} channels may have their own schedule; remove one first."

@@ -11,7 +11,7 @@ from bot.domain.errors import HandoffError, NotFound
 from bot.handlers.interactions import ClickRequest, InteractionRouter, SubmissionRequest
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.services import discussions
+from bot.services import discussions, workspace_settings
 from bot.services.teams import side_of
 from bot.slack.blocks.discussion import ANONYMOUS_VALUE, answer_modal, questions_text, thanks_modal
 from bot.slack.blocks.lead_card import slack_date
@@ -97,7 +97,9 @@ async def schedule_command(req: CommandRequest) -> None:
             )
         else:
             channel = channel or await _target_channel(req, ctx)
-            spec = await discussions.set_schedule(ctx, channel, " ".join(words), by=req.user_id)
+            spec = await workspace_settings.set_channel_schedule(
+                ctx, by=req.user_id, channel=channel, spec=" ".join(words)
+            )
             text = (
                 messages.DISCUSS_SCHEDULE_OFF.format(channel=channel_link(channel))
                 if spec == "off"
