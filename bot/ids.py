@@ -13,6 +13,12 @@ class Command(StrEnum):
     INSIGHT = "/insight"
 
 
+# Commands whose text Slack escapes (app.yaml `should_escape: true`): a user, a channel, an email
+# or a link arrives as <@U…|name>, <#C…|name>, <mailto:…|…>, <http…|…>, so IDs can be read from it.
+# The others receive what was typed: `@rob`, `#sales`, `a@b.co`.
+ESCAPED_COMMANDS: frozenset[Command] = frozenset({Command.HANDOFF, Command.TARGETS, Command.DISCUSS})
+
+
 class ActionId(StrEnum):
     # lead card
     CLAIM = "lead_claim"

@@ -9,7 +9,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/lead` — hand over a lead (opens a form); `/lead jane@acme.com Jane Doe, Acme, webinar` — quick add
 • `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
-• `/lead accounts` — customers and their owners · `/lead account owner <account> @rep` (admins) · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
+• `/lead accounts` — customers and their owners  · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
 • `/insight [lead <id>] <what a customer said> [#tag]` — pass it to marketing (or the message shortcut *Send to marketing*)
 *Targets*
 • `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
@@ -20,7 +20,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
 • `/handoff webhooks list|add <url> [events]|remove|test|enable <id>` — signed outbound events
-• `/handoff admins list|add|remove @user` — who may change things
+• `/handoff admins list|add|remove @user` — who may change things · `/handoff account owner <account> @rep` — reassign a customer
 • `/handoff settings` — channels, SLAs, reasons… (change them in the Home tab → Settings) · `/handoff settings history`
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
@@ -261,7 +261,13 @@ OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by round robin (ru
 OFFER_NOTICE_MANY = "{count} new leads offered by round robin to {reps} (rule “{rule}”)."
 
 # after the close: customers, follow-ups, insights, referrals, signals (issue 19)
-ACCOUNT_USAGE = "Usage: `/lead account owner <account> @rep` (admins) · `/lead accounts` lists the customers."
+ACCOUNT_USAGE = (
+    "Usage: `/handoff account owner <account> @rep` (admins) · `/lead accounts` lists the customers."
+)
+ACCOUNT_OWNER_MOVED = (
+    "Admins reassign a customer with `/handoff account owner <account> @rep` "
+    "(`/handoff` reads @mentions as people; `/lead` gets them as plain text)."
+)
 ACCOUNT_NOT_FOUND = "No customer matches “{account}”."
 ACCOUNT_AMBIGUOUS = "{count} customers match; use the name, the domain or the #id from `/lead accounts`."
 ACCOUNT_NOW_YOURS = ":handshake: <@{by}> made you the owner of the customer *{company}*."

@@ -16,7 +16,7 @@ from bot.services.teams import side_of
 from bot.slack.blocks.discussion import ANONYMOUS_VALUE, answer_modal, questions_text, thanks_modal
 from bot.slack.blocks.lead_card import slack_date
 from bot.slack.mrkdwn import channel_link, escape
-from bot.slack.payloads import channel_ref
+from bot.slack.payloads import as_typed, channel_ref
 
 
 def register(routers: dict[Command, CommandRouter], interactions: InteractionRouter) -> None:
@@ -48,7 +48,7 @@ async def start_command(req: CommandRequest) -> None:
     async with req.handoff.open_context(req.team_id) as ctx:
         channel = await _target_channel(req, ctx)
         prompt = await discussions.start_discussion(
-            ctx, channel_id=channel, question=req.args or None, started_by=req.user_id
+            ctx, channel_id=channel, question=as_typed(req.args) or None, started_by=req.user_id
         )
     await req.ack(
         text=messages.DISCUSS_STARTED.format(channel=channel_link(channel), when=slack_date(prompt.closes_at))
@@ -69,7 +69,7 @@ async def questions_command(req: CommandRequest) -> None:
             questions = await discussions.list_questions(ctx)
             text = questions_text([(q.id, q.text, q.times_asked) for q in questions])
         elif action == "add":
-            question = await discussions.add_question(ctx, rest, by=req.user_id)
+            question = await discussions.add_question(ctx, as_typed(rest), by=req.user_id)
             text = messages.DISCUSS_QUESTION_ADDED.format(id=question.id, text=escape(question.text))
         elif action in ("remove", "rm", "delete"):
             question = await discussions.remove_question(ctx, rest, by=req.user_id)

@@ -1,5 +1,8 @@
-"""After the close: `/lead accounts`, `/lead account owner`, `/lead followup`, the Remind me
-button and its form (customers and follow-ups, issue 19)."""
+"""After the close: `/lead accounts`, `/handoff account owner`, `/lead followup`, the Remind me
+button and its form (customers and follow-ups, issue 19).
+
+Reassigning a customer names a person, so it is a `/handoff` subcommand: Slack escapes that
+command's text (`@rob` arrives as `<@U…|rob>`, an ID), `/lead`'s it sends as typed."""
 
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ from bot.slack.mrkdwn import escape, mention
 
 def register(routers: dict[Command, CommandRouter], interactions: InteractionRouter) -> None:
     lead = routers[Command.LEAD]
-    lead.sub("accounts", "customers")(accounts_command)
-    lead.sub("account")(account_command)
+    lead.sub("accounts", "customers", "account")(accounts_command)
+    routers[Command.HANDOFF].sub("account")(account_command)
     lead.sub("followup", "remind")(followup_command)
     lead.sub("referral")(referral_command)
     interactions.click(ActionId.REMIND_ME)(on_remind_me)
@@ -37,6 +40,9 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
 
 
 async def accounts_command(req: CommandRequest) -> None:
+    if req.args.split()[:1] == ["owner"]:  # the old `/lead account owner …`: @rob arrives as plain text
+        await req.ack(text=messages.ACCOUNT_OWNER_MOVED)
+        return
     async with req.handoff.open_context(req.team_id) as ctx:
         found = await accounts.list_accounts(ctx)
     if not found:
@@ -47,7 +53,7 @@ async def accounts_command(req: CommandRequest) -> None:
 
 
 async def account_command(req: CommandRequest) -> None:
-    """`/lead account owner <account> @rep` (admins)."""
+    """`/handoff account owner <account> @rep` (admins)."""
     words = req.args.split()
     if len(words) < 3 or words[0].lower() != "owner" or (owner := parse_user_ref(words[-1])) is None:
         await req.ack(text=messages.ACCOUNT_USAGE)
