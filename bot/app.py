@@ -203,6 +203,9 @@ class Handoff:
         away), at each request; the service sends it once per workspace, across instances."""
         if self.installation_store is not None or self._first_run_done:
             return
+        if setup_checklist.configured_by_environment(self.settings):
+            self._first_run_done = True
+            return
         if self.first_run is None or self.first_run.done():
             self.first_run = self.run_in_background(self._first_run_checklist(), name="first-run")
 

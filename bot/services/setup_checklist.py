@@ -9,8 +9,9 @@ is claimed in the same transaction."""
 
 from __future__ import annotations
 
+from bot.config import Settings
 from bot.domain.outbox import Purpose
-from bot.domain.setup_checklist import CHECKLIST_KEY
+from bot.domain.setup_checklist import CHANNEL_KEYS, CHECKLIST_KEY
 from bot.outbox.setup_renderer import setup_facts
 from bot.services.context import Ctx
 
@@ -36,6 +37,12 @@ async def start(ctx: Ctx, installer: str, *, instance: str = "install") -> bool:
         ctx.team_id, installer, purpose=Purpose.SETUP_CHECKLIST, ref_table=REF_TABLE, ref_id=0
     )
     return True
+
+
+def configured_by_environment(settings: Settings) -> bool:
+    """A channel set in the environment: no workspace of this deployment is unconfigured (no
+    need to ask Slack which workspace it is, or the database what was set)."""
+    return any(getattr(settings, key) for key in CHANNEL_KEYS)
 
 
 async def start_without_install(ctx: Ctx, *, instance: str) -> bool:
