@@ -9,7 +9,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/lead` — hand over a lead (opens a form); `/lead jane@acme.com Jane Doe, Acme, webinar` — quick add
 • `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
-• `/lead accounts` — customers and their owners  · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
+• `/lead accounts` — customers and their owners · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
 • `/insight [lead <id>] <what a customer said> [#tag]` — pass it to marketing (or the message shortcut *Send to marketing*)
 *Targets*
 • `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
@@ -310,3 +310,7 @@ SIGNAL_REASON_REQUIRED = "Say why, in a few words: marketing reads it."
 SCHEDULE_PICK_CHANNEL = "Pick the channel the prompts go to."
 SCHEDULE_EMPTY = "Say when, e.g. `mon 10:00`, `weekdays 9:00`, `daily 17:00`, or `off` for none."
 SCHEDULE_TOO_MANY = "At most {limit} channels may have their own schedule; remove one first."
+REMIND_LEAD_OWNER_ONLY = (
+    "*Remind me* on a lead card is for the lead's owner. "
+    "For a reminder of your own: `/lead followup {lead_id} in 3 days [note]`."
+)

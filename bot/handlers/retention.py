@@ -107,6 +107,8 @@ async def on_remind_me(req: ClickRequest) -> None:
     kind, target_id = target
     if kind == "lead":
         await _require_lead_visible(req, target_id)
+        async with req.transaction() as ctx:
+            await followups.require_lead_owner(ctx, user_id=req.user_id, lead_id=target_id)
     await req.open_view(remind_modal(req.click.value, f"{kind} #{target_id}"))
 
 
@@ -126,7 +128,13 @@ async def on_remind_submitted(req: SubmissionRequest) -> View | None:
             signal = await ctx.uow.retention.signal(ctx.team_id, target_id)
             account_id = signal.account_id if signal is not None else None
         followup = await followups.schedule(
-            ctx, user_id=req.user_id, when=when, lead_id=lead_id, account_id=account_id, note=note
+            ctx,
+            user_id=req.user_id,
+            when=when,
+            lead_id=lead_id,
+            account_id=account_id,
+            note=note,
+            owner_only=kind == "lead",  # the lead card's button: the owner's own follow-up
         )
         await ctx.notifier.dm(
             ctx.team_id,
