@@ -12,7 +12,7 @@ from bot import messages
 from bot.domain.errors import InvalidInput, LeadNotFound
 from bot.domain.followups import parse_target, parse_user_ref
 from bot.handlers.interactions import ClickRequest, InteractionRouter, SubmissionRequest
-from bot.handlers.lead_access import may_see
+from bot.handlers.lead_access import may_see, visible_accounts
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.services import accounts, followups, referrals
@@ -45,6 +45,7 @@ async def accounts_command(req: CommandRequest) -> None:
         return
     async with req.handoff.open_context(req.team_id) as ctx:
         found = await accounts.list_accounts(ctx)
+    found = await visible_accounts(req.handoff, req.client, req.team_id, req.user_id, found)
     if not found:
         await req.ack(text=messages.ACCOUNTS_NONE)
         return
