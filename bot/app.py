@@ -45,6 +45,7 @@ from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
 from bot.outbox.setup_renderer import SetupRenderer
+from bot.outbox.signal_renderer import SignalRenderer
 from bot.outbox.webhook_delivery import WebhookDelivery, WebhookRenderer
 from bot.services import admins as admin_service
 from bot.services import setup_checklist, workspaces
@@ -325,6 +326,7 @@ def build_app(
                 OfferRenderer(session_factory),
                 WebhookRenderer(session_factory, settings, clock),
                 HubSpotRenderer(session_factory),
+                SignalRenderer(session_factory),
             ]
         ),
         admins=settings.admins,
