@@ -63,3 +63,29 @@ async def test_the_owner_sees_a_customer_after_leaving_the_channel(bot: RunningB
     bot.clock.advance(minutes=5)  # past the remembered membership
     listed = ack_text(await bot.slack.command(REP1, "/lead", "accounts"))
     assert "Verity" in listed
+
+
+async def test_home_fills_its_list_with_customers_one_may_see(bot: RunningBot) -> None:
+    """Sixteen private customers first in the alphabet do not crowd out a public one."""
+    bot.fake.add_channel(VIP, name="vip-sales", members=[REP1, ADMIN], is_private=True)
+    await bot.slack.command(
+        ADMIN, "/handoff", f'route add "VIP" channel=<#{VIP}|vip-sales> region=vip', channel_id=SALES
+    )
+    team = await bot.handoff.default_team_id()
+    now = bot.clock.now()
+    rows = []
+    for n in range(16):
+        lead_id = await add_lead(
+            bot.handoff, email=f"p{n}@a{n:02d}.example", company=f"A{n:02d}", region="vip"
+        )
+        rows.append((f"A{n:02d}", lead_id))
+    rows.append(("Zeta", await add_lead(bot.handoff, email="z@zeta.example", company="Zeta")))
+    async with bot.handoff.uow() as uow:
+        for company, lead_id in rows:
+            await uow.retention.add_account(
+                {"team_id": team, "key": company.lower(), "company": company, "domain": None, "owner_id": REP1,
+                 "first_lead_id": lead_id, "won_leads": 1, "created_at": now, "updated_at": now}
+            )  # fmt: skip
+    await bot.slack.app_home_opened(MARKETER)
+    home = visible_text(bot.fake.home(MARKETER))
+    assert "Zeta" in home and "A00" not in home

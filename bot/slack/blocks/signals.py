@@ -69,13 +69,13 @@ def _answer_or_actions(signal: Any) -> Block:
     return _answered(signal) if signal.outcome else _actions(signal)
 
 
-def signal_card(signal: Any, account: Any) -> tuple[str, list[Block]]:
-    company = account.company or account.key
+def signal_card(signal: Any, company: str) -> tuple[str, list[Block]]:
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=_line(signal, company))),
         _answer_or_actions(signal),
     ]
-    return truncate(f"Signal on your customer {company}: {signal.activity}", 3000), blocks
+    fallback = f"Signal on your customer {escape(company)}: {escape(signal.activity)}"
+    return truncate(fallback, 3000), blocks
 
 
 def signal_batch(signals: Sequence[Any], companies: Mapping[int, str]) -> tuple[str, list[Block]]:
@@ -95,14 +95,8 @@ def signal_message(signals: Sequence[Any], companies: Mapping[int, str]) -> tupl
     place of the buttons: what the owner's DM shows when posted and after each answer."""
     if len(signals) == 1:
         [signal] = signals
-        return signal_card(signal, _Named(companies.get(signal.account_id, "?")))
+        return signal_card(signal, companies.get(signal.account_id, "?"))
     return signal_batch(signals, companies)
-
-
-class _Named:
-    def __init__(self, company: str) -> None:
-        self.company = company
-        self.key = company
 
 
 def why_modal(signal_id: int) -> View:
