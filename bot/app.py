@@ -45,6 +45,7 @@ from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
 from bot.outbox.sender import OutboxSender
 from bot.outbox.setup_renderer import SetupRenderer
+from bot.outbox.signal_renderer import SignalRenderer
 from bot.outbox.webhook_delivery import WebhookDelivery, WebhookRenderer
 from bot.services import admins as admin_service
 from bot.services import setup_checklist, workspaces
@@ -111,6 +112,9 @@ class Handoff:
     registered: Registered = field(default_factory=Registered)
     # Socket Mode's connection (None in HTTP mode); `serve` starts it
     socket_edge: SocketModeEdge | None = None
+    # the first-run checklist of a single-token install (see check_first_run)
+    first_run: asyncio.Task[None] | None = None
+    _first_run_done: bool = False
 
     @property
     def socket_connected(self) -> bool | None:
@@ -194,7 +198,31 @@ class Handoff:
             why,
         )
 
+    def check_first_run(self) -> None:
+        """A single-token install has no install event: its first admin's setup checklist is
+        checked at this instance's start and, until that check could run (Slack or the database
+        away), at each request; the service sends it once per workspace, across instances."""
+        if self.installation_store is not None or self._first_run_done:
+            return
+        if setup_checklist.configured_by_environment(self.settings):
+            self._first_run_done = True
+            return
+        if self.first_run is None or self.first_run.done():
+            self.first_run = self.run_in_background(self._first_run_checklist(), name="first-run")
+
+    async def _first_run_checklist(self) -> None:
+        try:
+            team = await self.default_team_id()
+            if not team:
+                return
+            async with self.open_context(team) as ctx:
+                await setup_checklist.start_without_install(ctx, instance=self.instance_id)
+            self._first_run_done = True
+        except Exception:
+            log.exception("first-run checklist not checked; trying again at the next request")
+
     async def start_background(self, *, run_sender: bool = True, run_scheduler: bool = True) -> None:
+        self.check_first_run()
         if run_sender:
             self._tasks.append(asyncio.create_task(self.sender.run(self._stop), name="outbox-sender"))
         if run_scheduler and self.scheduler is not None:
@@ -298,6 +326,7 @@ def build_app(
                 OfferRenderer(session_factory),
                 WebhookRenderer(session_factory, settings, clock),
                 HubSpotRenderer(session_factory),
+                SignalRenderer(session_factory),
             ]
         ),
         admins=settings.admins,
@@ -348,6 +377,12 @@ def build_app(
     )
 
     handoff.registered = register_all(bolt, handoff)
+
+    async def first_use(next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        handoff.check_first_run()  # in the background: the request does not wait for it
+        return await next()
+
+    bolt.middleware(first_use)
     # one ack discipline for HTTP and Socket Mode; late answers only to Slack (or the fake) hosts
     dispatcher = edge.AckDispatcher(bolt, api_url=settings.slack_api_url)
     if settings.socket_mode:

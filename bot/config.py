@@ -147,6 +147,11 @@ class Settings(BaseSettings):
             )
         return self
 
+    # customer signals (issue 19): cards per owner a day before the rest wait for the day's batch
+    # DM, and signals per batch DM (two blocks each and a header: at most 24 under Slack's 50)
+    signal_cards_per_day: int = Field(3, ge=0, le=100, validation_alias="HANDOFF_SIGNAL_CARDS_PER_DAY")
+    signal_batch_size: int = Field(20, ge=1, le=24, validation_alias="HANDOFF_SIGNAL_BATCH_SIZE")
+
     # partnership discussions (issue 6)
     discuss_cron: str = Field("mon 10:00", validation_alias="HANDOFF_DISCUSS_CRON")
     discuss_window_days: int = Field(4, ge=1, le=30, validation_alias="HANDOFF_DISCUSS_WINDOW_DAYS")

@@ -13,6 +13,12 @@ class Command(StrEnum):
     INSIGHT = "/insight"
 
 
+# Commands whose text Slack escapes (app.yaml `should_escape: true`): a user, a channel, an email
+# or a link arrives as <@U…|name>, <#C…|name>, <mailto:…|…>, <http…|…>, so IDs can be read from it.
+# The others receive what was typed: `@rob`, `#sales`, `a@b.co`.
+ESCAPED_COMMANDS: frozenset[Command] = frozenset({Command.HANDOFF, Command.TARGETS, Command.DISCUSS})
+
+
 class ActionId(StrEnum):
     # lead card
     CLAIM = "lead_claim"
@@ -34,6 +40,7 @@ class ActionId(StrEnum):
     HOME_SETTINGS = "home_settings"  # "home_settings_<page>" per button (unique in the block)
     SETTINGS_EDIT = "settings_edit"  # value: the setting's key
     SETTINGS_REASON = "settings_reason"  # value: a reject reason's code, "" to add one
+    SETTINGS_SCHEDULE = "settings_schedule"  # value: a channel with its own prompt schedule, "+" to add one
     # after the close (issue 19)
     REMIND_ME = "remind_me"  # value: "lead:<id>" | "account:<id>" | "signal:<id>"
     SIGNAL_REACH_OUT = "signal_reach_out"  # value: the signal's id
@@ -54,6 +61,7 @@ class CallbackId(StrEnum):
     TARGET_SET = "target_set_modal"
     SETTINGS_EDIT = "settings_edit_modal"
     SETTINGS_REASON = "settings_reason_modal"
+    SETTINGS_SCHEDULE = "settings_schedule_modal"
     REMIND_ME = "remind_me_modal"
     INSIGHT = "insight_modal"
     SIGNAL_WHY = "signal_why_modal"
@@ -93,6 +101,9 @@ class BlockId(StrEnum):
     SETTING_RESET = "setting_reset"
     REASON_LABEL = "reason_label"
     REASON_RETIRE = "reason_retire"
+    SCHEDULE_CHANNEL = "schedule_channel"
+    SCHEDULE_SPEC = "schedule_spec"
+    SCHEDULE_REMOVE = "schedule_remove"
     WHEN = "when"
     NOTE = "note"
     INSIGHT_TEXT = "insight_text"

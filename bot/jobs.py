@@ -60,7 +60,7 @@ def weekly_digest_job(sections: digest.Sections, *, hourly: bool = False) -> Job
     if hourly:
         return Job(
             digest.JOB_NAME + "_own_time",
-            digest.hourly_trigger,
+            digest.own_time_trigger,
             partial(digest.run_weekly_digest, sections=sections),
             due=digest.due_now,
         )

@@ -9,7 +9,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/lead` — hand over a lead (opens a form); `/lead jane@acme.com Jane Doe, Acme, webinar` — quick add
 • `/lead mine` — your open leads · `/lead find <email|name|company>` · `/lead nurture` — leads to nurture
 • `/lead status <lead id> <contacted|meeting|opportunity|won|lost>`
-• `/lead accounts` — customers and their owners · `/lead account owner <account> @rep` (admins) · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
+• `/lead accounts` — customers and their owners · `/lead followup <lead id> in 3 days|next monday|2026-12-15 [note]` · `/lead referral <email> from <customer>`
 • `/insight [lead <id>] <what a customer said> [#tag]` — pass it to marketing (or the message shortcut *Send to marketing*)
 *Targets*
 • `/targets` — targets, pace and funnel (only you see it) · `/targets public` — the same, for the channel
@@ -20,7 +20,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 • `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
 • `/handoff webhooks list|add <url> [events]|remove|test|enable <id>` — signed outbound events
-• `/handoff admins list|add|remove @user` — who may change things
+• `/handoff admins list|add|remove @user` — who may change things · `/handoff account owner <account> @rep` — reassign a customer
 • `/handoff settings` — channels, SLAs, reasons… (change them in the Home tab → Settings) · `/handoff settings history`
 • `/handoff status` — Slack delivery queue and errors · `/handoff status retry` — send the failed deliveries again · `/handoff run <job>` — run a scheduled job now · `/handoff help`"""
 
@@ -261,7 +261,13 @@ OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by round robin (ru
 OFFER_NOTICE_MANY = "{count} new leads offered by round robin to {reps} (rule “{rule}”)."
 
 # after the close: customers, follow-ups, insights, referrals, signals (issue 19)
-ACCOUNT_USAGE = "Usage: `/lead account owner <account> @rep` (admins) · `/lead accounts` lists the customers."
+ACCOUNT_USAGE = (
+    "Usage: `/handoff account owner <account> @rep` (admins) · `/lead accounts` lists the customers."
+)
+ACCOUNT_OWNER_MOVED = (
+    "Admins reassign a customer with `/handoff account owner <account> @rep` "
+    "(`/handoff` reads @mentions as people; `/lead` gets them as plain text)."
+)
 ACCOUNT_NOT_FOUND = "No customer matches “{account}”."
 ACCOUNT_AMBIGUOUS = "{count} customers match; use the name, the domain or the #id from `/lead accounts`."
 ACCOUNT_NOW_YOURS = ":handshake: <@{by}> made you the owner of the customer *{company}*."
@@ -295,7 +301,18 @@ SIGNAL_BATCH = ":mega: *{count} signals on your customers today*"
 SIGNAL_OUTCOME_REACH_OUT = ":white_check_mark: {rep} will reach out to {who} at {company} after “{activity}”."
 SIGNAL_OUTCOME_NOT_NOW = ":zzz: {rep}: not now for {who} at {company} after “{activity}”."
 SIGNAL_ANSWERED = "Noted — marketing will hear it."
+SIGNAL_ANSWERED_REACH_OUT = ":white_check_mark: {rep} will reach out"
+SIGNAL_ANSWERED_NOT_NOW = ":zzz: {rep}: not now"
 SIGNAL_ALREADY = "This signal was already answered ({outcome})."
 SIGNAL_ONLY_OWNER = "Only the customer's owner ({owner}) or an admin can answer this signal."
 SIGNAL_NOT_FOUND = "I can't find that signal in this workspace."
 SIGNAL_REASON_REQUIRED = "Say why, in a few words: marketing reads it."
+
+# Settings: discussion schedules per channel (issue 20)
+SCHEDULE_PICK_CHANNEL = "Pick the channel the prompts go to."
+SCHEDULE_EMPTY = "Say when, e.g. `mon 10:00`, `weekdays 9:00`, `daily 17:00`, or `off` for none."
+SCHEDULE_TOO_MANY = "At most {limit} channels may have their own schedule; remove one first."
+REMIND_LEAD_OWNER_ONLY = (
+    "*Remind me* on a lead card is for the lead's owner. "
+    "For a reminder of your own: `/lead followup {lead_id} in 3 days [note]`."
+)

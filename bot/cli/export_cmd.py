@@ -9,6 +9,7 @@ from datetime import date
 
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
+from bot.services.context import load_timezone
 from bot.services.export import ExportKind, export_rows, write_export
 from bot.storage.db import make_engine, make_session_factory
 from bot.storage.uow import UnitOfWork
@@ -51,7 +52,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         async with UnitOfWork(make_session_factory(engine)) as uow:
             team = await _team(uow, args.team)
-            rows = export_rows(uow, team, kind, since=args.since, now=SystemClock().now(), tz=settings.tz)
+            tz = await load_timezone(uow, settings, team)  # `--since` is a date in the workspace's zone
+            rows = export_rows(uow, team, kind, since=args.since, now=SystemClock().now(), tz=tz)
             count = await write_export(rows, kind, args.format, out)
     finally:
         if out is not sys.stdout:

@@ -29,6 +29,10 @@ class Purpose(StrEnum):
     LEAD_OFFER_UPDATE = "lead_offer_update"  # chat.update of that DM (accepted, handed on)
     WEBHOOK = "webhook"  # an outbound event to one endpoint (bot/outbox/webhook_delivery.py)
     CRM_SYNC = "crm_sync"  # a lead's state to HubSpot, rendered at send time (bot/outbox/crm_delivery.py)
+    SIGNAL_CARD = (
+        "signal_card"  # customer signals in the owner's DM (one, or the day's batch), rendered at send
+    )
+    SIGNAL_CARD_UPDATE = "signal_card_update"  # chat.update of it once a signal is answered (ref: outbox)
 
 
 LEAD_PURPOSES = frozenset({Purpose.LEAD_CARD, Purpose.LEAD_CARD_UPDATE, Purpose.LEAD_THREAD})
@@ -101,6 +105,8 @@ PURPOSE_LANE: dict[Purpose, Lane] = {
     Purpose.SETUP_CHECKLIST: Lane.PERSON,
     Purpose.WEBHOOK: Lane.SINGLE,  # not Slack: paced per endpoint host (bot/outbox/webhook_delivery.py)
     Purpose.CRM_SYNC: Lane.SINGLE,  # the installer, setting Handoff up, reads it as they go
+    Purpose.SIGNAL_CARD: Lane.PERSON,  # a DM, like Notifier.dm
+    Purpose.SIGNAL_CARD_UPDATE: Lane.PERSON,  # after a click
 }
 
 

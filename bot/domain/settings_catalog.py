@@ -121,6 +121,9 @@ CATALOG: tuple[SettingDef, ...] = (
                "Hour (0–23, workspace time zone) of the weekly digest", "HANDOFF_DIGEST_HOUR", 0, 23),
     SettingDef("discuss_cron", "Discussion schedule", "partnership", Kind.SCHEDULE,
                "mon 10:00, mon,thu 9:30, weekdays 9:00, daily 17:00 or off", "HANDOFF_DISCUSS_CRON"),
+    SettingDef("discuss_window_days", "Discussion open for (days)", "partnership", Kind.INT,
+               "How long a prompt collects answers before its recap is posted", "HANDOFF_DISCUSS_WINDOW_DAYS",
+               1, 30),
     SettingDef("discuss_min_acceptance", "Prompt below acceptance", "partnership", Kind.SHARE,
                "A source accepted less often than this becomes the prompt (e.g. 50%)",
                "HANDOFF_DISCUSS_MIN_ACCEPTANCE"),
@@ -307,6 +310,8 @@ class SettingsPage:
     rows: list[SettingValue]
     reasons: dict[str, str] = field(default_factory=dict)  # offered {code: label} (leads page)
     retired: dict[str, str] = field(default_factory=dict)
+    # the partnership page: {channel: schedule or "off"} set per channel (from Settings or /discuss)
+    schedules: dict[str, str] = field(default_factory=dict)
 
     @property
     def index(self) -> int:

@@ -11,12 +11,12 @@ from bot.domain.errors import HandoffError, NotFound
 from bot.handlers.interactions import ClickRequest, InteractionRouter, SubmissionRequest
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import ActionId, BlockId, CallbackId, Command
-from bot.services import discussions
+from bot.services import discussions, workspace_settings
 from bot.services.teams import side_of
 from bot.slack.blocks.discussion import ANONYMOUS_VALUE, answer_modal, questions_text, thanks_modal
 from bot.slack.blocks.lead_card import slack_date
 from bot.slack.mrkdwn import channel_link, escape
-from bot.slack.payloads import channel_ref
+from bot.slack.payloads import as_typed, channel_ref
 
 
 def register(routers: dict[Command, CommandRouter], interactions: InteractionRouter) -> None:
@@ -48,7 +48,7 @@ async def start_command(req: CommandRequest) -> None:
     async with req.handoff.open_context(req.team_id) as ctx:
         channel = await _target_channel(req, ctx)
         prompt = await discussions.start_discussion(
-            ctx, channel_id=channel, question=req.args or None, started_by=req.user_id
+            ctx, channel_id=channel, question=as_typed(req.args) or None, started_by=req.user_id
         )
     await req.ack(
         text=messages.DISCUSS_STARTED.format(channel=channel_link(channel), when=slack_date(prompt.closes_at))
@@ -69,7 +69,7 @@ async def questions_command(req: CommandRequest) -> None:
             questions = await discussions.list_questions(ctx)
             text = questions_text([(q.id, q.text, q.times_asked) for q in questions])
         elif action == "add":
-            question = await discussions.add_question(ctx, rest, by=req.user_id)
+            question = await discussions.add_question(ctx, as_typed(rest), by=req.user_id)
             text = messages.DISCUSS_QUESTION_ADDED.format(id=question.id, text=escape(question.text))
         elif action in ("remove", "rm", "delete"):
             question = await discussions.remove_question(ctx, rest, by=req.user_id)
@@ -85,8 +85,8 @@ async def schedule_command(req: CommandRequest) -> None:
     channel = channel_ref(words[-1]) if words else None
     if channel:
         words = words[:-1]
-    tz = req.handoff.settings.timezone
     async with req.handoff.open_context(req.team_id) as ctx:
+        tz = str(await ctx.tz())
         if not words:
             plan = await discussions.schedules(ctx)
             lines = "\n".join(f"• {channel_link(c)}: `{escape(s)}`" for c, s in plan.items())
@@ -97,7 +97,9 @@ async def schedule_command(req: CommandRequest) -> None:
             )
         else:
             channel = channel or await _target_channel(req, ctx)
-            spec = await discussions.set_schedule(ctx, channel, " ".join(words), by=req.user_id)
+            spec = await workspace_settings.set_channel_schedule(
+                ctx, by=req.user_id, channel=channel, spec=" ".join(words)
+            )
             text = (
                 messages.DISCUSS_SCHEDULE_OFF.format(channel=channel_link(channel))
                 if spec == "off"

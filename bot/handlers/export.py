@@ -14,6 +14,7 @@ from bot import messages
 from bot.domain.errors import InvalidInput
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
+from bot.services.context import load_timezone
 from bot.services.export import ExportKind, export_to_string
 from bot.services.runtime import Runtime
 
@@ -56,12 +57,13 @@ async def send_export(
 ) -> None:
     try:
         async with handoff.uow() as uow:
+            tz = await load_timezone(uow, handoff.settings, team_id)  # `since` is a date there
             text, count = await export_to_string(
-                uow, team_id, kind, "csv", since=since, now=handoff.clock.now(), tz=handoff.settings.tz
+                uow, team_id, kind, "csv", since=since, now=handoff.clock.now(), tz=tz
             )
         client = await handoff.clients.direct(team_id)
         dm = (await client.conversations_open(users=user_id))["channel"]["id"]
-        stamp = handoff.clock.now().astimezone(handoff.settings.tz).strftime("%Y-%m-%d")
+        stamp = handoff.clock.now().astimezone(tz).strftime("%Y-%m-%d")
         await client.files_upload_v2(
             channel=dm,
             content=text.encode("utf-8"),

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.handlers.interactions import ClickRequest, InteractionRouter
+from bot.handlers.lead_access import visible_accounts
 from bot.handlers.registry import Registered
 from bot.ids import ActionId, Event
-from bot.services.home import QualityCache, build_home
+from bot.services.home import HOME_CUSTOMERS, QualityCache, build_home
 from bot.services.runtime import Runtime
 from bot.slack.blocks.home import home_view
 from bot.slack.payloads import installed_team_id
@@ -60,4 +62,7 @@ async def publish_home(
             page=page,
             quality_cache=cache,
         )
+    # customers as their won leads are seen (a private channel's for its members)
+    customers = await visible_accounts(handoff, client, team_id, user_id, data.customers)
+    data = replace(data, customers=customers[:HOME_CUSTOMERS])
     await client.views_publish(user_id=user_id, view=home_view(data))

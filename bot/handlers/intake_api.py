@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -29,7 +29,7 @@ from bot.domain.errors import InvalidInput, Unauthenticated
 from bot.domain.lead_input import LeadIn, parse_lead
 from bot.handlers.openapi import openapi_document
 from bot.handlers.rate_limit import RateLimiter
-from bot.handlers.signals import post_signal, signal_body
+from bot.handlers.signals import is_signal_item, post_signal, receive_signal_items, signal_body
 from bot.observability import metrics
 from bot.services.api_auth import ApiCaller, ApiCredentials, authenticate
 from bot.services.intake import ItemResult, submit_many
@@ -118,6 +118,8 @@ class LeadRequest:
     items: list[LeadIn | InvalidInput]
     batch: bool
     team_id: object = None  # a batch may name its workspace in the body
+    # a batch's customer signals (`"kind": "signal"` items): index → what they did
+    signals: dict[int, object] = field(default_factory=dict)
 
 
 def parse_lead_request(body: bytes) -> LeadRequest:
@@ -137,7 +139,10 @@ def parse_lead_request(body: bytes) -> LeadRequest:
         raise Refused(422, f"at most {MAX_LEADS} leads per request; this one has {len(raw_leads)}")
     if not raw_leads:
         raise Refused(422, '"leads" is empty')
-    return LeadRequest(items=[_parse_one(raw) for raw in raw_leads], batch=True, team_id=data.get("team_id"))
+    signals = {i: raw.get("activity") for i, raw in enumerate(raw_leads) if is_signal_item(raw)}
+    return LeadRequest(
+        items=[_parse_one(raw) for raw in raw_leads], batch=True, team_id=data.get("team_id"), signals=signals
+    )
 
 
 def _parse_one(raw: object) -> LeadIn | InvalidInput:
@@ -147,13 +152,29 @@ def _parse_one(raw: object) -> LeadIn | InvalidInput:
         return exc
 
 
-def leads_response(parsed: LeadRequest, results: list[ItemResult]) -> web.Response:
-    """One lead: its result (201 created, 200 duplicate, 422 invalid). A batch: counts + results."""
-    out = [result_json(r, i) for r, i in zip(results, parsed.items, strict=True)]
+def leads_response(
+    parsed: LeadRequest, results: list[ItemResult], signal_results: dict[int, dict[str, Any]] | None = None
+) -> web.Response:
+    """One lead: its result (201 created, 200 duplicate, 422 invalid). A batch: counts + results,
+    the leads' and the signals' in the batch's order (`results` are the leads', in order)."""
+    leads = iter(
+        zip(results, [i for n, i in enumerate(parsed.items) if n not in parsed.signals], strict=True)
+    )
+    out: list[dict[str, Any]] = []
+    for index in range(len(parsed.items)):
+        if signal_results and index in signal_results:
+            out.append(signal_results[index])
+        else:
+            result, item = next(leads)
+            out.append({**result_json(result, item), "index": index})
     if not parsed.batch:
         status = {"created": 201, "duplicate": 200}.get(out[0]["status"], 422)
         return web.json_response(out[0], status=status)
-    summary = {k: sum(1 for r in out if r["status"] == k) for k in ("created", "duplicate", "invalid")}
+    leads_only = [r for r in out if r.get("kind") != "signal"]
+    summary = {k: sum(1 for r in leads_only if r["status"] == k) for k in ("created", "duplicate", "invalid")}
+    if parsed.signals:
+        summary["signals"] = sum(1 for r in out if r.get("kind") == "signal" and r["status"] != "invalid")
+        summary["invalid"] += sum(1 for r in out if r.get("kind") == "signal" and r["status"] == "invalid")
     return web.json_response({**summary, "results": out}, status=200)
 
 
@@ -231,7 +252,13 @@ class IntakeApi:
             return refused.response
         if (signal := signal_body(body)) is not None:  # engagement on a customer (issue 19)
             return await post_signal(self.handoff, team, signal)
-        return leads_response(parsed, await self._submit(team, parsed.items))
+        leads = [item for n, item in enumerate(parsed.items) if n not in parsed.signals]
+        results = await self._submit(team, leads) if leads else []
+        signal_items = {n: (parsed.items[n], activity) for n, activity in parsed.signals.items()}
+        signal_results = await receive_signal_items(self.handoff, team, signal_items)
+        if signal_results:
+            self.handoff.wake_sender()
+        return leads_response(parsed, results, signal_results)
 
     async def _submit(self, team: str, items: list[LeadIn | InvalidInput]) -> list[ItemResult]:
         if not any(isinstance(i, LeadIn) for i in items):  # nothing to write: no transaction

@@ -5,6 +5,9 @@ channel it was routed to), never by the channel or metadata a payload names (bot
   and the workspace's admins.
 - See (`/lead find`, `/lead nurture`, Details, "Why here?"): a lead routed to a private channel is
   for that channel's members and the admins; other leads for anyone in the workspace.
+- Customers (`/lead accounts`, `/lead find`, App Home) are seen as the won lead that made them: a
+  customer whose lead was won in a private channel is for that channel's members, the admins and
+  the customer's owner.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from bot.services.context import load_admins
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
-    from bot.storage.models import Lead
+    from bot.storage.models import Account, Lead
 
 
 async def may_act_on(
@@ -84,3 +87,27 @@ async def hidden_channels(
 
 async def may_see(handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, lead: Lead) -> bool:
     return bool(await visible_leads(handoff, client, team_id, user_id, [lead]))
+
+
+async def visible_accounts(
+    handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, accounts: Sequence[Account]
+) -> list[Account]:
+    """`accounts` without those whose first won lead was routed to a private channel `user_id` is
+    not in (their owner and the admins see them all)."""
+    first = [a.first_lead_id for a in accounts if a.first_lead_id is not None and a.owner_id != user_id]
+    if not first:
+        return [a for a in accounts if a.team_id == team_id]
+    async with handoff.uow() as uow:
+        leads = await uow.leads.get_many(first)
+    channels = {lead.channel_id for lead in leads.values() if lead.team_id == team_id and lead.channel_id}
+    hidden = await hidden_channels(handoff, client, team_id, user_id, channels)
+
+    def shown(account: Account) -> bool:
+        if account.team_id != team_id:
+            return False
+        if account.owner_id == user_id or account.first_lead_id is None:
+            return True
+        lead = leads.get((team_id, account.first_lead_id))
+        return lead is None or lead.channel_id not in hidden
+
+    return [a for a in accounts if shown(a)]

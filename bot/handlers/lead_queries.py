@@ -10,7 +10,7 @@ from bot import messages
 from bot.domain.errors import HandoffError, LeadNotFound
 from bot.domain.lead import Status, parse_stage
 from bot.handlers.interactions import explain
-from bot.handlers.lead_access import hidden_channels, may_see, visible_leads
+from bot.handlers.lead_access import hidden_channels, may_see, visible_accounts, visible_leads
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.handlers.verdicts import change_stage
 from bot.ids import Command
@@ -104,8 +104,9 @@ async def find_command(req: CommandRequest) -> None:
     async with req.handoff.open_context(req.team_id) as ctx:
         leads = await lifecycle.find_leads(ctx, query)
         customers = await accounts.find_accounts(ctx, query)
-    # a lead routed to a private channel is for its members and the admins only
+    # a lead routed to a private channel is for its members and the admins only; a customer too
     leads = await visible_leads(req.handoff, req.client, req.team_id, req.user_id, leads)
+    customers = await visible_accounts(req.handoff, req.client, req.team_id, req.user_id, customers)
     if not leads and not customers:
         await req.ack(text=messages.FIND_NONE.format(query=escape(query[:100])))
         return

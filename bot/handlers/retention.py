@@ -1,5 +1,8 @@
-"""After the close: `/lead accounts`, `/lead account owner`, `/lead followup`, the Remind me
-button and its form (customers and follow-ups, issue 19)."""
+"""After the close: `/lead accounts`, `/handoff account owner`, `/lead followup`, the Remind me
+button and its form (customers and follow-ups, issue 19).
+
+Reassigning a customer names a person, so it is a `/handoff` subcommand: Slack escapes that
+command's text (`@rob` arrives as `<@U…|rob>`, an ID), `/lead`'s it sends as typed."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from bot import messages
 from bot.domain.errors import InvalidInput, LeadNotFound
 from bot.domain.followups import parse_target, parse_user_ref
 from bot.handlers.interactions import ClickRequest, InteractionRouter, SubmissionRequest
-from bot.handlers.lead_access import may_see
+from bot.handlers.lead_access import may_see, visible_accounts
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.services import accounts, followups, referrals
@@ -22,8 +25,8 @@ from bot.slack.mrkdwn import escape, mention
 
 def register(routers: dict[Command, CommandRouter], interactions: InteractionRouter) -> None:
     lead = routers[Command.LEAD]
-    lead.sub("accounts", "customers")(accounts_command)
-    lead.sub("account")(account_command)
+    lead.sub("accounts", "customers", "account")(accounts_command)
+    routers[Command.HANDOFF].sub("account")(account_command)
     lead.sub("followup", "remind")(followup_command)
     lead.sub("referral")(referral_command)
     interactions.click(ActionId.REMIND_ME)(on_remind_me)
@@ -37,8 +40,12 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
 
 
 async def accounts_command(req: CommandRequest) -> None:
+    if req.args.split()[:1] == ["owner"]:  # the old `/lead account owner …`: @rob arrives as plain text
+        await req.ack(text=messages.ACCOUNT_OWNER_MOVED)
+        return
     async with req.handoff.open_context(req.team_id) as ctx:
         found = await accounts.list_accounts(ctx)
+    found = await visible_accounts(req.handoff, req.client, req.team_id, req.user_id, found)
     if not found:
         await req.ack(text=messages.ACCOUNTS_NONE)
         return
@@ -47,7 +54,7 @@ async def accounts_command(req: CommandRequest) -> None:
 
 
 async def account_command(req: CommandRequest) -> None:
-    """`/lead account owner <account> @rep` (admins)."""
+    """`/handoff account owner <account> @rep` (admins)."""
     words = req.args.split()
     if len(words) < 3 or words[0].lower() != "owner" or (owner := parse_user_ref(words[-1])) is None:
         await req.ack(text=messages.ACCOUNT_USAGE)
@@ -101,6 +108,8 @@ async def on_remind_me(req: ClickRequest) -> None:
     kind, target_id = target
     if kind == "lead":
         await _require_lead_visible(req, target_id)
+        async with req.transaction() as ctx:
+            await followups.require_lead_owner(ctx, user_id=req.user_id, lead_id=target_id)
     await req.open_view(remind_modal(req.click.value, f"{kind} #{target_id}"))
 
 
@@ -120,7 +129,13 @@ async def on_remind_submitted(req: SubmissionRequest) -> View | None:
             signal = await ctx.uow.retention.signal(ctx.team_id, target_id)
             account_id = signal.account_id if signal is not None else None
         followup = await followups.schedule(
-            ctx, user_id=req.user_id, when=when, lead_id=lead_id, account_id=account_id, note=note
+            ctx,
+            user_id=req.user_id,
+            when=when,
+            lead_id=lead_id,
+            account_id=account_id,
+            note=note,
+            owner_only=kind == "lead",  # the lead card's button: the owner's own follow-up
         )
         await ctx.notifier.dm(
             ctx.team_id,

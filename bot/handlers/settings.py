@@ -18,8 +18,16 @@ from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import ActionId, BlockId, CallbackId, Command
 from bot.services import workspace_settings as service
 from bot.services.runtime import Runtime
-from bot.slack.blocks.settings import RESET_CHOICE, RETIRE_CHOICE, edit_modal, reason_modal, settings_view
-from bot.slack.mrkdwn import mention, truncate
+from bot.slack.blocks.settings import (
+    REMOVE_CHOICE,
+    RESET_CHOICE,
+    RETIRE_CHOICE,
+    edit_modal,
+    reason_modal,
+    schedule_modal,
+    settings_view,
+)
+from bot.slack.mrkdwn import escape, mention, truncate
 
 SETTINGS_PAGE = re.compile(rf"^{ActionId.HOME_SETTINGS.value}_\w+$")
 
@@ -29,6 +37,7 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
     interactions.click(SETTINGS_PAGE)(on_page)
     interactions.click(ActionId.SETTINGS_EDIT)(on_edit)
     interactions.click(ActionId.SETTINGS_REASON)(on_reason)
+    interactions.click(ActionId.SETTINGS_SCHEDULE)(on_schedule)
     interactions.submission(
         CallbackId.SETTINGS_EDIT,
         errors_at=BlockId.SETTING_VALUE,
@@ -39,6 +48,11 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
         errors_at=BlockId.REASON_LABEL,
         fields={service.LABEL: BlockId.REASON_LABEL},
     )(on_save_reason)
+    interactions.submission(
+        CallbackId.SETTINGS_SCHEDULE,
+        errors_at=BlockId.SCHEDULE_SPEC,
+        fields={service.SCHEDULE: BlockId.SCHEDULE_SPEC, service.CHANNEL: BlockId.SCHEDULE_CHANNEL},
+    )(on_save_schedule)
 
 
 async def publish_settings(
@@ -67,12 +81,19 @@ async def on_reason(req: ClickRequest) -> None:
     await req.open_view(reason_modal(code, data.reasons.get(code or "")))
 
 
+async def on_schedule(req: ClickRequest) -> None:
+    async with req.transaction() as ctx:
+        data = await service.page(ctx, by=req.user_id, page_key="partnership")
+    channel = req.click.value if req.click.value in data.schedules else None
+    await req.open_view(schedule_modal(channel, data.schedules.get(channel or "")))
+
+
 def _checked(value: object, choice: str) -> bool:
     return isinstance(value, list) and choice in value
 
 
-async def _require_bot_in(client: AsyncWebClient, channel: object) -> None:
-    """A channel Handoff is not in would swallow its leads: say so next to the field."""
+async def _require_bot_in(client: AsyncWebClient, channel: object, field: str = service.VALUE) -> None:
+    """A channel Handoff is not in would swallow its leads (or prompts): say so next to the field."""
     if not isinstance(channel, str) or not channel:
         return  # the service says a channel is missing
     try:
@@ -81,7 +102,7 @@ async def _require_bot_in(client: AsyncWebClient, channel: object) -> None:
     except SlackApiError:
         member = False  # a private channel Handoff is not in does not exist for it
     if not member:
-        raise InvalidInput({service.VALUE: messages.SETTING_INVITE_FIRST.format(channel=channel)})
+        raise InvalidInput({field: messages.SETTING_INVITE_FIRST.format(channel=channel)})
 
 
 async def on_save(req: SubmissionRequest) -> View | None:
@@ -111,6 +132,23 @@ async def on_save_reason(req: SubmissionRequest) -> View | None:
         else:
             await service.rename_reason(ctx, by=req.user_id, code=code, label=label)
     await publish_settings(req.handoff, req.client, req.team_id, req.user_id, "leads")
+    return None
+
+
+async def on_save_schedule(req: SubmissionRequest) -> View | None:
+    channel = req.metadata or req.values.get(BlockId.SCHEDULE_CHANNEL.value)
+    spec = req.values.get(BlockId.SCHEDULE_SPEC.value)
+    if _checked(req.values.get(BlockId.SCHEDULE_REMOVE.value), REMOVE_CHOICE) and req.metadata:
+        async with req.transaction() as ctx:
+            await service.remove_channel_schedule(ctx, by=req.user_id, channel=req.metadata)
+    else:
+        if not req.metadata:  # a new channel: admins first, then whether Handoff is in it
+            async with req.transaction() as ctx:
+                await service.page(ctx, by=req.user_id, page_key="partnership")
+            await _require_bot_in(req.client, channel, service.CHANNEL)
+        async with req.transaction() as ctx:
+            await service.set_channel_schedule(ctx, by=req.user_id, channel=channel, spec=spec)
+    await publish_settings(req.handoff, req.client, req.team_id, req.user_id, "partnership")
     return None
 
 
@@ -152,6 +190,14 @@ async def settings_command(req: CommandRequest) -> None:
                         label=value.definition.label,
                         value=catalog.shown(value.definition, value.value),
                         source=value.source.value,
+                    )
+                )
+            for channel, spec in data.schedules.items():
+                lines.append(
+                    messages.SETTINGS_LINE.format(
+                        label=f"Discussion schedule in <#{channel}>",
+                        value=f"`{escape(spec)}`",
+                        source=catalog.Source.SLACK.value,
                     )
                 )
     await req.ack(text=truncate("\n".join(lines), 3900))

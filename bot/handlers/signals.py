@@ -11,7 +11,7 @@ from slack_sdk.models.views import View
 from bot import messages
 from bot.domain import untrusted
 from bot.domain.errors import InvalidInput
-from bot.domain.lead_input import parse_lead
+from bot.domain.lead_input import LeadIn, parse_lead
 from bot.handlers.interactions import ClickRequest, InteractionRouter, SubmissionRequest
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services import signals
@@ -53,18 +53,23 @@ async def post_signal(handoff: Runtime, team_id: str, data: dict[str, Any]) -> w
             {"status": "invalid", "errors": {"lead": messages.LEAD_NO_CHANNEL}}, status=422
         )
     handoff.wake_sender()
+    body = received_json(got)
+    return web.json_response(body, status=201 if body["status"] in ("sent", "batched", "created") else 200)
+
+
+def received_json(got: signals.Received) -> dict[str, Any]:
+    """What became of a signal: sent to its owner (or held for the day's batch), or a lead."""
     if got.signal is not None:
-        body = {
+        return {
             "kind": "signal",
             "status": "batched" if got.batched else "sent",
             "id": got.signal.id,
             "account_id": got.signal.account_id,
             "owner": got.signal.owner_id,
         }
-        return web.json_response(body, status=201)
     assert got.lead is not None
     stored = got.lead.lead
-    body = {
+    return {
         "kind": "lead",
         "status": got.lead.status,
         "reason": "no customer matches this company: handed over as a lead",
@@ -72,7 +77,28 @@ async def post_signal(handoff: Runtime, team_id: str, data: dict[str, Any]) -> w
         "email": stored.email,
         "channel_id": stored.channel_id,
     }
-    return web.json_response(body, status=201 if got.lead.status == "created" else 200)
+
+
+def is_signal_item(raw: object) -> bool:
+    """An item of a lead API batch that is a customer signal (`"kind": "signal"`)."""
+    return isinstance(raw, dict) and raw.get("kind") == "signal"
+
+
+async def receive_signal_items(
+    handoff: Runtime, team_id: str, items: dict[int, tuple[LeadIn | InvalidInput, object]]
+) -> dict[int, dict[str, Any]]:
+    """A batch's signal items, by their index in the batch, in one transaction."""
+    if not items:
+        return {}
+    async with handoff.open_context(team_id) as ctx:
+        got = await signals.receive_many(ctx, list(items.values()))
+    out: dict[int, dict[str, Any]] = {}
+    for index, result in zip(items, got, strict=True):
+        if isinstance(result, InvalidInput):
+            out[index] = {"index": index, "kind": "signal", "status": "invalid", "errors": result.errors}
+        else:
+            out[index] = {"index": index, **received_json(result)}
+    return out
 
 
 # -- the card -------------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ async def _scoreboard(req: CommandRequest) -> tuple[str, list[Any]]:
     handoff = req.handoff
     async with handoff.uow() as uow:
         calendar = await load_calendar(uow, handoff.settings, req.team_id)
-        board = await build_scoreboard(uow, req.team_id, handoff.clock.now(), handoff.settings.tz, calendar)
+        board = await build_scoreboard(uow, req.team_id, handoff.clock.now(), calendar.tz, calendar)
         after_close = await retention.last_week(uow, req.team_id, handoff.clock.now())
     return scoreboard_text(board), [*scoreboard_blocks(board), *retention_blocks(after_close, [], mine=True)]
 

@@ -250,6 +250,31 @@ class Notifier:
             ref_id=ref_id,
         )
 
+    async def signal_card(self, team_id: str, owner_id: str, signal_ids: list[int]) -> None:
+        """Customer signals in their owner's DM (one card, or the day's batch), rendered when sent
+        so a signal answered meanwhile shows its answer."""
+        await self._queue(
+            team_id=team_id,
+            method=POST,
+            channel_id=owner_id,
+            payload={"render": Purpose.SIGNAL_CARD.value, "signals": sorted(signal_ids)},
+            purpose=Purpose.SIGNAL_CARD,
+            ref_table="customer_signal",
+            ref_id=min(signal_ids),
+        )
+
+    async def refresh_signal_card(self, team_id: str, owner_id: str, card_row_id: int) -> None:
+        """After an answer: edit the DM that `card_row_id` posted (its buttons become who answered what)."""
+        await self._queue(
+            team_id=team_id,
+            method=UPDATE,
+            channel_id=owner_id,
+            payload={"render": Purpose.SIGNAL_CARD_UPDATE.value},
+            purpose=Purpose.SIGNAL_CARD_UPDATE,
+            ref_table="outbox",
+            ref_id=card_row_id,
+        )
+
     async def dm(self, team_id: str, user_id: str, text: str, blocks: list[Any] | None = None) -> None:
         # chat.postMessage to a user ID lands in the bot's DM with them; someone is waiting for it
         await self.post(team_id, user_id, text, blocks, lane=Lane.PERSON)

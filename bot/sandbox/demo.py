@@ -162,7 +162,7 @@ async def seed_demo(handoff: Handoff, team_id: str) -> bool:
             for ev in events:
                 ev.lead_id = lead.id
             session.add_all(events)
-        session.add_all(_targets(team_id, now, handoff.settings.tz))
+        session.add_all(_targets(team_id, now, await ctx.tz()))
         await _discussion(session, team_id, now)
         await session.flush()
         await seed_after_close(ctx, [lead for lead, _ in leads])

@@ -18,8 +18,10 @@ import aiohttp
 from slack_sdk.signature import Clock as SignatureClock
 from slack_sdk.signature import SignatureVerifier
 
+from bot.ids import ESCAPED_COMMANDS
 from bot.sandbox.fake_slack import Ephemeral, FakeSlack, Message
 from bot.sandbox.render import buttons, inputs, option_text, selects, visible_text
+from bot.slack.payloads import as_typed
 
 __all__ = ["Reply", "SlackDriver", "SocketModeDriver"]
 
@@ -188,6 +190,14 @@ class SlackDriver:
         self, user_id: str, command: str, text: str = "", *, channel_id: str | None = None
     ) -> Reply:
         channel_id = channel_id or self.fake.im_channel(user_id)
+        command = command if command.startswith("/") else "/" + command
+        if command not in {c.value for c in ESCAPED_COMMANDS}:
+            # as Slack sends it without escaping: what was typed (`@rita`, `#sales`), no IDs
+            text = as_typed(
+                text,
+                user_name=lambda user: str(self._user(user)["name"]),
+                channel_name=self._channel_name,
+            )
         fields = {
             "token": self.verification_token,
             "team_id": self.fake.team_id,
@@ -196,7 +206,7 @@ class SlackDriver:
             "channel_name": self._channel_name(channel_id),
             "user_id": user_id,
             "user_name": self._user(user_id)["name"],
-            "command": command if command.startswith("/") else "/" + command,
+            "command": command,
             "text": text,
             "api_app_id": self.fake.app_id,
             "is_enterprise_install": "false",

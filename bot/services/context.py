@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,6 +17,8 @@ from bot.config import Settings
 from bot.domain.errors import NotAllowed
 from bot.outbox.notifier import Notifier
 from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,21 @@ async def load_admins(uow: UnitOfWork, settings: Settings, team_id: str) -> Admi
     return Admins(user_ids=settings.admins, own=False, shared_default=settings.oauth_enabled)
 
 
+async def load_timezone(uow: UnitOfWork, settings: Settings, team_id: str) -> ZoneInfo:
+    """The workspace's time zone: set in Slack (Home → Settings → Time zone), else
+    HANDOFF_TIMEZONE. Target periods, the digest's week, scheduled prompts and exports all read it
+    here, at each use, so a change applies at once on every instance."""
+    value = await uow.settings.get(team_id, "timezone") if team_id else None
+    if value in (None, ""):
+        return settings.tz
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        # a bad stored value must not stop the targets or the prompts: fall back to the environment
+        log.warning("workspace %s has an unusable time zone %r; using the default", team_id, value)
+        return settings.tz
+
+
 @dataclass
 class Ctx:
     uow: UnitOfWork
@@ -55,6 +74,7 @@ class Ctx:
     settings: Settings
     team_id: str
     _admins: Admins | None = field(default=None, init=False, repr=False)
+    _tz: ZoneInfo | None = field(default=None, init=False, repr=False)
 
     @property
     def now(self) -> datetime:
@@ -65,6 +85,12 @@ class Ctx:
         if self._admins is None:
             self._admins = await load_admins(self.uow, self.settings, self.team_id)
         return self._admins
+
+    async def tz(self) -> ZoneInfo:
+        """The workspace's effective time zone (read once per context)."""
+        if self._tz is None:
+            self._tz = await load_timezone(self.uow, self.settings, self.team_id)
+        return self._tz
 
     async def is_admin(self, user_id: str | None) -> bool:
         return user_id in await self.admins()

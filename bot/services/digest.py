@@ -125,15 +125,16 @@ async def run_weekly_digest(
     after it closed and in a worker thread, so on SQLite (one pooled connection) no claim waits
     for it and the event loop keeps answering; the message and the chart are then queued together
     with the week's slot in a short second transaction: both or neither, once per week."""
-    slot = iso_week_slot(now, handoff.settings.tz)
     async with handoff.open_context(team_id) as ctx:
         channel = await ctx.channel_setting("partnership_channel")
         if not channel:
             log.info("no partnership channel for %s: weekly digest skipped", team_id)
             return False
+        tz = await ctx.tz()  # the workspace's week and periods (Home → Settings), else the environment's
+        slot = iso_week_slot(now, tz)
         if await ctx.uow.slots.claimed(team_id, [JOB_NAME], [slot]):
             return False  # posted already (here or by another instance)
-        digest = await build_digest(ctx.uow, team_id, now, handoff.settings.tz, sections=sections)
+        digest = await build_digest(ctx.uow, team_id, now, tz, sections=sections)
     chart = await asyncio.to_thread(chart_png, digest)
     async with handoff.open_context(team_id) as ctx:
         if not await ctx.uow.slots.claim(
@@ -149,10 +150,11 @@ def weekly_trigger(handoff: Runtime) -> CronTrigger:
     return CronTrigger(day_of_week=settings.digest_day, hour=settings.digest_hour, timezone=settings.tz)
 
 
-def hourly_trigger(handoff: Runtime) -> CronTrigger:
-    # a workspace's own day and hour (Home → Settings) are checked by due_now every hour, so a
-    # change applies without restarting any instance's scheduler
-    return CronTrigger(minute=0, timezone=handoff.settings.tz)
+def own_time_trigger(handoff: Runtime) -> CronTrigger:
+    # a workspace's own day, hour and time zone (Home → Settings) are checked by due_now, so a
+    # change applies without restarting any instance's scheduler; every quarter hour, because a
+    # workspace's hour may start at :30 or :45 UTC (India, Nepal); the week's slot posts it once
+    return CronTrigger(minute="0,15,30,45", timezone=handoff.settings.tz)
 
 
 async def due_now(handoff: Runtime, team_id: str, now: datetime) -> bool:

@@ -156,7 +156,7 @@ async def week_aggregates(ctx: Ctx, now: datetime) -> WeekAggregates:
     # whole-team targets only (the conversation is between the two teams), one per metric: the
     # month's when there are both, as the scoreboard lists it first
     targets: dict[str, TargetPace] = {}
-    for line in await current_lines(ctx.uow, ctx.team_id, now, ctx.settings.tz):
+    for line in await current_lines(ctx.uow, ctx.team_id, now, await ctx.tz()):
         if line.scope == "" and line.metric.key not in targets:
             targets[line.metric.key] = TargetPace(
                 metric=line.metric,
@@ -235,7 +235,7 @@ async def start_discussion(
             fact=fact.to_json() if fact else None,
             started_by=started_by,
             opened_at=ctx.now,
-            closes_at=ctx.now + timedelta(days=ctx.settings.discuss_window_days),
+            closes_at=ctx.now + timedelta(days=await window_days(ctx)),
         )
     )
     fallback, blocks = prompt_message(
@@ -417,24 +417,21 @@ async def schedules(ctx: Ctx) -> dict[str, str]:
         result[default_channel] = str(
             await ctx.uow.settings.get(ctx.team_id, "discuss_cron", None) or ctx.settings.discuss_cron
         )
-    overrides = await ctx.uow.settings.get(ctx.team_id, SCHEDULES_KEY, {}) or {}
-    if isinstance(overrides, dict):
-        result.update({str(k): str(v) for k, v in overrides.items()})
+    result.update(await channel_overrides(ctx))
     return {channel: spec for channel, spec in result.items() if spec and spec != "off"}
 
 
-async def set_schedule(ctx: Ctx, channel_id: str, spec: str, *, by: str) -> str:
-    await ctx.require_admin(by)
-    spec = " ".join(spec.split()).lower()
-    if spec != "off":
-        try:
-            schedule_trigger(spec, ctx.settings.tz)
-        except ValueError as exc:
-            raise InvalidInput({"schedule": str(exc)}) from None
-    overrides = dict(await ctx.uow.settings.get(ctx.team_id, SCHEDULES_KEY, {}) or {})
-    overrides[channel_id] = spec
-    await ctx.uow.settings.set(ctx.team_id, SCHEDULES_KEY, overrides, by=by, at=ctx.now)
-    return spec
+async def channel_overrides(ctx: Ctx) -> dict[str, str]:
+    """{channel: schedule or "off"}: what admins set per channel (Settings or `/discuss schedule`;
+    changed through services/workspace_settings.py, which keeps the audit log)."""
+    overrides = await ctx.uow.settings.get(ctx.team_id, SCHEDULES_KEY, {}) or {}
+    return {str(k): str(v) for k, v in overrides.items()} if isinstance(overrides, dict) else {}
+
+
+async def window_days(ctx: Ctx) -> int:
+    """How long a prompt stays open: set in Slack (Settings), else HANDOFF_DISCUSS_WINDOW_DAYS."""
+    value = await ctx.uow.settings.get(ctx.team_id, "discuss_window_days", None)
+    return value if isinstance(value, int) and 1 <= value <= 30 else ctx.settings.discuss_window_days
 
 
 async def holidays(ctx: Ctx) -> frozenset[date]:
@@ -445,10 +442,10 @@ async def holidays(ctx: Ctx) -> frozenset[date]:
 async def run_scheduled_prompts(handoff: Runtime, team_id: str, now: datetime) -> int:
     """Post each channel's prompt when its schedule is due: once per slot across instances,
     never on a holiday (a date in the workspace's time zone)."""
-    tz = handoff.settings.tz
     async with handoff.open_context(team_id, now=now) as ctx:
         plan = await schedules(ctx)
         days_off = await holidays(ctx)
+        tz = await ctx.tz()  # the workspace's (Home → Settings), else HANDOFF_TIMEZONE
     posted = 0
     for channel_id, spec in plan.items():
         try:

@@ -11,13 +11,13 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.followups import parse_when
 from bot.services.context import Ctx
 from bot.services.lifecycle import load_lead
 from bot.services.sla import load_calendar
 from bot.slack.mrkdwn import escape
-from bot.storage.models import Followup
+from bot.storage.models import Followup, Lead
 
 if TYPE_CHECKING:
     from bot.services.runtime import Runtime
@@ -40,10 +40,14 @@ async def schedule(
     lead_id: int | None = None,
     account_id: int | None = None,
     note: str = "",
+    owner_only: bool = False,
 ) -> Followup:
-    """Remember to remind `user_id`; the due time falls inside the workspace's working hours."""
+    """Remember to remind `user_id`; the due time falls inside the workspace's working hours.
+    `owner_only`: the lead card's Remind me, for the lead's owner alone."""
     if lead_id is not None:
-        await load_lead(ctx, lead_id)  # LeadNotFound for another workspace's or a forged ID
+        lead = await load_lead(ctx, lead_id)  # LeadNotFound for another workspace's or a forged ID
+        if owner_only:
+            require_owner(lead, user_id)
     calendar = await load_calendar(ctx.uow, ctx.settings, ctx.team_id)
     parsed = parse_when(f"{when} {note}".strip(), now=ctx.now, calendar=calendar)
     if parsed is None:
@@ -58,6 +62,16 @@ async def schedule(
         created_at=ctx.now,
     )
     return await ctx.uow.retention.add_followup(followup)
+
+
+def require_owner(lead: Lead, user_id: str) -> None:
+    if not lead.owner_id or lead.owner_id != user_id:
+        raise NotAllowed(messages.REMIND_LEAD_OWNER_ONLY.format(lead_id=lead.id))
+
+
+async def require_lead_owner(ctx: Ctx, *, user_id: str, lead_id: int) -> None:
+    """Before the lead card's Remind me form opens: is `user_id` the lead's owner?"""
+    require_owner(await load_lead(ctx, lead_id), user_id)
 
 
 async def upcoming(ctx: Ctx, user_id: str) -> list[Followup]:

@@ -15,6 +15,7 @@ from bot.storage.uow import UnitOfWork
 
 PAGE_SIZE = 10
 QUALITY_WINDOWS = (30, 90)
+HOME_CUSTOMERS = 15  # customers listed on Home
 
 
 class QualityCache:
@@ -74,9 +75,12 @@ async def build_home(
             else await uow.reports.lead_quality(team_id, now, QUALITY_WINDOWS)
         )
     calendar = await load_calendar(uow, settings, team_id)
-    board = await build_scoreboard(uow, team_id, now, settings.tz, calendar)
+    board = await build_scoreboard(uow, team_id, now, calendar.tz, calendar)
     after_close = await retention.last_week(uow, team_id, now)
-    customers = await uow.retention.accounts(team_id, 15, owner_id=None if show_marketing else user_id)
+    # more than Home shows: the handler drops those the person may not see (lead_access), then trims
+    customers = await uow.retention.accounts(
+        team_id, HOME_CUSTOMERS * 3, owner_id=None if show_marketing else user_id
+    )
     return HomeData(
         user_id=user_id,
         now=now,

@@ -5,6 +5,7 @@ A signal for a company that is no customer is a lead."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -17,9 +18,9 @@ from bot.domain.accounts import AccountRef, account_key, match_account
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.lead_input import LeadIn
 from bot.services.context import Ctx
-from bot.services.intake import IntakeResult, submit_lead
+from bot.services.intake import IntakeResult, NoChannel, submit_lead
 from bot.services.sla import load_calendar
-from bot.slack.blocks.signals import outcome_message, signal_batch, signal_card
+from bot.slack.blocks.signals import outcome_message
 from bot.slack.mrkdwn import mention
 from bot.storage.models import Account, CustomerSignal
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 JOB_NAME = "customer_signals"
 EVERY = timedelta(minutes=15)
-CARDS_PER_DAY = 3  # per owner: more than this in a day are batched
 REACH_OUT, NOT_NOW = "reach_out", "not_now"
 MAX_ACTIVITY = 200
 
@@ -87,11 +87,32 @@ async def receive(ctx: Ctx, data: LeadIn, *, activity: object, origin: str = "ap
     local_day = ctx.now.astimezone(calendar.tz).date()
     midnight = datetime.combine(local_day, time(0), tzinfo=calendar.tz)
     today = await ctx.uow.retention.signals_for_owner(ctx.team_id, owner, midnight)
-    if today > CARDS_PER_DAY:  # this one included: held for the day's batch
+    if today > ctx.settings.signal_cards_per_day:  # this one included: held for the day's batch
         return Received(signal=signal, batched=True)
     await ctx.uow.retention.claim_signal(ctx.team_id, signal.id, ctx.now)
-    await ctx.notifier.dm(ctx.team_id, owner, *signal_card(signal, account))
+    await ctx.notifier.signal_card(ctx.team_id, owner, [signal.id])
     return Received(signal=signal)
+
+
+async def receive_many(
+    ctx: Ctx, items: Sequence[tuple[LeadIn | InvalidInput, object]]
+) -> list[Received | InvalidInput]:
+    """Signals sent as items of a lead API batch (`"kind": "signal"` per item), in the caller's
+    transaction: each is received as a single one would be, or is the reason it was not (an
+    invalid item, no activity, a non-customer's with nowhere to hand the lead)."""
+    out: list[Received | InvalidInput] = []
+    for data, activity in items:
+        if isinstance(data, InvalidInput):
+            out.append(data)
+            continue
+        try:
+            activity_of(activity, data)  # before anything is written
+            out.append(await receive(ctx, data, activity=activity))
+        except InvalidInput as exc:
+            out.append(exc)
+        except NoChannel:
+            out.append(InvalidInput({"lead": messages.LEAD_NO_CHANNEL}))
+    return out
 
 
 async def send_batches(ctx: Ctx) -> int:
@@ -109,13 +130,10 @@ async def send_batches(ctx: Ctx) -> int:
         if await ctx.uow.retention.claim_signal(ctx.team_id, signal.id, ctx.now):
             per_owner.setdefault(signal.owner_id, []).append(signal)
     for owner, held in per_owner.items():
-        names = {}
-        for signal in held:
-            if signal.account_id not in names:
-                account = await ctx.uow.retention.account(ctx.team_id, signal.account_id)
-                names[signal.account_id] = (account.company or account.key) if account else "?"
-        for start in range(0, len(held), 20):  # 2 blocks a signal, under Slack's 50
-            await ctx.notifier.dm(ctx.team_id, owner, *signal_batch(held[start : start + 20], names))
+        size = ctx.settings.signal_batch_size  # 2 blocks a signal, under Slack's 50
+        for start in range(0, len(held), size):
+            chunk = held[start : start + size]
+            await ctx.notifier.signal_card(ctx.team_id, owner, [signal.id for signal in chunk])
     return sum(len(v) for v in per_owner.values())
 
 
@@ -145,6 +163,10 @@ async def answer(
     if not changed:
         return signal, False
     await ctx.uow.retention.refresh(signal)
+    if signal.owner_id:  # its card (or the day's batch) loses the buttons: who answered what
+        card = await ctx.uow.outbox.signal_card(ctx.team_id, signal.owner_id, signal.id)
+        if card is not None:
+            await ctx.notifier.refresh_signal_card(ctx.team_id, signal.owner_id, card.id)
     account = await ctx.uow.retention.account(ctx.team_id, signal.account_id)
     marketing = await ctx.channel_setting("marketing_channel")
     if marketing:

@@ -82,9 +82,8 @@ class SlaPolicy:
             escalate_minutes=rule.sla_escalate_minutes,
             verdict_hours=rule.sla_verdict_hours,
             stage_days=rule.sla_stage_days,
-            # "manager" is the column's default, set on every rule: only "reassign" is a rule's own
-            # choice, otherwise the workspace's mode (Home → Settings) applies
-            escalation=rule.sla_escalation if rule.sla_escalation != Escalation.MANAGER.value else None,
+            # the rule's own mode, "manager" included; None: the workspace's (Home → Settings)
+            escalation=rule.escalation_mode,
         )
 
     def rule(self, lead: Lead) -> RoutingRule | None:

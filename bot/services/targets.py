@@ -215,7 +215,7 @@ async def set_target(
 ) -> TargetSet:
     """Admins only. The same metric/period/scope again replaces the old value."""
     await ctx.require_admin(user_id)
-    resolved = resolve_period(period, ctx.now, ctx.settings.tz)
+    resolved = resolve_period(period, ctx.now, await ctx.tz())
     if resolved.end_utc <= ctx.now:
         raise InvalidInput(
             {"period": f"{resolved.label} is over; set targets for this period or a later one"}
@@ -319,8 +319,9 @@ async def report_metric(ctx: Ctx, *, user_id: str, args: str) -> Reported:
     """Anyone may report a manual metric's value (who reported is shown beside it); the metric
     must have a target this month or quarter, so a typo does not create a metric nobody sees."""
     parsed = parse_report_args(args)
-    month = period_containing(PeriodKind.MONTH, ctx.now, ctx.settings.tz)
-    quarter = period_containing(PeriodKind.QUARTER, ctx.now, ctx.settings.tz)
+    tz = await ctx.tz()
+    month = period_containing(PeriodKind.MONTH, ctx.now, tz)
+    quarter = period_containing(PeriodKind.QUARTER, ctx.now, tz)
     targets = [
         t
         for t in await ctx.uow.targets.for_periods(
@@ -337,7 +338,7 @@ async def report_metric(ctx: Ctx, *, user_id: str, args: str) -> Reported:
         )
     # the month's target wins when there are both: it is the shorter, more current period
     target = min(targets, key=lambda t: t.period_kind != PeriodKind.MONTH.value)
-    period = period_starting(PeriodKind(target.period_kind), target.period_start, ctx.settings.tz)
+    period = period_starting(PeriodKind(target.period_kind), target.period_start, tz)
     repo = ctx.uow.metric_reports
     value = parsed.value
     if parsed.relative:

@@ -15,18 +15,23 @@ from bot import messages
 from bot.config import Settings
 from bot.domain import settings_catalog as catalog
 from bot.domain.errors import InvalidInput
+from bot.domain.prompts import schedule_trigger
 from bot.domain.reasons import OTHER, REASONS_KEY, RETIRED_REASONS_KEY, retired_reasons
 from bot.domain.settings_catalog import SettingDef, SettingsPage, SettingValue, Source
 from bot.services import setup_checklist
 from bot.services.context import Ctx
+from bot.services.discussions import SCHEDULES_KEY, channel_overrides
 from bot.slack.mrkdwn import escape
 from bot.storage.models import SettingAudit
 from bot.storage.uow import UnitOfWork
 
 VALUE = "value"  # the InvalidInput field of a setting's form
 LABEL = "label"  # the reason form's field
+SCHEDULE = "schedule"  # the channel schedule form's fields (and `/discuss schedule`'s error)
+CHANNEL = "channel"
 MAX_REASONS = 25
 REASON_LABEL_MAX = 75
+MAX_CHANNEL_SCHEDULES = 40  # each is a line on the Settings page (100 blocks at most)
 
 
 def default_of(settings: Settings, d: SettingDef) -> Any:
@@ -58,10 +63,13 @@ async def page(ctx: Ctx, *, by: str, page_key: str) -> SettingsPage:
     rows = await values(ctx.uow, ctx.settings, ctx.team_id, catalog.on_page(found.key))
     reasons: dict[str, str] = {}
     retired: dict[str, str] = {}
+    schedules: dict[str, str] = {}
     if found.key == "leads":
         reasons = await ctx.uow.settings.reject_reasons(ctx.team_id)
         retired = retired_reasons(await ctx.uow.settings.get(ctx.team_id, RETIRED_REASONS_KEY))
-    return SettingsPage(page=found, rows=rows, reasons=reasons, retired=retired)
+    if found.key == "partnership":
+        schedules = await channel_overrides(ctx)
+    return SettingsPage(page=found, rows=rows, reasons=reasons, retired=retired, schedules=schedules)
 
 
 async def current(ctx: Ctx, *, by: str, key: str) -> SettingValue:
@@ -139,6 +147,8 @@ async def history(ctx: Ctx, *, by: str, limit: int = 20) -> list[SettingAudit]:
 def label_of(key: str) -> str:
     if key == REASONS_KEY:
         return "Reject reasons"
+    if key == SCHEDULES_KEY:
+        return "Discussion schedule per channel"
     return catalog.BY_KEY[key].label if key in catalog.BY_KEY else key
 
 
@@ -222,3 +232,50 @@ async def retire_reason(ctx: Ctx, *, by: str, code: str) -> None:
     label = offered.pop(code)
     retired[code] = label
     await _save_reasons(ctx, offered, retired, by=by, old=f"“{escape(label)}”", new="retired")
+
+
+# -- discussion schedules per channel ----------------------------------------------------------
+
+
+def _schedule_shown(channel: str, spec: str | None) -> str:
+    return f"<#{channel}> {f'`{escape(spec)}`' if spec else '— (the default)'}"
+
+
+async def set_channel_schedule(ctx: Ctx, *, by: str, channel: Any, spec: Any) -> str:
+    """A channel's own prompt schedule ("off": none there, even in the partnership channel), from
+    Settings or `/discuss schedule`; InvalidInput({"schedule" | "channel": sentence}); audited."""
+    await ctx.require_admin(by)
+    channel_id = str(channel or "").strip()
+    if not (channel_id[:1] in ("C", "G") and channel_id.isalnum()):
+        raise InvalidInput({CHANNEL: messages.SCHEDULE_PICK_CHANNEL})
+    text = " ".join(str(spec or "").split()).lower()
+    if not text:
+        raise InvalidInput({SCHEDULE: messages.SCHEDULE_EMPTY})
+    if text != "off":
+        try:
+            schedule_trigger(text, await ctx.tz())
+        except ValueError as exc:
+            raise InvalidInput({SCHEDULE: str(exc)}) from None
+    overrides = await channel_overrides(ctx)
+    before = overrides.get(channel_id)
+    if before == text:
+        return text
+    if before is None and len(overrides) >= MAX_CHANNEL_SCHEDULES:
+        raise InvalidInput({CHANNEL: messages.SCHEDULE_TOO_MANY.format(limit=MAX_CHANNEL_SCHEDULES)})
+    overrides[channel_id] = text
+    await ctx.uow.settings.set(ctx.team_id, SCHEDULES_KEY, overrides, by=by, at=ctx.now)
+    await _audit(
+        ctx, SCHEDULES_KEY, _schedule_shown(channel_id, before), _schedule_shown(channel_id, text), by
+    )
+    return text
+
+
+async def remove_channel_schedule(ctx: Ctx, *, by: str, channel: str) -> None:
+    """Back to the default: the partnership channel follows *Discussion schedule*, others get none."""
+    await ctx.require_admin(by)
+    overrides = await channel_overrides(ctx)
+    before = overrides.pop(channel, None)
+    if before is None:
+        return
+    await ctx.uow.settings.set(ctx.team_id, SCHEDULES_KEY, overrides, by=by, at=ctx.now)
+    await _audit(ctx, SCHEDULES_KEY, _schedule_shown(channel, before), _schedule_shown(channel, None), by)

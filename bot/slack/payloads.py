@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +155,33 @@ def metadata_lead_id(metadata: str) -> int | None:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     head = metadata.split(":", 1)[0]
     return int(head) if head.isascii() and head.isdigit() else None
+
+
+# what Slack escapes in a command's text when the command has should_escape: true
+_ESCAPED = re.compile(r"<(@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|mailto:[^|>\s]+|https?://[^|>\s]+)(?:\|([^>]*))?>")
+
+
+def _same(ref: str) -> str:
+    return ref
+
+
+def as_typed(
+    text: str, *, user_name: Callable[[str], str] = _same, channel_name: Callable[[str], str] = _same
+) -> str:
+    """A command's escaped text as the person typed it, which is what Slack sends a command with
+    should_escape: false: `<@U1|rob>` → `@rob`, `<#C1|sales>` → `#sales`,
+    `<mailto:a@b.co|a@b.co>` → `a@b.co`, `<http://acme.com|acme.com>` → `acme.com`. Special
+    mentions (`<!channel>`) stay as they are: nothing but Slack writes them."""
+
+    def typed(match: re.Match[str]) -> str:
+        ref, label = match.group(1), match.group(2)
+        if ref.startswith("@"):
+            return "@" + (label or user_name(ref[1:]))
+        if ref.startswith("#"):
+            return "#" + (label or channel_name(ref[1:]))
+        return label or ref.removeprefix("mailto:")
+
+    return _ESCAPED.sub(typed, text or "")
 
 
 def channel_ref(text: str) -> str | None:

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import event as orm_event
 from sqlalchemy.engine.default import DefaultExecutionContext
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 from sqlalchemy.orm import attributes as orm_attributes
 
 from bot.domain.lead import CLOSED, Status
@@ -303,10 +303,19 @@ class RoutingRule(Base):
     # SLA thresholds (None: workspace defaults)
     sla_remind_minutes: Mapped[int | None] = mapped_column(Integer)
     sla_escalate_minutes: Mapped[int | None] = mapped_column(Integer)
-    sla_escalation: Mapped[str] = mapped_column(String(16), default="manager")  # manager|reassign
+    # the rule's own escalation mode (manager|reassign); None: the workspace's (Settings → SLAs)
+    escalation_mode: Mapped[str | None] = mapped_column(String(16))
+    # legacy (migration 0016): NOT NULL with "manager" by default, so "not set" and "manager" looked
+    # alike; kept in step with escalation_mode for the previous release during a rolling upgrade
+    sla_escalation: Mapped[str] = mapped_column(String(16), default="manager")
     sla_verdict_hours: Mapped[int | None] = mapped_column(Integer)
     sla_stage_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
+
+    @validates("escalation_mode")
+    def _legacy_escalation_in_step(self, key: str, value: str | None) -> str | None:
+        self.sla_escalation = value or "manager"
+        return value
 
 
 class Member(Base):

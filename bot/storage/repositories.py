@@ -353,6 +353,23 @@ class OutboxRepo:
     async def get(self, row_id: int) -> Outbox | None:
         return await self.session.get(Outbox, row_id)
 
+    async def signal_card(self, team_id: str, channel_id: str, signal_id: int) -> Outbox | None:
+        """The DM that shows a customer signal to its owner: a signal_card post whose `signals`
+        list holds it (ref_id is the list's first id, so the owner's latest few are enough)."""
+        rows = await self.session.scalars(
+            select(Outbox)
+            .where(
+                Outbox.team_id == team_id,
+                Outbox.purpose == Purpose.SIGNAL_CARD.value,
+                Outbox.channel_id == channel_id,
+                Outbox.ref_table == "customer_signal",
+                Outbox.ref_id <= signal_id,
+            )
+            .order_by(Outbox.ref_id.desc(), Outbox.id.desc())
+            .limit(50)
+        )
+        return next((row for row in rows if signal_id in (row.payload or {}).get("signals", [])), None)
+
     async def requeue_failed(self, team_id: str, *, now: datetime) -> int:
         """Put the workspace's given-up deliveries back in the queue, due now, with a fresh count
         of attempts; returns how many. Alerts about failures are not re-sent (they are stale).

@@ -181,6 +181,44 @@ def test_migration_0003_backfills_when_to_check_open_leads(tmp_path: Path) -> No
     }  # fmt: skip
 
 
+def test_migration_0016_keeps_a_rules_reassign_and_leaves_the_default_unset(tmp_path: Path) -> None:
+    """A stored "manager" was every rule's default: after 0016 only "reassign" is the rule's own
+    (tests bot/storage/migrations/versions/0016_*)."""
+    import sqlalchemy as sa
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    _upgrade_to(url, "0011")
+
+    async def seed() -> None:
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as conn:
+                for name, mode in (("default", "manager"), ("reassigns", "reassign")):
+                    await conn.execute(
+                        sa.text(
+                            "INSERT INTO routing_rule (team_id, name, priority, enabled, channel_id, reps, "
+                            "rr_cursor, sla_escalation, created_at, mode) VALUES ('T1', :name, 1, 1, 'C1', "
+                            "'[]', 0, :mode, :at, 'claim')"
+                        ),
+                        {"name": name, "mode": mode, "at": NOW},
+                    )
+        finally:
+            await engine.dispose()
+
+    async def read() -> dict[str, str | None]:
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(sa.text("SELECT name, escalation_mode FROM routing_rule"))
+                return {name: mode for name, mode in rows}
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    _upgrade_to(url, "head")
+    assert asyncio.run(read()) == {"default": None, "reassigns": "reassign"}
+
+
 def test_an_analyzed_sqlite_database_gets_statistics_for_the_new_lead_index(tmp_path: Path) -> None:
     """Migration 0002 on a database with planner statistics: the new index gets its own, so the
     planner does not guess it selective (tests bot/storage/migrations/versions/0002_*)."""

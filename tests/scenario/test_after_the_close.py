@@ -14,7 +14,7 @@ from bot.jobs import find_job, run_job
 from bot.outbox.pacing import Pacer
 from bot.sandbox import buttons, visible_text
 from bot.sandbox.render import inputs
-from bot.storage.models import Account, Followup
+from bot.storage.models import Account, Followup, Lead
 from tests.conftest import ADMIN, MARKETER, MARKETING, PARTNERSHIP, REP1, REP2, SALES, RunningBot
 from tests.scenario.helpers_intake import api
 from tests.scenario.test_lifecycle import accepted_lead
@@ -69,18 +69,48 @@ async def test_a_second_win_joins_the_account_and_free_mail_makes_none(bot: Runn
 
 
 async def test_only_admins_reassign_an_account(bot: RunningBot) -> None:
+    """`/handoff` is escaped (app.yaml), so the typed @rita arrives as Slack's <@U…|rita>."""
     await win(bot, email="jane@acme.com", company="Acme")
-    refused = await bot.slack.command(REP2, "/lead", f"account owner acme <@{REP2}>")
+    refused = await bot.slack.command(REP2, "/handoff", f"account owner acme <@{REP2}|rita>")
     assert "Only Handoff admins" in ack_text(refused)
     assert (await accounts_of(bot))[0].owner_id == REP1
-    done = await bot.slack.command(ADMIN, "/lead", f"account owner acme.com <@{REP2}|rita>")
+    done = await bot.slack.command(ADMIN, "/handoff", f"account owner acme.com <@{REP2}|rita>")
     assert f"<@{REP2}> now owns the customer *Acme*" in ack_text(done)
     assert (await accounts_of(bot))[0].owner_id == REP2
     await bot.flush()
     [dm] = bot.fake.dms(REP2)
     assert "made you the owner of the customer *Acme*" in dm.text
-    unknown = await bot.slack.command(ADMIN, "/lead", f"account owner globex <@{REP2}>")
+    unknown = await bot.slack.command(ADMIN, "/handoff", f"account owner globex <@{REP2}|rita>")
     assert "No customer matches" in ack_text(unknown)
+
+
+async def test_the_old_lead_account_owner_points_to_handoff_as_real_slack_sends_it(bot: RunningBot) -> None:
+    """`/lead` is not escaped: Slack sends `@rita` as typed, no ID; the answer says where to go
+    (before, it answered the usage of the very command that had failed)."""
+    await win(bot, email="jane@acme.com", company="Acme")
+    reply = await bot.slack.command(ADMIN, "/lead", f"account owner acme <@{REP2}|rita>")
+    assert "`/handoff account owner <account> @rep`" in ack_text(reply)
+    assert (await accounts_of(bot))[0].owner_id == REP1
+    assert "Customers (1)" in ack_text(await bot.slack.command(ADMIN, "/lead", "account"))
+
+
+async def test_quick_add_reads_what_real_slack_sends_an_unescaped_command(bot: RunningBot) -> None:
+    """What a person types into `/lead` (the driver turns Slack's escaped forms back into typed
+    text, as Slack does for a command with should_escape: false): an email that Slack would have
+    linked, a link, a mention and a channel stay plain words in the lead."""
+    reply = await bot.slack.command(
+        REP1,
+        "/lead",
+        "<mailto:nia@beta.io|nia@beta.io> Nia Ng, Beta, webinar, <http://beta.io|beta.io> "
+        f"asked for <@{REP2}|rita> in <#{SALES}|sales>",
+    )
+    assert reply.status == 200
+    await bot.flush()
+    async with bot.handoff.uow() as uow:
+        lead = await uow.session.scalar(select(Lead).where(Lead.email == "nia@beta.io"))
+    assert lead is not None and (lead.name, lead.company) == ("Nia Ng", "Beta")
+    card = visible_text(bot.fake.messages(SALES)[-1].blocks)
+    assert "<@" not in card and "<#" not in card and "mailto:" not in card
 
 
 # -- 5. follow-ups that remember themselves ------------------------------------------------------

@@ -85,7 +85,13 @@ async def test_pass_and_no_answer_hand_the_lead_on_until_a_rep_accepts(bot: Runn
     cards = [m for m in bot.fake.messages(SALES) if card_lead_id(m.blocks) == lead_id]
     [card] = cards
     assert f"Claimed by <@{REP3}>" in visible_text(card.blocks)
-    assert [b["text"] for b in buttons(card.blocks)] == ["Accept", "Reject", "Release", "Details"]
+    assert [b["text"] for b in buttons(card.blocks)] == [
+        "Accept",
+        "Reject",
+        "Release",
+        "Details",
+        "Remind me",
+    ]
     # every decision's why is in the lead's history
     assert [e["to"] for e in await events(bot, lead_id, EventKind.OFFERED)] == [REP1, REP2, REP3]
     assert [e["why"] for e in await events(bot, lead_id, EventKind.OFFER_PASSED)] == ["passed", "no answer"]

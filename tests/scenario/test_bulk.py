@@ -89,7 +89,13 @@ async def test_claim_from_the_thread_posts_the_card_there_and_marks_the_line(bot
     assert len(line.edits) == 1
     # the owner's card, with the next steps, in the summary's thread
     [card] = [m for m in thread if card_lead_id(m.blocks) == target]
-    assert [b["text"] for b in buttons(card.blocks)] == ["Accept", "Reject", "Release", "Details"]
+    assert [b["text"] for b in buttons(card.blocks)] == [
+        "Accept",
+        "Reject",
+        "Release",
+        "Details",
+        "Remind me",
+    ]
     assert f"Claimed by <@{REP1}>" in visible_text(card.blocks)
     # another rep claims the next lead on the same message: both show who has them
     await bot.slack.click(REP2, "Claim", channel_id=SALES, message_ts=line.ts, block_id=line_block_id(ids[8]))

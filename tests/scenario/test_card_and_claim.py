@@ -44,7 +44,13 @@ async def test_card_ts_is_stored_so_claim_edits_the_same_message(bot: RunningBot
     assert len(card.edits) == 1
     text = visible_text(card.blocks)
     assert f"Claimed by <@{REP1}>" in text and "0 min after arrival" in text
-    assert [b["text"] for b in buttons(card.blocks)] == ["Accept", "Reject", "Release", "Details"]
+    assert [b["text"] for b in buttons(card.blocks)] == [
+        "Accept",
+        "Reject",
+        "Release",
+        "Details",
+        "Remind me",
+    ]
 
 
 async def test_twenty_simultaneous_claims_have_one_winner(bot: RunningBot) -> None:

@@ -30,7 +30,7 @@ async def test_each_stage_from_the_card_up_to_won(bot: RunningBot) -> None:
     await bot.flush()
     card = bot.fake.latest(SALES)
     assert f"Contacted* · owner <@{REP1}>" in visible_text(card.blocks)
-    assert labels(card.blocks) == ["Meeting booked", "Opportunity", "Won", "Lost", "Details"]
+    assert labels(card.blocks) == ["Meeting booked", "Opportunity", "Won", "Lost", "Details", "Remind me"]
     contacted = await load(bot, lead_id)
     assert contacted.contacted_at == bot.clock.now()
     assert contacted.contacted_at - contacted.claimed_at == timedelta(hours=1)  # speed to first contact
@@ -40,7 +40,7 @@ async def test_each_stage_from_the_card_up_to_won(bot: RunningBot) -> None:
     await bot.flush()
     await bot.slack.click(REP1, "Opportunity", channel_id=SALES)
     await bot.flush()
-    assert labels(bot.fake.latest(SALES).blocks) == ["Won", "Lost", "Details"]
+    assert labels(bot.fake.latest(SALES).blocks) == ["Won", "Lost", "Details", "Remind me"]
 
     await bot.slack.click(REP1, "Won", channel_id=SALES)
     view = bot.fake.open_view(REP1)

@@ -142,7 +142,7 @@ async def test_reminder_mentions_only_reps_on_duty(bot: RunningBot) -> None:
 
 
 async def test_rule_thresholds_and_reassignment_by_round_robin(bot: RunningBot) -> None:
-    await add_rule(bot, sla_remind_minutes=5, sla_escalate_minutes=15, sla_escalation="reassign")
+    await add_rule(bot, sla_remind_minutes=5, sla_escalate_minutes=15, escalation_mode="reassign")
     await add_lead(bot)
     card = bot.fake.latest(SALES)
     assert f"suggested owner <@{REP1}>" in visible_text(card.blocks)

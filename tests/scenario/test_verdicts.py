@@ -76,7 +76,15 @@ async def test_accept_opens_modal_and_marketing_hears_once(bot: RunningBot) -> N
     card = bot.fake.latest(SALES)
     assert f"Accepted* · owner <@{REP1}>" in visible_text(card.blocks)
     assert "quality 4/5" in visible_text(card.blocks)
-    assert labels(card.blocks) == ["Contacted", "Meeting booked", "Opportunity", "Won", "Lost", "Details"]
+    assert labels(card.blocks) == [
+        "Contacted",
+        "Meeting booked",
+        "Opportunity",
+        "Won",
+        "Lost",
+        "Details",
+        "Remind me",
+    ]
 
     [feedback] = bot.fake.messages(MARKETING)
     shown = visible_text(feedback.to_dict())

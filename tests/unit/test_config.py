@@ -65,6 +65,8 @@ def test_reads_the_documented_variables(monkeypatch: pytest.MonkeyPatch) -> None
         ("HANDOFF_SALES_CHANNEL", "#sales"),
         ("DATABASE_URL", "mysql://x"),
         ("SLACK_API_URL", "ftp://x"),
+        ("HANDOFF_SIGNAL_BATCH_SIZE", "25"),  # 2 blocks a signal: more would pass Slack's 50
+        ("HANDOFF_SIGNAL_CARDS_PER_DAY", "-1"),
     ],
 )
 def test_wrong_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:

@@ -13,6 +13,7 @@ import yaml
 from bot import messages
 from bot.app import BOT_SCOPES, build_app
 from bot.config import load_settings
+from bot.ids import ESCAPED_COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.json"
@@ -45,6 +46,13 @@ def test_manifest_is_version_1(manifest: dict) -> None:
 def test_every_command_in_code_is_declared_and_vice_versa(manifest: dict, handoff) -> None:
     declared = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert declared == set(handoff.registered_commands)
+
+
+def test_escaping_agrees_with_the_code(manifest: dict) -> None:
+    """Commands that read IDs of users or channels from their text need Slack's escaping; the
+    sandbox's driver sends every other command's text as typed (bot.ids.ESCAPED_COMMANDS)."""
+    escaped = {c["command"] for c in manifest["features"]["slash_commands"] if c.get("should_escape")}
+    assert escaped == {c.value for c in ESCAPED_COMMANDS}
 
 
 def test_scopes_agree(manifest: dict) -> None:

@@ -8,8 +8,8 @@ from slack_sdk.models.views import View
 
 from bot.domain import settings_catalog as catalog
 from bot.domain.settings_catalog import PAGES, SettingsPage, SettingValue, Source
-from bot.services.workspace_settings import MAX_REASONS
-from bot.slack.blocks.settings import edit_modal, reason_modal, settings_view
+from bot.services.workspace_settings import MAX_CHANNEL_SCHEDULES, MAX_REASONS
+from bot.slack.blocks.settings import edit_modal, reason_modal, schedule_modal, settings_view
 
 
 def page_with(page_key: str, reasons: int = 0, retired: int = 0) -> SettingsPage:
@@ -20,6 +20,7 @@ def page_with(page_key: str, reasons: int = 0, retired: int = 0) -> SettingsPage
         rows=rows,
         reasons={f"r{i}": f"Reason {i}" for i in range(reasons)} | {"other": "Other"},
         retired={f"old{i}": f"Old reason {i}" for i in range(retired)},
+        schedules={f"C{i:04d}": "weekdays 9:00" for i in range(MAX_CHANNEL_SCHEDULES)},
     )
 
 
@@ -32,6 +33,19 @@ def test_every_page_fits_with_the_most_reasons_a_workspace_may_keep() -> None:
         sizes[page.key] = len(blocks)
     assert max(sizes.values()) <= 100
     assert sizes["leads"] == 4 + 1 + 2 + MAX_REASONS + 1 + 1  # head, hot score, reasons, "Other", retired
+    partnership = 4 + len(catalog.on_page("partnership")) + 2 + MAX_CHANNEL_SCHEDULES
+    assert sizes["partnership"] == partnership  # head, settings, schedules header, one per channel
+
+
+def test_the_channel_schedule_forms() -> None:
+    adding = schedule_modal(None, None).to_dict()
+    View(**adding).validate_json()
+    assert [b.get("block_id") for b in adding["blocks"]] == ["schedule_channel", "schedule_spec"]
+    editing = schedule_modal("C0EMEA", "daily 17:00").to_dict()
+    View(**editing).validate_json()
+    assert editing["private_metadata"] == "C0EMEA"
+    assert [b.get("block_id") for b in editing["blocks"][1:]] == ["schedule_spec", "schedule_remove"]
+    assert editing["blocks"][1]["element"]["initial_value"] == "daily 17:00"
 
 
 def test_every_setting_has_a_page_and_a_form() -> None:

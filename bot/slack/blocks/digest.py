@@ -85,13 +85,13 @@ def sla_line(d: Digest) -> str:
 
 
 def digest_blocks(d: Digest) -> list[Block]:
+    tz = d.scoreboard.month.tz  # the workspace's time zone: its dates, as its periods
+    start, end = d.week.start.astimezone(tz), d.week.end.astimezone(tz)
     blocks: list[Block] = [
         HeaderBlock(text="Handoff weekly digest"),
         ContextBlock(
             elements=[
-                MarkdownTextObject(
-                    text=f"The last 7 days against the 7 before · {d.week.start:%b %d} – {d.week.end:%b %d}"
-                )
+                MarkdownTextObject(text=f"The last 7 days against the 7 before · {start:%b %d} – {end:%b %d}")
             ]
         ),
         SectionBlock(text=MarkdownTextObject(text=f"*This week*\n{week_lines(d)}")),

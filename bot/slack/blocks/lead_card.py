@@ -90,6 +90,8 @@ def stage_action_id(stage: Status) -> str:
 def _actions(lead: Lead) -> list[ButtonElement]:
     lid = str(lead.id)
     status = Status(lead.status)
+    # the owner's own follow-up, while the lead is theirs and open (issue 19)
+    remind = _button("Remind me", ActionId.REMIND_ME, f"lead:{lid}")
     if status is Status.NEW:
         return [
             _button("Claim", ActionId.CLAIM, lid, "primary"),
@@ -103,11 +105,13 @@ def _actions(lead: Lead) -> list[ButtonElement]:
             _button("Reject", ActionId.REJECT, lid, "danger"),
             _button("Release", ActionId.RELEASE, lid),
             _button("Details", ActionId.DETAILS, lid),
+            remind,
         ]
     if status in ACCEPTED_LIKE:
         buttons = [_button(s.label, stage_action_id(s), f"{lid}:{s.value}") for s in next_stages(status)]
         buttons.append(_button("Lost", stage_action_id(Status.LOST), f"{lid}:{Status.LOST.value}", "danger"))
         buttons.append(_button("Details", ActionId.DETAILS, lid))
+        buttons.append(remind)
         return buttons
     return [_button("Details", ActionId.DETAILS, lid)]
 

@@ -32,6 +32,8 @@ from bot.slack.mrkdwn import escape, truncate
 MAX_BLOCKS = 100  # Slack's limit for a Home view
 RESET_CHOICE = "reset"
 RETIRE_CHOICE = "retire"
+REMOVE_CHOICE = "remove"
+ADD = "+"
 
 
 def settings_button(page_key: str = PAGES[0].key, text: str = "Settings") -> ButtonElement:
@@ -101,6 +103,33 @@ def _reason_blocks(data: SettingsPage) -> list[Block]:
     return blocks
 
 
+def _schedule_blocks(data: SettingsPage) -> list[Block]:
+    blocks: list[Block] = [
+        DividerBlock(),
+        SectionBlock(
+            block_id="schedules",
+            text=MarkdownTextObject(
+                text="*Schedules per channel* — prompts in more channels, or at another time (or `off`) in "
+                "one; without its own, the partnership channel follows *Discussion schedule*"
+            ),
+            accessory=ButtonElement(
+                text="Add a channel schedule", action_id=ActionId.SETTINGS_SCHEDULE.value, value=ADD
+            ),
+        ),
+    ]
+    for channel, spec in data.schedules.items():
+        blocks.append(
+            SectionBlock(
+                block_id=f"schedule_{channel}",
+                text=MarkdownTextObject(text=f"• <#{channel}>: `{escape(spec)}` · _set in Slack_"),
+                accessory=ButtonElement(
+                    text="Edit", action_id=ActionId.SETTINGS_SCHEDULE.value, value=channel
+                ),
+            )
+        )
+    return blocks
+
+
 def settings_view(data: SettingsPage) -> View:
     blocks: list[Block] = [
         HeaderBlock(text=f"Settings · {data.page.title}"),
@@ -119,6 +148,8 @@ def settings_view(data: SettingsPage) -> View:
     blocks += [_row(value) for value in data.rows]
     if data.page.key == "leads":
         blocks += _reason_blocks(data)
+    if data.page.key == "partnership":
+        blocks += _schedule_blocks(data)
     assert len(blocks) <= MAX_BLOCKS, len(blocks)
     return View(type="home", blocks=blocks)
 
@@ -217,6 +248,59 @@ def reason_modal(code: str | None, label: str | None) -> View:
         callback_id=CallbackId.SETTINGS_REASON.value,
         private_metadata=code or "",
         title="Edit reason" if code else "Add a reason",
+        submit="Save",
+        close="Cancel",
+        blocks=blocks,
+    )
+
+
+def schedule_modal(channel: str | None, spec: str | None) -> View:
+    """Add a channel's own prompt schedule (pick the channel), or change or remove one."""
+    blocks: list[Block] = []
+    if channel:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"Partnership prompts in <#{channel}>")))
+    else:
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.SCHEDULE_CHANNEL.value,
+                label="Channel",
+                hint="Handoff must be in it: type /invite @Handoff there first.",
+                optional=True,  # the service says what is missing, next to the field
+                element=ConversationSelectElement(
+                    action_id=INPUT_ACTION,
+                    placeholder="Pick a channel",
+                    filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+                ),
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id=BlockId.SCHEDULE_SPEC.value,
+            label="When",
+            hint="mon 10:00, mon,thu 9:30, weekdays 9:00, daily 17:00, a crontab line, or off "
+            "(in the workspace's time zone)",
+            optional=True,
+            element=PlainTextInputElement(action_id=INPUT_ACTION, initial_value=spec or None, max_length=100),
+        )
+    )
+    if channel:
+        blocks.append(
+            InputBlock(
+                block_id=BlockId.SCHEDULE_REMOVE.value,
+                label="Remove",
+                optional=True,
+                hint="Back to the default: the partnership channel follows Discussion schedule, others get none.",
+                element=CheckboxesElement(
+                    action_id=INPUT_ACTION,
+                    options=[Option(value=REMOVE_CHOICE, label="Remove this channel's schedule")],
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=CallbackId.SETTINGS_SCHEDULE.value,
+        private_metadata=channel or "",
+        title="Channel schedule" if channel else "Add a schedule",
         submit="Save",
         close="Cancel",
         blocks=blocks,

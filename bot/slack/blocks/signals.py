@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ContextBlock,
     InputBlock,
     MarkdownTextObject,
     PlainTextInputElement,
@@ -51,13 +52,30 @@ def _line(signal: Any, company: str) -> str:
     return truncate(text, 2900)
 
 
-def signal_card(signal: Any, account: Any) -> tuple[str, list[Block]]:
-    company = account.company or account.key
+def _answered(signal: Any) -> ContextBlock:
+    """What replaces a signal's buttons once it is answered: who answered what."""
+    template = (
+        messages.SIGNAL_ANSWERED_REACH_OUT
+        if signal.outcome == "reach_out"
+        else messages.SIGNAL_ANSWERED_NOT_NOW
+    )
+    text = template.format(rep=mention(signal.outcome_by))
+    if signal.reason:
+        text += f" — “{escape(truncate(signal.reason, 500))}”"
+    return ContextBlock(block_id=f"signal_{signal.id}", elements=[MarkdownTextObject(text=text)])
+
+
+def _answer_or_actions(signal: Any) -> Block:
+    return _answered(signal) if signal.outcome else _actions(signal)
+
+
+def signal_card(signal: Any, company: str) -> tuple[str, list[Block]]:
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=_line(signal, company))),
-        _actions(signal),
+        _answer_or_actions(signal),
     ]
-    return f"Signal on your customer {company}: {signal.activity}", blocks
+    fallback = f"Signal on your customer {escape(company)}: {escape(signal.activity)}"
+    return truncate(fallback, 3000), blocks
 
 
 def signal_batch(signals: Sequence[Any], companies: Mapping[int, str]) -> tuple[str, list[Block]]:
@@ -68,8 +86,17 @@ def signal_batch(signals: Sequence[Any], companies: Mapping[int, str]) -> tuple[
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=_line(signal, companies.get(signal.account_id, "?"))))
         )
-        blocks.append(_actions(signal))
+        blocks.append(_answer_or_actions(signal))
     return f"{len(signals)} signals on your customers today", blocks
+
+
+def signal_message(signals: Sequence[Any], companies: Mapping[int, str]) -> tuple[str, list[Block]]:
+    """A signal card (one) or the day's batch (several), each answered one showing its answer in
+    place of the buttons: what the owner's DM shows when posted and after each answer."""
+    if len(signals) == 1:
+        [signal] = signals
+        return signal_card(signal, companies.get(signal.account_id, "?"))
+    return signal_batch(signals, companies)
 
 
 def why_modal(signal_id: int) -> View:
