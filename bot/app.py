@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from random import Random
 from typing import Any
 
 from aiohttp import web
@@ -111,6 +112,8 @@ class Handoff:
     registered: Registered = field(default_factory=Registered)
     # Socket Mode's connection (None in HTTP mode); `serve` starts it
     socket_edge: SocketModeEdge | None = None
+    # routing's random tie-breaks (tests set a seeded one)
+    rng: Random = field(default_factory=Random)
 
     @property
     def socket_connected(self) -> bool | None:
@@ -140,6 +143,7 @@ class Handoff:
             team_id,
             now=now or self.clock.now(),
             after_commit=self.sender.wake,
+            rng=self.rng,
         )
 
     def wake_sender(self) -> None:

@@ -65,6 +65,7 @@ class AccountRef:
     id: int
     company: str | None
     domain: str | None
+    owner_id: str | None = None
 
 
 def match_account(
@@ -81,3 +82,72 @@ def match_account(
         if name and by_name is None and normalise_company(account.company) == name:
             by_name = account
     return by_name
+
+
+@dataclass(frozen=True)
+class AccountMatch:
+    account: AccountRef
+    matched_by: str  # for the why: "email domain acme.com", "company name “Acme GmbH”"
+
+
+def typo_bound(name: str) -> int:
+    """Edits allowed between two normalised company names: none for short names ("acme" is not
+    "acne"), one from 6 letters, two from 12."""
+    length = len(name.replace(" ", ""))
+    return 0 if length < 6 else 1 if length < 12 else 2
+
+
+def edit_distance(a: str, b: str, bound: int) -> int:
+    """Optimal string alignment distance (a swap of two neighbours is one edit), or bound + 1 as
+    soon as it is certain to exceed `bound`."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > bound:
+            return bound + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _domain_of(account: AccountRef, domain: str) -> bool:
+    own = (account.domain or "").lower()
+    return bool(own) and (domain == own or domain.endswith("." + own))
+
+
+def find_match(
+    accounts: Iterable[AccountRef], *, company: str | None, email: str | None, typos: bool = True
+) -> AccountMatch | None:
+    """Routing's match, explained: the company domain (or a subdomain of it: eu.acme.com is
+    acme.com's), else the normalised company name ("ACME, Inc." is "Acme GmbH"), else — with
+    `typos` — a name within `typo_bound` edits of exactly one account. Free mail never matches
+    by domain; a lead naming no company matches nothing by name."""
+    domain = company_domain(email)
+    name = normalise_company(company)
+    by_name: AccountRef | None = None
+    near: list[AccountRef] = []
+    bound = typo_bound(name) if typos and name else 0
+    for account in accounts:
+        if domain and _domain_of(account, domain):
+            return AccountMatch(account, f"email domain {domain}")
+        if not name or by_name is not None:
+            continue
+        theirs = normalise_company(account.company)
+        if not theirs:
+            continue
+        if theirs == name:
+            by_name = account
+        elif bound and edit_distance(theirs, name, bound) <= min(bound, typo_bound(theirs)):
+            near.append(account)
+    if by_name is not None:
+        return AccountMatch(by_name, f"company name “{company}”")
+    if len(near) == 1:  # two near names: too close to call
+        return AccountMatch(near[0], f"company name “{company}” (close to “{near[0].company}”)")
+    return None

@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from bot.domain.lead_input import LeadIn
 from bot.domain.routing import Decision, LeadFacts, RuleSpec, next_rep, route
+from bot.domain.routing_why import RouteWhy
 
 L = TypeVar("L")
 
@@ -35,6 +36,7 @@ class Planned(Generic[L]):
     existing: L | None = None  # DUPLICATE of a stored lead
     twin: int | None = None  # DUPLICATE of an earlier NEW lead of this batch: its position in the plan
     assignee: str | None = None  # NEW, with a rule that has reps: set by `assign`
+    why: RouteWhy | None = None  # NEW: who took it and why the others did not (the routing service)
 
     @property
     def rule(self) -> RuleSpec | None:

@@ -25,6 +25,22 @@ class RuleSpec:
     hot_usergroup: str | None = None
     hot_score: int | None = None
     mode: str = "claim"  # claim | assign
+    # distribution (issue 18): see bot/domain/distribution.py
+    weights: tuple[int, ...] = ()  # one per rep (empty: all 1)
+    distribute: str = "turn"  # turn | least_loaded
+    cap_day: int | None = None
+    cap_week: int | None = None
+    catch_up: bool = False
+    hours: bool = False  # skip reps outside their own working hours (and on holidays)
+    owner_first: bool = True  # a lead of a known account goes to its owner first
+
+    def weight(self, rep: str) -> int:
+        if not self.weights:
+            return 1
+        try:
+            return self.weights[self.reps.index(rep)]
+        except (ValueError, IndexError):
+            return 1
 
     @property
     def assigns(self) -> bool:
@@ -43,10 +59,25 @@ class LeadFacts:
 
 
 @dataclass(frozen=True)
+class Checked:
+    """A rule checked before the one that matched, and the first of its conditions the lead failed."""
+
+    rule_id: int | None
+    name: str
+    priority: int
+    failed: str
+
+
+CHECKED_KEPT = 20  # rules listed in a decision's why; the count says how many more were checked
+
+
+@dataclass(frozen=True)
 class Decision:
     rule: RuleSpec | None
     channel_id: str | None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    checked: tuple[Checked, ...] = ()  # the first CHECKED_KEPT rules that did not match
+    checked_count: int = 0  # every rule that did not match, before this one
 
     @property
     def explanation(self) -> str:
@@ -82,39 +113,57 @@ def _domain_matches(domain: str, allowed: Sequence[str]) -> tuple[bool, str | No
     return False, None
 
 
-def match(rule: RuleSpec, lead: LeadFacts) -> tuple[bool, list[str]]:
-    """Does the rule take the lead, and which of its conditions said so."""
+def check(rule: RuleSpec, lead: LeadFacts) -> tuple[list[str], str | None]:
+    """The conditions that took the lead, or the first one it failed (then the list is empty)."""
     reasons: list[str] = []
-    checks = [
-        _in("region", lead.region, rule.regions),
-        _in("segment", lead.segment, rule.segments),
-        _in("source", lead.source, rule.sources),
-        _in("campaign", lead.campaign, rule.campaigns),
-        _domain_matches(lead.email_domain, rule.email_domains),
-    ]
-    for ok, reason in checks:
+    checks = (
+        ("region", _in("region", lead.region, rule.regions)),
+        ("segment", _in("segment", lead.segment, rule.segments)),
+        ("source", _in("source", lead.source, rule.sources)),
+        ("campaign", _in("campaign", lead.campaign, rule.campaigns)),
+        ("email domain", _domain_matches(lead.email_domain, rule.email_domains)),
+    )
+    for label, (ok, reason) in checks:
         if not ok:
-            return False, []
+            return [], label
         if reason:
             reasons.append(reason)
     if rule.score_min is not None or rule.score_max is not None:
         if lead.score is None:
-            return False, []
+            return [], "score"
         low = rule.score_min if rule.score_min is not None else 0
         high = rule.score_max if rule.score_max is not None else 100
         if not low <= lead.score <= high:
-            return False, []
+            return [], "score"
         reasons.append(f"score {lead.score} is within {low}–{high}")
-    return True, reasons
+    return reasons, None
+
+
+def match(rule: RuleSpec, lead: LeadFacts) -> tuple[bool, list[str]]:
+    """Does the rule take the lead, and which of its conditions said so."""
+    reasons, failed = check(rule, lead)
+    return failed is None, reasons
 
 
 def route(rules: Sequence[RuleSpec], lead: LeadFacts, default_channel: str | None) -> Decision:
-    """First matching rule in priority order wins; none → the default sales channel."""
+    """First matching rule in priority order wins; none → the default sales channel. The rules
+    checked before it are kept (the first CHECKED_KEPT, with the condition each failed)."""
+    checked: list[Checked] = []
+    count = 0
     for rule in sorted(rules, key=lambda r: (r.priority, r.id or 0)):
-        ok, reasons = match(rule, lead)
-        if ok:
-            return Decision(rule=rule, channel_id=rule.channel_id, reasons=tuple(reasons))
-    return Decision(rule=None, channel_id=default_channel)
+        reasons, failed = check(rule, lead)
+        if failed is None:
+            return Decision(
+                rule=rule,
+                channel_id=rule.channel_id,
+                reasons=tuple(reasons),
+                checked=tuple(checked),
+                checked_count=count,
+            )
+        count += 1
+        if len(checked) < CHECKED_KEPT:
+            checked.append(Checked(rule.id, rule.name, rule.priority, failed))
+    return Decision(rule=None, channel_id=default_channel, checked=tuple(checked), checked_count=count)
 
 
 def next_rep(reps: Sequence[str], cursor: int, away: set[str]) -> tuple[str | None, int]:

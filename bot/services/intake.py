@@ -21,7 +21,7 @@ from typing import Any
 from bot import messages
 from bot.domain.errors import InvalidInput
 from bot.domain.events import EventKind
-from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_batch
+from bot.domain.intake_plan import Fate, Planned, plan_batch
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
 from bot.domain.outbox import Lane
@@ -29,6 +29,7 @@ from bot.domain.routing import RuleSpec, is_hot, is_hot_lead
 from bot.domain.webhooks import EventType
 from bot.observability import metrics
 from bot.outbox.notifier import Notifier
+from bot.services import routing as routing_service
 from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.services.offers import offered
@@ -72,6 +73,13 @@ def rule_spec(rule: RoutingRule, hot_score: int | None = None) -> RuleSpec:
         hot_usergroup=rule.hot_usergroup,
         hot_score=rule.hot_score if rule.hot_score is not None else hot_score,
         mode=rule.mode,
+        weights=tuple(int((rule.weights or {}).get(rep, 1)) for rep in rule.reps or ()),
+        distribute=rule.distribute or "turn",
+        cap_day=rule.cap_day,
+        cap_week=rule.cap_week,
+        catch_up=bool(rule.catch_up),
+        hours=bool(rule.hours),
+        owner_first=rule.owner_first is not False,
     )
 
 
@@ -205,12 +213,9 @@ async def _plan(ctx: Ctx, batch: Sequence[tuple[int, LeadIn]], routing: Routing)
 
 
 async def _assign(ctx: Ctx, plans: list[Plan], routing: Routing) -> list[Plan]:
-    """Take this batch's places in each rule's rotation with one atomic UPDATE per rule."""
-    first = {
-        rule_id: await ctx.uow.rules.advance_cursor(ctx.team_id, rule_id, places)
-        for rule_id, places in places_wanted(plans).items()
-    }
-    return assign(plans, first, routing.away)
+    """Each new lead's rep (weights, caps, turns, availability, the account's owner first) and why,
+    under each rule's row lock (bot/services/routing.py)."""
+    return await routing_service.assign_batch(ctx, plans, ctx.rng)
 
 
 async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | None) -> list[ItemResult]:
@@ -229,6 +234,9 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
         if p.fate is Fate.NEW
     ]
     stored = await ctx.uow.leads.add_many(rows)
+    await routing_service.record(
+        ctx, [(stored[p.data.dedupe_key()], p.why) for p in plans if p.fate is Fate.NEW and p.why is not None]
+    )
     # a note on an earlier lead nobody is waiting for: a re-import's notes must not crowd out cards
     in_bulk = origin == "csv" or len(plans) > ctx.settings.bulk_threshold
     resubmitted_lane = Lane.BULK if in_bulk else Lane.SINGLE
@@ -250,7 +258,7 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
                 if batch is not None:
                     listed.setdefault(batch.id, (batch, []))[1].append(lead.id)
                 elif plan.rule is not None and plan.rule.assigns and plan.assignee:
-                    await offered(ctx, lead, plan.assignee, why="round robin", lane=lanes[plan.index])
+                    await offered(ctx, lead, plan.assignee, why=_offer_why(plan), lane=lanes[plan.index])
                     notices.setdefault((lead.channel_id or "", plan.rule.name), []).append(
                         (lead, plan.assignee)
                     )
@@ -279,6 +287,14 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
             await webhooks.emit(ctx, EventType.LEAD_CREATED, lead=result.lead)
             await webhooks.emit(ctx, EventType.LEAD_ROUTED, lead=result.lead)
     return results
+
+
+def _offer_why(plan: Plan) -> str:
+    if plan.why is not None and plan.why.method == "account":
+        return "account owner"
+    return (
+        "least loaded" if plan.rule is not None and plan.rule.distribute == "least_loaded" else "round robin"
+    )
 
 
 def _offer_notice(offers: list[tuple[Lead, str]], rule_name: str) -> str:

@@ -1,0 +1,119 @@
+"""Can a rep take a lead right now? Away (`/handoff away`), an out-of-office Slack status, and — for
+a rule that asks for it — outside their own working hours in their own Slack time zone, or on a
+holiday. Pure: the routing service hands in what the member row caches of Slack's profile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.domain.sla import BusinessCalendar
+
+AWAY = "away"
+OUT_OF_OFFICE = "out of office"
+OUTSIDE_HOURS = "outside working hours"
+HOLIDAY = "on holiday"
+
+# Slack's own suggested statuses for time off ("Vacationing", "Out sick") and common ones
+DEFAULT_OOO_EMOJI = (":palm_tree:", ":face_with_thermometer:", ":airplane:", ":no_entry:")
+DEFAULT_OOO_TEXT = ("out of office", "ooo", "vacation", "vacationing", "on leave", "holiday", "out sick")
+
+
+@dataclass(frozen=True)
+class RepInfo:
+    """What Handoff knows of a rep (the member row; the profile fields from Slack's users.info)."""
+
+    user_id: str
+    away: bool = False
+    tz: str | None = None
+    status_text: str | None = None
+    status_emoji: str | None = None
+    status_expiration: int | None = None  # epoch seconds; 0 or None: no expiry
+
+
+@dataclass(frozen=True)
+class OooPolicy:
+    emoji: tuple[str, ...] = DEFAULT_OOO_EMOJI
+    text: tuple[str, ...] = DEFAULT_OOO_TEXT
+
+
+def out_of_office(info: RepInfo, now: datetime, policy: OooPolicy) -> str | None:
+    """The status that says so ("🌴 Vacationing"), or None; an expired status says nothing."""
+    if info.status_expiration and info.status_expiration <= now.timestamp():
+        return None
+    emoji = (info.status_emoji or "").strip().lower()
+    text = (info.status_text or "").strip().lower()
+    if emoji and emoji in {e.lower() for e in policy.emoji}:
+        return f"{OUT_OF_OFFICE} (status {emoji})"
+    words = f" {' '.join(_words(text))} "
+    for phrase in policy.text:
+        if phrase and f" {' '.join(_words(phrase.lower()))} " in words:
+            return f"{OUT_OF_OFFICE} (status “{info.status_text}”)"
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() else " " for c in text).split()
+
+
+def rep_zone(tz: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    if not tz:
+        return fallback
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
+
+def off_hours(info: RepInfo, now: datetime, calendar: BusinessCalendar) -> str | None:
+    """Outside the workspace's working hours and days as they fall in the rep's own time zone, or
+    on one of its holidays (a rep without a known zone uses the workspace's)."""
+    own = replace(calendar, tz=rep_zone(info.tz, calendar.tz))
+    local = now.astimezone(own.tz)
+    if local.date() in own.holidays:
+        return f"{HOLIDAY} ({local.date().isoformat()})"
+    if local.weekday() not in own.days:
+        return f"{OUTSIDE_HOURS} ({local:%a %H:%M} {own.tz.key})"
+    opens, closes = own.window(local.date())
+    if not opens <= now < closes:
+        return f"{OUTSIDE_HOURS} ({local:%H:%M} {own.tz.key})"
+    return None
+
+
+def unavailable(
+    info: RepInfo | None,
+    now: datetime,
+    *,
+    policy: OooPolicy,
+    calendar: BusinessCalendar | None,
+) -> str | None:
+    """Why the rep cannot take a lead now (None: they can). `calendar` only for rules that route
+    within working hours."""
+    if info is None:
+        return None
+    if info.away:
+        return AWAY
+    ooo = out_of_office(info, now, policy)
+    if ooo:
+        return ooo
+    if calendar is not None:
+        return off_hours(info, now, calendar)
+    return None
+
+
+def unavailable_map(
+    reps: Sequence[str],
+    infos: dict[str, RepInfo],
+    now: datetime,
+    *,
+    policy: OooPolicy,
+    calendar: BusinessCalendar | None,
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for rep in reps:
+        why = unavailable(infos.get(rep), now, policy=policy, calendar=calendar)
+        if why:
+            out[rep] = why
+    return out

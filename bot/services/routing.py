@@ -1,0 +1,217 @@
+"""Routing's use cases around the pure logic: who of a rule's reps takes each new lead (weights,
+caps, turns, availability, the account's owner first) under the rule's row lock, the decision and
+its why stored in the lead's transaction, and the same decision previewed without moving anything.
+
+Intake calls `assign_batch` once per batch and `record` once its leads exist; `/handoff route test`
+calls `preview`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from random import Random
+from typing import Any
+
+from bot.domain.accounts import AccountMatch, AccountRef, find_match
+from bot.domain.availability import DEFAULT_OOO_EMOJI, DEFAULT_OOO_TEXT, OooPolicy, RepInfo, unavailable
+from bot.domain.distribution import Load, Pool
+from bot.domain.intake_plan import Fate, Planned
+from bot.domain.routing import Decision, RuleSpec
+from bot.domain.routing_why import RouteWhy, choose
+from bot.domain.sla import BusinessCalendar
+from bot.services.context import Ctx
+from bot.services.sla import load_calendar
+from bot.storage.models import Lead, Member, RepLoad
+
+
+def periods(now: datetime, ctx: Ctx) -> tuple[str, str]:
+    """The day and ISO week a lead counts toward (the workspace's time zone)."""
+    local = now.astimezone(ctx.settings.tz)
+    year, week, _ = local.isocalendar()
+    return local.date().isoformat(), f"{year}-W{week:02d}"
+
+
+def _load(row: RepLoad, day: str, week: str) -> Load:
+    return Load(
+        pass_value=row.pass_value,
+        day_count=row.day_count if row.day == day else 0,
+        week_count=row.week_count if row.week == week else 0,
+        total=row.total,
+        known=True,
+    )
+
+
+def rep_info(member: Member) -> RepInfo:
+    return RepInfo(
+        user_id=member.user_id,
+        away=bool(member.away),
+        tz=member.tz,
+        status_text=member.status_text,
+        status_emoji=member.status_emoji,
+        status_expiration=member.status_expiration,
+    )
+
+
+def ooo_policy(ctx: Ctx) -> OooPolicy:
+    emoji = getattr(ctx.settings, "ooo_emoji", None)
+    text = getattr(ctx.settings, "ooo_text", None)
+    return OooPolicy(
+        emoji=tuple(emoji) if emoji is not None else DEFAULT_OOO_EMOJI,
+        text=tuple(text) if text is not None else DEFAULT_OOO_TEXT,
+    )
+
+
+@dataclass
+class Situation:
+    """What the decisions of one batch read, loaded once."""
+
+    pools: dict[int, Pool]
+    infos: dict[str, RepInfo]
+    accounts: list[AccountRef]
+    calendar: BusinessCalendar | None
+    policy: OooPolicy
+    now: datetime
+
+    def out(self, rule: RuleSpec | None) -> Callable[[str], str | None]:
+        calendar = self.calendar if rule is not None and rule.hours else None
+
+        def why(rep: str) -> str | None:
+            return unavailable(self.infos.get(rep), self.now, policy=self.policy, calendar=calendar)
+
+        return why
+
+    def account_of(self, company: str | None, email: str | None) -> AccountMatch | None:
+        if not self.accounts:
+            return None
+        return find_match(self.accounts, company=company, email=email)
+
+
+async def _situation(ctx: Ctx, rules: Iterable[RuleSpec], *, lock: bool, with_accounts: bool) -> Situation:
+    day, week = periods(ctx.now, ctx)
+    pools: dict[int, Pool] = {}
+    for rule in sorted(
+        {r.id: r for r in rules if r.id is not None and r.reps}.values(), key=lambda r: r.id or 0
+    ):
+        assert rule.id is not None
+        state = await ctx.uow.routing.lock_rule(ctx.team_id, rule.id) if lock else None
+        if state is None and lock:
+            continue  # removed meanwhile
+        if state is None:
+            stored = await ctx.uow.rules.get(ctx.team_id, rule.id)
+            state = (stored.rr_cursor, stored.virtual_time) if stored else (0, 0.0)
+        loads = {
+            row.user_id: _load(row, day, week) for row in await ctx.uow.routing.loads(ctx.team_id, rule.id)
+        }
+        pools[rule.id] = Pool(rule=rule, cursor=state[0], virtual_time=state[1], loads=loads)
+    accounts = (
+        [
+            AccountRef(id=i, company=c, domain=d, owner_id=o)
+            for i, c, d, o in await ctx.uow.routing.owned_accounts(ctx.team_id)
+        ]
+        if with_accounts
+        else []
+    )
+    people = {rep for pool in pools.values() for rep in pool.rule.reps} | {
+        a.owner_id for a in accounts if a.owner_id
+    }
+    infos = {m.user_id: rep_info(m) for m in await ctx.uow.routing.members(ctx.team_id, sorted(people))}
+    calendar = None
+    if any(pool.rule.hours for pool in pools.values()) or (accounts and any(r.hours for r in rules)):
+        calendar = await load_calendar(ctx.uow, ctx.settings, ctx.team_id)
+    return Situation(pools, infos, accounts, calendar, ooo_policy(ctx), ctx.now)
+
+
+async def _save(ctx: Ctx, pools: Iterable[Pool]) -> None:
+    day, week = periods(ctx.now, ctx)
+    for pool in pools:
+        if pool.rule.id is None:
+            continue
+        await ctx.uow.routing.save_rule(
+            ctx.team_id, pool.rule.id, cursor=pool.cursor, virtual_time=pool.virtual_time
+        )
+        values = {
+            rep: {
+                "pass_value": load.pass_value,
+                "day": day,
+                "day_count": load.day_count,
+                "week": week,
+                "week_count": load.week_count,
+                "total": load.total,
+            }
+            for rep, load in ((rep, pool.load(rep)) for rep in sorted(pool.changed))
+        }
+        await ctx.uow.routing.save_loads(ctx.team_id, pool.rule.id, values, at=ctx.now)
+
+
+L = Any
+
+
+async def assign_batch(ctx: Ctx, plans: list[Planned[L]], rng: Random) -> list[Planned[L]]:
+    """Each new lead's rep and its why, in batch order: the rules' states are locked (in id order)
+    and read once, decided in memory, written back once."""
+    new = [p for p in plans if p.fate is Fate.NEW and p.decision is not None]
+    if not new:
+        return plans
+    rules = [p.rule for p in new if p.rule is not None]
+    situation = await _situation(
+        ctx, rules, lock=True, with_accounts=any(r.owner_first for r in rules) or len(rules) < len(new)
+    )
+    out: list[Planned[L]] = []
+    for plan in plans:
+        if plan.fate is Fate.NEW and plan.decision is not None:
+            why = _decide(situation, plan.decision, plan.data.company, plan.data.email, rng)
+            plan = replace(plan, assignee=why.assignee, why=why)
+        out.append(plan)
+    await _save(ctx, situation.pools.values())
+    return out
+
+
+def _decide(
+    situation: Situation,
+    decision: Decision,
+    company: str | None,
+    email: str | None,
+    rng: Random,
+    *,
+    dry_run: bool = False,
+) -> RouteWhy:
+    rule = decision.rule
+    pool = situation.pools.get(rule.id) if rule is not None and rule.id is not None else None
+    owner_first = rule is None or rule.owner_first
+    account = situation.account_of(company, email) if owner_first else None
+    return choose(decision, pool=pool, account=account, out=situation.out(rule), rng=rng, dry_run=dry_run)
+
+
+async def record(ctx: Ctx, routed: Sequence[tuple[Lead, RouteWhy]]) -> None:
+    """Store each new lead's decision (one multi-row INSERT, in the lead's transaction)."""
+    await ctx.uow.routing.add_decisions(
+        [
+            {
+                "team_id": ctx.team_id,
+                "lead_id": lead.id,
+                "rule_id": why.decision.rule.id if why.decision.rule else None,
+                "channel_id": why.decision.channel_id,
+                "assignee_id": why.assignee,
+                "method": why.method,
+                "detail": why.to_json(),
+                "created_at": ctx.now,
+            }
+            for lead, why in routed
+        ]
+    )
+
+
+async def preview(
+    ctx: Ctx, decision: Decision, *, company: str | None, email: str | None, rng: Random
+) -> RouteWhy:
+    """The decision a lead like this would get now, without taking a place in any rotation."""
+    rules = [decision.rule] if decision.rule is not None else []
+    situation = await _situation(ctx, rules, lock=False, with_accounts=True)
+    return _decide(situation, decision, company, email, rng, dry_run=True)
+
+
+async def stored_why(ctx: Ctx, lead_id: int) -> dict[str, Any] | None:
+    """The stored decision's detail (None for leads routed before decisions were stored)."""
+    row = await ctx.uow.routing.decision(ctx.team_id, lead_id)
+    return dict(row.detail) if row is not None else None
