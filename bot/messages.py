@@ -95,6 +95,26 @@ LEAD_NO_CHANNEL = (
 )
 WHY_HERE = "*Why is lead #{lead_id} in {channel}?*\n{reason}"
 WHY_HERE_UNKNOWN = "Lead #{lead_id} has no routing record."
+# the why of a routing decision (bot/slack/why.py); names and lead values arrive escaped
+WHY_RULE = "Rule “{rule}” (priority {priority}) matched: {reasons}."
+WHY_RULE_ANY = "it matches every lead"
+WHY_DEFAULT = "No routing rule matched, so it went to the default sales channel."
+WHY_CHECKED = "Checked before it: {rules}"
+WHY_CHECKED_MORE = " and {count} more"
+WHY_ACCOUNT = "{company} is {owner}’s account (matched by {matched_by})."
+WHY_ACCOUNT_SKIPPED = "{company} is {owner}’s account (matched by {matched_by}), but they are {why}."
+WHY_DISTRIBUTION = {
+    "turn": "Reps take turns in a strict order{extra}:",
+    "least_loaded": "The rep with the fewest leads for their weight takes it, ties drawn at random{extra}:",
+}
+WHY_CANDIDATE = {
+    "chosen": "• {rep} — *takes it*: {why}{counts}",
+    "skipped": "• {rep} — skipped: {why}{counts}",
+    "waiting": "• {rep} — not this time: {why}{counts}",
+}
+WHY_COUNTS = " ({today} today, {week} this week{weight})"
+WHY_FALLBACK = "Everyone was unavailable, so the card went to the channel for anyone to claim."
+WHY_ASSIGN = "Assign mode: {rep} gets it by DM with Accept / Pass."
 RETURN_NOT_NEW = "Lead #{lead_id} is already *{status}*; only a lead nobody has claimed can be handed back."
 RETURNED_TO_MARKETING = (
     ":leftwards_arrow_with_hook: {user} handed *{who}* (lead #{lead_id}, {email}) back to marketing: {reason}"

@@ -46,6 +46,9 @@ class RouteWhy:
             "channel": decision.channel_id,
             "mode": rule.mode if rule is not None else None,
             "distribute": rule.distribute if rule is not None and rule.reps else None,
+            "caps": None
+            if rule is None or (rule.cap_day is None and rule.cap_week is None)
+            else {"day": rule.cap_day, "week": rule.cap_week},
             "account": None
             if self.account is None
             else {

@@ -12,6 +12,7 @@ from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
 from bot.services.routing_rules import add_rule, list_rules, remove_rule, rule_in, set_away, test_route
 from bot.slack.mrkdwn import channel_link, escape, mention, truncate
+from bot.slack.why import why_text
 
 ROUTE_USAGE = """*Routing rules* (admins)
 • `/handoff route list`
@@ -82,10 +83,10 @@ async def _test(req: CommandRequest, rest: str) -> None:
         if not eq:
             raise InvalidInput({part: "write key=value, e.g. region=emea score=80 email=jane@acme.com"})
         values[key.lower()] = value
-    unknown = set(values) - {"region", "segment", "source", "campaign", "score", "email", "domain"}
+    unknown = set(values) - {"region", "segment", "source", "campaign", "score", "email", "domain", "company"}
     if unknown:
         raise InvalidInput(
-            {k: "unknown; use region, segment, source, campaign, score, email" for k in unknown}
+            {k: "unknown; use region, segment, source, campaign, score, email, company" for k in unknown}
         )
     score = values.get("score")
     if score is not None and not score.isdigit():
@@ -100,14 +101,19 @@ async def _test(req: CommandRequest, rest: str) -> None:
         email_domain=domain.lower(),
     )
     async with req.handoff.open_context(req.team_id) as ctx:
-        result = await test_route(ctx, facts)
+        result = await test_route(
+            ctx,
+            facts,
+            company=values.get("company"),
+            email=values.get("email") or (f"x@{domain}" if domain else None),
+        )
     decision = result.decision
-    text = f"A lead like that goes to {channel_link(decision.channel_id)}.\n{escape(decision.explanation)}"
+    text = f"A lead like that goes to {channel_link(decision.channel_id)}.\n{why_text(result.why.to_json())}"
     if decision.channel_id is None:
         text = "No rule matches and no default sales channel is set: a lead like that would be refused."
-    if result.next_rep:
+    elif result.next_rep:
         text += f"\nNext in the rotation: {mention(result.next_rep)}."
-    await req.ack(text=text)
+    await req.ack(text=truncate(text, 3900))
 
 
 async def _away(req: CommandRequest, *, away: bool) -> None:

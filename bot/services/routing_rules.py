@@ -7,7 +7,9 @@ from typing import Any
 
 from bot.domain.errors import HandoffError, InvalidInput, NotFound
 from bot.domain.route_syntax import RuleIn, validate_rule
-from bot.domain.routing import Decision, LeadFacts, next_rep, route
+from bot.domain.routing import Decision, LeadFacts, route
+from bot.domain.routing_why import RouteWhy
+from bot.services import routing as routing_service
 from bot.services import setup_checklist
 from bot.services.context import Ctx
 from bot.services.intake import load_routing
@@ -93,17 +95,17 @@ async def remove_rule(ctx: Ctx, name_or_id: str) -> RoutingRule:
 class RouteTest:
     decision: Decision
     next_rep: str | None
+    why: RouteWhy
 
 
-async def test_route(ctx: Ctx, facts: LeadFacts) -> RouteTest:
-    """Where a lead like this would go, and who is next in line, without moving the rotation."""
+async def test_route(
+    ctx: Ctx, facts: LeadFacts, *, company: str | None = None, email: str | None = None
+) -> RouteTest:
+    """Where a lead like this would go, who would take it and why, without moving any rotation."""
     routing = await load_routing(ctx)
     decision = route(routing.rules, facts, routing.default_channel)
-    rep = None
-    if decision.rule is not None and decision.rule.reps and decision.rule.id is not None:
-        stored = await ctx.uow.rules.get(ctx.team_id, decision.rule.id)
-        rep, _ = next_rep(decision.rule.reps, stored.rr_cursor if stored else 0, set(routing.away))
-    return RouteTest(decision=decision, next_rep=rep)
+    why = await routing_service.preview(ctx, decision, company=company, email=email, rng=ctx.rng)
+    return RouteTest(decision=decision, next_rep=why.assignee, why=why)
 
 
 async def set_away(ctx: Ctx, user_id: str, *, away: bool) -> None:

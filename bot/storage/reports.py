@@ -24,7 +24,7 @@ from bot.domain.events import SLA_BREACHES
 from bot.domain.lead import OPEN_FOR_OWNER
 from bot.domain.numbers import QualityReport, QualityRow, SourceVerdicts, SpanNumbers
 from bot.domain.speed import SpeedRow
-from bot.storage.models import Lead, LeadEvent, Target
+from bot.storage.models import Lead, LeadEvent, RoutingDecision, Target
 from bot.storage.sqlite_driver import slow_query
 
 CHANNEL_SCOPE_PREFIX = "channel:"
@@ -363,6 +363,24 @@ class Reports:
         stmt = stmt.order_by(Lead.created_at, Lead.id).execution_options(yield_per=batch)
         async for lead in await self.session.stream_scalars(stmt):
             yield lead
+
+    async def leads_created_routed(
+        self, team_id: str, since: datetime | None, *, batch: int = EXPORT_BATCH
+    ) -> AsyncIterator[tuple[Lead, dict[str, Any] | None]]:
+        """`leads_created`, each with its stored routing decision's why (None before 0012)."""
+        stmt = (
+            select(Lead, RoutingDecision.detail)
+            .outerjoin(
+                RoutingDecision,
+                (RoutingDecision.team_id == Lead.team_id) & (RoutingDecision.lead_id == Lead.id),
+            )
+            .where(Lead.team_id == team_id)
+        )
+        if since is not None:
+            stmt = stmt.where(Lead.created_at >= since)
+        stmt = stmt.order_by(Lead.created_at, Lead.id).execution_options(yield_per=batch)
+        async for lead, detail in await self.session.stream(stmt):
+            yield lead, detail
 
     async def leads_with_verdict(
         self, team_id: str, since: datetime | None, *, batch: int = EXPORT_BATCH

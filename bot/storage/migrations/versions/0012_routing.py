@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_decision")),
-        sa.UniqueConstraint("team_id", "lead_id", name=op.f("uq_routing_decision_team_id")),
+        sa.UniqueConstraint("team_id", "lead_id", name=op.f("uq_routing_decision_team_id_lead_id")),
     )
     with op.batch_alter_table("routing_decision", schema=None) as batch_op:
         batch_op.create_index("ix_routing_decision_team_created", ["team_id", "created_at"], unique=False)
@@ -49,7 +49,9 @@ def upgrade() -> None:
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rep_load")),
-        sa.UniqueConstraint("team_id", "rule_id", "user_id", name=op.f("uq_rep_load_team_id")),
+        sa.UniqueConstraint(
+            "team_id", "rule_id", "user_id", name=op.f("uq_rep_load_team_id_rule_id_user_id")
+        ),
     )
     with op.batch_alter_table("routing_rule", schema=None) as batch_op:
         batch_op.add_column(
