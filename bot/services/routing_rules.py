@@ -39,6 +39,13 @@ def rule_in(rule: RoutingRule) -> RuleIn:
         hot_score=rule.hot_score,
         manager=rule.manager_id,
         mode="assign" if rule.mode == "assign" else "claim",
+        weights={k: int(v) for k, v in (rule.weights or {}).items()} or None,
+        distribute="least_loaded" if rule.distribute == "least_loaded" else "turn",
+        cap_day=rule.cap_day,
+        cap_week=rule.cap_week,
+        catch_up=bool(rule.catch_up),
+        hours=bool(rule.hours),
+        owner_first=rule.owner_first is not False,
     )
 
 
@@ -59,6 +66,13 @@ def _apply(rule: RoutingRule, spec: RuleIn) -> None:
     rule.hot_score = spec.hot_score
     rule.manager_id = spec.manager
     rule.mode = spec.mode
+    rule.weights = dict(spec.weights) if spec.weights else None
+    rule.distribute = spec.distribute
+    rule.cap_day = spec.cap_day
+    rule.cap_week = spec.cap_week
+    rule.catch_up = spec.catch_up
+    rule.hours = spec.hours
+    rule.owner_first = spec.owner_first
 
 
 async def list_rules(ctx: Ctx) -> list[RoutingRule]:
