@@ -277,8 +277,13 @@ OFFER_ACCEPTED = ":white_check_mark: You accepted #{lead_id}, {name}: its card i
 OFFER_TAKEN = "#{lead_id}, {name}, is now {owner}'s."
 OFFER_HANDED_ON = ":arrow_right: #{lead_id}, {name}, went on to the next rep."
 OFFER_NOT_YOURS = "This lead is no longer offered to you."
-OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by round robin (rule “{rule}”)."
-OFFER_NOTICE_MANY = "{count} new leads offered by round robin to {reps} (rule “{rule}”)."
+OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by {how} (rule “{rule}”)."
+OFFER_HOW = {
+    "round robin": "round robin",
+    "least loaded": "least load",
+    "account owner": "account (its owner)",
+}
+OFFER_NOTICE_MANY = "{count} new leads offered to {reps} (rule “{rule}”)."
 
 # after the close: customers, follow-ups, insights, referrals, signals (issue 19)
 ACCOUNT_USAGE = "Usage: `/lead account owner <account> @rep` (admins) · `/lead accounts` lists the customers."

@@ -243,7 +243,7 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
     events: list[dict[str, Any]] = []
     results: list[ItemResult] = []
     listed: dict[int, tuple[LeadBatch, list[int]]] = {}
-    notices: dict[tuple[str, str], list[tuple[Lead, str]]] = {}
+    notices: dict[tuple[str, str], list[tuple[Lead, str, str]]] = {}
     async with ctx.notifier.bulk() as notifier:
         for plan in plans:
             if plan.fate is Fate.UNROUTABLE:
@@ -260,7 +260,7 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
                 elif plan.rule is not None and plan.rule.assigns and plan.assignee:
                     await offered(ctx, lead, plan.assignee, why=_offer_why(plan), lane=lanes[plan.index])
                     notices.setdefault((lead.channel_id or "", plan.rule.name), []).append(
-                        (lead, plan.assignee)
+                        (lead, plan.assignee, _offer_why(plan))
                     )
                 else:
                     await _announce(notifier, lead, plan, lane=lanes[plan.index])
@@ -297,14 +297,15 @@ def _offer_why(plan: Plan) -> str:
     )
 
 
-def _offer_notice(offers: list[tuple[Lead, str]], rule_name: str) -> str:
+def _offer_notice(offers: list[tuple[Lead, str, str]], rule_name: str) -> str:
     """The channel's one line about leads that went straight to reps' DMs (assign mode)."""
     rule = escape(rule_name)
     if len(offers) == 1:
-        [(lead, rep)] = offers
+        [(lead, rep, why)] = offers
         name = escape(lead.name or lead.email) + (f" · {escape(lead.company)}" if lead.company else "")
-        return messages.OFFER_NOTICE.format(lead_id=lead.id, name=name, rep=mention(rep), rule=rule)
-    reps = ", ".join(mention(rep) for rep in dict.fromkeys(rep for _, rep in offers))
+        how = messages.OFFER_HOW.get(why, why)
+        return messages.OFFER_NOTICE.format(lead_id=lead.id, name=name, rep=mention(rep), rule=rule, how=how)
+    reps = ", ".join(mention(rep) for rep in dict.fromkeys(rep for _, rep, _ in offers))
     return messages.OFFER_NOTICE_MANY.format(count=len(offers), reps=reps, rule=rule)
 
 

@@ -1,0 +1,174 @@
+"""Routing as people see it (issue 18): "Why here?" tells the rule, the rules checked before it,
+every candidate rep and why each was skipped; weights, caps and turns from `/handoff route add`;
+everyone out → the channel, never nowhere; a lead of a known account goes to its owner first;
+the same why in `/handoff route test`, `GET /api/leads/{id}` and exports."""
+
+from __future__ import annotations
+
+import json
+
+from bot.sandbox import visible_text
+from bot.storage.models import Account
+from tests.conftest import ADMIN, REP1, REP2, SALES, RunningBot
+from tests.scenario.helpers_intake import api
+
+REP3 = "U0REP3"
+
+
+async def add_rule(bot: RunningBot, text: str) -> str:
+    reply = await bot.slack.command(ADMIN, "/handoff", "route add " + text, channel_id=SALES)
+    assert "Added rule" in reply.text, reply.text
+    return reply.text
+
+
+async def lead(bot: RunningBot, email: str, **extra: object) -> dict[str, object]:
+    status, body, _ = await api(bot, {"email": email, "name": email.split("@")[0].title(), **extra})
+    assert status == 201, body
+    return body
+
+
+async def why_here(bot: RunningBot, lead_id: int) -> str:
+    """Click "Why here?" on the lead's own card and read the private answer."""
+    await bot.flush()
+    [card] = [m for m in bot.fake.messages(SALES) if f"#{lead_id}" in visible_text(m.blocks or [])]
+    await bot.slack.click(REP1, "Why here?", channel_id=SALES, message_ts=card.ts)
+    return bot.fake.ephemerals(REP1)[-1].text
+
+
+async def lead_api(bot: RunningBot, lead_id: int) -> dict[str, object]:
+    status, body, _ = await api(bot, None, method="GET", path=f"/api/leads/{lead_id}")
+    assert status == 200, body
+    return body
+
+
+async def test_weights_caps_turns_and_the_why_of_every_candidate(bot: RunningBot) -> None:
+    bot.fake.add_user(REP3, name="ray", real_name="Ray Rep")
+    bot.fake.channels[SALES].members.add(REP3)
+    await add_rule(bot, '"Webinars" channel=#C0SALES source=webinar priority=5')
+    added = await add_rule(
+        bot,
+        f'"Inbound <!here>" channel=<#{SALES}|sales> reps=<@{REP1}|rob>*2,<@{REP2}>,<@{REP3}> cap=2/day priority=10',
+    )
+    assert f"reps=<@{REP1}>*2,<@{REP2}>,<@{REP3}>" in added and "cap=2/day" in added
+    await bot.slack.command(REP2, "/handoff", "away", channel_id=SALES)
+
+    # turn order rob, rita, ray, rob; rita is away; two a day each at most
+    posted = [await lead(bot, f"l{n}@corp.io", source="web") for n in range(5)]
+    assert [p.get("suggested_owner") for p in posted] == [REP1, REP3, REP1, REP3, None]
+    bodies = [await lead_api(bot, int(p["id"])) for p in posted]  # type: ignore[arg-type]
+    why = await why_here(bot, int(bodies[0]["id"]))  # type: ignore[arg-type]
+    assert "Rule “Inbound &lt;!here&gt;” (priority 10) matched" in why and "<!here>" not in why
+    assert "Checked before it: “Webinars” (source)" in why
+    assert "Reps take turns in a strict order (cap 2/day each)" in why
+    assert f"• <@{REP1}> — *takes it*: next in turn (1 today, 1 this week, weight 2)" in why
+    assert f"• <@{REP2}> — skipped: away" in why
+    assert f"• <@{REP3}> — not this time: a later turn" in why
+
+    # the fifth: rob and ray have had two each today, rita is away: the channel, for anyone
+    last = await why_here(bot, int(bodies[4]["id"]))  # type: ignore[arg-type]
+    assert f"• <@{REP1}> — skipped: cap reached (2/day)" in last
+    assert f"• <@{REP3}> — skipped: cap reached (2/day)" in last
+    assert "Everyone was unavailable, so the card went to the channel for anyone to claim." in last
+    routing = bodies[4]["routing"]
+    assert isinstance(routing, dict)
+    assert routing["rule"]["name"] == "Inbound <!here>" and routing["checked_count"] == 1  # type: ignore[index]
+    assert [(c["user"], c["outcome"]) for c in routing["candidates"]] == [  # type: ignore[index]
+        (REP1, "skipped"),
+        (REP2, "skipped"),
+        (REP3, "skipped"),
+    ]
+    assert routing["fallback"] and routing["assignee"] is None
+
+    # the next day the caps start again; the turn goes on from where it was
+    bot.clock.advance(hours=24)
+    await bot.slack.command(REP2, "/handoff", "back", channel_id=SALES)
+    assert (await lead(bot, "next-day@corp.io")).get("suggested_owner") in (REP1, REP2)
+
+
+async def test_route_test_shows_the_same_why_without_taking_a_turn(bot: RunningBot) -> None:
+    await add_rule(
+        bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}> distribute=least_loaded'
+    )
+    for _ in range(2):
+        text = (await bot.slack.command(ADMIN, "/handoff", "route test email=a@b.io", channel_id=SALES)).text
+        assert "The rep with the fewest leads for their weight takes it, ties drawn at random:" in text
+        assert "*takes it*: fewest leads for their weight (a tie with 1 other, drawn at random)" in text
+    async with bot.handoff.uow() as uow:
+        assert await uow.routing.loads(bot.fake.team_id, 1) == []  # nothing taken by a test
+
+
+async def test_a_known_accounts_lead_goes_to_its_owner_first(bot: RunningBot) -> None:
+    bot.fake.add_user(REP3, name="ray", real_name="Ray Rep")
+    bot.fake.channels[SALES].members.add(REP3)
+    now = bot.clock.now()
+    async with bot.handoff.uow() as uow:
+        uow.session.add_all(
+            [
+                Account(
+                    team_id=bot.fake.team_id, key="domain:acme.com", company="Acme Inc.", domain="acme.com",
+                    owner_id=REP3, won_leads=1, created_at=now, updated_at=now,
+                ),
+                Account(
+                    team_id=bot.fake.team_id, key="name:globex industries", company="Globex Industries",
+                    domain=None, owner_id=REP2, won_leads=1, created_at=now, updated_at=now,
+                ),
+            ]
+        )  # fmt: skip
+        await uow.commit()
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}> mode=assign')
+
+    # a subdomain of the account's domain: Ray owns Acme, though he is not in the rule's reps
+    body = await lead(bot, "jane@eu.acme.com", company="ACME GmbH")
+    assert body["suggested_owner"] == REP3
+    await bot.flush()
+    assert f"offered to <@{REP3}> by account (its owner)" in bot.fake.messages(SALES)[-1].text
+    routing = (await lead_api(bot, int(body["id"])))["routing"]  # type: ignore[arg-type]
+    assert routing["method"] == "account"  # type: ignore[index]
+    assert routing["account"]["matched_by"] == "email domain eu.acme.com"  # type: ignore[index]
+
+    # a typo in a long company name, from a free-mail address: Rita's Globex
+    body = await lead(bot, "boss@gmail.com", company="Globex Industires Ltd")
+    assert body["suggested_owner"] == REP2
+    # free mail alone never matches: the rule's turn (Rob)
+    assert (await lead(bot, "someone@gmail.com")).get("suggested_owner") == REP1
+
+    # the owner is away: the rule's reps, and the why says so
+    await bot.slack.command(REP3, "/handoff", "away", channel_id=SALES)
+    text = (
+        await bot.slack.command(ADMIN, "/handoff", "route test email=bob@acme.com", channel_id=SALES)
+    ).text
+    assert (
+        f"*Acme Inc.* is <@{REP3}>’s account (matched by email domain acme.com), but they are away." in text
+    )
+    body = await lead(bot, "bob@acme.com")
+    assert body.get("suggested_owner") in (REP1, REP2)
+    await bot.slack.command(REP3, "/handoff", "back", channel_id=SALES)
+    text = (
+        await bot.slack.command(ADMIN, "/handoff", "route test email=bob@acme.com", channel_id=SALES)
+    ).text
+    assert f"*Acme Inc.* is <@{REP3}>’s account (matched by email domain acme.com)." in text
+    assert f"• <@{REP3}> — *takes it*: owns the account" in text
+
+    # a rule that says owner_first=no routes by its reps only
+    await bot.slack.command(ADMIN, "/handoff", 'route remove "Inbound"', channel_id=SALES)
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}> owner_first=no')
+    assert (await lead(bot, "carl@acme.com")).get("suggested_owner") == REP1
+
+
+async def test_the_lead_export_carries_the_why(bot: RunningBot) -> None:
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>')
+    await lead(bot, "x@corp.io")
+    from bot.services.export import ExportKind, export_to_string
+
+    async with bot.handoff.uow() as uow:
+        text, count = await export_to_string(
+            uow,
+            bot.fake.team_id,
+            ExportKind.LEADS,
+            "json",
+            since=None,
+            now=bot.clock.now(),
+            tz=bot.handoff.settings.tz,
+        )
+    [row] = json.loads(text)
+    assert count == 1 and row["routing"]["assignee"] == REP1 and row["routing"]["rule"]["name"] == "Inbound"
