@@ -172,3 +172,44 @@ async def test_the_lead_export_carries_the_why(bot: RunningBot) -> None:
         )
     [row] = json.loads(text)
     assert count == 1 and row["routing"]["assignee"] == REP1 and row["routing"]["rule"]["name"] == "Inbound"
+
+
+async def refresh_profiles(bot: RunningBot) -> None:
+    from bot.jobs import find_job, run_job
+
+    job = find_job("rep_profiles")
+    assert job is not None
+    await run_job(bot.handoff, job, bot.clock.now())
+
+
+async def test_out_of_office_status_and_working_hours_in_the_reps_own_zone(bot: RunningBot) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    bot.fake.add_user(REP3, name="ray", real_name="Ray Rep", tz="Europe/Berlin")
+    bot.fake.channels[SALES].members.add(REP3)
+    bot.fake.users[REP1]["tz"] = "Asia/Tokyo"
+    bot.fake.set_status(REP2, text="<!channel> OOO till Monday", emoji="")
+    bot.clock.set(datetime(2026, 12, 1, 15, 0, tzinfo=UTC))  # a Tuesday: midnight in Tokyo
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}>,<@{REP3}> hours=yes')
+    await refresh_profiles(bot)
+    async with bot.handoff.uow() as uow:
+        member = await uow.members.get(bot.fake.team_id, REP1)
+        assert member is not None and member.tz == "Asia/Tokyo" and member.profile_at is not None
+
+    body = await lead(bot, "a@corp.io")
+    assert body["suggested_owner"] == REP3
+    why = await why_here(bot, int(body["id"]))  # type: ignore[arg-type]
+    assert f"• <@{REP1}> — skipped: outside working hours (00:00 Asia/Tokyo)" in why
+    assert f"• <@{REP2}> — skipped: out of office (status “&lt;!channel&gt; OOO till Monday”)" in why
+    assert "<!channel>" not in why
+
+    # the status is cleared; the next refresh (a quarter of an hour later) sees it
+    bot.fake.set_status(REP2)
+    bot.clock.advance(timedelta(minutes=16))
+    await refresh_profiles(bot)
+    assert (await lead(bot, "b@corp.io"))["suggested_owner"] == REP2
+    # a status with an expiry in the past says nothing
+    bot.fake.set_status(REP3, emoji=":palm_tree:", expiration=int(bot.clock.now().timestamp()) - 1)
+    bot.clock.advance(timedelta(minutes=16))
+    await refresh_profiles(bot)
+    assert (await lead(bot, "c@corp.io"))["suggested_owner"] == REP3
