@@ -7,6 +7,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 # a free-mail address says nothing about the company: its domain never makes an account key
 FREE_MAIL = frozenset(
@@ -92,9 +93,8 @@ class AccountMatch:
 
 def typo_bound(name: str) -> int:
     """Edits allowed between two normalised company names: none for short names ("acme" is not
-    "acne"), one from 6 letters, two from 12."""
-    length = len(name.replace(" ", ""))
-    return 0 if length < 6 else 1 if length < 12 else 2
+    "acne"), one (a letter added, missing, changed, or two neighbours swapped) from 6 letters."""
+    return 0 if len(name.replace(" ", "")) < 6 else 1
 
 
 def edit_distance(a: str, b: str, bound: int) -> int:
@@ -122,32 +122,68 @@ def _domain_of(account: AccountRef, domain: str) -> bool:
     return bool(own) and (domain == own or domain.endswith("." + own))
 
 
+def _deletions(name: str) -> set[str]:
+    return {name[:i] + name[i + 1 :] for i in range(len(name))}
+
+
+class AccountIndex:
+    """The accounts routing matches against, indexed once (per batch, or cached while they do not
+    change): by domain, by normalised name, and by every one-letter deletion of a name, so a name
+    within one edit is found without comparing it to every account (a symmetric-delete index)."""
+
+    def __init__(self, accounts: Iterable[AccountRef]) -> None:
+        self.by_domain: dict[str, AccountRef] = {}
+        self.by_name: dict[str, AccountRef] = {}
+        self.near: dict[str, set[int]] = {}
+        self.accounts: dict[int, tuple[AccountRef, str]] = {}
+        for account in accounts:
+            if account.domain:
+                self.by_domain.setdefault(account.domain.lower(), account)
+            name = _normalised(account.company)
+            if not name:
+                continue
+            self.by_name.setdefault(name, account)
+            self.accounts[account.id] = (account, name)
+            if typo_bound(name):
+                for key in _deletions(name) | {name}:
+                    self.near.setdefault(key, set()).add(account.id)
+
+    def find(self, *, company: str | None, email: str | None, typos: bool = True) -> AccountMatch | None:
+        domain = company_domain(email)
+        if domain:
+            parts = domain.split(".")
+            for i in range(len(parts) - 1):  # eu.acme.com, then acme.com (never a bare "com")
+                found = self.by_domain.get(".".join(parts[i:]))
+                if found is not None:
+                    return AccountMatch(found, f"email domain {domain}")
+        name = _normalised(company)
+        if not name:
+            return None
+        exact = self.by_name.get(name)
+        if exact is not None:
+            return AccountMatch(exact, f"company name “{company}”")
+        if not typos or not typo_bound(name):
+            return None
+        ids: set[int] = set()
+        for key in _deletions(name) | {name}:
+            ids |= self.near.get(key, set())
+        near = [self.accounts[i][0] for i in sorted(ids) if edit_distance(self.accounts[i][1], name, 1) <= 1]
+        if len({a.id for a in near}) == 1:  # two near names: too close to call
+            return AccountMatch(near[0], f"company name “{company}” (close to “{near[0].company}”)")
+        return None
+
+
+@lru_cache(maxsize=65536)
+def _normalised(name: str | None) -> str:
+    return normalise_company(name)
+
+
 def find_match(
     accounts: Iterable[AccountRef], *, company: str | None, email: str | None, typos: bool = True
 ) -> AccountMatch | None:
     """Routing's match, explained: the company domain (or a subdomain of it: eu.acme.com is
     acme.com's), else the normalised company name ("ACME, Inc." is "Acme GmbH"), else — with
-    `typos` — a name within `typo_bound` edits of exactly one account. Free mail never matches
-    by domain; a lead naming no company matches nothing by name."""
-    domain = company_domain(email)
-    name = normalise_company(company)
-    by_name: AccountRef | None = None
-    near: list[AccountRef] = []
-    bound = typo_bound(name) if typos and name else 0
-    for account in accounts:
-        if domain and _domain_of(account, domain):
-            return AccountMatch(account, f"email domain {domain}")
-        if not name or by_name is not None:
-            continue
-        theirs = normalise_company(account.company)
-        if not theirs:
-            continue
-        if theirs == name:
-            by_name = account
-        elif bound and edit_distance(theirs, name, bound) <= min(bound, typo_bound(theirs)):
-            near.append(account)
-    if by_name is not None:
-        return AccountMatch(by_name, f"company name “{company}”")
-    if len(near) == 1:  # two near names: too close to call
-        return AccountMatch(near[0], f"company name “{company}” (close to “{near[0].company}”)")
-    return None
+    `typos` — a name within one edit of exactly one account (names of 6 letters or more). Free
+    mail never matches by domain; a lead naming no company matches nothing by name. Many leads
+    against the same accounts: build an AccountIndex once."""
+    return AccountIndex(accounts).find(company=company, email=email, typos=typos)

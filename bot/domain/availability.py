@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.sla import BusinessCalendar
@@ -41,17 +42,26 @@ class OooPolicy:
 
 def out_of_office(info: RepInfo, now: datetime, policy: OooPolicy) -> str | None:
     """The status that says so ("🌴 Vacationing"), or None; an expired status says nothing."""
+    if not info.status_emoji and not info.status_text:
+        return None
     if info.status_expiration and info.status_expiration <= now.timestamp():
         return None
     emoji = (info.status_emoji or "").strip().lower()
-    text = (info.status_text or "").strip().lower()
-    if emoji and emoji in {e.lower() for e in policy.emoji}:
+    emojis, phrases = _policy(policy)
+    if emoji and emoji in emojis:
         return f"{OUT_OF_OFFICE} (status {emoji})"
-    words = f" {' '.join(_words(text))} "
-    for phrase in policy.text:
-        if phrase and f" {' '.join(_words(phrase.lower()))} " in words:
+    words = f" {' '.join(_words((info.status_text or '').lower()))} "
+    for phrase in phrases:
+        if phrase in words:
             return f"{OUT_OF_OFFICE} (status “{info.status_text}”)"
     return None
+
+
+@lru_cache(maxsize=64)
+def _policy(policy: OooPolicy) -> tuple[frozenset[str], tuple[str, ...]]:
+    emojis = frozenset(e.strip().lower() for e in policy.emoji if e.strip())
+    phrases = tuple(f" {' '.join(_words(p.lower()))} " for p in policy.text if _words(p))
+    return emojis, phrases
 
 
 def _words(text: str) -> list[str]:

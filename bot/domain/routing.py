@@ -34,13 +34,24 @@ class RuleSpec:
     hours: bool = False  # skip reps outside their own working hours (and on holidays)
     owner_first: bool = True  # a lead of a known account goes to its owner first
 
+    def __post_init__(self) -> None:
+        # the match lists, normalised once per rule (not once per lead and rule)
+        object.__setattr__(
+            self,
+            "_sets",
+            (
+                frozenset(_norm(self.regions)),
+                frozenset(_norm(self.segments)),
+                frozenset(_norm(self.sources)),
+                frozenset(_norm(self.campaigns)),
+                tuple(p.lstrip("@") for p in _norm(self.email_domains)),
+            ),
+        )
+
+        object.__setattr__(self, "_weight_of", dict(zip(self.reps, self.weights, strict=False)))
+
     def weight(self, rep: str) -> int:
-        if not self.weights:
-            return 1
-        try:
-            return self.weights[self.reps.index(rep)]
-        except (ValueError, IndexError):
-            return 1
+        return int(self._weight_of.get(rep, 1)) if self.weights else 1  # type: ignore[attr-defined]
 
     @property
     def assigns(self) -> bool:
@@ -94,40 +105,38 @@ def _norm(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(v.strip().lower() for v in values if v and v.strip())
 
 
-def _in(label: str, value: str | None, allowed: Sequence[str]) -> tuple[bool, str | None]:
-    if not allowed:
-        return True, None
-    if value is not None and value.lower() in _norm(allowed):
-        return True, f"{label} is {value}"
-    return False, None
-
-
-def _domain_matches(domain: str, allowed: Sequence[str]) -> tuple[bool, str | None]:
-    if not allowed:
-        return True, None
-    domain = domain.lower()
-    for pattern in _norm(allowed):
-        pattern = pattern.lstrip("@")
-        if domain == pattern or domain.endswith("." + pattern):
-            return True, f"email domain is {domain}"
-    return False, None
+def _lowered(lead: LeadFacts) -> tuple[str | None, ...]:
+    values = (lead.region, lead.segment, lead.source, lead.campaign)
+    return (*(v.lower() if v is not None else None for v in values), lead.email_domain.lower())
 
 
 def check(rule: RuleSpec, lead: LeadFacts) -> tuple[list[str], str | None]:
     """The conditions that took the lead, or the first one it failed (then the list is empty)."""
+    return _check(rule, lead, _lowered(lead))
+
+
+_LABELS = ("region", "segment", "source", "campaign")
+
+
+def _check(rule: RuleSpec, lead: LeadFacts, lowered: tuple[str | None, ...]) -> tuple[list[str], str | None]:
+    """Conditions in order, the first failure stops (routing's hot loop: lists pre-normalised per
+    rule, the lead's values lowered once per lead)."""
+    sets = rule._sets  # type: ignore[attr-defined]
     reasons: list[str] = []
-    checks = (
-        ("region", _in("region", lead.region, rule.regions)),
-        ("segment", _in("segment", lead.segment, rule.segments)),
-        ("source", _in("source", lead.source, rule.sources)),
-        ("campaign", _in("campaign", lead.campaign, rule.campaigns)),
-        ("email domain", _domain_matches(lead.email_domain, rule.email_domains)),
-    )
-    for label, (ok, reason) in checks:
-        if not ok:
-            return [], label
-        if reason:
-            reasons.append(reason)
+    for i in range(4):
+        allowed = sets[i]
+        if not allowed:
+            continue
+        if lowered[i] is None or lowered[i] not in allowed:
+            return [], _LABELS[i]
+        value = (lead.region, lead.segment, lead.source, lead.campaign)[i]
+        reasons.append(f"{_LABELS[i]} is {value}")
+    domains = sets[4]
+    if domains:
+        domain = lowered[4] or ""
+        if not any(domain == p or domain.endswith("." + p) for p in domains):
+            return [], "email domain"
+        reasons.append(f"email domain is {domain}")
     if rule.score_min is not None or rule.score_max is not None:
         if lead.score is None:
             return [], "score"
@@ -150,8 +159,9 @@ def route(rules: Sequence[RuleSpec], lead: LeadFacts, default_channel: str | Non
     checked before it are kept (the first CHECKED_KEPT, with the condition each failed)."""
     checked: list[Checked] = []
     count = 0
+    lowered = _lowered(lead)
     for rule in sorted(rules, key=lambda r: (r.priority, r.id or 0)):
-        reasons, failed = check(rule, lead)
+        reasons, failed = _check(rule, lead, lowered)
         if failed is None:
             return Decision(
                 rule=rule,

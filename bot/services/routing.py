@@ -8,12 +8,12 @@ calls `preview`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from random import Random
 from typing import Any
 
-from bot.domain.accounts import AccountMatch, AccountRef, find_match
+from bot.domain.accounts import AccountIndex, AccountMatch, AccountRef
 from bot.domain.availability import DEFAULT_OOO_EMOJI, DEFAULT_OOO_TEXT, OooPolicy, RepInfo, unavailable
 from bot.domain.distribution import Load, Pool
 from bot.domain.intake_plan import Fate, Planned
@@ -68,23 +68,52 @@ class Situation:
 
     pools: dict[int, Pool]
     infos: dict[str, RepInfo]
-    accounts: list[AccountRef]
+    accounts: AccountIndex | None
     calendar: BusinessCalendar | None
     policy: OooPolicy
     now: datetime
+    _out: dict[tuple[bool, str], str | None] = field(default_factory=dict)
 
     def out(self, rule: RuleSpec | None) -> Callable[[str], str | None]:
-        calendar = self.calendar if rule is not None and rule.hours else None
+        """Why a rep cannot take a lead now (memoised: the batch shares one `now`)."""
+        hours = rule is not None and rule.hours
+        calendar = self.calendar if hours else None
+        memo = self._out
 
         def why(rep: str) -> str | None:
-            return unavailable(self.infos.get(rep), self.now, policy=self.policy, calendar=calendar)
+            key = (hours, rep)
+            if key not in memo:
+                memo[key] = unavailable(self.infos.get(rep), self.now, policy=self.policy, calendar=calendar)
+            return memo[key]
 
         return why
 
     def account_of(self, company: str | None, email: str | None) -> AccountMatch | None:
-        if not self.accounts:
+        if self.accounts is None:
             return None
-        return find_match(self.accounts, company=company, email=email)
+        return self.accounts.find(company=company, email=email)
+
+
+# the account index per workspace, rebuilt only when its owned accounts change (a lead batch or a
+# single lead reads the rows, ~1 query, but does not re-normalise a thousand company names)
+_INDEXES: dict[str, tuple[int, AccountIndex]] = {}
+_INDEXES_KEPT = 64
+
+
+def account_index(
+    team_id: str, rows: Sequence[tuple[int, str | None, str | None, str]]
+) -> AccountIndex | None:
+    if not rows:
+        return None
+    key = hash(tuple(rows))
+    cached = _INDEXES.get(team_id)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    index = AccountIndex(AccountRef(id=i, company=c, domain=d, owner_id=o) for i, c, d, o in rows)
+    if len(_INDEXES) >= _INDEXES_KEPT:
+        _INDEXES.pop(next(iter(_INDEXES)))
+    _INDEXES[team_id] = (key, index)
+    return index
 
 
 async def _situation(ctx: Ctx, rules: Iterable[RuleSpec], *, lock: bool, with_accounts: bool) -> Situation:
@@ -104,20 +133,12 @@ async def _situation(ctx: Ctx, rules: Iterable[RuleSpec], *, lock: bool, with_ac
             row.user_id: _load(row, day, week) for row in await ctx.uow.routing.loads(ctx.team_id, rule.id)
         }
         pools[rule.id] = Pool(rule=rule, cursor=state[0], virtual_time=state[1], loads=loads)
-    accounts = (
-        [
-            AccountRef(id=i, company=c, domain=d, owner_id=o)
-            for i, c, d, o in await ctx.uow.routing.owned_accounts(ctx.team_id)
-        ]
-        if with_accounts
-        else []
-    )
-    people = {rep for pool in pools.values() for rep in pool.rule.reps} | {
-        a.owner_id for a in accounts if a.owner_id
-    }
+    rows = await ctx.uow.routing.owned_accounts(ctx.team_id) if with_accounts else []
+    accounts = account_index(ctx.team_id, rows)
+    people = {rep for pool in pools.values() for rep in pool.rule.reps} | {owner for _, _, _, owner in rows}
     infos = {m.user_id: rep_info(m) for m in await ctx.uow.routing.members(ctx.team_id, sorted(people))}
     calendar = None
-    if any(pool.rule.hours for pool in pools.values()) or (accounts and any(r.hours for r in rules)):
+    if any(pool.rule.hours for pool in pools.values()) or (rows and any(r.hours for r in rules)):
         calendar = await load_calendar(ctx.uow, ctx.settings, ctx.team_id)
     return Situation(pools, infos, accounts, calendar, ooo_policy(ctx), ctx.now)
 
