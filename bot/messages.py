@@ -115,6 +115,15 @@ WHY_CANDIDATE = {
 WHY_COUNTS = " ({today} today, {week} this week{weight})"
 WHY_FALLBACK = "Everyone was unavailable, so the card went to the channel for anyone to claim."
 WHY_ASSIGN = "Assign mode: {rep} gets it by DM with Accept / Pass."
+# /handoff route simulate and fairness (bot/slack/routing_reports.py)
+SIMULATE_HEAD = "*The last {count} leads replayed through the rules as they are*"
+SIMULATE_HEAD_DRAFT = "*The last {count} leads replayed: the rules as they are → with the draft “{name}”*"
+SIMULATE_NONE = "There are no leads to replay yet."
+SIMULATE_MOVED = "{moved} of {count} leads would go somewhere else. Nothing was saved: `/handoff route add` saves the draft."
+SIMULATE_SAME = "Every lead would go where it goes now. Nothing was saved."
+SIMULATE_NOTE = "_Each rule's distribution starts from zero, caps count per lead's own day and week, and everyone is taken as in._"
+FAIRNESS_HEAD = "*Routing fairness per rep* (offered by routing · claimed · passed · skipped for a cap)"
+FAIRNESS_EMPTY = "nothing routed to a rep"
 RETURN_NOT_NEW = "Lead #{lead_id} is already *{status}*; only a lead nobody has claimed can be handed back."
 RETURNED_TO_MARKETING = (
     ":leftwards_arrow_with_hook: {user} handed *{who}* (lead #{lead_id}, {email}) back to marketing: {reason}"

@@ -10,8 +10,18 @@ from bot.domain.route_syntax import RuleIn, describe_settings, parse_route_add, 
 from bot.domain.routing import LeadFacts
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
-from bot.services.routing_rules import add_rule, list_rules, remove_rule, rule_in, set_away, test_route
+from bot.services.routing_rules import (
+    add_rule,
+    fairness,
+    list_rules,
+    remove_rule,
+    rule_in,
+    set_away,
+    simulate,
+    test_route,
+)
 from bot.slack.mrkdwn import channel_link, escape, mention, truncate
+from bot.slack.routing_reports import fairness_text, simulation_text
 from bot.slack.why import why_text
 
 ROUTE_USAGE = """*Routing rules* (admins)
@@ -19,7 +29,10 @@ ROUTE_USAGE = """*Routing rules* (admins)
 • `/handoff route add "EMEA enterprise" channel=#emea-sales region=emea segment=enterprise score>=70 reps=@rob,@rita priority=10 hot=@sales-leads:80 manager=@boss`
   match on `region` `segment` `source` `campaign` `domain` (comma-separated lists) and `score>=` `score<=` `score=70-90`; lower priority is checked first
 • `/handoff route remove "EMEA enterprise"`
-• `/handoff route test region=emea segment=enterprise score=80 email=jane@acme.com`"""
+  who: `reps=@rob*2,@rita` (weights) `distribute=turn|least_loaded` `cap=10/day` `cap=50/week` `catchup=yes` `hours=yes` (working hours in each rep's zone) `owner_first=no` (by default a known account's lead goes to its owner first)
+• `/handoff route test region=emea segment=enterprise score=80 email=jane@acme.com company=Acme`
+• `/handoff route simulate 200 "EMEA enterprise" channel=#emea-sales reps=@rob,@rita` (the last 200 leads, now and with the draft; nothing is saved)
+• `/handoff route fairness 4` (per rep per week: offered, claimed, passed, capped)"""
 
 
 def register(app: AsyncApp, routers: dict[Command, CommandRouter]) -> None:
@@ -51,6 +64,10 @@ async def route_command(req: CommandRequest) -> None:
         await req.ack(text=f":wastebasket: Removed rule “{escape(rule.name)}”.")
     elif action == "test":
         await _test(req, rest)
+    elif action == "simulate":
+        await _simulate(req, rest)
+    elif action == "fairness":
+        await _fairness(req, rest)
     else:
         await req.ack(text=ROUTE_USAGE)
 
@@ -114,6 +131,41 @@ async def _test(req: CommandRequest, rest: str) -> None:
     elif result.next_rep:
         text += f"\nNext in the rotation: {mention(result.next_rep)}."
     await req.ack(text=truncate(text, 3900))
+
+
+async def _simulate(req: CommandRequest, rest: str) -> None:
+    """`simulate [N] ["Draft" key=value ...]`: the last N leads (default 100) through the rules,
+    and with the draft saved (replacing the rule of its name)."""
+    first, _, draft_text = rest.partition(" ")
+    count = 100
+    if first.isdigit():
+        count = int(first)
+    elif first:
+        draft_text = rest
+    elif rest:
+        raise InvalidInput({"count": "write /handoff route simulate 200"})
+    draft = parse_route_add(_unescape_entities(draft_text.strip())) if draft_text.strip() else None
+    async with req.handoff.open_context(req.team_id) as ctx:
+        result = await simulate(ctx, count, draft)
+    text = simulation_text(
+        count=result.leads,
+        channels_now=result.now.channels,
+        reps_now=result.now.reps,
+        channels_draft=result.draft.channels if result.draft else None,
+        reps_draft=result.draft.reps if result.draft else None,
+        draft_name=result.draft_name,
+        moved=result.moved,
+    )
+    await req.ack(text=truncate(text, 3900))
+
+
+async def _fairness(req: CommandRequest, rest: str) -> None:
+    weeks = rest.split()[0] if rest.split() else "2"
+    if not weeks.isdigit():
+        raise InvalidInput({"weeks": "write /handoff route fairness 4 (weeks, this one first)"})
+    async with req.handoff.open_context(req.team_id) as ctx:
+        report = await fairness(ctx, int(weeks))
+    await req.ack(text=truncate(fairness_text([(w.label, w.reps) for w in report]), 3900))
 
 
 async def _away(req: CommandRequest, *, away: bool) -> None:

@@ -216,6 +216,7 @@ async def record(ctx: Ctx, routed: Sequence[tuple[Lead, RouteWhy]]) -> None:
                 "assignee_id": why.assignee,
                 "method": why.method,
                 "detail": why.to_json(),
+                "capped": list(why.capped) or None,
                 "created_at": ctx.now,
             }
             for lead, why in routed

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.errors import HandoffError, InvalidInput, NotFound
 from bot.domain.route_syntax import RuleIn, validate_rule
-from bot.domain.routing import Decision, LeadFacts, route
+from bot.domain.routing import Decision, LeadFacts, RuleSpec, route
 from bot.domain.routing_why import RouteWhy
+from bot.domain.simulation import PastLead, Replay, moved, replay, with_draft
 from bot.services import routing as routing_service
 from bot.services import setup_checklist
 from bot.services.context import Ctx
 from bot.services.intake import load_routing
-from bot.storage.models import RoutingRule
+from bot.storage.models import Lead, RoutingRule
 
 
 class RuleExists(HandoffError):
@@ -120,6 +122,103 @@ async def test_route(
     decision = route(routing.rules, facts, routing.default_channel)
     why = await routing_service.preview(ctx, decision, company=company, email=email, rng=ctx.rng)
     return RouteTest(decision=decision, next_rep=why.assignee, why=why)
+
+
+def spec_of(spec: RuleIn, *, rule_id: int | None = None) -> RuleSpec:
+    """A draft rule (not saved) as routing sees it."""
+    return RuleSpec(
+        id=rule_id,
+        name=spec.name,
+        priority=spec.priority,
+        channel_id=spec.channel,
+        regions=tuple(spec.regions or ()),
+        segments=tuple(spec.segments or ()),
+        sources=tuple(spec.sources or ()),
+        campaigns=tuple(spec.campaigns or ()),
+        email_domains=tuple(spec.email_domains or ()),
+        score_min=spec.score_min,
+        score_max=spec.score_max,
+        reps=tuple(spec.reps),
+        hot_usergroup=spec.hot_usergroup,
+        hot_score=spec.hot_score,
+        mode=spec.mode,
+        weights=tuple(spec.weight(rep) for rep in spec.reps),
+        distribute=spec.distribute,
+        cap_day=spec.cap_day,
+        cap_week=spec.cap_week,
+        catch_up=spec.catch_up,
+        hours=spec.hours,
+        owner_first=spec.owner_first,
+    )
+
+
+MAX_SIMULATE = 5000
+
+
+@dataclass(frozen=True)
+class Simulation:
+    leads: int
+    now: Replay
+    draft: Replay | None
+    draft_name: str | None
+    moved: int
+
+
+def _past(ctx: Ctx, lead: Lead) -> PastLead:
+    day, week = routing_service.periods(lead.created_at, ctx)
+    facts = LeadFacts(
+        region=lead.region,
+        segment=lead.segment,
+        source=lead.source,
+        campaign=lead.campaign,
+        score=lead.score,
+        email_domain=lead.email.rpartition("@")[2].lower(),
+    )
+    return PastLead(facts=facts, company=lead.company, email=lead.email, day=day, week=week)
+
+
+async def simulate(ctx: Ctx, count: int, draft: RuleIn | None) -> Simulation:
+    """The last `count` leads replayed through the rules as they are, and with `draft` saved
+    (replacing the rule of its name); nothing is written."""
+    if not 1 <= count <= MAX_SIMULATE:
+        raise InvalidInput({"count": f"replay between 1 and {MAX_SIMULATE} leads"})
+    routing = await load_routing(ctx)
+    past = [_past(ctx, lead) for lead in await ctx.uow.routing.recent_leads(ctx.team_id, count)]
+    rows = await ctx.uow.routing.owned_accounts(ctx.team_id)
+    accounts = routing_service.account_index(ctx.team_id, rows)
+    now = replay(past, routing.rules, routing.default_channel, accounts=accounts)
+    if draft is None:
+        return Simulation(leads=len(past), now=now, draft=None, draft_name=None, moved=0)
+    rules = [r for r in routing.rules if r.name != draft.name]
+    if draft.enabled:
+        rules = with_draft(rules, spec_of(draft))
+    after = replay(past, rules, routing.default_channel, accounts=accounts)
+    return Simulation(leads=len(past), now=now, draft=after, draft_name=draft.name, moved=moved(now, after))
+
+
+@dataclass(frozen=True)
+class FairnessWeek:
+    label: str  # "week of 2026-11-30"
+    reps: dict[str, dict[str, int]]
+
+
+async def fairness(ctx: Ctx, weeks: int) -> list[FairnessWeek]:
+    """Per rep per week (this week first): offered, claimed, passed, capped."""
+    if not 1 <= weeks <= 12:
+        raise InvalidInput({"weeks": "show between 1 and 12 weeks"})
+    tz = ctx.settings.tz
+    today = ctx.now.astimezone(tz).date()
+    monday = today - timedelta(days=today.weekday())
+    out = []
+    for back in range(weeks):
+        start = monday - timedelta(weeks=back)
+        start_utc = datetime(start.year, start.month, start.day, tzinfo=tz)
+        end_utc = start_utc + timedelta(weeks=1)
+        counts = await ctx.uow.reports.rep_fairness(
+            ctx.team_id, start_utc.astimezone(UTC), end_utc.astimezone(UTC)
+        )
+        out.append(FairnessWeek(label=f"week of {start.isoformat()}", reps=counts))
+    return out
 
 
 async def set_away(ctx: Ctx, user_id: str, *, away: bool) -> None:

@@ -361,6 +361,7 @@ class RoutingDecision(Base):
     assignee_id: Mapped[str | None] = mapped_column(String(32))
     method: Mapped[str] = mapped_column(String(16))  # rule | default | account
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    capped: Mapped[list[Any] | None] = mapped_column(JSON)  # reps skipped for a cap (the fairness report)
     created_at: Mapped[datetime]
 
 

@@ -79,6 +79,11 @@ async def test_weights_caps_turns_and_the_why_of_every_candidate(bot: RunningBot
     ]
     assert routing["fallback"] and routing["assignee"] is None
 
+    # the admins' fairness report counts who was skipped for a cap
+    report = (await bot.slack.command(ADMIN, "/handoff", "route fairness 1", channel_id=SALES)).text
+    assert f"• <@{REP1}>: offered 2 · claimed 0 · passed 0 · capped 2" in report
+    assert f"• <@{REP3}>: offered 2 · claimed 0 · passed 0 · capped 1" in report
+
     # the next day the caps start again; the turn goes on from where it was
     bot.clock.advance(hours=24)
     await bot.slack.command(REP2, "/handoff", "back", channel_id=SALES)
@@ -213,3 +218,38 @@ async def test_out_of_office_status_and_working_hours_in_the_reps_own_zone(bot: 
     bot.clock.advance(timedelta(minutes=16))
     await refresh_profiles(bot)
     assert (await lead(bot, "c@corp.io"))["suggested_owner"] == REP3
+
+
+async def test_simulate_a_draft_and_the_fairness_report(bot: RunningBot) -> None:
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}>')
+    ids = [int((await lead(bot, f"s{n}@corp.io"))["id"]) for n in range(6)]  # type: ignore[arg-type]
+    await bot.flush()
+    [card] = [m for m in bot.fake.messages(SALES) if f"#{ids[0]}" in visible_text(m.blocks or [])]
+    await bot.slack.click(REP1, "Claim", channel_id=SALES, message_ts=card.ts)
+
+    draft = f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}|rob>*2,<@{REP2}>'
+    text = (await bot.slack.command(ADMIN, "/handoff", f"route simulate 6 {draft}", channel_id=SALES)).text
+    assert "*The last 6 leads replayed: the rules as they are → with the draft “Inbound”*" in text
+    assert f"• <@{REP1}>: 3 → 4" in text and f"• <@{REP2}>: 3 → 2" in text
+    assert f"• <#{SALES}>: 6 (same)" in text
+    assert "3 of 6 leads would go somewhere else. Nothing was saved" in text
+    listing = (await bot.slack.command(ADMIN, "/handoff", "route list", channel_id=SALES)).text
+    assert "*2" not in listing  # the draft was not saved
+
+    plain = (await bot.slack.command(ADMIN, "/handoff", "route simulate", channel_id=SALES)).text
+    assert "*The last 6 leads replayed through the rules as they are*" in plain
+    for bad, says in (
+        ("route simulate 0", "between 1 and 5000"),
+        ('route simulate 5 "Draft" channel=nowhere', "channel"),
+    ):
+        assert says in (await bot.slack.command(ADMIN, "/handoff", bad, channel_id=SALES)).text
+    refused = await bot.slack.command(REP1, "/handoff", "route simulate 5", channel_id=SALES)
+    assert "Only Handoff admins" in refused.text
+
+    report = (await bot.slack.command(ADMIN, "/handoff", "route fairness", channel_id=SALES)).text
+    assert "*Routing fairness per rep*" in report
+    assert f"• <@{REP1}>: offered 3 · claimed 1 · passed 0 · capped 0" in report
+    assert f"• <@{REP2}>: offered 3 · claimed 0 · passed 0 · capped 0" in report
+    assert (
+        "weeks" in (await bot.slack.command(ADMIN, "/handoff", "route fairness lots", channel_id=SALES)).text
+    )

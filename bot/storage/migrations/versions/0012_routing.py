@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("assignee_id", sa.String(length=32), nullable=True),
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("capped", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_decision")),
         sa.UniqueConstraint("team_id", "lead_id", name=op.f("uq_routing_decision_team_id_lead_id")),
