@@ -176,17 +176,6 @@ def route(rules: Sequence[RuleSpec], lead: LeadFacts, default_channel: str | Non
     return Decision(rule=None, channel_id=default_channel, checked=tuple(checked), checked_count=count)
 
 
-def next_rep(reps: Sequence[str], cursor: int, away: set[str]) -> tuple[str | None, int]:
-    """Round robin from `cursor`, skipping reps who are away; returns (rep, positions used)."""
-    if not reps:
-        return None, 0
-    for step in range(len(reps)):
-        rep = reps[(cursor + step) % len(reps)]
-        if rep not in away:
-            return rep, step + 1
-    return None, 1
-
-
 def is_hot(rule: RuleSpec | None, score: int | None) -> bool:
     return bool(
         rule

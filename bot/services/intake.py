@@ -33,9 +33,10 @@ from bot.services import routing as routing_service
 from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.services.offers import offered
+from bot.services.routing import rule_spec
 from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
 from bot.slack.mrkdwn import escape, mention, usergroup_mention
-from bot.storage.models import Lead, LeadBatch, RoutingRule
+from bot.storage.models import Lead, LeadBatch
 from bot.storage.uow import Conflict
 
 
@@ -54,33 +55,6 @@ class ItemResult:
     status: str  # created | duplicate | invalid
     lead: Lead | None = None
     errors: dict[str, str] | None = None
-
-
-def rule_spec(rule: RoutingRule, hot_score: int | None = None) -> RuleSpec:
-    return RuleSpec(
-        id=rule.id,
-        name=rule.name,
-        priority=rule.priority,
-        channel_id=rule.channel_id,
-        regions=tuple(rule.regions or ()),
-        segments=tuple(rule.segments or ()),
-        sources=tuple(rule.sources or ()),
-        campaigns=tuple(rule.campaigns or ()),
-        email_domains=tuple(rule.email_domains or ()),
-        score_min=rule.score_min,
-        score_max=rule.score_max,
-        reps=tuple(rule.reps or ()),
-        hot_usergroup=rule.hot_usergroup,
-        hot_score=rule.hot_score if rule.hot_score is not None else hot_score,
-        mode=rule.mode,
-        weights=tuple(int((rule.weights or {}).get(rep, 1)) for rep in rule.reps or ()),
-        distribute=rule.distribute or "turn",
-        cap_day=rule.cap_day,
-        cap_week=rule.cap_week,
-        catch_up=bool(rule.catch_up),
-        hours=bool(rule.hours),
-        owner_first=rule.owner_first is not False,
-    )
 
 
 class NoChannel(Exception):

@@ -7,7 +7,7 @@ calls `preview`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from random import Random
@@ -15,14 +15,42 @@ from typing import Any
 
 from bot.domain.accounts import AccountIndex, AccountMatch, AccountRef
 from bot.domain.availability import DEFAULT_OOO_EMOJI, DEFAULT_OOO_TEXT, OooPolicy, RepInfo, unavailable
-from bot.domain.distribution import Load, Pool
+from bot.domain.distribution import Load, Pool, pick
 from bot.domain.intake_plan import Fate, Planned
 from bot.domain.routing import Decision, RuleSpec
 from bot.domain.routing_why import RouteWhy, choose
 from bot.domain.sla import BusinessCalendar
 from bot.services.context import Ctx
 from bot.services.sla import load_calendar
-from bot.storage.models import Lead, Member, RepLoad
+from bot.storage.models import Lead, Member, RepLoad, RoutingRule
+
+
+def rule_spec(rule: RoutingRule, hot_score: int | None = None) -> RuleSpec:
+    """A stored rule as routing sees it (`hot_score`: the workspace's, when the rule has none)."""
+    return RuleSpec(
+        id=rule.id,
+        name=rule.name,
+        priority=rule.priority,
+        channel_id=rule.channel_id,
+        regions=tuple(rule.regions or ()),
+        segments=tuple(rule.segments or ()),
+        sources=tuple(rule.sources or ()),
+        campaigns=tuple(rule.campaigns or ()),
+        email_domains=tuple(rule.email_domains or ()),
+        score_min=rule.score_min,
+        score_max=rule.score_max,
+        reps=tuple(rule.reps or ()),
+        hot_usergroup=rule.hot_usergroup,
+        hot_score=rule.hot_score if rule.hot_score is not None else hot_score,
+        mode=rule.mode,
+        weights=tuple(int((rule.weights or {}).get(rep, 1)) for rep in rule.reps or ()),
+        distribute=rule.distribute or "turn",
+        cap_day=rule.cap_day,
+        cap_week=rule.cap_week,
+        catch_up=bool(rule.catch_up),
+        hours=bool(rule.hours),
+        owner_first=rule.owner_first is not False,
+    )
 
 
 def periods(now: datetime, ctx: Ctx) -> tuple[str, str]:
@@ -231,6 +259,22 @@ async def preview(
     rules = [decision.rule] if decision.rule is not None else []
     situation = await _situation(ctx, rules, lock=False, with_accounts=True)
     return _decide(situation, decision, company, email, rng, dry_run=True)
+
+
+async def hand_on_rep(ctx: Ctx, rule: RoutingRule, *, skip: Mapping[str, str]) -> str | None:
+    """The rule's next rep for a lead handed on (assign mode's Pass or no answer, an SLA
+    reassignment): the same weights, caps, turns and availability as for a new lead, with the reps
+    in `skip` passed over (rep → why, e.g. "already offered"); taken under the rule's lock."""
+    spec = rule_spec(rule)
+    situation = await _situation(ctx, [spec], lock=True, with_accounts=False)
+    pool = situation.pools.get(rule.id)
+    if pool is None:
+        return None
+    out = situation.out(spec)
+    unavailable = {rep: why for rep in spec.reps if (why := skip.get(rep) or out(rep))}
+    picked = pick(pool, unavailable, ctx.rng)
+    await _save(ctx, [pool])
+    return picked.rep
 
 
 async def stored_why(ctx: Ctx, lead_id: int) -> dict[str, Any] | None:

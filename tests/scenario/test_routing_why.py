@@ -253,3 +253,19 @@ async def test_simulate_a_draft_and_the_fairness_report(bot: RunningBot) -> None
     assert (
         "weeks" in (await bot.slack.command(ADMIN, "/handoff", "route fairness lots", channel_id=SALES)).text
     )
+
+
+async def test_a_passed_lead_goes_on_by_the_same_rules_skipping_an_out_of_office_rep(bot: RunningBot) -> None:
+    bot.fake.add_user(REP3, name="ray", real_name="Ray Rep")
+    bot.fake.channels[SALES].members.add(REP3)
+    bot.fake.set_status(REP2, text="Vacationing", emoji=":palm_tree:")
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}>,<@{REP3}> mode=assign')
+    await refresh_profiles(bot)
+    body = await lead(bot, "pass@corp.io")
+    assert body["suggested_owner"] == REP1
+    await bot.flush()
+    await bot.slack.click(REP1, "Pass")
+    await bot.flush()
+    assert bot.fake.dms(REP2) == []  # on holiday by their Slack status
+    assert bot.fake.dms(REP3), "the lead went on to Ray"
+    assert (await lead_api(bot, int(body["id"])))["suggested_owner"] == REP3  # type: ignore[arg-type]
