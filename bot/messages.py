@@ -113,6 +113,7 @@ WHY_CANDIDATE = {
     "waiting": "• {rep} — not this time: {why}{counts}",
 }
 WHY_COUNTS = " ({today} today, {week} this week{weight})"
+WHY_WAITING_MORE = "• … and {count} more whose turn it was not"
 WHY_FALLBACK = "Everyone was unavailable, so the card went to the channel for anyone to claim."
 WHY_ASSIGN = "Assign mode: {rep} gets it by DM with Accept / Pass."
 # /handoff route simulate and fairness (bot/slack/routing_reports.py)

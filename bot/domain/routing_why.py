@@ -14,6 +14,8 @@ from bot.domain.accounts import AccountMatch
 from bot.domain.distribution import Candidate, Outcome, Pool, pick, preview, take_outside
 from bot.domain.routing import Decision
 
+WAITING_KEPT = 10
+
 
 class Method:
     RULE = "rule"  # a rule matched (its reps, or its channel)
@@ -34,6 +36,11 @@ class RouteWhy:
 
     def to_json(self) -> dict[str, Any]:
         decision, rule = self.decision, self.decision.rule
+        # every rep who took it or was skipped (the why); of those whose turn it simply was not,
+        # the first WAITING_KEPT (a rule of 100 reps would otherwise store 100 lines per lead)
+        waiting = [c for c in self.candidates if c.outcome is Outcome.WAITING]
+        kept = {id(c) for c in waiting[:WAITING_KEPT]}
+        listed = [c for c in self.candidates if c.outcome is not Outcome.WAITING or id(c) in kept]
         return {
             "method": self.method,
             "rule": None if rule is None else {"id": rule.id, "name": rule.name, "priority": rule.priority},
@@ -59,7 +66,8 @@ class RouteWhy:
                 "owner_skipped": self.owner_skipped,
             },
             "assignee": self.assignee,
-            "candidates": [c.to_json() for c in self.candidates],
+            "candidates": [c.to_json() for c in listed],
+            "waiting_more": len(waiting) - len(waiting[:WAITING_KEPT]),
             "fallback": self.fallback,
         }
 

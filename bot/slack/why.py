@@ -88,6 +88,9 @@ def why_text(detail: Mapping[str, Any]) -> str:
         caps = _caps(detail)
         lines.append(template.format(extra=f" ({caps})" if caps else ""))
     lines.extend(_candidate_line(c) for c in candidates)
+    more = int(detail.get("waiting_more") or 0)
+    if more > 0:
+        lines.append(messages.WHY_WAITING_MORE.format(count=more))
     if detail.get("fallback"):
         lines.append(messages.WHY_FALLBACK)
     elif detail.get("mode") == "assign" and detail.get("assignee"):
