@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +16,34 @@ AWAY = "away"
 OUT_OF_OFFICE = "out of office"
 OUTSIDE_HOURS = "outside working hours"
 HOLIDAY = "on holiday"
+TIME_OFF = "time off"
+MAX_TIME_OFF_DAYS = 366
+
+
+def parse_time_off(text: str, today: date) -> tuple[date, date]:
+    """`2026-12-24..2026-12-31`, `until 2026-12-31` or one date → (first day, last day), both
+    inclusive; ValueError saying what to write."""
+    words = text.strip().lower()
+    try:
+        if words.startswith("until "):
+            first, last = today, date.fromisoformat(words[6:].strip())
+        elif ".." in words:
+            a, _, b = words.partition("..")
+            first, last = date.fromisoformat(a.strip()), date.fromisoformat(b.strip())
+        else:
+            first = last = date.fromisoformat(words)
+    except ValueError:
+        raise ValueError(
+            "write the days off as 2026-12-24..2026-12-31, until 2026-12-31, or one date"
+        ) from None
+    if last < first:
+        raise ValueError("the last day off is before the first")
+    if last < today:
+        raise ValueError("those days are over")
+    if (last - first).days > MAX_TIME_OFF_DAYS:
+        raise ValueError("at most a year at a time; `/handoff away` with no dates is until `/handoff back`")
+    return first, last
+
 
 # Slack's own suggested statuses for time off ("Vacationing", "Out sick") and common ones
 DEFAULT_OOO_EMOJI = (":palm_tree:", ":face_with_thermometer:", ":airplane:", ":no_entry:")
@@ -32,6 +60,8 @@ class RepInfo:
     status_text: str | None = None
     status_emoji: str | None = None
     status_expiration: int | None = None  # epoch seconds; 0 or None: no expiry
+    away_from: date | None = None  # time off set ahead, in the rep's own dates (both inclusive)
+    away_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -98,13 +128,19 @@ def unavailable(
     *,
     policy: OooPolicy,
     calendar: BusinessCalendar | None,
+    zone: ZoneInfo | None = None,
 ) -> str | None:
     """Why the rep cannot take a lead now (None: they can). `calendar` only for rules that route
-    within working hours."""
+    within working hours; `zone` is the workspace's, for a rep whose own is not known."""
     if info is None:
         return None
     if info.away:
         return AWAY
+    if info.away_until is not None:
+        fallback = zone or (calendar.tz if calendar else ZoneInfo("UTC"))
+        today = now.astimezone(rep_zone(info.tz, fallback)).date()
+        if (info.away_from is None or info.away_from <= today) and today <= info.away_until:
+            return f"{TIME_OFF} (until {info.away_until.isoformat()})"
     ooo = out_of_office(info, now, policy)
     if ooo:
         return ooo

@@ -169,19 +169,30 @@ async def _fairness(req: CommandRequest, rest: str) -> None:
 
 
 async def _away(req: CommandRequest, *, away: bool) -> None:
+    """`/handoff away [@rep] [2026-12-24..2026-12-31 | until 2026-12-31 | 2026-12-24]`, `/handoff back [@rep]`."""
     target = req.user_id
-    if req.args:
-        other = user_id(req.args.split()[0])
+    words = req.args.split()
+    if words and (words[0].startswith(("<@", "@")) or user_id(words[0])):
+        other = user_id(words[0])
         if other is None:
             raise InvalidInput({"user": "mention the person: /handoff away @rob"})
         if other != req.user_id:
             if not await req.is_admin():
                 raise NotAllowed("Only admins can set someone else away or back.")
             target = other
+        words = words[1:]
+    days = " ".join(words) if away else ""
     async with req.handoff.open_context(req.team_id) as ctx:
-        await set_away(ctx, target, away=away)
+        off = await set_away(ctx, target, away=away, days=days or None)
     who = "You are" if target == req.user_id else f"{mention(target)} is"
-    if away:
+    if off is not None:
+        first, last = off
+        span = first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+        zone = "your" if target == req.user_id else "their"
+        await req.ack(
+            text=f":palm_tree: {who} away {span} (in {zone} own time zone): routing skips them then."
+        )
+    elif away:
         await req.ack(text=f":palm_tree: {who} away: round robin skips you until `/handoff back`.")
     else:
         await req.ack(text=f":wave: {who} back in the round robin.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from random import Random
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.domain.accounts import AccountIndex, AccountMatch, AccountRef
 from bot.domain.availability import DEFAULT_OOO_EMOJI, DEFAULT_OOO_TEXT, OooPolicy, RepInfo, unavailable
@@ -78,6 +79,8 @@ def rep_info(member: Member) -> RepInfo:
         status_text=member.status_text,
         status_emoji=member.status_emoji,
         status_expiration=member.status_expiration,
+        away_from=member.away_from,
+        away_until=member.away_until,
     )
 
 
@@ -100,6 +103,7 @@ class Situation:
     calendar: BusinessCalendar | None
     policy: OooPolicy
     now: datetime
+    zone: ZoneInfo | None = None  # the workspace's, for reps whose own is not known
     _out: dict[tuple[bool, str], str | None] = field(default_factory=dict)
 
     def out(self, rule: RuleSpec | None) -> Callable[[str], str | None]:
@@ -111,7 +115,9 @@ class Situation:
         def why(rep: str) -> str | None:
             key = (hours, rep)
             if key not in memo:
-                memo[key] = unavailable(self.infos.get(rep), self.now, policy=self.policy, calendar=calendar)
+                memo[key] = unavailable(
+                    self.infos.get(rep), self.now, policy=self.policy, calendar=calendar, zone=self.zone
+                )
             return memo[key]
 
         return why
@@ -168,7 +174,7 @@ async def _situation(ctx: Ctx, rules: Iterable[RuleSpec], *, lock: bool, with_ac
     calendar = None
     if any(pool.rule.hours for pool in pools.values()) or (rows and any(r.hours for r in rules)):
         calendar = await load_calendar(ctx.uow, ctx.settings, ctx.team_id)
-    return Situation(pools, infos, accounts, calendar, ooo_policy(ctx), ctx.now)
+    return Situation(pools, infos, accounts, calendar, ooo_policy(ctx), ctx.now, ctx.settings.tz)
 
 
 async def _save(ctx: Ctx, pools: Iterable[Pool]) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from bot.domain.availability import parse_time_off, rep_zone
 from bot.domain.errors import HandoffError, InvalidInput, NotFound
 from bot.domain.route_syntax import RuleIn, validate_rule
 from bot.domain.routing import Decision, LeadFacts, RuleSpec, route
@@ -221,8 +222,24 @@ async def fairness(ctx: Ctx, weeks: int) -> list[FairnessWeek]:
     return out
 
 
-async def set_away(ctx: Ctx, user_id: str, *, away: bool) -> None:
-    await ctx.uow.members.upsert(ctx.team_id, user_id, at=ctx.now, away=away)
+async def set_away(
+    ctx: Ctx, user_id: str, *, away: bool, days: str | None = None
+) -> tuple[date, date] | None:
+    """Away until back (`away`), away on given days (`days`: parse_time_off's syntax, dates in
+    the rep's own time zone), or back (every kind of away cleared). Returns the days off set."""
+    if days:
+        member = await ctx.uow.members.get(ctx.team_id, user_id)
+        zone = rep_zone(member.tz if member else None, ctx.settings.tz)
+        try:
+            first, last = parse_time_off(days, ctx.now.astimezone(zone).date())
+        except ValueError as exc:
+            raise InvalidInput({"days": str(exc)}) from None
+        await ctx.uow.members.upsert(
+            ctx.team_id, user_id, at=ctx.now, away=False, away_from=first, away_until=last
+        )
+        return first, last
+    await ctx.uow.members.upsert(ctx.team_id, user_id, at=ctx.now, away=away, away_from=None, away_until=None)
+    return None
 
 
 # -- YAML ------------------------------------------------------------------------------------------

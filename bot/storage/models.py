@@ -340,6 +340,9 @@ class Member(Base):
     status_emoji: Mapped[str | None] = mapped_column(String(100))
     status_expiration: Mapped[int | None] = mapped_column(Integer)
     profile_at: Mapped[datetime | None]
+    # time off set ahead (`/handoff away 2026-12-24..2026-12-31`): dates in the rep's own zone
+    away_from: Mapped[date | None] = mapped_column(Date)
+    away_until: Mapped[date | None] = mapped_column(Date)
 
 
 class RoutingDecision(Base):

@@ -269,3 +269,33 @@ async def test_a_passed_lead_goes_on_by_the_same_rules_skipping_an_out_of_office
     assert bot.fake.dms(REP2) == []  # on holiday by their Slack status
     assert bot.fake.dms(REP3), "the lead went on to Ray"
     assert (await lead_api(bot, int(body["id"])))["suggested_owner"] == REP3  # type: ignore[arg-type]
+
+
+async def test_time_off_set_ahead_skips_a_rep_on_those_days_only(bot: RunningBot) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    bot.clock.set(datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}>')
+    reply = await bot.slack.command(REP1, "/handoff", "away 2026-12-02..2026-12-03", channel_id=SALES)
+    assert "You are away 2026-12-02 to 2026-12-03" in reply.text
+    for bad, says in (
+        ("away 2026-12-03..2026-12-02", "before the first"),
+        ("away next week", "write the days off as 2026-12-24..2026-12-31"),
+        (f"away <@{REP2}> 2026-12-05", "Only admins"),
+    ):
+        assert says in (await bot.slack.command(REP1, "/handoff", bad, channel_id=SALES)).text
+    assert (await lead(bot, "d1@corp.io"))["suggested_owner"] == REP1  # the 1st: still in
+    bot.clock.advance(timedelta(days=1))
+    body = await lead(bot, "d2@corp.io")
+    assert body["suggested_owner"] == REP2
+    assert f"• <@{REP1}> — skipped: time off (until 2026-12-03)" in await why_here(bot, int(body["id"]))  # type: ignore[arg-type]
+    bot.clock.advance(timedelta(days=2))
+    assert (await lead(bot, "d3@corp.io"))["suggested_owner"] == REP1  # the 4th: back
+    reply = await bot.slack.command(
+        ADMIN, "/handoff", f"away <@{REP2}|rita> until 2026-12-10", channel_id=SALES
+    )
+    assert f"<@{REP2}> is away 2026-12-04 to 2026-12-10" in reply.text
+    await bot.slack.command(ADMIN, "/handoff", f"back <@{REP2}>", channel_id=SALES)
+    async with bot.handoff.uow() as uow:
+        member = await uow.members.get(bot.fake.team_id, REP2)
+        assert member is not None and member.away_until is None and not member.away

@@ -58,3 +58,29 @@ def test_out_of_office_status_by_emoji_or_words_until_it_expires() -> None:
     custom = OooPolicy(emoji=(":beach:",), text=("parental leave",))
     assert why(RepInfo("U1", status_text="On parental leave"), policy=custom) is not None
     assert why(RepInfo("U1", status_emoji=":palm_tree:"), policy=custom) is None
+
+
+def test_time_off_set_ahead_in_the_reps_own_dates() -> None:
+    import pytest
+
+    from bot.domain.availability import parse_time_off
+
+    today = date(2026, 12, 1)
+    assert parse_time_off("2026-12-24..2026-12-31", today) == (date(2026, 12, 24), date(2026, 12, 31))
+    assert parse_time_off("until 2026-12-03", today) == (today, date(2026, 12, 3))
+    assert parse_time_off("2026-12-24", today) == (date(2026, 12, 24),) * 2
+    for bad, says in (
+        ("next week", "write the days off"),
+        ("2026-12-31..2026-12-24", "before the first"),
+        ("2026-11-01..2026-11-02", "over"),
+        ("2026-12-01..2028-01-01", "at most a year"),
+    ):
+        with pytest.raises(ValueError, match=says):
+            parse_time_off(bad, today)
+    off = RepInfo("U1", tz="Asia/Tokyo", away_from=date(2026, 12, 2), away_until=date(2026, 12, 3))
+    assert why(off, hours=False) == "time off (until 2026-12-03)"  # 00:00 on the 2nd in Tokyo
+    assert (
+        why(RepInfo("U1", tz="America/New_York", away_from=date(2026, 12, 2), away_until=date(2026, 12, 3)))
+        is None
+    )
+    assert why(RepInfo("U1", away_from=date(2026, 11, 1), away_until=date(2026, 11, 30))) is None  # over

@@ -72,11 +72,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("status_emoji", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("status_expiration", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("profile_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("away_from", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("away_until", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("member", schema=None) as batch_op:
-        for column in ("profile_at", "status_expiration", "status_emoji", "status_text", "tz_offset", "tz"):
+        for column in (
+            "away_until", "away_from", "profile_at", "status_expiration", "status_emoji", "status_text", "tz_offset", "tz"
+        ):  # fmt: skip
             batch_op.drop_column(column)
     with op.batch_alter_table("routing_rule", schema=None) as batch_op:
         for column in (
