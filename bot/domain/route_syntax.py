@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.domain.errors import InvalidInput
 from bot.domain.lead_input import field_errors
 
-_TOKEN = re.compile(r'"[^"]*"|\S+')
+_TOKEN = re.compile(r'[^\s="]+=(?:"[^"]*"|[^\s"])+|"[^"]*"|\S+')
 _CHANNEL = re.compile(r"^(?:<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|#?([CG][A-Z0-9]+))$")
 _USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]+))$")
 _GROUP = re.compile(r"^(?:<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>|@?(S[A-Z0-9]+))$")
@@ -225,8 +225,17 @@ def validate_rule(data: dict[str, Any]) -> RuleIn:
 
 
 def tokens(text: str) -> list[str]:
+    """Words, a quoted phrase as one ("EMEA enterprise"), and key="a value with spaces"."""
     text = text.replace("“", '"').replace("”", '"')
-    return [t[1:-1] if len(t) >= 2 and t[0] == t[-1] == '"' else t for t in _TOKEN.findall(text)]
+    out = []
+    for token in _TOKEN.findall(text):
+        key, eq, value = token.partition("=")
+        if eq and '"' in value and not key.startswith('"'):
+            token = f"{key}={value.replace(chr(34), '')}"
+        elif len(token) >= 2 and token[0] == token[-1] == '"':
+            token = token[1:-1]
+        out.append(token)
+    return out
 
 
 def parse_route_add(text: str) -> RuleIn:

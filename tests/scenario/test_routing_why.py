@@ -299,3 +299,42 @@ async def test_time_off_set_ahead_skips_a_rep_on_those_days_only(bot: RunningBot
     async with bot.handoff.uow() as uow:
         member = await uow.members.get(bot.fake.team_id, REP2)
         assert member is not None and member.away_until is None and not member.away
+
+
+async def test_the_new_doors_escape_what_they_echo_and_refuse_clearly(bot: RunningBot) -> None:
+    now = bot.clock.now()
+    async with bot.handoff.uow() as uow:
+        uow.session.add(
+            Account(
+                team_id=bot.fake.team_id, key="name:channel corp", company="<!channel> Corp", domain=None,
+                owner_id=REP2, won_leads=1, created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+        await uow.commit()
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>')
+    text = (
+        await bot.slack.command(
+            ADMIN, "/handoff", "route test company=&lt;!channel&gt;_Corp email=x@gmail.com", channel_id=SALES
+        )
+    ).text
+    assert "<!channel>" not in text
+    text = (
+        await bot.slack.command(ADMIN, "/handoff", 'route test company="<!channel> Corp"', channel_id=SALES)
+    ).text
+    assert f"is <@{REP2}>’s account (matched by company name “&lt;!channel&gt; Corp”)" in text
+    assert "<!channel>" not in text
+
+    draft = f'route simulate 5 "&lt;!here&gt; draft" channel=<#{SALES}|sales> reps=<@{REP2}>'
+    text = (await bot.slack.command(ADMIN, "/handoff", draft, channel_id=SALES)).text
+    assert "<!here>" not in text and ("&lt;!here&gt; draft" in text or "no leads" in text)
+    for command, says in (
+        ("route simulate 999999", "between 1 and 5000"),
+        ("route fairness 99", "between 1 and 12"),
+        (f'route add "W" channel=#C0SALES reps=<@{REP1}>*2*3', "not a person"),
+        (f'route add "W" channel=#C0SALES reps=<@{REP1}> cap=99999999/day', "write cap=10/day"),
+        (f'route add "W" channel=#C0SALES reps=<@{REP1}> distribute=fastest', "distribute"),
+    ):
+        reply = (await bot.slack.command(ADMIN, "/handoff", command, channel_id=SALES)).text
+        assert says in reply, (command, reply)
+    async with bot.handoff.uow() as uow:
+        assert [r.name for r in await uow.rules.all(bot.fake.team_id)] == ["Inbound"]  # nothing half-added

@@ -98,3 +98,8 @@ def test_yaml_weights_must_name_the_rules_reps() -> None:
         validate_rule({"name": "X", "channel": "C1", "reps": ["U1"], "weights": {"U2": 3}})
     assert "rule" in caught.value.errors
     assert validate_rule({"name": "X", "channel": "C1", "reps": ["U1"], "weights": {"U1": 1}}).weights is None
+
+
+def test_quoted_values_with_spaces() -> None:
+    rule = parse_route_add('"Paid" channel=#C1 source="Paid search",webinar campaign="Q4 push"')
+    assert rule.sources == ["paid search", "webinar"] and rule.campaigns == ["q4 push"]
