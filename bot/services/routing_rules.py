@@ -104,6 +104,7 @@ async def find_rule(ctx: Ctx, name_or_id: str) -> RoutingRule:
 
 async def remove_rule(ctx: Ctx, name_or_id: str) -> RoutingRule:
     rule = await find_rule(ctx, name_or_id)
+    await ctx.uow.routing.forget_rule(ctx.team_id, rule.id)
     await ctx.uow.rules.delete(rule)
     return rule
 
@@ -295,6 +296,7 @@ async def import_rules(ctx: Ctx, specs: list[RuleIn], *, replace: bool) -> Impor
         wanted = {s.name for s in specs}
         for name, rule in existing.items():
             if name not in wanted:
+                await ctx.uow.routing.forget_rule(ctx.team_id, rule.id)
                 await ctx.uow.rules.delete(rule)
                 removed.append(name)
     await ctx.uow.flush()

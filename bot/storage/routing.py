@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Account, Lead, Member, RepLoad, RoutingDecision, RoutingRule
@@ -85,6 +85,12 @@ class RoutingRepo:
                 )
         if new:
             await self.session.execute(insert(RepLoad), new)
+
+    async def forget_rule(self, team_id: str, rule_id: int) -> None:
+        """A removed rule's counts go with it (its decisions stay: they explain past leads)."""
+        await self.session.execute(
+            delete(RepLoad).where(RepLoad.team_id == team_id, RepLoad.rule_id == rule_id)
+        )
 
     async def add_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
         if rows:
