@@ -283,6 +283,17 @@ async def hand_on_rep(ctx: Ctx, rule: RoutingRule, *, skip: Mapping[str, str]) -
     return picked.rep
 
 
+async def available_reps(ctx: Ctx, rule: RoutingRule) -> list[str]:
+    """The rule's reps who could take a lead now (not away, not out of office, not on time off,
+    within their hours when the rule asks): whom an SLA reminder mentions."""
+    spec = rule_spec(rule)
+    infos = {m.user_id: rep_info(m) for m in await ctx.uow.routing.members(ctx.team_id, list(spec.reps))}
+    calendar = await load_calendar(ctx.uow, ctx.settings, ctx.team_id) if spec.hours else None
+    situation = Situation({}, infos, None, calendar, ooo_policy(ctx), ctx.now, ctx.settings.tz)
+    out = situation.out(spec)
+    return [rep for rep in spec.reps if out(rep) is None]
+
+
 async def stored_why(ctx: Ctx, lead_id: int) -> dict[str, Any] | None:
     """The stored decision's detail (None for leads routed before decisions were stored)."""
     row = await ctx.uow.routing.decision(ctx.team_id, lead_id)

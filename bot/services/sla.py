@@ -358,10 +358,11 @@ async def _event(ctx: Ctx, lead: Lead, kind: EventKind, data: dict[str, object])
 
 
 async def _on_duty(ctx: Ctx, rule: RoutingRule | None) -> list[str]:
-    if rule is None:
+    """The rule's reps who can take a lead now (bot/services/routing.py: not away, out of office,
+    on time off, or outside their hours when the rule routes within them)."""
+    if rule is None or not rule.reps:
         return []
-    away = await ctx.uow.members.away_users(ctx.team_id)
-    return [rep for rep in rule.reps or [] if rep not in away]
+    return await routing_service.available_reps(ctx, rule)
 
 
 async def _remind(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:

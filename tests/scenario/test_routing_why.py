@@ -338,3 +338,18 @@ async def test_the_new_doors_escape_what_they_echo_and_refuse_clearly(bot: Runni
         assert says in reply, (command, reply)
     async with bot.handoff.uow() as uow:
         assert [r.name for r in await uow.rules.all(bot.fake.team_id)] == ["Inbound"]  # nothing half-added
+
+
+async def test_an_sla_reminder_mentions_only_reps_who_can_take_it_now(bot: RunningBot) -> None:
+    from datetime import timedelta
+
+    from tests.scenario.test_sla import reminders, tick
+
+    await add_rule(bot, f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}>')
+    bot.fake.set_status(REP2, text="Out of office", emoji=":palm_tree:")
+    await refresh_profiles(bot)
+    await lead(bot, "sla@corp.io")
+    await bot.flush()
+    await tick(bot, bot.clock.now() + timedelta(minutes=31))
+    [reminder] = reminders(bot)
+    assert f"<@{REP1}>" in reminder and f"<@{REP2}>" not in reminder
