@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from random import Random
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.accounts import AccountIndex, AccountMatch, AccountRef
@@ -199,7 +199,7 @@ async def _save(ctx: Ctx, pools: Iterable[Pool]) -> None:
         await ctx.uow.routing.save_loads(ctx.team_id, pool.rule.id, values, at=ctx.now)
 
 
-L = Any
+L = TypeVar("L")  # a stored lead, opaque here (as in bot.domain.intake_plan)
 
 
 async def assign_batch(ctx: Ctx, plans: list[Planned[L]], rng: Random) -> list[Planned[L]]:
