@@ -35,9 +35,8 @@ def _checked_line(detail: Mapping[str, Any]) -> str | None:
         return None
     rules = ", ".join(f"“{escape(c.get('rule'))}” ({escape(c.get('failed'))})" for c in checked)
     more = int(detail.get("checked_count") or 0) - len(checked)
-    return messages.WHY_CHECKED.format(rules=rules) + (
-        messages.WHY_CHECKED_MORE.format(count=more) if more > 0 else ""
-    )
+    template = messages.WHY_CHECKED if detail.get("rule") else messages.WHY_CHECKED_NONE
+    return template.format(rules=rules) + (messages.WHY_CHECKED_MORE.format(count=more) if more > 0 else "")
 
 
 def _account_line(detail: Mapping[str, Any]) -> str | None:

@@ -42,3 +42,13 @@ def test_the_owner_first_unless_out_and_everyone_out_goes_to_the_channel() -> No
     assert out.assignee is None and out.fallback and out.to_json()["account"]["owner_skipped"] == "away"
     text = why_text(out.to_json())
     assert "but they are away" in text and "Everyone was unavailable" in text
+
+
+def test_no_rule_matched_names_the_rules_checked() -> None:
+    rules = [RuleSpec(id=i, name=f"R{i}", priority=i, channel_id="C1", regions=("emea",)) for i in range(25)]
+    decision = route(rules, FACTS, "C0SALES")
+    why = choose(decision, pool=None, account=None, out=lambda r: None, rng=Random(0)).to_json()
+    assert why["checked_count"] == 25 and len(why["checked"]) == 20
+    text = why_text(why)
+    assert text.startswith("No routing rule matched, so it went to the default sales channel.")
+    assert "Rules checked: “R0” (region), “R1” (region)" in text and text.rstrip().endswith("and 5 more")
