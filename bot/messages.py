@@ -17,7 +17,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 *Partnership*
 • `/discuss [question]` — start a discussion · `/discuss recap` · `/discuss questions list|add|remove` · `/discuss schedule` · `/discuss help`
 *Admin*
-• `/handoff route list|add|remove|test|simulate|fairness` · `/handoff away [dates]` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
+• `/handoff route list|add|edit|remove|test|simulate|fairness` · `/handoff away [dates]` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
 • `/handoff webhooks list|add <url> [events]|remove|test|enable <id>` — signed outbound events
 • `/handoff admins list|add|remove @user` — who may change things

@@ -12,6 +12,7 @@ from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import Command
 from bot.services.routing_rules import (
     add_rule,
+    edit_rule,
     fairness,
     list_rules,
     remove_rule,
@@ -28,8 +29,9 @@ ROUTE_USAGE = """*Routing rules* (admins)
 • `/handoff route list`
 • `/handoff route add "EMEA enterprise" channel=#emea-sales region=emea segment=enterprise score>=70 reps=@rob,@rita priority=10 hot=@sales-leads:80 manager=@boss`
   match on `region` `segment` `source` `campaign` `domain` (comma-separated lists) and `score>=` `score<=` `score=70-90`; lower priority is checked first
-• `/handoff route remove "EMEA enterprise"`
   who: `reps=@rob*2,@rita` (weights) `distribute=turn|least_loaded` `cap=10/day` `cap=50/week` `catchup=yes` `hours=yes` (working hours in each rep's zone) `owner_first=no` (by default a known account's lead goes to its owner first)
+• `/handoff route edit "EMEA enterprise" channel=#emea-sales reps=@rob,@rita,@ray …` (all its settings again; its reps keep their counts)
+• `/handoff route remove "EMEA enterprise"`
 • `/handoff route test region=emea segment=enterprise score=80 email=jane@acme.com company=Acme`
 • `/handoff route simulate 200 "EMEA enterprise" channel=#emea-sales reps=@rob,@rita` (the last 200 leads, now and with the draft; nothing is saved)
 • `/handoff route fairness 4` (per rep per week: offered, claimed, passed, capped)"""
@@ -56,6 +58,11 @@ async def route_command(req: CommandRequest) -> None:
         async with req.handoff.open_context(req.team_id) as ctx:
             rule = await add_rule(ctx, spec)
         await req.ack(text=f":white_check_mark: Added rule #{rule.id}: {shown(spec)}")
+    elif action in ("edit", "update"):
+        spec = parse_route_add(_unescape_entities(rest))
+        async with req.handoff.open_context(req.team_id) as ctx:
+            rule = await edit_rule(ctx, spec)
+        await req.ack(text=f":pencil2: Rule #{rule.id} is now: {shown(spec)} (its reps keep their counts)")
     elif action in ("remove", "delete", "rm"):
         if not rest:
             raise InvalidInput({"rule": 'say which: /handoff route remove "EMEA enterprise"'})

@@ -92,6 +92,17 @@ async def add_rule(ctx: Ctx, spec: RuleIn) -> RoutingRule:
     return added
 
 
+async def edit_rule(ctx: Ctx, spec: RuleIn) -> RoutingRule:
+    """Replace the settings of the rule of `spec`'s name, keeping the rule itself: its turn, its
+    reps' counts and shares (a rep taken out and put back finds theirs), its SLA thresholds."""
+    rule = await ctx.uow.rules.by_name(ctx.team_id, spec.name)
+    if rule is None:
+        raise NotFound(f"There is no rule “{spec.name}”. `/handoff route list` shows them.")
+    _apply(rule, spec)
+    await ctx.uow.flush()
+    return rule
+
+
 async def find_rule(ctx: Ctx, name_or_id: str) -> RoutingRule:
     key = name_or_id.strip().strip('"“”').lstrip("#")
     rule = await ctx.uow.rules.by_name(ctx.team_id, key)

@@ -353,3 +353,44 @@ async def test_an_sla_reminder_mentions_only_reps_who_can_take_it_now(bot: Runni
     await tick(bot, bot.clock.now() + timedelta(minutes=31))
     [reminder] = reminders(bot)
     assert f"<@{REP1}>" in reminder and f"<@{REP2}>" not in reminder
+
+
+async def test_editing_a_rules_reps_keeps_everyones_counts_and_a_new_rep_gets_no_flood(
+    bot: RunningBot,
+) -> None:
+    from random import Random
+
+    from sqlalchemy import select
+
+    from bot.storage.models import RepLoad
+
+    bot.handoff.rng = Random(4)
+    bot.fake.add_user(REP3, name="ray", real_name="Ray Rep")
+    bot.fake.channels[SALES].members.add(REP3)
+    base = f'"Inbound" channel=<#{SALES}|sales> distribute=least_loaded reps='
+    await add_rule(bot, base + f"<@{REP1}>,<@{REP2}>")
+    first = [(await lead(bot, f"e{n}@corp.io"))["suggested_owner"] for n in range(6)]
+    assert sorted(first) == [REP1] * 3 + [REP2] * 3
+
+    reply = await bot.slack.command(
+        ADMIN, "/handoff", "route edit " + base + f"<@{REP1}>,<@{REP2}>,<@{REP3}>", channel_id=SALES
+    )
+    assert "is now" in reply.text and "keep their counts" in reply.text, reply.text
+    # Ray joins at the current share: one lead in three from now on, not the next six
+    after = [(await lead(bot, f"f{n}@corp.io"))["suggested_owner"] for n in range(6)]
+    assert sorted(after) == sorted([REP1, REP2, REP3] * 2), after
+
+    # Rita is taken out and put back: her counts were kept all along
+    await bot.slack.command(
+        ADMIN, "/handoff", "route edit " + base + f"<@{REP1}>,<@{REP3}>", channel_id=SALES
+    )
+    await bot.slack.command(
+        ADMIN, "/handoff", "route edit " + base + f"<@{REP1}>,<@{REP2}>,<@{REP3}>", channel_id=SALES
+    )
+    async with bot.handoff.uow() as uow:
+        totals = {r.user_id: r.total for r in await uow.session.scalars(select(RepLoad))}
+    assert totals == {REP1: 5, REP2: 5, REP3: 2}
+    missing = await bot.slack.command(
+        ADMIN, "/handoff", 'route edit "Nope" channel=#C0SALES', channel_id=SALES
+    )
+    assert "There is no rule “Nope”" in missing.text
