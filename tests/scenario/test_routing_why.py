@@ -394,3 +394,43 @@ async def test_editing_a_rules_reps_keeps_everyones_counts_and_a_new_rep_gets_no
         ADMIN, "/handoff", 'route edit "Nope" channel=#C0SALES', channel_id=SALES
     )
     assert "There is no rule “Nope”" in missing.text
+
+
+async def test_yaml_carries_weights_caps_and_distribution(
+    bot: RunningBot, tmp_path, monkeypatch, database_url
+) -> None:
+    import asyncio
+
+    import yaml
+
+    from bot.cli import main
+
+    await add_rule(
+        bot,
+        f'"Inbound" channel=<#{SALES}|sales> reps=<@{REP1}>*3,<@{REP2}> cap=5/day distribute=least_loaded hours=yes',
+    )
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", bot.fake.bot_token)
+    monkeypatch.setenv("SLACK_API_URL", bot.fake.base_url)
+    out = tmp_path / "rules.yaml"
+    assert await asyncio.to_thread(main, ["routes", "export", str(out)]) == 0
+    [rule] = yaml.safe_load(out.read_text())["rules"]
+    assert rule["reps"] == [REP1, REP2] and rule["weights"] == {REP1: 3}
+    assert (rule["cap_day"], rule["distribute"], rule["hours"], rule["owner_first"]) == (
+        5,
+        "least_loaded",
+        True,
+        True,
+    )
+
+    rule.pop("weights")
+    rule["reps"] = [f"{REP1}*2", REP2]
+    rule["cap_week"] = 20
+    out.write_text(yaml.safe_dump({"rules": [rule]}))
+    assert await asyncio.to_thread(main, ["routes", "import", str(out)]) == 0
+    listing = (await bot.slack.command(ADMIN, "/handoff", "route list", channel_id=SALES)).text
+    assert f"reps=<@{REP1}>*2,<@{REP2}>" in listing and "cap=5/day" in listing and "cap=20/week" in listing
+
+    rule["reps"] = [f"{REP1}*20"]
+    out.write_text(yaml.safe_dump({"rules": [rule]}))
+    assert await asyncio.to_thread(main, ["routes", "import", str(out)]) == 1  # a weight of 20: refused whole
