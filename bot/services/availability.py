@@ -24,7 +24,12 @@ MAX_PER_RUN = 200  # users.info is tier 4 (100+/min); a big team is refreshed ov
 
 
 def every_quarter_hour(handoff: Runtime) -> BaseTrigger:
-    return IntervalTrigger(seconds=EVERY.total_seconds(), timezone=handoff.settings.tz)
+    """Every quarter hour, the first run a few seconds after start (fresh profiles after a deploy)."""
+    return IntervalTrigger(
+        seconds=EVERY.total_seconds(),
+        start_date=handoff.clock.now() + timedelta(seconds=10),
+        timezone=handoff.settings.tz,
+    )
 
 
 def profile_values(user: Mapping[str, Any], now: datetime) -> dict[str, Any]:
