@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from random import Random
 from typing import Any
 
 from aiohttp import web
@@ -115,6 +116,8 @@ class Handoff:
     # the first-run checklist of a single-token install (see check_first_run)
     first_run: asyncio.Task[None] | None = None
     _first_run_done: bool = False
+    # routing's random tie-breaks (tests set a seeded one)
+    rng: Random = field(default_factory=Random)
 
     @property
     def socket_connected(self) -> bool | None:
@@ -144,6 +147,7 @@ class Handoff:
             team_id,
             now=now or self.clock.now(),
             after_commit=self.sender.wake,
+            rng=self.rng,
         )
 
     def wake_sender(self) -> None:

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.availability import DEFAULT_OOO_EMOJI, DEFAULT_OOO_TEXT
+
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
 
@@ -166,7 +168,17 @@ class Settings(BaseSettings):
     discuss_min_sample: int = Field(5, ge=1, validation_alias="HANDOFF_DISCUSS_MIN_SAMPLE")
     discuss_reason_share: float = Field(0.5, ge=0, le=1, validation_alias="HANDOFF_DISCUSS_REASON_SHARE")
 
-    @field_validator("admins", "sales_users", "marketing_users", "holidays", mode="before")
+    # routing (issue 18): Slack statuses that say a rep is out of office (emoji, or words in the text)
+    ooo_emoji: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_OOO_EMOJI, validation_alias="HANDOFF_OOO_EMOJI"
+    )
+    ooo_text: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_OOO_TEXT, validation_alias="HANDOFF_OOO_TEXT"
+    )
+
+    @field_validator(
+        "admins", "sales_users", "marketing_users", "holidays", "ooo_emoji", "ooo_text", mode="before"
+    )
     @classmethod
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):

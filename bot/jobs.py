@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import messages
 from bot.observability import metrics
-from bot.services import backlog, digest, discussions, followups, retention, signals, sla
+from bot.services import availability, backlog, digest, discussions, followups, retention, signals, sla
 from bot.services.slots import claim_slot
 
 if TYPE_CHECKING:
@@ -91,6 +91,13 @@ JOBS: list[Job] = [
     Job(followups.JOB_NAME, followups.every_minute, followups.run_followups),
     # the day's held customer signals, one DM per owner; once per signal row (compare-and-set)
     Job(signals.JOB_NAME, signals.every_quarter_hour, signals.run_batches),
+    # reps' Slack time zones and statuses for routing (working hours, out of office), cached
+    Job(
+        availability.JOB_NAME,
+        availability.every_quarter_hour,
+        availability.refresh_profiles,
+        every=availability.EVERY,
+    ),
 ]
 
 

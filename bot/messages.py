@@ -17,7 +17,7 @@ HELP = """*Handoff* passes leads from marketing to sales and brings the verdict 
 *Partnership*
 • `/discuss [question]` — start a discussion · `/discuss recap` · `/discuss questions list|add|remove` · `/discuss schedule` · `/discuss help`
 *Admin*
-• `/handoff route list|add|remove|test` · `/handoff away` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
+• `/handoff route list|add|edit|remove|test|simulate|fairness` · `/handoff away [dates]` / `/handoff back` · `/handoff export [leads|feedback|targets] [since DATE]`
 • `/handoff tokens create <name>|list|revoke <name>` — lead-API tokens for this workspace
 • `/handoff webhooks list|add <url> [events]|remove|test|enable <id>` — signed outbound events
 • `/handoff admins list|add|remove @user` — who may change things · `/handoff account owner <account> @rep` — reassign a customer
@@ -95,6 +95,37 @@ LEAD_NO_CHANNEL = (
 )
 WHY_HERE = "*Why is lead #{lead_id} in {channel}?*\n{reason}"
 WHY_HERE_UNKNOWN = "Lead #{lead_id} has no routing record."
+# the why of a routing decision (bot/slack/why.py); names and lead values arrive escaped
+WHY_RULE = "Rule “{rule}” (priority {priority}) matched: {reasons}."
+WHY_RULE_ANY = "it matches every lead"
+WHY_DEFAULT = "No routing rule matched, so it went to the default sales channel."
+WHY_CHECKED = "Checked before it: {rules}"
+WHY_CHECKED_NONE = "Rules checked: {rules}"
+WHY_CHECKED_MORE = " and {count} more"
+WHY_ACCOUNT = "{company} is {owner}’s account (matched by {matched_by})."
+WHY_ACCOUNT_SKIPPED = "{company} is {owner}’s account (matched by {matched_by}), but they are {why}."
+WHY_DISTRIBUTION = {
+    "turn": "Reps take turns in a strict order{extra}:",
+    "least_loaded": "The rep with the fewest leads for their weight takes it, ties drawn at random{extra}:",
+}
+WHY_CANDIDATE = {
+    "chosen": "• {rep} — *takes it*: {why}{counts}",
+    "skipped": "• {rep} — skipped: {why}{counts}",
+    "waiting": "• {rep} — not this time: {why}{counts}",
+}
+WHY_COUNTS = " ({today} today, {week} this week{weight})"
+WHY_WAITING_MORE = "• … and {count} more whose turn it was not"
+WHY_FALLBACK = "Everyone was unavailable, so the card went to the channel for anyone to claim."
+WHY_ASSIGN = "Assign mode: {rep} gets it by DM with Accept / Pass."
+# /handoff route simulate and fairness (bot/slack/routing_reports.py)
+SIMULATE_HEAD = "*The last {count} leads replayed through the rules as they are*"
+SIMULATE_HEAD_DRAFT = "*The last {count} leads replayed: the rules as they are → with the draft “{name}”*"
+SIMULATE_NONE = "There are no leads to replay yet."
+SIMULATE_MOVED = "{moved} of {count} leads would go somewhere else. Nothing was saved: `/handoff route add` saves the draft."
+SIMULATE_SAME = "Every lead would go where it goes now. Nothing was saved."
+SIMULATE_NOTE = "_Each rule's distribution starts from zero, caps count per lead's own day and week, and everyone is taken as in._"
+FAIRNESS_HEAD = "*Routing fairness per rep* (offered by routing · claimed · passed · skipped for a cap)"
+FAIRNESS_EMPTY = "nothing routed to a rep"
 RETURN_NOT_NEW = "Lead #{lead_id} is already *{status}*; only a lead nobody has claimed can be handed back."
 RETURNED_TO_MARKETING = (
     ":leftwards_arrow_with_hook: {user} handed *{who}* (lead #{lead_id}, {email}) back to marketing: {reason}"
@@ -257,8 +288,13 @@ OFFER_ACCEPTED = ":white_check_mark: You accepted #{lead_id}, {name}: its card i
 OFFER_TAKEN = "#{lead_id}, {name}, is now {owner}'s."
 OFFER_HANDED_ON = ":arrow_right: #{lead_id}, {name}, went on to the next rep."
 OFFER_NOT_YOURS = "This lead is no longer offered to you."
-OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by round robin (rule “{rule}”)."
-OFFER_NOTICE_MANY = "{count} new leads offered by round robin to {reps} (rule “{rule}”)."
+OFFER_NOTICE = "New lead #{lead_id}, {name}: offered to {rep} by {how} (rule “{rule}”)."
+OFFER_HOW = {
+    "round robin": "round robin",
+    "least loaded": "least load",
+    "account owner": "account (its owner)",
+}
+OFFER_NOTICE_MANY = "{count} new leads offered to {reps} (rule “{rule}”)."
 
 # after the close: customers, follow-ups, insights, referrals, signals (issue 19)
 ACCOUNT_USAGE = (

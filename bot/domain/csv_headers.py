@@ -55,6 +55,7 @@ STATE_COLUMNS = frozenset(
         "rule",
         "rule_id",
         "route_reason",
+        "routing",
         "channel_id",
         "message_ts",
         "quality",

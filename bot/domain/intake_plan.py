@@ -1,21 +1,21 @@
 """Planning a batch of leads, as pure logic: which are duplicates (of a stored lead, or of an earlier
-lead of the same batch), where each new one goes, and which rep each takes in its rule's rotation.
+lead of the same batch) and where each new one goes.
 
-The intake service does the I/O around it: it looks the batch's dedupe keys and emails up, hands
-what it found to `plan_batch`, takes the places `places_wanted` asks for from each rule's round robin
-in one atomic step, and `assign` turns those places into reps. Stored leads are opaque here (`L`).
+The intake service does the I/O around it: it looks the batch's dedupe keys and emails up and hands
+what it found to `plan_batch`; the routing service (bot/services/routing.py) then gives each new
+lead its rep and its why under each rule's lock. Stored leads are opaque here (`L`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 from bot.domain.lead_input import LeadIn
-from bot.domain.routing import Decision, LeadFacts, RuleSpec, next_rep, route
+from bot.domain.routing import Decision, LeadFacts, RuleSpec, route
+from bot.domain.routing_why import RouteWhy
 
 L = TypeVar("L")
 
@@ -34,7 +34,8 @@ class Planned(Generic[L]):
     decision: Decision | None = None  # NEW: where it goes and why
     existing: L | None = None  # DUPLICATE of a stored lead
     twin: int | None = None  # DUPLICATE of an earlier NEW lead of this batch: its position in the plan
-    assignee: str | None = None  # NEW, with a rule that has reps: set by `assign`
+    assignee: str | None = None  # NEW, with a rule that has reps: set by the routing service
+    why: RouteWhy | None = None  # NEW: who took it and why the others did not (the routing service)
 
     @property
     def rule(self) -> RuleSpec | None:
@@ -87,25 +88,3 @@ def plan_batch(
         seen_emails.setdefault(email, len(plans))
         plans.append(Planned(index, data, Fate.NEW, decision=decision))
     return plans
-
-
-def places_wanted(plans: Sequence[Planned[L]]) -> Counter[int]:
-    """How many places in each rule's round robin the batch's new leads take."""
-    return Counter(
-        p.rule.id for p in plans if p.fate is Fate.NEW and p.rule and p.rule.reps and p.rule.id is not None
-    )
-
-
-def assign(plans: Sequence[Planned[L]], first: Mapping[int, int], away: frozenset[str]) -> list[Planned[L]]:
-    """The plans with reps assigned: the new leads of rule R take R's places from `first[R]` on,
-    in batch order, each skipping reps who are away."""
-    cursors = dict(first)
-    out: list[Planned[L]] = []
-    for plan in plans:
-        rule = plan.rule
-        if plan.fate is Fate.NEW and rule is not None and rule.id in cursors:
-            rep, _ = next_rep(rule.reps, cursors[rule.id], set(away))
-            cursors[rule.id] += 1
-            plan = replace(plan, assignee=rep)
-        out.append(plan)
-    return out

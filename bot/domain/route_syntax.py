@@ -6,6 +6,9 @@
 Values may be Slack's escaped forms (`<#C123|sales>`, `<@U123|rob>`, `<!subteam^S123|@team>`) or
 bare IDs (`#C123`, `@U123`, `S123`). Lists are comma-separated. Score: `score>=70`, `score<=90`,
 `score=70-90`. Match keys: region, segment, source, campaign, domain (each also in plural).
+Distribution: `reps=@rob*2,@rita` (weights 1–10), `distribute=turn|least_loaded`, `cap=10/day`,
+`cap=50/week` (per rep), `catchup=yes`, `hours=yes` (only reps within their working hours),
+`owner_first=no` (leads of a known account do not go to its owner first).
 """
 
 from __future__ import annotations
@@ -18,11 +21,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.domain.errors import InvalidInput
 from bot.domain.lead_input import field_errors
 
-_TOKEN = re.compile(r'"[^"]*"|\S+')
+_TOKEN = re.compile(r'[^\s="]+=(?:"[^"]*"|[^\s"])+|"[^"]*"|\S+')
 _CHANNEL = re.compile(r"^(?:<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|#?([CG][A-Z0-9]+))$")
 _USER = re.compile(r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|@?([UW][A-Z0-9]+))$")
 _GROUP = re.compile(r"^(?:<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>|@?(S[A-Z0-9]+))$")
 _SCORE = re.compile(r"^score(>=|<=|=)(.+)$", re.IGNORECASE)
+_WEIGHTED = re.compile(r"^(.+?)\*(\d{1,3})$")
+_CAP = re.compile(r"^(\d{1,6})/(day|week)$", re.IGNORECASE)
+_YES = {
+    "yes": True,
+    "on": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "off": False,
+    "false": False,
+    "0": False,
+}
 
 LIST_KEYS = {
     "region": "regions",
@@ -75,6 +90,33 @@ class RuleIn(BaseModel):
     hot_score: int | None = Field(None, ge=0, le=100)
     manager: str | None = None
     mode: Literal["claim", "assign"] = "claim"
+    # distribution (bot/domain/distribution.py)
+    weights: dict[str, int] | None = None  # rep → 1..10 (absent: 1); `reps=@a*2,@b` sets it
+    distribute: Literal["turn", "least_loaded"] = "turn"
+    cap_day: int | None = Field(None, ge=1, le=10_000)
+    cap_week: int | None = Field(None, ge=1, le=100_000)
+    catch_up: bool = False
+    hours: bool = False  # skip reps outside their own working hours and on holidays
+    owner_first: bool = True  # a lead of a known account goes to its owner first
+
+    @model_validator(mode="before")
+    @classmethod
+    def _weighted_reps(cls, data: Any) -> Any:
+        """`@rob*2` in reps is rob with weight 2."""
+        if not isinstance(data, dict) or not isinstance(data.get("reps"), list):
+            return data
+        reps, weights = [], dict(data.get("weights") or {})
+        for rep in data["reps"]:
+            m = _WEIGHTED.match(str(rep).strip())
+            if m:
+                found = user_id(m.group(1))
+                if found is None:
+                    raise ValueError(f"{m.group(1)!r} is not a person (mention them with @)")
+                weights[found] = int(m.group(2))
+                reps.append(found)
+            else:
+                reps.append(rep)
+        return {**data, "reps": reps, "weights": weights or None}
 
     @field_validator("name")
     @classmethod
@@ -134,6 +176,21 @@ class RuleIn(BaseModel):
             raise ValueError("must be a user group (mention it with @)")
         return found
 
+    @field_validator("weights")
+    @classmethod
+    def _weights(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        if not value:
+            return None
+        out = {}
+        for rep, weight in value.items():
+            found = user_id(str(rep))
+            if not found:
+                raise ValueError(f"{rep!r} is not a person (mention them with @)")
+            if not 1 <= int(weight) <= 10:
+                raise ValueError("a weight is a whole number from 1 to 10: reps=@rob*2,@rita")
+            out[found] = int(weight)
+        return out
+
     @model_validator(mode="after")
     def _consistent(self) -> RuleIn:
         if self.score_min is not None and self.score_max is not None and self.score_min > self.score_max:
@@ -142,7 +199,19 @@ class RuleIn(BaseModel):
             raise ValueError("hot needs a score threshold: hot=@group:80")
         if self.mode == "assign" and not self.reps:
             raise ValueError("mode=assign hands each lead to the next rep: name them with reps=@a,@b")
+        if self.weights:
+            unknown = set(self.weights) - set(self.reps)
+            if unknown:
+                raise ValueError("weights are for the rule's reps: reps=@rob*2,@rita")
+            self.weights = {rep: w for rep, w in self.weights.items() if w != 1} or None
+        if (self.cap_day or self.cap_week) and not self.reps:
+            raise ValueError("a cap limits each rep: name them with reps=@a,@b")
+        if self.cap_day and self.cap_week and self.cap_day > self.cap_week:
+            raise ValueError("the daily cap is above the weekly one")
         return self
+
+    def weight(self, rep: str) -> int:
+        return (self.weights or {}).get(rep, 1)
 
 
 def validate_rule(data: dict[str, Any]) -> RuleIn:
@@ -156,8 +225,17 @@ def validate_rule(data: dict[str, Any]) -> RuleIn:
 
 
 def tokens(text: str) -> list[str]:
+    """Words, a quoted phrase as one ("EMEA enterprise"), and key="a value with spaces"."""
     text = text.replace("“", '"').replace("”", '"')
-    return [t[1:-1] if len(t) >= 2 and t[0] == t[-1] == '"' else t for t in _TOKEN.findall(text)]
+    out = []
+    for token in _TOKEN.findall(text):
+        key, eq, value = token.partition("=")
+        if eq and '"' in value and not key.startswith('"'):
+            token = f"{key}={value.replace(chr(34), '')}"
+        elif len(token) >= 2 and token[0] == token[-1] == '"':
+            token = token[1:-1]
+        out.append(token)
+    return out
 
 
 def parse_route_add(text: str) -> RuleIn:
@@ -194,6 +272,17 @@ def parse_route_add(text: str) -> RuleIn:
             data[key] = value
         elif key in ("reps", "rep"):
             data["reps"] = [v for v in value.split(",") if v]
+        elif key == "cap":
+            cap = _CAP.match(value.strip())
+            if not cap:
+                raise InvalidInput({"cap": "write cap=10/day or cap=50/week (leads per rep)"})
+            data["cap_day" if cap.group(2).lower() == "day" else "cap_week"] = int(cap.group(1))
+        elif key in ("distribute", "distribution"):
+            data["distribute"] = value.lower().replace("-", "_")
+        elif key in ("catchup", "catch_up", "hours", "owner_first"):
+            if value.lower() not in _YES:
+                raise InvalidInput({key: "write yes or no"})
+            data[key.replace("catchup", "catch_up")] = _YES[value.lower()]
         elif key == "hot":
             group, _, threshold = value.rpartition(":")
             if not group or not threshold.isdigit():
@@ -234,7 +323,22 @@ def describe_settings(rule: RuleIn) -> str:
     if rule.score_max is not None:
         out.append(f"score<={rule.score_max}")
     if rule.reps:
-        out.append("reps=" + ",".join(f"<@{r}>" for r in rule.reps))
+        out.append(
+            "reps="
+            + ",".join(f"<@{r}>" + (f"*{rule.weight(r)}" if rule.weight(r) != 1 else "") for r in rule.reps)
+        )
+    if rule.distribute != "turn":
+        out.append(f"distribute={rule.distribute}")
+    if rule.cap_day is not None:
+        out.append(f"cap={rule.cap_day}/day")
+    if rule.cap_week is not None:
+        out.append(f"cap={rule.cap_week}/week")
+    if rule.catch_up:
+        out.append("catchup=yes")
+    if rule.hours:
+        out.append("hours=yes")
+    if not rule.owner_first:
+        out.append("owner_first=no")
     if rule.hot_usergroup:
         out.append(f"hot=<!subteam^{rule.hot_usergroup}>:{rule.hot_score}")
     if rule.manager:

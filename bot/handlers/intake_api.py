@@ -287,7 +287,9 @@ class IntakeApi:
                 return _error(404, "no such lead")
             events = await uow.events.for_lead(team, lead.id)
             rule = await uow.rules.get(team, lead.rule_id) if lead.rule_id else None
-            body = lead_json(lead, events, rule, await uow.settings.reason_labels(team))
+            decision = await uow.routing.decision(team, lead.id)
+            routing = dict(decision.detail) if decision is not None else None
+            body = lead_json(lead, events, rule, await uow.settings.reason_labels(team), routing)
         return web.json_response(body)
 
     async def openapi(self, request: web.Request) -> web.StreamResponse:

@@ -15,10 +15,12 @@ from bot.services.lead_info import lead_record
 from bot.services.lifecycle import load_lead
 from bot.services.offers import accept_offer, pass_offer
 from bot.services.returns import return_lead
+from bot.services.routing import stored_why
 from bot.slack.blocks.lead_card import display_name
 from bot.slack.blocks.lead_details import details_modal
 from bot.slack.blocks.lead_modal import return_modal
 from bot.slack.mrkdwn import channel_link, escape
+from bot.slack.why import why_text
 from bot.storage.models import Lead
 
 
@@ -94,14 +96,18 @@ async def on_why_here(req: ClickRequest) -> None:
     lead = req.lead
     assert lead is not None
     await require_viewer(req, lead)
-    if not lead.route_reason:
+    async with req.transaction() as ctx:
+        detail = await stored_why(ctx, lead.id)
+    if detail is not None:
+        reason = why_text(detail)  # escapes rule names, lead values and statuses itself
+    elif lead.route_reason:
+        # a lead routed before decisions were stored: its one-line reason, escaped
+        reason = escape(lead.route_reason)
+    else:
         await req.tell(messages.WHY_HERE_UNKNOWN.format(lead_id=lead.id))
         return
-    # route_reason quotes rule names and lead values (e.g. "region is <x>"): escape it
     await req.tell(
-        messages.WHY_HERE.format(
-            lead_id=lead.id, channel=channel_link(lead.channel_id), reason=escape(lead.route_reason)
-        )
+        messages.WHY_HERE.format(lead_id=lead.id, channel=channel_link(lead.channel_id), reason=reason)
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from random import Random
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -73,6 +74,8 @@ class Ctx:
     notifier: Notifier
     settings: Settings
     team_id: str
+    # routing's tie-breaks draw from it (tests pass a seeded one)
+    rng: Random = field(default_factory=Random)
     _admins: Admins | None = field(default=None, init=False, repr=False)
     _tz: ZoneInfo | None = field(default=None, init=False, repr=False)
 
@@ -115,6 +118,7 @@ async def open_context(
     *,
     now: datetime,
     after_commit: Callable[[], None] | None = None,
+    rng: Random | None = None,
 ) -> AsyncIterator[Ctx]:
     """One unit of work for a service call at `now`; commits when the block ends without an
     error, then `after_commit` runs (the running bot wakes its outbox sender there)."""
@@ -124,7 +128,10 @@ async def open_context(
             return (await load_admins(uow, settings, team)).user_ids
 
         notifier = Notifier(uow.outbox, now=now, admins=admins_of)
-        yield Ctx(uow=uow, notifier=notifier, settings=settings, team_id=team_id)
+        ctx = Ctx(uow=uow, notifier=notifier, settings=settings, team_id=team_id)
+        if rng is not None:
+            ctx.rng = rng
+        yield ctx
     if after_commit is not None:
         after_commit()
 

@@ -51,7 +51,7 @@ TARGET_COLUMNS = (
     "percent_of_target", "pace", "elapsed", "set_by", "updated_at",
 )  # fmt: skip
 COLUMNS = {
-    ExportKind.LEADS: LEAD_IMPORT_COLUMNS + LEAD_HISTORY_COLUMNS,
+    ExportKind.LEADS: LEAD_IMPORT_COLUMNS + LEAD_HISTORY_COLUMNS + ("routing",),
     ExportKind.FEEDBACK: FEEDBACK_COLUMNS,
     ExportKind.TARGETS: TARGET_COLUMNS,
 }
@@ -91,10 +91,11 @@ def since_utc(since: date | None, tz: ZoneInfo) -> datetime | None:
 
 
 async def _lead_rows(uow: UnitOfWork, team_id: str, since: datetime | None) -> AsyncIterator[dict[str, Any]]:
-    async for lead in uow.reports.leads_created(team_id, since, batch=BATCH):
+    async for lead, routing in uow.reports.leads_created_routed(team_id, since, batch=BATCH):
         row = {c: getattr(lead, c) for c in LEAD_IMPORT_COLUMNS}
         row.update({c: getattr(lead, c) for c in LEAD_HISTORY_COLUMNS if c != "handoff_id"})
         row["handoff_id"] = lead.id
+        row["routing"] = routing  # the stored decision's why: an object in JSON, a JSON cell in CSV
         yield row
 
 

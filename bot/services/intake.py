@@ -21,7 +21,7 @@ from typing import Any
 from bot import messages
 from bot.domain.errors import InvalidInput
 from bot.domain.events import EventKind
-from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_batch
+from bot.domain.intake_plan import Fate, Planned, plan_batch
 from bot.domain.lead import Status
 from bot.domain.lead_input import LeadIn
 from bot.domain.outbox import Lane
@@ -29,12 +29,14 @@ from bot.domain.routing import RuleSpec, is_hot, is_hot_lead
 from bot.domain.webhooks import EventType
 from bot.observability import metrics
 from bot.outbox.notifier import Notifier
+from bot.services import routing as routing_service
 from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.services.offers import offered
+from bot.services.routing import rule_spec
 from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
 from bot.slack.mrkdwn import escape, mention, usergroup_mention
-from bot.storage.models import Lead, LeadBatch, RoutingRule
+from bot.storage.models import Lead, LeadBatch
 from bot.storage.uow import Conflict
 
 
@@ -53,26 +55,6 @@ class ItemResult:
     status: str  # created | duplicate | invalid
     lead: Lead | None = None
     errors: dict[str, str] | None = None
-
-
-def rule_spec(rule: RoutingRule, hot_score: int | None = None) -> RuleSpec:
-    return RuleSpec(
-        id=rule.id,
-        name=rule.name,
-        priority=rule.priority,
-        channel_id=rule.channel_id,
-        regions=tuple(rule.regions or ()),
-        segments=tuple(rule.segments or ()),
-        sources=tuple(rule.sources or ()),
-        campaigns=tuple(rule.campaigns or ()),
-        email_domains=tuple(rule.email_domains or ()),
-        score_min=rule.score_min,
-        score_max=rule.score_max,
-        reps=tuple(rule.reps or ()),
-        hot_usergroup=rule.hot_usergroup,
-        hot_score=rule.hot_score if rule.hot_score is not None else hot_score,
-        mode=rule.mode,
-    )
 
 
 class NoChannel(Exception):
@@ -205,12 +187,9 @@ async def _plan(ctx: Ctx, batch: Sequence[tuple[int, LeadIn]], routing: Routing)
 
 
 async def _assign(ctx: Ctx, plans: list[Plan], routing: Routing) -> list[Plan]:
-    """Take this batch's places in each rule's rotation with one atomic UPDATE per rule."""
-    first = {
-        rule_id: await ctx.uow.rules.advance_cursor(ctx.team_id, rule_id, places)
-        for rule_id, places in places_wanted(plans).items()
-    }
-    return assign(plans, first, routing.away)
+    """Each new lead's rep (weights, caps, turns, availability, the account's owner first) and why,
+    under each rule's row lock (bot/services/routing.py)."""
+    return await routing_service.assign_batch(ctx, plans, ctx.rng)
 
 
 async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | None) -> list[ItemResult]:
@@ -229,13 +208,16 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
         if p.fate is Fate.NEW
     ]
     stored = await ctx.uow.leads.add_many(rows)
+    await routing_service.record(
+        ctx, [(stored[p.data.dedupe_key()], p.why) for p in plans if p.fate is Fate.NEW and p.why is not None]
+    )
     # a note on an earlier lead nobody is waiting for: a re-import's notes must not crowd out cards
     in_bulk = origin == "csv" or len(plans) > ctx.settings.bulk_threshold
     resubmitted_lane = Lane.BULK if in_bulk else Lane.SINGLE
     events: list[dict[str, Any]] = []
     results: list[ItemResult] = []
     listed: dict[int, tuple[LeadBatch, list[int]]] = {}
-    notices: dict[tuple[str, str], list[tuple[Lead, str]]] = {}
+    notices: dict[tuple[str, str], list[tuple[Lead, str, str]]] = {}
     async with ctx.notifier.bulk() as notifier:
         for plan in plans:
             if plan.fate is Fate.UNROUTABLE:
@@ -250,9 +232,9 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
                 if batch is not None:
                     listed.setdefault(batch.id, (batch, []))[1].append(lead.id)
                 elif plan.rule is not None and plan.rule.assigns and plan.assignee:
-                    await offered(ctx, lead, plan.assignee, why="round robin", lane=lanes[plan.index])
+                    await offered(ctx, lead, plan.assignee, why=_offer_why(plan), lane=lanes[plan.index])
                     notices.setdefault((lead.channel_id or "", plan.rule.name), []).append(
-                        (lead, plan.assignee)
+                        (lead, plan.assignee, _offer_why(plan))
                     )
                 else:
                     await _announce(notifier, lead, plan, lane=lanes[plan.index])
@@ -281,14 +263,23 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
     return results
 
 
-def _offer_notice(offers: list[tuple[Lead, str]], rule_name: str) -> str:
+def _offer_why(plan: Plan) -> str:
+    if plan.why is not None and plan.why.method == "account":
+        return "account owner"
+    return (
+        "least loaded" if plan.rule is not None and plan.rule.distribute == "least_loaded" else "round robin"
+    )
+
+
+def _offer_notice(offers: list[tuple[Lead, str, str]], rule_name: str) -> str:
     """The channel's one line about leads that went straight to reps' DMs (assign mode)."""
     rule = escape(rule_name)
     if len(offers) == 1:
-        [(lead, rep)] = offers
+        [(lead, rep, why)] = offers
         name = escape(lead.name or lead.email) + (f" · {escape(lead.company)}" if lead.company else "")
-        return messages.OFFER_NOTICE.format(lead_id=lead.id, name=name, rep=mention(rep), rule=rule)
-    reps = ", ".join(mention(rep) for rep in dict.fromkeys(rep for _, rep in offers))
+        how = messages.OFFER_HOW.get(why, why)
+        return messages.OFFER_NOTICE.format(lead_id=lead.id, name=name, rep=mention(rep), rule=rule, how=how)
+    reps = ", ".join(mention(rep) for rep in dict.fromkeys(rep for _, rep, _ in offers))
     return messages.OFFER_NOTICE_MANY.format(count=len(offers), reps=reps, rule=rule)
 
 

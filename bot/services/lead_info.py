@@ -20,6 +20,7 @@ class LeadRecord:
     events: list[LeadEvent]
     rule: RoutingRule | None
     reasons: dict[str, str]  # the workspace's reject-reason labels
+    routing: dict[str, Any] | None = None  # the stored routing decision's why
 
 
 async def lead_record(ctx: Ctx, lead_id: int) -> LeadRecord:
@@ -28,8 +29,13 @@ async def lead_record(ctx: Ctx, lead_id: int) -> LeadRecord:
         raise LeadNotFound(lead_id)
     events = await ctx.uow.events.for_lead(ctx.team_id, lead.id)
     rule = await ctx.uow.rules.get(ctx.team_id, lead.rule_id) if lead.rule_id else None
+    decision = await ctx.uow.routing.decision(ctx.team_id, lead.id)
     return LeadRecord(
-        lead=lead, events=events, rule=rule, reasons=await ctx.uow.settings.reason_labels(ctx.team_id)
+        lead=lead,
+        events=events,
+        rule=rule,
+        reasons=await ctx.uow.settings.reason_labels(ctx.team_id),
+        routing=dict(decision.detail) if decision is not None else None,
     )
 
 
@@ -38,7 +44,11 @@ def _iso(when: datetime | None) -> str | None:
 
 
 def lead_json(
-    lead: Lead, events: list[LeadEvent], rule: RoutingRule | None, reasons: dict[str, str] | None = None
+    lead: Lead,
+    events: list[LeadEvent],
+    rule: RoutingRule | None,
+    reasons: dict[str, str] | None = None,
+    routing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": lead.id,
@@ -64,6 +74,7 @@ def lead_json(
         "message_ts": lead.message_ts,
         "rule": rule.name if rule else None,
         "route_reason": lead.route_reason,
+        "routing": routing,
         "nurture": bool(lead.nurture),
         "created_at": _iso(lead.created_at),
         "claimed_at": _iso(lead.claimed_at),
@@ -98,4 +109,4 @@ def lead_json(
 async def lead_view(ctx: Ctx, lead: Lead) -> dict[str, Any]:
     """The lead as `GET /api/leads/{id}` shows it now (in the caller's transaction)."""
     record = await lead_record(ctx, lead.id)
-    return lead_json(record.lead, record.events, record.rule, record.reasons)
+    return lead_json(record.lead, record.events, record.rule, record.reasons, record.routing)

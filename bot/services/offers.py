@@ -11,7 +11,7 @@ from bot.domain.errors import LeadAlreadyClaimed, LeadNotFound, NotAllowed
 from bot.domain.events import EventKind
 from bot.domain.lead import Status
 from bot.domain.outbox import Lane
-from bot.domain.routing import next_rep
+from bot.services import routing as routing_service
 from bot.services.context import Ctx
 from bot.storage.models import Lead, RoutingRule
 
@@ -85,7 +85,7 @@ async def pass_offer(ctx: Ctx, lead_id: int, *, user_id: str) -> str | None:
 
 
 async def hand_on(ctx: Ctx, lead: Lead, rule: RoutingRule | None, *, from_rep: str, why: str) -> str | None:
-    """Offer the lead to the next rep in the rotation who is not away and has not had it; with
+    """Offer the lead to the rule's next rep (bot/services/routing.py) who has not had it; with
     nobody left, post its card to the channel (first click wins, as in claim mode)."""
     had = {
         str(event.data.get("to"))
@@ -94,9 +94,8 @@ async def hand_on(ctx: Ctx, lead: Lead, rule: RoutingRule | None, *, from_rep: s
     } | {from_rep}
     rep = None
     if rule is not None and rule.reps:
-        away = await ctx.uow.members.away_users(ctx.team_id)
-        cursor = await ctx.uow.rules.advance_cursor(ctx.team_id, rule.id)
-        rep, _ = next_rep(list(rule.reps), cursor, away | had)
+        # the rule's own distribution (weights, caps, availability), passing over who had it
+        rep = await routing_service.hand_on_rep(ctx, rule, skip={r: "already offered" for r in had})
     # a new offer restarts the clock (stage_changed_at; sla_check_at in the same statement)
     moved = await ctx.uow.leads.set_if(
         ctx.team_id,

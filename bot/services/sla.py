@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 from bot.domain.events import EventKind
 from bot.domain.lead import OPEN_FOR_OWNER, Status
-from bot.domain.routing import next_rep
 from bot.domain.sla import (
     BusinessCalendar,
     CalendarError,
@@ -36,6 +35,7 @@ from bot.domain.sla import (
 )
 from bot.domain.views import OpenLead
 from bot.observability import metrics
+from bot.services import routing as routing_service
 from bot.services import webhooks
 from bot.services.context import Ctx
 from bot.services.offers import hand_on, on_offer
@@ -357,10 +357,11 @@ async def _event(ctx: Ctx, lead: Lead, kind: EventKind, data: dict[str, object])
 
 
 async def _on_duty(ctx: Ctx, rule: RoutingRule | None) -> list[str]:
-    if rule is None:
+    """The rule's reps who can take a lead now (bot/services/routing.py: not away, out of office,
+    on time off, or outside their hours when the rule routes within them)."""
+    if rule is None or not rule.reps:
         return []
-    away = await ctx.uow.members.away_users(ctx.team_id)
-    return [rep for rep in rule.reps or [] if rep not in away]
+    return await routing_service.available_reps(ctx, rule)
 
 
 async def _remind(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
@@ -419,10 +420,8 @@ async def _escalate(ctx: Ctx, lead: Lead, policy: SlaPolicy) -> None:
     rule = policy.rule(lead)
     waited = thresholds.escalate
     if thresholds.escalation is Escalation.REASSIGN and rule is not None and rule.reps:
-        away = await ctx.uow.members.away_users(ctx.team_id)
-        skip = away | ({lead.assignee_id} if lead.assignee_id else set())
-        cursor = await ctx.uow.rules.advance_cursor(ctx.team_id, rule.id)
-        rep, _ = next_rep(list(rule.reps), cursor, skip)
+        skip = {lead.assignee_id: "has it now"} if lead.assignee_id else {}
+        rep = await routing_service.hand_on_rep(ctx, rule, skip=skip)
         if rep is not None:
             previous = lead.assignee_id
             moved = await ctx.uow.leads.compare_and_set(

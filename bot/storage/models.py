@@ -299,6 +299,17 @@ class RoutingRule(Base):
     # claim: a card in the channel, first click wins; assign: the next rep gets it by DM (Accept /
     # Pass), handed on after a Pass or the rule's reminder time without an answer
     mode: Mapped[str] = mapped_column(String(8), default="claim")
+    # distribution (issue 18): turn (strict order, weights repeat a rep) or least_loaded (fewest
+    # leads per weight, ties broken at random); caps per rep per day/week; see bot/domain/distribution.py
+    distribute: Mapped[str] = mapped_column(String(16), default="turn", server_default="turn")
+    weights: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # user_id → weight (absent: 1)
+    cap_day: Mapped[int | None] = mapped_column(Integer)
+    cap_week: Mapped[int | None] = mapped_column(Integer)
+    catch_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    owner_first: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # least_loaded's clock: how far the rule's fair share has moved (a returning rep joins here)
+    virtual_time: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
     manager_id: Mapped[str | None] = mapped_column(String(32))
     # SLA thresholds (None: workspace defaults)
     sla_remind_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -329,6 +340,60 @@ class Member(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     side: Mapped[str | None] = mapped_column(String(16))  # sales|marketing
     away: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+    # from Slack's users.info (refreshed by a job): working hours are in the rep's own time zone,
+    # and a status that says out of office skips them in routing
+    tz: Mapped[str | None] = mapped_column(String(64))
+    tz_offset: Mapped[int | None] = mapped_column(Integer)
+    status_text: Mapped[str | None] = mapped_column(String(200))
+    status_emoji: Mapped[str | None] = mapped_column(String(100))
+    status_expiration: Mapped[int | None] = mapped_column(Integer)
+    profile_at: Mapped[datetime | None]
+    # time off set ahead (`/handoff away 2026-12-24..2026-12-31`): dates in the rep's own zone
+    away_from: Mapped[date | None] = mapped_column(Date)
+    away_until: Mapped[date | None] = mapped_column(Date)
+
+
+class RoutingDecision(Base):
+    """Why a lead went where it went: the rules checked, the one that matched, every candidate rep
+    and why each was skipped. Written in the lead's transaction; read by "Why here?", the API and
+    exports. `detail` is bot.domain.routing_why.Why.to_json()."""
+
+    __tablename__ = "routing_decision"
+    __table_args__ = (
+        UniqueConstraint("team_id", "lead_id"),
+        Index("ix_routing_decision_team_created", "team_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int] = mapped_column(BigId)
+    rule_id: Mapped[int | None] = mapped_column(BigId)
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(16))  # rule | default | account
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    capped: Mapped[list[Any] | None] = mapped_column(JSON)  # reps skipped for a cap (the fairness report)
+    created_at: Mapped[datetime]
+
+
+class RepLoad(Base):
+    """One rep's counts in one rule: leads today and this week (for caps), in all, and the rep's
+    place in least_loaded's fair share. Written only under the rule's row lock."""
+
+    __tablename__ = "rep_load"
+    __table_args__ = (UniqueConstraint("team_id", "rule_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    rule_id: Mapped[int] = mapped_column(BigId)
+    user_id: Mapped[str] = mapped_column(String(32))
+    pass_value: Mapped[float] = mapped_column(Float)
+    day: Mapped[str] = mapped_column(String(10))
+    day_count: Mapped[int] = mapped_column(Integer)
+    week: Mapped[str] = mapped_column(String(10))
+    week_count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime]
 
 

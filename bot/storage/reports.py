@@ -24,7 +24,7 @@ from bot.domain.events import SLA_BREACHES
 from bot.domain.lead import OPEN_FOR_OWNER
 from bot.domain.numbers import QualityReport, QualityRow, SourceVerdicts, SpanNumbers
 from bot.domain.speed import SpeedRow
-from bot.storage.models import Lead, LeadEvent, Target
+from bot.storage.models import Lead, LeadEvent, RoutingDecision, Target
 from bot.storage.sqlite_driver import slow_query
 
 CHANNEL_SCOPE_PREFIX = "channel:"
@@ -363,6 +363,84 @@ class Reports:
         stmt = stmt.order_by(Lead.created_at, Lead.id).execution_options(yield_per=batch)
         async for lead in await self.session.stream_scalars(stmt):
             yield lead
+
+    async def leads_created_routed(
+        self, team_id: str, since: datetime | None, *, batch: int = EXPORT_BATCH
+    ) -> AsyncIterator[tuple[Lead, dict[str, Any] | None]]:
+        """`leads_created`, each with its stored routing decision's why (None before 0012)."""
+        stmt = (
+            select(Lead, RoutingDecision.detail)
+            .outerjoin(
+                RoutingDecision,
+                (RoutingDecision.team_id == Lead.team_id) & (RoutingDecision.lead_id == Lead.id),
+            )
+            .where(Lead.team_id == team_id)
+        )
+        if since is not None:
+            stmt = stmt.where(Lead.created_at >= since)
+        stmt = stmt.order_by(Lead.created_at, Lead.id).execution_options(yield_per=batch)
+        async for lead, detail in await self.session.stream(stmt):
+            yield lead, detail
+
+    async def rep_fairness(self, team_id: str, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+        """Per rep in [start, end): leads offered to them by routing (the decision's assignee),
+        claimed, passed (assign mode's Pass) and the decisions that skipped them for a cap."""
+        out: dict[str, dict[str, int]] = {}
+
+        def add(rep: object, key: str, count: int) -> None:
+            if rep:
+                out.setdefault(str(rep), {"offered": 0, "claimed": 0, "passed": 0, "capped": 0})[key] += count
+
+        offered = await self.session.execute(
+            select(RoutingDecision.assignee_id, func.count())
+            .where(
+                RoutingDecision.team_id == team_id,
+                RoutingDecision.created_at >= start,
+                RoutingDecision.created_at < end,
+                RoutingDecision.assignee_id.is_not(None),
+            )
+            .group_by(RoutingDecision.assignee_id)
+        )
+        for rep, count in offered:
+            add(rep, "offered", int(count))
+        claimed = await self.session.execute(
+            select(Lead.owner_id, func.count())
+            .where(
+                Lead.team_id == team_id,
+                Lead.claimed_at >= start,
+                Lead.claimed_at < end,
+                Lead.owner_id.is_not(None),
+            )
+            .group_by(Lead.owner_id)
+        )
+        for rep, count in claimed:
+            add(rep, "claimed", int(count))
+        passed = await self.session.execute(
+            select(LeadEvent.actor_id, func.count())
+            .where(
+                LeadEvent.team_id == team_id,
+                LeadEvent.kind == "offer_passed",
+                LeadEvent.created_at >= start,
+                LeadEvent.created_at < end,
+                LeadEvent.actor_id.is_not(None),
+            )
+            .group_by(LeadEvent.actor_id)
+        )
+        for rep, count in passed:
+            add(rep, "passed", int(count))
+        # the decisions that skipped someone for a cap (only those carry the list)
+        capped = await self.session.scalars(
+            select(RoutingDecision.capped).where(
+                RoutingDecision.team_id == team_id,
+                RoutingDecision.created_at >= start,
+                RoutingDecision.created_at < end,
+                RoutingDecision.capped.is_not(None),
+            )
+        )
+        for reps in capped:
+            for rep in reps or []:
+                add(rep, "capped", 1)
+        return out
 
     async def leads_with_verdict(
         self, team_id: str, since: datetime | None, *, batch: int = EXPORT_BATCH

@@ -510,20 +510,6 @@ class RuleRepo:
         await self.session.delete(rule)
         await self.session.flush()
 
-    async def advance_cursor(self, team_id: str, rule_id: int, places: int = 1) -> int:
-        """Atomically take the next `places` round-robin positions (safe across instances: one
-        UPDATE ... rr_cursor = rr_cursor + places, then read back); returns the first taken."""
-        await self.session.execute(
-            update(RoutingRule)
-            .where(RoutingRule.team_id == team_id, RoutingRule.id == rule_id)
-            .values(rr_cursor=RoutingRule.rr_cursor + places)
-            .execution_options(synchronize_session=False)
-        )
-        cursor = await self.session.scalar(
-            select(RoutingRule.rr_cursor).where(RoutingRule.team_id == team_id, RoutingRule.id == rule_id)
-        )
-        return int(cursor or 0) - places
-
 
 class MemberRepo:
     def __init__(self, session: AsyncSession) -> None:

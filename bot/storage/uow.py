@@ -27,6 +27,7 @@ from bot.storage.repositories import (
     SlotRepo,
 )
 from bot.storage.retention import RetentionRepo
+from bot.storage.routing import RoutingRepo
 from bot.storage.sla_checks import SlaCheckRepo
 from bot.storage.targets import MetricReportRepo, TargetRepo
 from bot.storage.webhooks import WebhookRepo
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.events = EventRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.rules = RuleRepo(self.session)
+        self.routing = RoutingRepo(self.session)
         self.members = MemberRepo(self.session)
         self.settings = SettingRepo(self.session)
         self.setting_audit = SettingAuditRepo(self.session)

@@ -43,3 +43,13 @@ async def test_speed_benchmark_reaches_every_lead_once() -> None:
     assert figures.lost == 0 and figures.duplicates == 0 and figures.top_level_for_import == 1
     rows = speed.rows_for(KIND, figures, hot=2)
     assert len(rows) == 2 and "lost 0, duplicates 0" in rows[1].figure
+
+
+async def test_routing_benchmark_routes_through_the_real_code() -> None:
+    from bench import routing
+
+    assert routing.cpu_per_lead("least_loaded", 50) > 0
+    cpu, wall = await routing.storage_per_lead(KIND, leads=20, batch=10)
+    assert 0 < cpu and 0 < wall
+    rows = routing.rows_for_cpu({"turn": 0.5})
+    assert rows[0].ok and "200 rules, 100 reps" in rows[0].case

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.domain.intake_plan import Fate, assign, places_wanted, plan_batch
+from random import Random
+
+from bot.domain.distribution import Pool, pick
+from bot.domain.intake_plan import Fate, plan_batch
 from bot.domain.lead_input import LeadIn
 from bot.domain.routing import RuleSpec
 
@@ -52,12 +55,14 @@ def test_same_email_other_source_is_a_twin_only_within_the_window() -> None:
     assert [p.fate for p in without] == [Fate.NEW, Fate.NEW]
 
 
-def test_assign_takes_consecutive_places_and_skips_away_reps() -> None:
+def test_a_batch_takes_consecutive_turns_and_skips_away_reps() -> None:
+    """Once `assign` (places in a round robin); now the rule's Pool (bot/domain/distribution.py):
+    a skipped rep loses the turn, so the available reps strictly alternate (U2 U1 U2 U1, where
+    places gave U2 U1 U1 U2)."""
     batch = [(i, lead(f"p{i}@x.io", region="emea")) for i in range(4)]
     plans = plan_batch(
         batch, stored_by_key={}, recent_by_email={}, rules=[RULE], default_channel=None, dedupe_by_email=True
     )
-    assert places_wanted(plans) == {7: 4}
-    assigned = assign(plans, {7: 1}, frozenset({"U3"}))
-    assert [p.assignee for p in assigned] == ["U2", "U1", "U1", "U2"]
-    assert all(p.assignee is None for p in plans)  # the input plans are left as they were
+    pool = Pool(rule=RULE, cursor=1)
+    assert [pick(pool, {"U3": "away"}, Random(0)).rep for _ in plans] == ["U2", "U1", "U2", "U1"]
+    assert all(p.assignee is None for p in plans)  # planning assigns nobody

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.errors import InvalidInput
-from bot.domain.route_syntax import describe, parse_route_add
+from bot.domain.route_syntax import describe, parse_route_add, validate_rule
 
 
 def test_the_documented_example_with_bare_ids() -> None:
@@ -56,3 +56,50 @@ def test_mistakes_name_the_setting(text: str, field: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         parse_route_add(text)
     assert field in exc.value.errors, exc.value.errors
+
+
+def test_weights_caps_and_distribution_round_trip() -> None:
+
+    rule = parse_route_add(
+        '"Inbound" channel=#C0SALES reps=<@U0ROB|rob>*2,@U0RITA cap=10/day cap=40/week '
+        "distribute=least_loaded catchup=yes hours=yes owner_first=no"
+    )
+    assert rule.reps == ["U0ROB", "U0RITA"] and rule.weights == {"U0ROB": 2}
+    assert (rule.cap_day, rule.cap_week, rule.distribute) == (10, 40, "least_loaded")
+    assert rule.catch_up and rule.hours and not rule.owner_first
+    text = describe(rule)
+    assert "reps=<@U0ROB>*2,<@U0RITA>" in text and "cap=10/day" in text and "cap=40/week" in text
+    assert parse_route_add(text.replace("<@", "@").replace("<#", "#").replace(">", "")) == rule
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('"X" channel=#C1 reps=@U1*11', "weights"),
+        ('"X" channel=#C1 reps=@U1*0', "weights"),
+        ('"X" channel=#C1 cap=10/day', "rule"),
+        ('"X" channel=#C1 reps=@U1 cap=ten/day', "cap"),
+        ('"X" channel=#C1 reps=@U1 cap=10/month', "cap"),
+        ('"X" channel=#C1 reps=@U1 cap=0/day', "cap_day"),
+        ('"X" channel=#C1 reps=@U1 cap=50/day cap=10/week', "rule"),
+        ('"X" channel=#C1 reps=@U1 distribute=random', "distribute"),
+        ('"X" channel=#C1 reps=@U1 hours=maybe', "hours"),
+        ('"X" channel=#C1 reps=<!channel>*2', "rule"),
+    ],
+)
+def test_bad_distribution_settings_say_what_to_fix(text: str, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_route_add(text)
+    assert field in caught.value.errors, caught.value.errors
+
+
+def test_yaml_weights_must_name_the_rules_reps() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_rule({"name": "X", "channel": "C1", "reps": ["U1"], "weights": {"U2": 3}})
+    assert "rule" in caught.value.errors
+    assert validate_rule({"name": "X", "channel": "C1", "reps": ["U1"], "weights": {"U1": 1}}).weights is None
+
+
+def test_quoted_values_with_spaces() -> None:
+    rule = parse_route_add('"Paid" channel=#C1 source="Paid search",webinar campaign="Q4 push"')
+    assert rule.sources == ["paid search", "webinar"] and rule.campaigns == ["q4 push"]

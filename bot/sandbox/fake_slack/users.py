@@ -54,10 +54,20 @@ class UsersMethods(SlackState):
                 "display_name_normalized": name,
                 "email": email or f"{name}@example.com",
                 "team": self.team_id,
+                # as users.info returns them: empty strings and 0 when no status is set
+                "status_text": "",
+                "status_emoji": "",
+                "status_expiration": 0,
             },
         }
         self.users[user_id] = user
         return user
+
+    def set_status(self, user_id: str, *, text: str = "", emoji: str = "", expiration: int = 0) -> None:
+        """What users.profile.set would do: the custom status (`expiration` in epoch seconds, 0: never)."""
+        profile = self.users[user_id]["profile"]
+        profile.update({"status_text": text, "status_emoji": emoji, "status_expiration": expiration})
+        self.users[user_id]["updated"] = int(self.clock())
 
     def add_usergroup(self, group_id: str, *, handle: str, users: Iterable[str]) -> dict[str, Any]:
         group = {"id": group_id, "team_id": self.team_id, "handle": handle, "users": list(users)}
