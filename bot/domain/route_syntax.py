@@ -9,6 +9,7 @@ bare IDs (`#C123`, `@U123`, `S123`). Lists are comma-separated. Score: `score>=7
 Distribution: `reps=@rob*2,@rita` (weights 1–10), `distribute=turn|least_loaded`, `cap=10/day`,
 `cap=50/week` (per rep), `catchup=yes`, `hours=yes` (only reps within their working hours),
 `owner_first=no` (leads of a known account do not go to its owner first).
+SLA: `escalation=manager|reassign` (the rule's own; `workspace`, the default, follows Settings).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class RuleIn(BaseModel):
     hot_score: int | None = Field(None, ge=0, le=100)
     manager: str | None = None
     mode: Literal["claim", "assign"] = "claim"
+    # the rule's own SLA escalation; None follows the workspace's mode (Settings)
+    escalation: Literal["manager", "reassign"] | None = None
     # distribution (bot/domain/distribution.py)
     weights: dict[str, int] | None = None  # rep → 1..10 (absent: 1); `reps=@a*2,@b` sets it
     distribute: Literal["turn", "least_loaded"] = "turn"
@@ -270,6 +273,11 @@ def parse_route_add(text: str) -> RuleIn:
             data[field] = [v for v in value.split(",") if v]
         elif key in ("channel", "priority", "manager", "enabled", "mode"):
             data[key] = value
+        elif key == "escalation":
+            choice = value.lower()
+            if choice not in ("manager", "reassign", "workspace"):
+                raise InvalidInput({"escalation": "write escalation=manager, reassign or workspace"})
+            data["escalation"] = None if choice == "workspace" else choice
         elif key in ("reps", "rep"):
             data["reps"] = [v for v in value.split(",") if v]
         elif key == "cap":
@@ -345,6 +353,8 @@ def describe_settings(rule: RuleIn) -> str:
         out.append(f"manager=<@{rule.manager}>")
     if rule.mode != "claim":
         out.append(f"mode={rule.mode}")
+    if rule.escalation:
+        out.append(f"escalation={rule.escalation}")
     if not rule.enabled:
         out.append("enabled=false")
     return " ".join(out)

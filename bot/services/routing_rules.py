@@ -42,6 +42,7 @@ def rule_in(rule: RoutingRule) -> RuleIn:
         hot_score=rule.hot_score,
         manager=rule.manager_id,
         mode="assign" if rule.mode == "assign" else "claim",
+        escalation=rule.escalation_mode if rule.escalation_mode in ("manager", "reassign") else None,
         weights={k: int(v) for k, v in (rule.weights or {}).items()} or None,
         distribute="least_loaded" if rule.distribute == "least_loaded" else "turn",
         cap_day=rule.cap_day,
@@ -69,6 +70,7 @@ def _apply(rule: RoutingRule, spec: RuleIn) -> None:
     rule.hot_score = spec.hot_score
     rule.manager_id = spec.manager
     rule.mode = spec.mode
+    rule.escalation_mode = spec.escalation
     rule.weights = dict(spec.weights) if spec.weights else None
     rule.distribute = spec.distribute
     rule.cap_day = spec.cap_day

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.storage.models import RoutingRule
-from tests.conftest import ADMIN, MARKETER, REP2, RunningBot
+from tests.conftest import ADMIN, MARKETER, REP1, REP2, SALES, RunningBot
 from tests.scenario.test_card_and_claim import add_lead
 from tests.scenario.test_settings_home import edit, open_settings
 from tests.scenario.test_sla import add_rule, thread, tick
@@ -51,3 +51,22 @@ def test_the_previous_releases_column_is_kept_in_step() -> None:
     rule.escalation_mode = None
     assert rule.sla_escalation == "manager"
     assert RoutingRule().escalation_mode is None
+
+
+async def test_an_admin_sets_a_rules_escalation_from_slack(bot: RunningBot) -> None:
+    """`escalation=manager` on `/handoff route add` is the rule's own choice: it wins over a
+    workspace that reassigns, and `route list` shows it."""
+    reply = await bot.slack.command(
+        ADMIN,
+        "/handoff",
+        f'route add "Everyone" channel=<#{SALES}|sales> reps=<@{REP1}>,<@{REP2}> manager=<@{MARKETER}> '
+        "priority=10 escalation=manager",
+        channel_id=SALES,
+    )
+    assert "escalation=manager" in reply.text, reply.text
+    listed = await bot.slack.command(ADMIN, "/handoff", "route list", channel_id=SALES)
+    assert "escalation=manager" in listed.text
+    await workspace_reassigns(bot)
+    await escalate(bot)
+    assert len(bot.fake.dms(MARKETER)) == 1
+    assert not any("is now the suggested owner" in text for text in thread(bot))

@@ -103,3 +103,15 @@ def test_yaml_weights_must_name_the_rules_reps() -> None:
 def test_quoted_values_with_spaces() -> None:
     rule = parse_route_add('"Paid" channel=#C1 source="Paid search",webinar campaign="Q4 push"')
     assert rule.sources == ["paid search", "webinar"] and rule.campaigns == ["q4 push"]
+
+
+def test_a_rules_own_escalation_round_trips_and_workspace_means_none() -> None:
+    rule = parse_route_add('"R" channel=#C1 reps=@U1 escalation=reassign')
+    assert rule.escalation == "reassign"
+    assert "escalation=reassign" in describe(rule)
+    assert parse_route_add(describe(rule)).escalation == "reassign"
+    assert parse_route_add('"R" channel=#C1 escalation=workspace').escalation is None
+    assert "escalation" not in describe(parse_route_add('"R" channel=#C1'))
+    with pytest.raises(InvalidInput) as refused:
+        parse_route_add('"R" channel=#C1 escalation=boss')
+    assert "escalation" in refused.value.errors
