@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # more than bulk_threshold leads for one channel at once get a summary card, not a card each
     hot_score: int = Field(80, ge=0, le=100, validation_alias="HANDOFF_HOT_SCORE")
     bulk_threshold: int = Field(10, ge=1, validation_alias="HANDOFF_BULK_THRESHOLD")
+    # …and so do one-lead requests past bulk_threshold for one channel within this many seconds (a
+    # marketing tool posting one request per lead); 0 turns burst detection off
+    burst_window_seconds: int = Field(60, ge=0, le=3600, validation_alias="HANDOFF_BURST_WINDOW_SECONDS")
     backlog_alert_minutes: float = Field(10.0, gt=0, validation_alias="HANDOFF_BACKLOG_ALERT_MINUTES")
     # outbound events (Standard Webhooks): the single-workspace shortcut, and every endpoint's limits
     # HubSpot (issue 17): leads in from a workflow's "Send a webhook", signed with the app secret
