@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     digest_hour: int = Field(9, ge=0, le=23, validation_alias="HANDOFF_DIGEST_HOUR")
     # Slack's per-method tier limits (Tier 3 is 50+/min) times this: raise it where Slack allows more
     tier_scale: float = Field(1.0, gt=0, validation_alias="HANDOFF_TIER_SCALE")
+    # of each workspace's tier budget per method, the share the bulk lane may use (the rest is kept
+    # for what a person waits for and for hot leads)
+    bulk_tier_share: float = Field(0.5, gt=0, le=1, validation_alias="HANDOFF_BULK_TIER_SHARE")
     slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
     outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
     outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")

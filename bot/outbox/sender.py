@@ -240,7 +240,7 @@ class OutboxSender:
                 # wait for the channel's turn first, then take the best row queued by then
                 head = queue[0][1]
                 with contextlib.suppress(Stopping):
-                    await self.pacer.wait_turn(head.team_id, head.method, head.channel_id)
+                    await self.pacer.wait_turn(head.team_id, head.method, head.channel_id, head.lane)
                 _, row, call, claimed_at = heapq.heappop(queue)
                 if row.purpose is Purpose.LEAD_CARD and row.lead_id is not None:
                     self._cards.get(key, {}).pop(row.lead_id, None)
