@@ -49,7 +49,7 @@ async def test_a_lead_claimed_across_a_weekend_counts_the_same_in_targets_home_a
     count it the same: claimed within 5 working minutes, and the speed_to_lead target met."""
     friday_1658 = datetime(2026, 3, 13, 16, 58, tzinfo=UTC)
     bot.clock.set(friday_1658)
-    status, body, _ = await api(bot, {"email": "wes@acme.com", "name": "Wes Weekend"})
+    status, _, _ = await api(bot, {"email": "wes@acme.com", "name": "Wes Weekend"})
     assert status == 201
     await bot.flush()  # visible at 16:58
     [card] = bot.fake.messages(SALES)
