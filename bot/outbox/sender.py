@@ -95,6 +95,10 @@ class OutboxSender:
         # replies line up behind it whatever their lane
         self._cards: dict[str, dict[int, Place]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        # rows waiting in the queues, by id, with when they were (last) claimed: a row that waits
+        # here past its lease (Slack slow to answer the rows before it) is claimed again by this
+        # very instance; it must renew the lease of the queued row, not queue it a second time
+        self._claimed: dict[int, float] = {}
         self._in_flight = 0
         # looked up at each write, so a test can stand in for the database
         self._recorder = Recorder(lambda results: self.writer.write(results))
@@ -195,6 +199,12 @@ class OutboxSender:
         if not snapshot:
             return 0
         claimed_at = self.monotonic()
+        again = [row for row in snapshot if row.id in self._claimed]
+        for row in again:
+            self._claimed[row.id] = claimed_at  # still queued here: its lease runs from now
+        snapshot = [row for row in snapshot if row.id not in self._claimed]
+        if not snapshot:
+            return len(again)
         calls = await self.renderers.render(snapshot, self._render_failed)
         # cards first: a card's update claimed in the same pass must find the card's place
         for row in sorted(snapshot, key=lambda r: r.purpose is not Purpose.LEAD_CARD):
@@ -208,10 +218,11 @@ class OutboxSender:
                     card = cards[row.lead_id]
                     place = (card[0], card[1], row.id)
             heapq.heappush(self._queues.setdefault(key, []), (place, row, calls[row.id], claimed_at))
+            self._claimed[row.id] = claimed_at
             self._in_flight += 1
             if key not in self._workers:
                 self._workers[key] = asyncio.create_task(self._channel_worker(key))
-        return len(snapshot)
+        return len(snapshot) + len(again)
 
     @property
     def _low_water(self) -> int:
@@ -242,6 +253,7 @@ class OutboxSender:
                 with contextlib.suppress(Stopping):
                     await self.pacer.wait_turn(head.team_id, head.method, head.channel_id, head.lane)
                 _, row, call, claimed_at = heapq.heappop(queue)
+                claimed_at = self._claimed.pop(row.id, claimed_at)
                 if row.purpose is Purpose.LEAD_CARD and row.lead_id is not None:
                     self._cards.get(key, {}).pop(row.lead_id, None)
                 # lines logged while sending say which row, lead and workspace they are about
