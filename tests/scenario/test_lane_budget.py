@@ -18,6 +18,7 @@ from bot.sandbox import visible_text
 from tests.conftest import SALES, RunningBot, oauth_settings, serve_bot
 from tests.reliability.helpers import add_lead, card_counts, outbox_rows
 from tests.reliability.test_outbox_sender import VirtualTime, sender_for
+from tests.scenario.helpers_intake import api
 from tests.scenario.test_oauth_install import install
 
 TEAM_B, TEAM_C = "T0BULKY", "T0QUIET"
@@ -104,3 +105,48 @@ async def test_a_bulk_drain_in_one_workspace_leaves_its_person_lane_and_another_
     edited = [m for c in CHANNELS for m in bot.fake.messages(c)]
     assert len(edited) == 30 and all(len(m.edits) == 1 for m in edited)
     assert all("Dec webinar" in visible_text(m.blocks) for m in edited)
+
+
+async def test_a_hot_card_does_not_wait_for_a_bulk_edits_share_in_its_channel(bot: RunningBot) -> None:
+    """#sales's worker waits for a bulk edit's turn (its share of chat.update is used up); a hot
+    lead queued meanwhile goes first, in the channel's own turn for posts, not after the edit."""
+    handoff = bot.handoff
+    team = await handoff.default_team_id()
+    assert team
+    async with handoff.open_context(team) as ctx:
+        batches = [await ctx.uow.batches.add(team, SALES, f"Campaign {i}", now=ctx.now) for i in range(6)]
+        for batch in batches:
+            await ctx.notifier.post_batch_summary(batch)
+    await bot.flush()
+    async with handoff.open_context(team) as ctx:
+        for batch in batches:
+            await ctx.notifier.post_batch_summary(batch, edit=True)
+
+    vt = VirtualTime()
+    gate = asyncio.Event()
+
+    async def gated_sleep(seconds: float) -> None:
+        await gate.wait()
+        await vt.sleep(seconds)
+
+    pacer = Pacer.unlimited()  # posts at once; chat.update by its tier, the bulk lane by its share
+    pacer.tiers, pacer.monotonic, pacer.sleep = dict(TIER_LIMITS), vt.monotonic, gated_sleep
+    sender = sender_for(handoff, "paced", pacer=pacer, batch_size=100)
+    assert await sender._claim_and_queue(100) == 6
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+    assert len(bot.fake.calls_to("chat.update")) == 5  # the sixth waits for the bulk share
+
+    status, body, _ = await api(bot, {"email": "hattie@bigco.com", "name": "Hattie Hot", "score": 95})
+    assert status == 201
+    assert await sender._claim_and_queue(100) == 1
+    for _ in range(100):
+        if body["id"] in card_counts(bot.fake, [SALES]):
+            break
+        await asyncio.sleep(0.01)
+    assert card_counts(bot.fake, [SALES]) == {body["id"]: 1}, "the hot card waited for the bulk edit"
+    assert len(bot.fake.calls_to("chat.update")) == 5
+    gate.set()
+    await sender._settle_all()
+    assert len(bot.fake.calls_to("chat.update")) == 6
+    assert all(r.status == "sent" for r in await outbox_rows(handoff))
