@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import messages
-from bot.domain.bursts import bulk_channels
+from bot.domain.bursts import bulk_channels as channels_in_bulk
 from bot.domain.errors import InvalidInput
 from bot.domain.events import EventKind
 from bot.domain.intake_plan import Fate, Planned, assign, places_wanted, plan_batch
@@ -354,7 +354,7 @@ def _per_channel(plans: Sequence[Plan]) -> Counter[str]:
 def _bulk_channels(ctx: Ctx, plans: Sequence[Plan]) -> frozenset[str]:
     """The channels this call brings leads to in bulk: more than HANDOFF_BULK_THRESHOLD new leads
     for one channel at once (an API batch, a CSV import's chunk)."""
-    return bulk_channels(_per_channel(plans), threshold=ctx.settings.bulk_threshold)
+    return channels_in_bulk(_per_channel(plans), threshold=ctx.settings.bulk_threshold)
 
 
 async def _importing(ctx: Ctx, plans: Sequence[Plan], bulk: frozenset[str]) -> frozenset[str]:
