@@ -76,6 +76,7 @@ async def seed_leads(database_url: str, fake: FakeSlack, count: int, *, channel:
         database_url=database_url,
         sales_channel=channel,
         duplicate_window_days=0,
+        burst_window_seconds=0,  # a card per lead: the clicks claim them
     )
     handoff = build_app(settings, pacer=Pacer(rate=1e6, burst=1e6), with_scheduler=False)
     try:
@@ -191,7 +192,8 @@ async def run_db(
                 floor = await drive(bare, work)
             finally:
                 await bare.stop()
-            bot = await start_bot(url, fake)
+            # a card per lead (the claims need them): one-lead requests in a burst would be listed
+            bot = await start_bot(url, fake, HANDOFF_BURST_WINDOW_SECONDS="0")
             try:
                 await asyncio.sleep(1)  # started, migrated, idle
                 idle_mb = bot.peak_rss_mb()

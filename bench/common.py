@@ -303,7 +303,8 @@ async def start_bot(
         HANDOFF_INTAKE_RATE_LIMIT="1000000",
         **env,
     )
-    return await _start([sys.executable, "-m", "bot", "run"], values, port, "/healthz")
+    # ready, not only live: requests while the schema is migrated are answered 503
+    return await _start([sys.executable, "-m", "bot", "run"], values, port, "/readyz")
 
 
 async def start_bare(fake: FakeSlack) -> ServerProcess:

@@ -201,6 +201,8 @@ async def run_db(
                 HANDOFF_CHANNEL_RATE=str(rate),
                 HANDOFF_CHANNEL_BURST=str(burst),
                 HANDOFF_DUPLICATE_WINDOW_DAYS="0",
+                # card throughput: a card per lead, as before bursts counted as bulk (bench.speed)
+                HANDOFF_BURST_WINDOW_SECONDS="0",
             )
             try:
                 seconds, errors = await post_batches(bot.url + "/api/leads", payload, batch, clients)

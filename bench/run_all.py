@@ -39,6 +39,7 @@ async def run(dbs: list[str], *, full: bool, profile: Path | None) -> tuple[list
         rows += intake.rows_for(kind, figures, rate=20, burst=5, channels=10)
     for kind in kinds:
         rows += speed.rows_for(kind, await speed.run_db(kind), hot=20)
+        rows += speed.burst_rows_for(kind, await speed.run_burst_db(kind), hot=20, over=60)
     for kind in kinds:
         open_leads = sla.OPEN if full else sla.OPEN // 5
         rows += sla.rows_for(kind, await sla.run_db(kind, open_leads=open_leads, due=sla.DUE))

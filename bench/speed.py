@@ -12,7 +12,13 @@ summary card and 50 thread messages, about a minute of #sales's rate. Reported:
 Before issue 14 each channel's rows went first in, first out: a hot lead behind this import waited
 for 1,000 cards at 1 a second (the issue measured 17.5 minutes).
 
+A burst (`--burst`): a marketing tool posting one request per lead, 300 single-lead POSTs over a
+minute for one channel with 20 hot leads among them. Reported: top-level messages in #sales per
+burst lead (before burst detection: one card each, 300 messages and 5 minutes of #sales's rate),
+the hot leads' API accept → card p50/p99, every lead reachable once.
+
     python -m bench.speed [--db sqlite,postgresql] [--leads 1000] [--hot 20] [--over 60]
+    python -m bench.speed --burst [--db sqlite,postgresql] [--leads 300] [--hot 20] [--over 60]
 """
 
 from __future__ import annotations
@@ -181,6 +187,144 @@ async def run_db(kind: str, *, leads: int = 1000, hot: int = 20, over: float = 6
     )
 
 
+def burst_lead(i: int) -> dict[str, object]:
+    return {
+        "external_id": f"promo-{i}",
+        "email": f"visitor{i}@example{i % 89}.com",
+        "name": f"Visitor {i}",
+        "company": f"Company {i % 200}",
+        "source": "landing page",
+        "campaign": "Spring promo",
+        "score": i % 70,  # none hot: the hot ones are interleaved
+    }
+
+
+@dataclass
+class BurstFigures:
+    singles: int  # the burst's leads that are not hot, one request each
+    post_seconds: float
+    hot_latencies: list[float]
+    hot_missing: int
+    top_level_for_burst: int  # top-level messages in #sales that are not the hot leads' cards
+    reached: Counter[int]  # each burst lead: its own card or its line in a summary's thread
+    burst_ids: list[int]
+    thread_messages: int
+    drain_seconds: float
+    rate_limited: int
+    unsent_rows: dict[str, int]
+
+    @property
+    def lost(self) -> int:
+        return len(set(self.burst_ids) - set(self.reached))
+
+    @property
+    def duplicates(self) -> int:
+        return sum(count - 1 for count in self.reached.values() if count > 1)
+
+
+async def run_burst_db(kind: str, *, singles: int = 300, hot: int = 20, over: float = 60.0) -> BurstFigures:
+    """`singles` one-lead POSTs spread evenly over `over` seconds, `hot` hot ones among them."""
+    async with bench_database(kind) as url:
+        fake = make_fake([SALES])
+        await fake.start()
+        try:
+            fake.rate_limit(RATE, burst=BURST)
+            bot = await start_bot(
+                url,
+                fake,
+                HANDOFF_CHANNEL_RATE=str(RATE),
+                HANDOFF_CHANNEL_BURST=str(BURST),
+                HANDOFF_DUPLICATE_WINDOW_DAYS="0",
+            )
+            headers = {"Authorization": f"Bearer {INTAKE_TOKEN}"}
+            accepted: dict[int, float] = {}
+            burst_ids: list[int] = []
+            try:
+                async with aiohttp.ClientSession() as session:
+                    started = time.perf_counter()
+
+                    async def send(at: float, data: dict[str, object], is_hot: bool) -> None:
+                        await asyncio.sleep(max(0.0, started + at - time.perf_counter()))
+                        async with session.post(bot.url + "/api/leads", json=data, headers=headers) as r:
+                            body = await r.json()
+                            assert r.status == 201, body
+                        if is_hot:
+                            accepted[int(body["id"])] = fake.clock()
+                        else:
+                            burst_ids.append(int(body["id"]))
+
+                    sends = [send(i * over / singles, burst_lead(i), False) for i in range(singles)]
+                    sends += [send((n + 0.5) * over / hot, hot_lead(n), True) for n in range(hot)]
+                    await asyncio.gather(*sends)
+                    post_seconds = time.perf_counter() - started
+                deadline = time.monotonic() + singles / 20 / RATE + 120
+                while time.monotonic() < deadline:
+                    if set(burst_ids) <= set(_reached(fake, set(accepted))) and set(accepted) <= set(
+                        card_times(fake)
+                    ):
+                        break
+                    await asyncio.sleep(0.25)
+            finally:
+                await bot.stop()
+            unsent = await unsent_rows(url)
+        finally:
+            await fake.stop()
+    cards = card_times(fake)
+    posts = [c.at for c in fake.calls if c.method == "chat.postMessage" and c.status == 200]
+    top = [m for m in fake.messages(SALES) if _card_id(m.blocks) not in accepted]
+    return BurstFigures(
+        singles=len(burst_ids),
+        post_seconds=post_seconds,
+        hot_latencies=[cards[i] - at for i, at in accepted.items() if i in cards],
+        hot_missing=len(set(accepted) - set(cards)),
+        top_level_for_burst=len(top),
+        reached=_reached(fake, set(accepted)),
+        burst_ids=burst_ids,
+        thread_messages=sum(1 for m in fake.messages(SALES, include_threads=True) if m.is_reply),
+        drain_seconds=(max(posts) - min(posts)) if posts else 0.0,
+        rate_limited=fake.rate_limited_count,
+        unsent_rows=unsent,
+    )
+
+
+def _reached(fake: FakeSlack, hot: set[int]) -> Counter[int]:
+    """Each lead that is not hot: its own top-level card, plus its lines in summaries' threads."""
+    found: Counter[int] = Counter(
+        lead_id
+        for m in fake.messages(SALES)
+        if (lead_id := _card_id(m.blocks)) is not None and lead_id not in hot
+    )
+    found.update(listed(fake, SALES))
+    return found
+
+
+def burst_rows_for(kind: str, f: BurstFigures, *, hot: int, over: float) -> list[Row]:
+    per_lead = f.top_level_for_burst / f.singles if f.singles else float("nan")
+    return [
+        Row(
+            bench="speed",
+            db=kind,
+            case=f"burst: {f.singles} one-lead POSTs + {hot} hot over {over:g} s, 1 msg/s/channel, burst {BURST}",
+            figure=f"{f.top_level_for_burst} top-level message(s) in #sales for {f.singles} leads "
+            f"({per_lead:.3f} per lead; {f.thread_messages} thread messages); hot API accept → card "
+            f"p50 {p(f.hot_latencies, 0.5):.2f} s, p99 {p(f.hot_latencies, 0.99):.2f} s, {f.hot_missing} never posted; "
+            f"lost {f.lost}, duplicates {f.duplicates}, 429s {f.rate_limited}; posted in {f.post_seconds:.0f} s, "
+            f"everything out within {f.drain_seconds:.0f} s"
+            + (f", outbox rows not sent {f.unsent_rows}" if f.unsent_rows else ""),
+            goal=f"≤ 1 per {LEADS_PER_MESSAGE_GOAL} leads past the threshold, hot p99 ≤ {HOT_P99_GOAL:g} s, "
+            "all reachable once, 0 × 429",
+            ok=f.top_level_for_burst <= 10 + f.singles / LEADS_PER_MESSAGE_GOAL
+            and bool(f.hot_latencies)
+            and f.hot_missing == 0
+            and p(f.hot_latencies, 0.99) <= HOT_P99_GOAL
+            and f.lost == 0
+            and f.duplicates == 0
+            and f.rate_limited == 0
+            and not f.unsent_rows,
+        )
+    ]
+
+
 async def unsent_rows(url: str) -> dict[str, int]:
     engine = make_engine(url)
     try:
@@ -231,11 +375,15 @@ def rows_for(kind: str, f: SpeedFigures, *, hot: int) -> list[Row]:
     ]
 
 
-async def run(dbs: list[str], *, leads: int, hot: int, over: float) -> list[Row]:
+async def run(dbs: list[str], *, leads: int, hot: int, over: float, burst: bool = False) -> list[Row]:
     kinds, notes = await databases(dbs)
     rows: list[Row] = []
     for kind in kinds:
-        rows += rows_for(kind, await run_db(kind, leads=leads, hot=hot, over=over), hot=hot)
+        if burst:
+            figures = await run_burst_db(kind, singles=leads, hot=hot, over=over)
+            rows += burst_rows_for(kind, figures, hot=hot, over=over)
+        else:
+            rows += rows_for(kind, await run_db(kind, leads=leads, hot=hot, over=over), hot=hot)
     rows += [Row(bench="speed", db="postgresql", case="skipped", figure=n) for n in notes]
     return rows
 
@@ -245,12 +393,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--leads", type=int, default=1000)
+    parser.add_argument("--leads", type=int, default=None, help="1000 (an import) or 300 (--burst)")
+    parser.add_argument("--burst", action="store_true", help="one-lead POSTs instead of an import")
     parser.add_argument("--hot", type=int, default=20)
     parser.add_argument("--over", type=float, default=60.0, help="seconds the hot leads are spread over")
     parser.add_argument("--verbose", action="store_true", help="print each hot lead's latency")
     args = parser.parse_args()
-    print(table(asyncio.run(run(args.db.split(","), leads=args.leads, hot=args.hot, over=args.over))))
+    leads = args.leads or (300 if args.burst else 1000)
+    rows = asyncio.run(run(args.db.split(","), leads=leads, hot=args.hot, over=args.over, burst=args.burst))
+    print(table(rows))
     if args.verbose:
         print("hot latencies in order:", ", ".join(f"{x:.2f}" for x in LAST_LATENCIES))
 

@@ -339,6 +339,7 @@ def build_app(
             rate=settings.channel_rate,
             burst=settings.channel_burst,
             reserve=PACER_RESERVE,
+            bulk_share=settings.bulk_tier_share,
             tiers={
                 tier: (rate * settings.tier_scale, burst * settings.tier_scale)
                 for tier, (rate, burst) in TIER_LIMITS.items()

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     digest_hour: int = Field(9, ge=0, le=23, validation_alias="HANDOFF_DIGEST_HOUR")
     # Slack's per-method tier limits (Tier 3 is 50+/min) times this: raise it where Slack allows more
     tier_scale: float = Field(1.0, gt=0, validation_alias="HANDOFF_TIER_SCALE")
+    # of each workspace's tier budget per method, the share the bulk lane may use (the rest is kept
+    # for what a person waits for and for hot leads)
+    bulk_tier_share: float = Field(0.5, gt=0, le=1, validation_alias="HANDOFF_BULK_TIER_SHARE")
     slack_timeout: float = Field(10.0, gt=0, le=120, validation_alias="HANDOFF_SLACK_TIMEOUT")
     outbox_lease_seconds: int = Field(60, ge=5, validation_alias="HANDOFF_OUTBOX_LEASE_SECONDS")
     outbox_give_up_hours: float = Field(6.0, gt=0, validation_alias="HANDOFF_OUTBOX_GIVE_UP_HOURS")
@@ -73,6 +76,9 @@ class Settings(BaseSettings):
     # more than bulk_threshold leads for one channel at once get a summary card, not a card each
     hot_score: int = Field(80, ge=0, le=100, validation_alias="HANDOFF_HOT_SCORE")
     bulk_threshold: int = Field(10, ge=1, validation_alias="HANDOFF_BULK_THRESHOLD")
+    # …and so do one-lead requests past bulk_threshold for one channel within this many seconds (a
+    # marketing tool posting one request per lead); 0 turns burst detection off
+    burst_window_seconds: int = Field(60, ge=0, le=3600, validation_alias="HANDOFF_BURST_WINDOW_SECONDS")
     backlog_alert_minutes: float = Field(10.0, gt=0, validation_alias="HANDOFF_BACKLOG_ALERT_MINUTES")
     # outbound events (Standard Webhooks): the single-workspace shortcut, and every endpoint's limits
     # HubSpot (issue 17): leads in from a workflow's "Send a webhook", signed with the app secret

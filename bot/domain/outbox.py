@@ -97,7 +97,7 @@ PURPOSE_LANE: dict[Purpose, Lane] = {
     Purpose.DISCUSSION_ANSWER_UPDATE: Lane.PERSON,
     Purpose.FILE_UPLOAD: Lane.SINGLE,
     Purpose.BULK_SUMMARY: Lane.SINGLE,  # one card for many leads: the way in to all of them
-    Purpose.BULK_SUMMARY_UPDATE: Lane.SINGLE,
+    Purpose.BULK_SUMMARY_UPDATE: Lane.BULK,  # a count, edited as a burst grows: a share of chat.update
     Purpose.BULK_LINES: Lane.BULK,
     Purpose.BULK_LINE_UPDATE: Lane.PERSON,  # after a claim
     Purpose.LEAD_OFFER: Lane.HOT,  # one rep's DM: the lead waits for that one person

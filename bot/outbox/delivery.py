@@ -87,7 +87,7 @@ class Delivery:
                 return found
         try:
             pace_key = await self.pacer.acquire_call(
-                row.team_id, method, args.get("channel") or row.channel_id
+                row.team_id, method, args.get("channel") or row.channel_id, row.lane
             )
         except Stopping:
             return Outcome.release()  # not sent: pending again, attempt not counted
@@ -145,7 +145,7 @@ class Delivery:
         channel = str(args.get("channel") or "")
         if channel[:1] in ("U", "W"):
             # a DM addressed by user ID: history needs the IM's channel ID
-            key = await self.pacer.acquire_call(row.team_id, "conversations.open", None)
+            key = await self.pacer.acquire_call(row.team_id, "conversations.open", None, row.lane)
             user = channel
             outcome, opened = await self._call(
                 lambda: client.conversations_open(users=user), key, row.attempts, method="conversations.open"
@@ -167,7 +167,8 @@ class Delivery:
             query["ts"] = thread_ts
         joined = False
         for _ in range(LOOKUP_PAGES):
-            key = await self.pacer.acquire_call(row.team_id, method, channel)
+            # a bulk drain's lookups after a crash take the bulk lane's share of the tier, no more
+            key = await self.pacer.acquire_call(row.team_id, method, channel, row.lane)
             args_now = dict(query)
             outcome, page = await self._call(
                 functools.partial(fetch, **args_now), key, row.attempts, method=method

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot.domain.outbox import PURPOSE_LANE, Lane, OutboxStatus, Purpose, rank_at
+from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
 from bot.storage.models import Lead, LeadBatch
 from bot.storage.repositories import OutboxRepo
 
@@ -105,7 +106,11 @@ class Notifier:
 
     async def post_batch_summary(self, batch: LeadBatch, *, edit: bool = False) -> None:
         """A bulk batch's summary card, rendered at send time with the batch's counts; `edit`
-        updates the posted one (more leads joined, one was claimed)."""
+        updates the posted one (more leads joined). Leads that join while a post or update of it
+        still waits need no update of their own: it shows them when it goes (a burst of one-lead
+        requests is one update per turn, not one per lead)."""
+        if edit and await self.outbox.summary_queued(batch.id):
+            return
         await self.refresh_batch_summary(batch.team_id, batch.channel_id, batch.id, edit=edit)
 
     async def refresh_batch_summary(
@@ -120,8 +125,16 @@ class Notifier:
             edit=edit,
         )
 
-    async def list_in_batch(self, batch: LeadBatch, lead_ids: list[int]) -> None:
-        """One thread message under the batch's summary listing these leads (each with a Claim)."""
+    async def list_in_batch(self, batch: LeadBatch, lead_ids: Sequence[int]) -> None:
+        """These leads listed in the summary's thread, each with a Claim: first in the batch's
+        thread message still waiting to go, if it has room (a burst's leads arrive one by one),
+        then in new messages of LEADS_PER_LINE_MESSAGE."""
+        taken = await self.outbox.add_to_queued_lines(batch.id, lead_ids, per_message=LEADS_PER_LINE_MESSAGE)
+        rest = list(lead_ids[taken:])
+        for start in range(0, len(rest), LEADS_PER_LINE_MESSAGE):
+            await self._list(batch, rest[start : start + LEADS_PER_LINE_MESSAGE])
+
+    async def _list(self, batch: LeadBatch, lead_ids: list[int]) -> None:
         await self._queue(
             team_id=batch.team_id,
             method=POST,

@@ -1,5 +1,8 @@
 """Pacing: token buckets per channel for chat.postMessage and per workspace and method for the
-rest of the Web API, by Slack's rate tiers; a 429's Retry-After blocks its key."""
+rest of the Web API, by Slack's rate tiers; a 429's Retry-After blocks its key. Slack's tier
+limits are per workspace and method, and the bulk lane may use only a share of each: a bulk drain
+(a burst's summary edits, the lookups after a crash) leaves the rest of the workspace's budget to
+what a person waits for and to hot leads, and another workspace's budget is its own."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+
+from bot.domain.outbox import Lane
 
 
 class TokenBucket:
@@ -52,6 +57,12 @@ METHOD_TIERS: dict[str, str] = {
 # chat.postMessage has its own rule: about one message a second per channel, short bursts allowed.
 POST_METHOD = "chat.postMessage"
 PACER_RESERVE = 1.0  # see Pacer.reserve
+# of each workspace's tier budget per method, what the bulk lane may use (HANDOFF_BULK_TIER_SHARE)
+BULK_TIER_SHARE = 0.5
+# a channel's posts need no share: its own worker sends its best row (lane, then age) at each turn
+SHARED_LANES = frozenset({Lane.BULK})
+
+Spec = tuple[str, float, float]  # a bucket: key, calls per second, burst
 
 
 @dataclass
@@ -68,6 +79,8 @@ class Pacer:
     # second. One spare token absorbs up to 1/rate of such lateness (PACER_RESERVE in the app).
     reserve: float = 0.0
     tiers: dict[str, tuple[float, float]] | None = field(default_factory=lambda: dict(TIER_LIMITS))
+    # the share of a workspace's tier budget (per method) that rows of the bulk lane may use
+    bulk_share: float = BULK_TIER_SHARE
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
@@ -81,7 +94,7 @@ class Pacer:
         """No pacing at all (tests that send bursts; pacing has its own tests)."""
         return cls(rate=1e9, burst=1e9, tiers=None)
 
-    def key_for(self, team_id: str, method: str, channel: str | None) -> tuple[str, float, float] | None:
+    def key_for(self, team_id: str, method: str, channel: str | None) -> Spec | None:
         if method == POST_METHOD:
             return f"{team_id}:{channel or '-'}:post", self.rate, max(1.0, self.burst - self.reserve)
         if self.tiers is None:
@@ -89,23 +102,40 @@ class Pacer:
         rate, burst = self.tiers[METHOD_TIERS.get(method, "tier3")]
         return f"{team_id}:{method}", rate, burst
 
-    async def acquire_call(self, team_id: str, method: str, channel: str | None) -> str | None:
-        """Wait for a turn for this call; returns the key a 429 should block."""
+    def specs_for(
+        self, team_id: str, method: str, channel: str | None, lane: int | None = None
+    ) -> list[Spec]:
+        """The buckets a call goes through, in order: for a tier-paced call of the bulk lane, first
+        the lane's share of the workspace's budget for the method, then the budget itself."""
         spec = self.key_for(team_id, method, channel)
         if spec is None:
-            return None
+            return []
         key, rate, burst = spec
-        await self.acquire(key, rate=rate, burst=burst)
-        return key
+        if method == POST_METHOD or lane not in SHARED_LANES or self.bulk_share >= 1:
+            return [spec]
+        share = (f"{key}:lane{lane}", rate * self.bulk_share, max(1.0, burst * self.bulk_share))
+        return [share, spec]
 
-    async def wait_turn(self, team_id: str, method: str, channel: str | None) -> None:
+    async def acquire_call(
+        self, team_id: str, method: str, channel: str | None, lane: int | None = None
+    ) -> str | None:
+        """Wait for a turn for this call; returns the key a 429 should block (the workspace's or
+        the channel's, never a lane's share: Slack's answer is about the whole budget)."""
+        specs = self.specs_for(team_id, method, channel, lane)
+        for key, rate, burst in specs:
+            await self.acquire(key, rate=rate, burst=burst)
+        return specs[-1][0] if specs else None
+
+    async def wait_turn(
+        self, team_id: str, method: str, channel: str | None, lane: int | None = None
+    ) -> None:
         """Wait until a call would get its turn at once, without taking it: the channel's worker
         waits here first and only then picks its best row, so a hot row that arrives meanwhile goes
         in this turn instead of after the row that was waiting."""
-        spec = self.key_for(team_id, method, channel)
-        if spec is None:
-            return
-        key, _, _ = spec
+        for key, _, _ in self.specs_for(team_id, method, channel, lane):
+            await self._wait_for(key)
+
+    async def _wait_for(self, key: str) -> None:
         now = self.monotonic()
         hold = self.blocked_until.get(key, 0.0) - now
         if hold > 0:

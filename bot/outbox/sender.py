@@ -95,6 +95,13 @@ class OutboxSender:
         # replies line up behind it whatever their lane
         self._cards: dict[str, dict[int, Place]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
+        # per channel, set when a row queued ahead of the one its worker is waiting to send: a hot
+        # card arriving while the worker waits for a bulk edit's share of Slack's budget goes first
+        self._ahead: dict[str, asyncio.Event] = {}
+        # rows waiting in the queues, by id, with when they were (last) claimed: a row that waits
+        # here past its lease (Slack slow to answer the rows before it) is claimed again by this
+        # very instance; it must renew the lease of the queued row, not queue it a second time
+        self._claimed: dict[int, float] = {}
         self._in_flight = 0
         # looked up at each write, so a test can stand in for the database
         self._recorder = Recorder(lambda results: self.writer.write(results))
@@ -195,6 +202,12 @@ class OutboxSender:
         if not snapshot:
             return 0
         claimed_at = self.monotonic()
+        again = [row for row in snapshot if row.id in self._claimed]
+        for row in again:
+            self._claimed[row.id] = claimed_at  # still queued here: its lease runs from now
+        snapshot = [row for row in snapshot if row.id not in self._claimed]
+        if not snapshot:
+            return len(again)
         calls = await self.renderers.render(snapshot, self._render_failed)
         # cards first: a card's update claimed in the same pass must find the card's place
         for row in sorted(snapshot, key=lambda r: r.purpose is not Purpose.LEAD_CARD):
@@ -207,11 +220,15 @@ class OutboxSender:
                 elif row.lead_id in cards and cards[row.lead_id] > place:
                     card = cards[row.lead_id]
                     place = (card[0], card[1], row.id)
-            heapq.heappush(self._queues.setdefault(key, []), (place, row, calls[row.id], claimed_at))
+            queue = self._queues.setdefault(key, [])
+            heapq.heappush(queue, (place, row, calls[row.id], claimed_at))
+            if queue[0][1] is row and key in self._ahead:
+                self._ahead[key].set()
+            self._claimed[row.id] = claimed_at
             self._in_flight += 1
             if key not in self._workers:
                 self._workers[key] = asyncio.create_task(self._channel_worker(key))
-        return len(snapshot)
+        return len(snapshot) + len(again)
 
     @property
     def _low_water(self) -> int:
@@ -238,10 +255,10 @@ class OutboxSender:
         try:
             while queue:
                 # wait for the channel's turn first, then take the best row queued by then
-                head = queue[0][1]
-                with contextlib.suppress(Stopping):
-                    await self.pacer.wait_turn(head.team_id, head.method, head.channel_id)
+                if not await self._turn(key, queue[0][1]):
+                    continue  # a row queued ahead meanwhile: wait for its turn instead
                 _, row, call, claimed_at = heapq.heappop(queue)
+                claimed_at = self._claimed.pop(row.id, claimed_at)
                 if row.purpose is Purpose.LEAD_CARD and row.lead_id is not None:
                     self._cards.get(key, {}).pop(row.lead_id, None)
                 # lines logged while sending say which row, lead and workspace they are about
@@ -265,9 +282,34 @@ class OutboxSender:
                     self._room.set()
         finally:
             del self._workers[key]
+            self._ahead.pop(key, None)
             if not queue:
                 self._queues.pop(key, None)
                 self._cards.pop(key, None)
+
+    async def _turn(self, key: str, head: RowSnapshot) -> bool:
+        """Wait for the head row's turn (its channel's, or its share of the workspace's budget for
+        a method); False when a row was queued ahead of it meanwhile, whose turn may come sooner."""
+        ahead = self._ahead[key] = asyncio.Event()
+        turn = asyncio.ensure_future(
+            self.pacer.wait_turn(head.team_id, head.method, head.channel_id, head.lane)
+        )
+        jumped = asyncio.ensure_future(ahead.wait())
+        try:
+            await asyncio.wait({turn, jumped}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # the worker is cancelled: leave no wait behind
+            turn.cancel()
+            raise
+        finally:
+            jumped.cancel()
+        if not turn.done():
+            turn.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Stopping):
+                await turn
+            return False
+        with contextlib.suppress(Stopping):
+            turn.result()
+        return True
 
     def _lease_left(self, claimed_at: float) -> float:
         return self.lease.total_seconds() - (self.monotonic() - claimed_at)

@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.charts import Progress, digest_chart
 from bot.domain.periods import Window, iso_week_slot
 from bot.domain.settings_catalog import WEEKDAYS
+from bot.domain.sla import BusinessCalendar
 from bot.domain.views import Digest
 from bot.services.context import Ctx
 from bot.services.sla import load_calendar
@@ -40,11 +41,19 @@ Sections = Sequence[tuple[str, DigestSection]]
 
 
 async def build_digest(
-    uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo, *, sections: Sections = ()
+    uow: UnitOfWork,
+    team_id: str,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    sections: Sections = (),
+    calendar: BusinessCalendar | None = None,
 ) -> Digest:
+    """The week's numbers; `calendar` (the workspace's business hours and holidays) makes speed to
+    lead count working minutes, as `/targets` and App Home do."""
     week = Window.last(7, now)
     before = week.before()
-    board = await build_scoreboard(uow, team_id, now, tz)
+    board = await build_scoreboard(uow, team_id, now, tz, calendar)
     this_week = await uow.reports.span_numbers(team_id, week.start, week.end)
     last_week = await uow.reports.span_numbers(team_id, before.start, before.end)
     ranked = sorted(
@@ -134,7 +143,8 @@ async def run_weekly_digest(
         slot = iso_week_slot(now, tz)
         if await ctx.uow.slots.claimed(team_id, [JOB_NAME], [slot]):
             return False  # posted already (here or by another instance)
-        digest = await build_digest(ctx.uow, team_id, now, tz, sections=sections)
+        calendar = await load_calendar(ctx.uow, handoff.settings, team_id)
+        digest = await build_digest(ctx.uow, team_id, now, tz, sections=sections, calendar=calendar)
     chart = await asyncio.to_thread(chart_png, digest)
     async with handoff.open_context(team_id) as ctx:
         if not await ctx.uow.slots.claim(

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import messages
+from bot.domain.bursts import bulk_channels as channels_in_bulk
 from bot.domain.errors import InvalidInput
 from bot.domain.events import EventKind
 from bot.domain.intake_plan import Fate, Planned, plan_batch
@@ -31,10 +32,10 @@ from bot.observability import metrics
 from bot.outbox.notifier import Notifier
 from bot.services import routing as routing_service
 from bot.services import webhooks
+from bot.services.bursts import bursting
 from bot.services.context import Ctx
 from bot.services.offers import offered
 from bot.services.routing import rule_spec
-from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
 from bot.slack.mrkdwn import escape, mention, usergroup_mention
 from bot.storage.models import Lead, LeadBatch
 from bot.storage.uow import Conflict
@@ -197,11 +198,13 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
     notifier's bulk form), every lead's event in a third; one result per plan, in order. Leads that
     came in bulk join a batch: one summary card, the leads listed in its thread."""
     bulk_channels = _bulk_channels(ctx, plans)
+    # one-lead requests that add up to bulk: a marketing tool posting a request per lead
+    bulk_channels |= await bursting(ctx, _per_channel(plans), already=bulk_channels)
     if origin == "csv":
         # an import's last, small chunk joins the summary of the chunks before it
         bulk_channels |= await _importing(ctx, plans, bulk_channels)
     lanes = {p.index: _lane(ctx, p, bulk_channels) for p in plans if p.fate is Fate.NEW}
-    batches = await _batches(ctx, plans, lanes)
+    batches = await _batches(ctx, plans, lanes, bulk_channels)
     rows = [
         _lead_row(ctx, p, origin=origin, actor_id=actor_id, batch=batches.get(p.index))
         for p in plans
@@ -253,8 +256,7 @@ async def _persist(ctx: Ctx, plans: list[Plan], *, origin: str, actor_id: str | 
         for (channel, rule_name), offers in notices.items():
             await notifier.post(ctx.team_id, channel, _offer_notice(offers, rule_name), lane=Lane.SINGLE)
         for batch, lead_ids in listed.values():
-            for start in range(0, len(lead_ids), LEADS_PER_LINE_MESSAGE):
-                await notifier.list_in_batch(batch, lead_ids[start : start + LEADS_PER_LINE_MESSAGE])
+            await notifier.list_in_batch(batch, lead_ids)
     await ctx.uow.events.append_many(events)
     for result in results:
         if result.status == "created" and result.lead is not None:
@@ -290,10 +292,13 @@ def batch_label(data: LeadIn) -> str:
     return data.campaign or data.source or messages.BULK_DEFAULT_LABEL
 
 
-async def _batches(ctx: Ctx, plans: Sequence[Plan], lanes: dict[int, Lane]) -> dict[int, LeadBatch]:
+async def _batches(
+    ctx: Ctx, plans: Sequence[Plan], lanes: dict[int, Lane], bulk_channels: frozenset[str]
+) -> dict[int, LeadBatch]:
     """The batch each bulk lead joins, by plan index: one per channel and source/campaign, reused
-    while the same import goes on (BATCH_WINDOW), its summary card queued or updated. Hot leads
-    keep their own card; the summary counts them."""
+    while the same import (or burst) goes on (BATCH_WINDOW), its summary card queued or updated.
+    Hot leads keep their own card; the summary counts them, also when one comes on its own in a
+    burst."""
     groups: dict[tuple[str, str], list[Plan]] = {}
     hot: Counter[tuple[str, str]] = Counter()
     for plan in plans:
@@ -307,9 +312,13 @@ async def _batches(ctx: Ctx, plans: Sequence[Plan], lanes: dict[int, Lane]) -> d
         elif lanes[plan.index] is Lane.HOT:
             hot[key] += 1
     found: dict[int, LeadBatch] = {}
-    for (channel, label), members in sorted(groups.items()):  # locks in one order: no deadlock
+    keys = set(groups) | {key for key in hot if key[0] in bulk_channels}
+    for channel, label in sorted(keys):  # locks in one order: no deadlock
+        members = groups.get((channel, label), [])
         await ctx.uow.batches.lock_label(ctx.team_id, channel, label)
         batch = await ctx.uow.batches.open_batch(ctx.team_id, channel, label, ctx.now - BATCH_WINDOW)
+        if batch is None and not members:
+            continue  # hot leads only, and no batch of theirs to count them in
         if batch is None:
             batch = await ctx.uow.batches.add(ctx.team_id, channel, label, now=ctx.now)
             batch.hot_count = hot[(channel, label)]
@@ -327,14 +336,16 @@ def _twin(stored: dict[str, Lead], plans: list[Plan], plan: Plan) -> Lead:
     return stored[plans[plan.twin].data.dedupe_key()]
 
 
+def _per_channel(plans: Sequence[Plan]) -> Counter[str]:
+    return Counter(
+        p.decision.channel_id for p in plans if p.fate is Fate.NEW and p.decision and p.decision.channel_id
+    )
+
+
 def _bulk_channels(ctx: Ctx, plans: Sequence[Plan]) -> frozenset[str]:
     """The channels this call brings leads to in bulk: more than HANDOFF_BULK_THRESHOLD new leads
     for one channel at once (an API batch, a CSV import's chunk)."""
-    per_channel = Counter(
-        p.decision.channel_id for p in plans if p.fate is Fate.NEW and p.decision and p.decision.channel_id
-    )
-    threshold = ctx.settings.bulk_threshold
-    return frozenset(channel for channel, count in per_channel.items() if count > threshold)
+    return channels_in_bulk(_per_channel(plans), threshold=ctx.settings.bulk_threshold)
 
 
 async def _importing(ctx: Ctx, plans: Sequence[Plan], bulk: frozenset[str]) -> frozenset[str]:

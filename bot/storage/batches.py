@@ -31,6 +31,22 @@ class BatchRepo:
             select(func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True)))
         )
 
+    async def leads_since(self, team_id: str, channel_ids: Sequence[str], since: datetime) -> dict[str, int]:
+        """New leads per channel created since `since` (burst detection; the (team_id, created_at,
+        segment, channel_id) index covers it)."""
+        if not channel_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Lead.channel_id, func.count(Lead.id))
+            .where(
+                Lead.team_id == team_id,
+                Lead.created_at >= since,
+                Lead.channel_id.in_(sorted(set(channel_ids))),
+            )
+            .group_by(Lead.channel_id)
+        )
+        return {str(channel): int(count) for channel, count in rows}
+
     async def open_batch(
         self, team_id: str, channel_id: str, label: str, since: datetime
     ) -> LeadBatch | None:

@@ -462,6 +462,51 @@ class OutboxRepo:
             "last_errors": [{"method": m, "error": e, "at": at} for m, e, at in errors],
         }
 
+    async def _queued_for_batch(
+        self, batch_id: int, purposes: Sequence[Purpose], *, untried: bool = False
+    ) -> Outbox | None:
+        """The newest row of these purposes for the batch still waiting to be claimed, locked until
+        the transaction ends so no sender claims it meanwhile (SKIP LOCKED on PostgreSQL: a row
+        another transaction holds, a sender rendering it, counts as not waiting). `untried`: never
+        attempted, so nothing of it can have reached Slack."""
+        conditions = [
+            Outbox.status == OutboxStatus.PENDING,  # the (status, rank_at, id) index: pending rows only
+            Outbox.ref_table == "lead_batch",
+            Outbox.ref_id == batch_id,
+            Outbox.purpose.in_([p.value for p in purposes]),
+        ]
+        if untried:
+            conditions.append(Outbox.attempts == 0)
+        stmt = select(Outbox).where(*conditions).order_by(Outbox.id.desc()).limit(1)
+        if dialect_name(self.session) == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return await self.session.scalar(stmt.execution_options(populate_existing=True))
+
+    async def summary_queued(self, batch_id: int) -> bool:
+        """A post or update of the batch's summary is still waiting: rendered at send time, it will
+        show every lead that joins before then, so a second update would only repeat it."""
+        purposes = (Purpose.BULK_SUMMARY, Purpose.BULK_SUMMARY_UPDATE)
+        return await self._queued_for_batch(batch_id, purposes) is not None
+
+    async def add_to_queued_lines(self, batch_id: int, lead_ids: Sequence[int], *, per_message: int) -> int:
+        """Add leads to the batch's thread message still waiting to go (it has room, and was never
+        tried); returns how many of `lead_ids` (from the start) it took. A lead is listed by one
+        row only: the row is locked (or skipped) and changed only while still pending."""
+        row = await self._queued_for_batch(batch_id, (Purpose.BULK_LINES,), untried=True)
+        if row is None:
+            return 0
+        listed = [int(i) for i in (row.payload or {}).get("lead_ids", [])]
+        taken = list(lead_ids[: max(0, per_message - len(listed))])
+        if not taken:
+            return 0
+        result = await self.session.execute(
+            update(Outbox)
+            .where(Outbox.id == row.id, Outbox.status == OutboxStatus.PENDING, Outbox.attempts == 0)
+            .values(payload={**row.payload, "lead_ids": listed + taken})
+            .execution_options(synchronize_session=False)
+        )
+        return len(taken) if affected(result) == 1 else 0
+
 
 class RuleRepo:
     def __init__(self, session: AsyncSession) -> None:

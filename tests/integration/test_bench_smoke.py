@@ -53,3 +53,14 @@ async def test_routing_benchmark_routes_through_the_real_code() -> None:
     assert 0 < cpu and 0 < wall
     rows = routing.rows_for_cpu({"turn": 0.5})
     assert rows[0].ok and "200 rules, 100 reps" in rows[0].case
+
+
+async def test_speed_burst_benchmark_reaches_every_lead_once() -> None:
+    from bench import speed
+
+    figures = await speed.run_burst_db(KIND, singles=30, hot=2, over=3)
+    assert figures.singles == 30 and figures.hot_missing == 0 and len(figures.hot_latencies) == 2
+    assert figures.lost == 0 and figures.duplicates == 0
+    assert figures.top_level_for_burst <= 12  # the first ten (or so) cards, then one summary
+    rows = speed.burst_rows_for(KIND, figures, hot=2, over=3)
+    assert len(rows) == 1 and "lost 0, duplicates 0" in rows[0].figure

@@ -41,6 +41,11 @@ class Cluster:
     _next: itertools.count = field(default_factory=itertools.count)
 
     def env(self, port: int) -> dict[str, str]:
+        env = self._env(port)
+        env.update(self.extra_env)  # a test's own settings win over the defaults below
+        return env
+
+    def _env(self, port: int) -> dict[str, str]:
         return base_env(
             SLACK_BOT_TOKEN=self.fake.bot_token,
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -62,7 +67,6 @@ class Cluster:
             HANDOFF_DRAIN_SECONDS="0",  # no load balancer to tell: stop at once
             # these tests flood #sales with a card per lead (bulk summaries have their own tests)
             HANDOFF_BULK_THRESHOLD="100000",
-            **self.extra_env,
         )
 
     async def start(self, count: int) -> None:

@@ -25,8 +25,11 @@ HOT_GROUP = "S0HOT"
 
 @pytest.fixture
 async def chaos_bot(engine, fake_slack, clock, database_url) -> AsyncIterator[RunningBot]:
-    # a short Slack timeout so "timeout" failures cost little real time
-    settings = make_settings(database_url, fake_slack, slack_timeout=0.4, outbox_lease_seconds=30)
+    # a short Slack timeout so "timeout" failures cost little real time; a card per lead (burst
+    # detection off: 1,000 leads at one instant would otherwise be listed under summaries)
+    settings = make_settings(
+        database_url, fake_slack, slack_timeout=0.4, outbox_lease_seconds=30, burst_window_seconds=0
+    )
     for channel, region in zip(CHANNELS[1:], REGIONS[1:], strict=True):
         fake_slack.add_channel(channel, name=region, members=[REP1, REP2])
     fake_slack.add_usergroup(HOT_GROUP, handle="hot-leads", users=[REP1])

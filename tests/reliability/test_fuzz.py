@@ -65,7 +65,8 @@ FUZZ = settings(
 
 
 async def invariants(bot: RunningBot) -> None:
-    """Every lead is whole: one "created" event, one card row; a claimed lead has its owner."""
+    """Every lead is whole: one "created" event, one card row (or, in bulk, one line in one thread
+    message); a claimed lead has its owner."""
     async with bot.handoff.uow() as uow:
         leads = (await uow.session.scalars(select(Lead))).all()
         for lead in leads:
@@ -82,7 +83,20 @@ async def invariants(bot: RunningBot) -> None:
                     LeadEvent.lead_id == lead.id, LeadEvent.kind == EventKind.CLAIMED
                 )
             )
-            assert created == 1 and cards == 1, lead.id
+            if lead.batch_id is None:
+                assert created == 1 and cards == 1, lead.id
+            else:  # came in bulk (or in a burst): listed by exactly one thread message, no card
+                lists = (
+                    await uow.session.scalars(
+                        select(Outbox.payload).where(
+                            Outbox.ref_table == "lead_batch",
+                            Outbox.ref_id == lead.batch_id,
+                            Outbox.purpose == "bulk_lines",
+                        )
+                    )
+                ).all()
+                listed = sum(list(p.get("lead_ids", [])).count(lead.id) for p in lists)
+                assert created == 1 and cards == 0 and listed == 1, lead.id
             assert (lead.status == "claimed") == (lead.owner_id is not None) == (claims == 1)
 
 

@@ -296,6 +296,7 @@ async def test_a_burst_of_commits_wakes_one_claiming_pass_per_gap_not_one_each(b
     for i in range(40):
         await add_lead(handoff, email=f"b{i}@acme.com", name=f"B {i}")
         sender.wake()
+        bot.clock.advance(seconds=61)  # a card each: spaced past the burst window (not a burst)
     for _ in range(100):  # the rows go out within a pass or two
         if len(bot.fake.messages(SALES)) == 40:
             break

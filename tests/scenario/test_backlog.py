@@ -25,8 +25,9 @@ MONDAY_10 = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
 async def slow_bot(
     engine: AsyncEngine, fake_slack: FakeSlack, clock: FrozenClock, database_url: str
 ) -> AsyncIterator[RunningBot]:
-    # alert when a channel's posts would take more than 30 s at 1 a second
-    settings = make_settings(database_url, fake_slack, backlog_alert_minutes=0.5)
+    # alert when a channel's posts would take more than 30 s at 1 a second; a card per lead (burst
+    # detection off: 45 leads in a minute would otherwise go the bulk way, a summary and its thread)
+    settings = make_settings(database_url, fake_slack, backlog_alert_minutes=0.5, burst_window_seconds=0)
     async with serve_bot(engine, fake_slack, clock, settings) as running:
         yield running
 
