@@ -306,8 +306,12 @@ async def start_bot(
     return await _start([sys.executable, "-m", "bot", "run"], values, port, "/healthz")
 
 
-async def start_bare(fake: FakeSlack) -> ServerProcess:
-    """The floor: a bare slack-bolt AsyncApp whose listeners only ack (bench/bare_app.py)."""
+async def start_bare(
+    fake: FakeSlack, *, floor_database_url: str | None = None, sales_channel: str = SALES
+) -> ServerProcess:
+    """The floor: a bare slack-bolt AsyncApp whose listeners only ack (bench/bare_app.py), or with
+    `floor_database_url`, whose Claim and `/lead` listeners run Handoff's SQL through the raw driver
+    before acking (bench/floor_sql.py)."""
     port = free_port()
     env = _clean_env(
         SLACK_BOT_TOKEN=fake.bot_token,
@@ -315,6 +319,8 @@ async def start_bare(fake: FakeSlack) -> ServerProcess:
         SLACK_API_URL=fake.base_url,
         PORT=str(port),
     )
+    if floor_database_url is not None:
+        env.update(FLOOR_DATABASE_URL=floor_database_url, FLOOR_SALES_CHANNEL=sales_channel)
     return await _start([sys.executable, "-m", "bench.bare_app"], env, port, "/healthz")
 
 
