@@ -355,14 +355,21 @@ class LoadResult:
 
 
 async def run_load(
-    url: str, runs: Sequence[tuple[Sequence[Signed], int]], *, warmup: Sequence[Signed] = ()
+    url: str,
+    runs: Sequence[tuple[Sequence[Signed], int]],
+    *,
+    warmup: Sequence[Signed] = (),
+    pace_ms: float = 0,
 ) -> list[LoadResult]:
     """Replay signed requests through bench/loadgen.py (its own process), run after run; each
-    (requests, concurrency) run sends every request once, after the warm-up requests."""
+    (requests, concurrency) run sends every request once, after the warm-up requests. `pace_ms`:
+    each of the concurrent workers sends at most one request per `pace_ms` (a steady load)."""
     spec = {
         "url": url,
         "warmup": [_encode(r) for r in warmup],
-        "runs": [{"concurrency": c, "requests": [_encode(r) for r in reqs]} for reqs, c in runs],
+        "runs": [
+            {"concurrency": c, "pace_ms": pace_ms, "requests": [_encode(r) for r in reqs]} for reqs, c in runs
+        ],
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
