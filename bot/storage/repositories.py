@@ -174,7 +174,8 @@ class LeadRepo:
             .where(*where)
             .values(**_with_sla_check(values))
             .returning(Lead)
-            .execution_options(synchronize_session=False)
+            # the lead may have been read earlier in this transaction: show the row as updated
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
         return await self.session.scalar(stmt)
 

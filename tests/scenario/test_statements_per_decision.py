@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from sqlalchemy import event, func, select
 
 from bot.storage.models import Lead, Outbox, WebhookEndpoint
-from tests.conftest import REP1, SALES, RunningBot
+from tests.conftest import REP1, REP2, SALES, RunningBot
 from tests.scenario.test_card_and_claim import add_lead
 
 WRITE = re.compile(r"(INSERT|UPDATE)(?: INTO)? (\w+)")
@@ -52,11 +52,25 @@ async def test_quick_add_reads_the_webhook_endpoints_once(bot: RunningBot) -> No
         assert await uow.session.scalar(select(func.count()).select_from(Outbox)) == 2
 
 
-async def test_claim_is_one_read_and_one_writing_transaction(bot: RunningBot) -> None:
-    await add_lead(bot)
-    with statements(bot) as seen:
-        await bot.slack.click(REP1, "Claim", channel_id=SALES)
+async def test_a_members_claim_is_one_transaction(bot: RunningBot) -> None:
+    first = await add_lead(bot)
+    await bot.slack.click(REP1, "Claim", channel_id=SALES)  # the channel's members are now known
+    await add_lead(bot, email="joe@acme.com", name="Joe Bloggs")
+    card = next(m for m in bot.fake.messages(SALES) if "Joe Bloggs" in str(m.blocks))
+    begins: list[object] = []
+    engine = bot.handoff.engine.sync_engine
+    on_begin = begins.append
+    event.listen(engine, "begin", on_begin)
+    try:
+        with statements(bot) as seen:
+            await bot.slack.click(REP2, "Claim", channel_id=SALES, message_ts=card.ts)
+    finally:
+        event.remove(engine, "begin", on_begin)
+    assert len(begins) == 1  # read, compare-and-set, event and outbox row: one transaction
     writes = [m.group(1) + " " + m.group(2) for s in seen if (m := WRITE.match(s))]
     assert writes == ["UPDATE lead", "INSERT lead_event", "INSERT outbox"], seen
     assert lookups_of(seen, WebhookEndpoint.__tablename__) == 1
     assert lookups_of(seen, Lead.__tablename__) == 1  # the lead read once before the compare-and-set
+    async with bot.handoff.uow() as uow:
+        owners = dict((await uow.session.execute(select(Lead.id, Lead.owner_id))).all())
+    assert owners[first] == REP1 and sorted(owners.values()) == [REP1, REP2]
