@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, func, select
 
-from bot.storage.models import Lead, Outbox, WebhookEndpoint
+from bot.storage.models import Lead, Outbox, WebhookEndpoint, WorkspaceSetting
 from tests.conftest import REP1, REP2, SALES, RunningBot
 from tests.scenario.test_card_and_claim import add_lead
 
@@ -45,6 +45,8 @@ async def test_quick_add_reads_the_webhook_endpoints_once(bot: RunningBot) -> No
     assert "Jane Doe" in reply.text
     # lead.created and lead.routed both ask for the workspace's endpoints: one read serves both
     assert lookups_of(seen, WebhookEndpoint.__tablename__) == 1, seen
+    # the hot-lead score and the sales channel: the workspace's settings, read in one query
+    assert lookups_of(seen, WorkspaceSetting.__tablename__) == 1, seen
     writes = sorted(m.group(1) + " " + m.group(2) for s in seen if (m := WRITE.match(s)))
     assert writes == ["INSERT lead", "INSERT lead_event", "INSERT outbox"]
     async with bot.handoff.uow() as uow:
