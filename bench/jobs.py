@@ -1,6 +1,6 @@
 """Jobs under load (#22): do the scheduled jobs hold the event loop while people click?
 
-With 1k / 10k / 100k open leads and a light steady load (`/handoff help` and Claim clicks, 5
+With 1k / 10k / 100k open leads (90% of them on time, then 10% more that are overdue) and a light steady load (`/handoff help` and Claim clicks, 5
 concurrent clients, each at most one request per 40 ms), measured in one process that serves
 Handoff over HTTP (the load generator is its own process, as in bench.ack):
   * baseline: the load alone;
@@ -132,21 +132,21 @@ def _reset_peak() -> None:
 # ----------------------------------------------------------------------------------- the child
 
 
-async def _seed(handoff: Any, team: str, open_leads: int, due: int) -> None:
-    """`open_leads` new leads in #sales, none due at NOON except the last `due` (they arrived 1-2 h
-    before it: their reminder is overdue). Each row carries the check time an SLA pass would have
-    written after its first look (30 working minutes after arrival)."""
+async def _seed(handoff: Any, team: str, start: int, count: int, *, late: bool) -> None:
+    """`count` new leads in #sales (ids from `start` + 1). On time: they arrived in the quarter hour
+    before NOON and carry the check time an SLA pass writes after its first look (30 working
+    minutes after arrival: nothing due at NOON). `late`: they arrived 1-2 h before NOON and were
+    never looked at (their reminder is overdue)."""
     from bot.storage.models import Lead
 
-    for start in range(0, open_leads, 5000):
+    for first in range(start, start + count, 5000):
         rows = []
-        for i in range(start, min(open_leads, start + 5000)):
-            late = i >= open_leads - due
+        for i in range(first, min(start + count, first + 5000)):
             at = NOON - (timedelta(minutes=61 + i % 59) if late else timedelta(seconds=60 + i % 840))
             row = {"team_id": team, "dedupe_key": f"b{i}", "email": f"b{i}@acme.com", "name": f"Lead {i}",
                    "status": "new", "channel_id": SALES, "message_ts": f"1700000000.{i:06d}", "fields": {},
                    "intake_channel": "api", "nurture": False, "created_at": at, "updated_at": at}  # fmt: skip
-            if not late:  # not due yet: the check time the first look would have written
+            if not late:
                 row["sla_check_at"] = at + timedelta(minutes=30)
             rows.append(row)
         async with handoff.uow() as uow:
@@ -248,7 +248,7 @@ async def child(kind: str, open_leads: int) -> dict[str, Any]:
             try:
                 team = await handoff.default_team_id()
                 assert team is not None
-                await _seed(handoff, team, open_leads, due)
+                await _seed(handoff, team, 0, open_leads - due, late=False)
                 work = Workload(RecordingDriver(fake), fake, 1, open_leads - due)
                 await run_load(url, [(await work.take(40), CONCURRENCY)])  # warm: imports, caches
                 probe.start()
@@ -270,6 +270,8 @@ async def child(kind: str, open_leads: int) -> dict[str, Any]:
 
                 await _under_load(url, work, probe, idle_phase, idle_passes, seconds=4)
 
+                # the backlog: 10% more leads whose reminders are overdue (after an outage)
+                await _seed(handoff, team, open_leads - due, due, late=True)
                 phases["due"] = due_phase = Phase("due")
 
                 async def backlog() -> None:
