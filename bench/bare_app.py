@@ -1,10 +1,13 @@
-"""The floor for the ack benchmark: a bare slack-bolt AsyncApp whose listeners only ack.
+"""The floors for the ack benchmark: a bare slack-bolt AsyncApp whose listeners only ack, or (with
+FLOOR_DATABASE_URL set) whose Claim and `/lead <text>` listeners first run the same SQL statements
+Handoff's do through the raw driver (bench/floor_sql.py) and ack after the commit, as Handoff does.
 
 Served the way Handoff is served (aiohttp, the same body handling, `process_before_response=True`,
 one single-workspace token pointed at the fake Slack), but with Bolt's own signature verification
 instead of Handoff's edge check, so the two apps pay a comparable signing cost.
 
-`python -m bench.bare_app` reads SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL and PORT.
+`python -m bench.bare_app` reads SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL and PORT, and
+optionally FLOOR_DATABASE_URL and FLOOR_SALES_CHANNEL.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bench.floor_sql import Floor
 from bot.ids import ActionId, Command
 
 MAX_SLACK_BODY = 1024 * 1024
 
 
-def build(token: str, signing_secret: str, api_url: str) -> web.Application:
+def build(token: str, signing_secret: str, api_url: str, floor: Floor | None = None) -> web.Application:
     bolt = AsyncApp(
         client=AsyncWebClient(base_url=api_url, token=token),
         signing_secret=signing_secret,
@@ -36,9 +40,24 @@ def build(token: str, signing_secret: str, api_url: str) -> web.Application:
     async def ack_only(ack) -> None:
         await ack()
 
+    async def claim_then_ack(ack, body, action) -> None:
+        assert floor is not None
+        await floor.claim(body["team"]["id"], int(action["value"].split(":", 1)[0]), body["user"]["id"])
+        await ack()
+
+    async def lead_then_ack(ack, body, command) -> None:
+        assert floor is not None
+        text = command.get("text") or ""
+        if not text.strip():
+            await ack()
+            return
+        lead_id = await floor.quick_add(body.get("team_id") or command["team_id"], text, command["user_id"])
+        await ack(text=f"Lead #{lead_id} added")
+
     for command in Command:
-        bolt.command(command.value)(ack_only)
-    bolt.action(ActionId.CLAIM.value)(ack_only)
+        writes = floor is not None and command is Command.LEAD
+        bolt.command(command.value)(lead_then_ack if writes else ack_only)
+    bolt.action(ActionId.CLAIM.value)(claim_then_ack if floor is not None else ack_only)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         body = await request.read()
@@ -61,8 +80,15 @@ def build(token: str, signing_secret: str, api_url: str) -> web.Application:
 
 
 async def serve() -> None:
+    floor = None
+    if os.environ.get("FLOOR_DATABASE_URL"):
+        floor = Floor(os.environ["FLOOR_DATABASE_URL"], os.environ.get("FLOOR_SALES_CHANNEL", ""))
+        await floor.open()
     app = build(
-        os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_SIGNING_SECRET"], os.environ["SLACK_API_URL"]
+        os.environ["SLACK_BOT_TOKEN"],
+        os.environ["SLACK_SIGNING_SECRET"],
+        os.environ["SLACK_API_URL"],
+        floor,
     )
     runner = web.AppRunner(app, shutdown_timeout=10)
     await runner.setup()
@@ -73,6 +99,8 @@ async def serve() -> None:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await runner.cleanup()
+    if floor is not None:
+        await floor.close()
 
 
 def main() -> None:

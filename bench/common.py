@@ -307,8 +307,12 @@ async def start_bot(
     return await _start([sys.executable, "-m", "bot", "run"], values, port, "/readyz")
 
 
-async def start_bare(fake: FakeSlack) -> ServerProcess:
-    """The floor: a bare slack-bolt AsyncApp whose listeners only ack (bench/bare_app.py)."""
+async def start_bare(
+    fake: FakeSlack, *, floor_database_url: str | None = None, sales_channel: str = SALES
+) -> ServerProcess:
+    """The floor: a bare slack-bolt AsyncApp whose listeners only ack (bench/bare_app.py), or with
+    `floor_database_url`, whose Claim and `/lead` listeners run Handoff's SQL through the raw driver
+    before acking (bench/floor_sql.py)."""
     port = free_port()
     env = _clean_env(
         SLACK_BOT_TOKEN=fake.bot_token,
@@ -316,6 +320,8 @@ async def start_bare(fake: FakeSlack) -> ServerProcess:
         SLACK_API_URL=fake.base_url,
         PORT=str(port),
     )
+    if floor_database_url is not None:
+        env.update(FLOOR_DATABASE_URL=floor_database_url, FLOOR_SALES_CHANNEL=sales_channel)
     return await _start([sys.executable, "-m", "bench.bare_app"], env, port, "/healthz")
 
 
@@ -350,14 +356,21 @@ class LoadResult:
 
 
 async def run_load(
-    url: str, runs: Sequence[tuple[Sequence[Signed], int]], *, warmup: Sequence[Signed] = ()
+    url: str,
+    runs: Sequence[tuple[Sequence[Signed], int]],
+    *,
+    warmup: Sequence[Signed] = (),
+    pace_ms: float = 0,
 ) -> list[LoadResult]:
     """Replay signed requests through bench/loadgen.py (its own process), run after run; each
-    (requests, concurrency) run sends every request once, after the warm-up requests."""
+    (requests, concurrency) run sends every request once, after the warm-up requests. `pace_ms`:
+    each of the concurrent workers sends at most one request per `pace_ms` (a steady load)."""
     spec = {
         "url": url,
         "warmup": [_encode(r) for r in warmup],
-        "runs": [{"concurrency": c, "requests": [_encode(r) for r in reqs]} for reqs, c in runs],
+        "runs": [
+            {"concurrency": c, "pace_ms": pace_ms, "requests": [_encode(r) for r in reqs]} for reqs, c in runs
+        ],
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)

@@ -40,8 +40,10 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
 
 
 async def run_one(
-    host: str, port: int, warmup: list[bytes], requests: list[bytes], concurrency: int
+    host: str, port: int, warmup: list[bytes], requests: list[bytes], concurrency: int, pace_ms: float = 0
 ) -> dict[str, Any]:
+    """`pace_ms`: each worker starts a request at most every `pace_ms` (a steady light load);
+    0 sends the next as soon as the last is answered."""
     concurrency = max(1, min(concurrency, len(requests) or 1))
     conns = [await asyncio.open_connection(host, port) for _ in range(concurrency)]
     for i, data in enumerate(warmup):
@@ -58,6 +60,8 @@ async def run_one(
             status = await _exchange(reader, writer, data)
             latencies.append((time.perf_counter() - t0) * 1000)
             statuses[str(status)] = statuses.get(str(status), 0) + 1
+            if pace_ms:
+                await asyncio.sleep(max(0.0, pace_ms / 1000 - (time.perf_counter() - t0)))
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(r, w) for r, w in conns))
@@ -83,7 +87,8 @@ async def run(spec: dict[str, Any]) -> list[dict[str, Any]]:
     results = []
     for one in spec["runs"]:
         requests = [_prepare(host, port, path, r) for r in one["requests"]]
-        results.append(await run_one(host, port, warmup, requests, int(one["concurrency"])))
+        pace = float(one.get("pace_ms") or 0)
+        results.append(await run_one(host, port, warmup, requests, int(one["concurrency"]), pace))
     return results
 
 

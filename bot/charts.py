@@ -1,10 +1,17 @@
-"""Charts as PNG bytes, rendered with matplotlib's Agg backend (no display, thread-safe per figure)."""
+"""Charts as PNG bytes, rendered with matplotlib's Agg backend (no display, thread-safe per figure).
+
+`digest_chart_isolated` renders in a short-lived child process (`python -m bot.charts`, the
+chart's inputs as JSON on stdin, the PNG on stdout), so the bot itself never loads matplotlib.
+"""
 
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -68,3 +75,48 @@ def digest_chart(
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+RENDER_TIMEOUT = 60.0  # seconds; a weekly chart, not a request
+
+
+def digest_chart_isolated(
+    *, title: str, progress: Sequence[Progress], funnel: Sequence[tuple[str, int]], funnel_title: str
+) -> bytes:
+    """digest_chart, drawn by a child process. In the bot's own process matplotlib (+ numpy, PIL)
+    stayed resident after the first chart (~37 MB) and its drawing held the GIL for stretches the
+    event loop felt (bench.jobs: the digest's peak memory and stalls). Blocking: call it from a
+    worker thread (asyncio.to_thread)."""
+    spec = {
+        "title": title,
+        "progress": [asdict(p) for p in progress],
+        "funnel": [list(step) for step in funnel],
+        "funnel_title": funnel_title,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.charts"],
+        input=json.dumps(spec).encode(),
+        capture_output=True,
+        timeout=RENDER_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0 or not done.stdout.startswith(PNG_SIGNATURE):
+        raise RuntimeError(
+            f"chart renderer failed ({done.returncode}): {done.stderr.decode(errors='replace')[-500:]}"
+        )
+    return done.stdout
+
+
+def _main() -> None:
+    spec = json.loads(sys.stdin.buffer.read())
+    png = digest_chart(
+        title=spec["title"],
+        progress=[Progress(**p) for p in spec["progress"]],
+        funnel=[(str(name), int(count)) for name, count in spec["funnel"]],
+        funnel_title=spec["funnel_title"],
+    )
+    sys.stdout.buffer.write(png)
+
+
+if __name__ == "__main__":
+    _main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 
@@ -99,6 +100,7 @@ async def serve(handoff: Handoff, *, ready: asyncio.Event | None = None) -> None
             except AppTokenRefused as exc:
                 raise ConfigError(str(exc)) from None
         await handoff.start_background()
+        freeze_startup_heap()
         handoff.readiness.set(Phase.READY)
         log.info(
             "Handoff listening on %s:%s (%s mode)",
@@ -116,6 +118,14 @@ async def serve(handoff: Handoff, *, ready: asyncio.Event | None = None) -> None
         for runner in runners:
             await runner.cleanup()  # stops accepting, lets in-flight requests finish
         await handoff.close()
+
+
+def freeze_startup_heap() -> None:
+    """Move everything start-up made (modules, mappers, Bolt, the compiled SQL) out of the garbage
+    collector's sight. A full collection walked all of it under load: 80-180 ms pauses of the event
+    loop, the tail of request latency (bench.jobs: longest GC per phase); after this, 4-22 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 async def until_stopped(ready: asyncio.Event | None = None) -> None:

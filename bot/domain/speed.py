@@ -5,9 +5,10 @@ a few working minutes of reaching sales. Pure: the rows come from bot.storage.re
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.domain.sla import BusinessCalendar
 
@@ -57,6 +58,57 @@ def spread(values: Sequence[float]) -> Spread:
     return Spread(count=len(values), p50=percentile(values, 0.5), p90=percentile(values, 0.9))
 
 
+class SpeedTally:
+    """speed_to_lead, fed a few rows at a time: keeps three lists of seconds and two counts, not the
+    rows (100k rows as objects were ~30 MB of the weekly digest's peak, issue 22)."""
+
+    def __init__(
+        self, *, now: datetime, calendar: BusinessCalendar | None = None, within: timedelta = SPEED_WITHIN
+    ) -> None:
+        self.now, self.calendar, self.within = now, calendar, within
+        self.leads = self.judged = self.fast = 0
+        self.to_visible: list[float] = []
+        self.to_claim: list[float] = []
+        self.to_contact: list[float] = []
+
+    def add(self, rows: Iterable[SpeedRow] | Iterable[tuple[Any, ...]]) -> None:
+        """Rows as SpeedRow or as (created_at, posted_at, claimed_at, contacted_at) tuples."""
+        calendar, within, now = self.calendar, self.within, self.now
+        for row in rows:
+            created_at, posted_at, claimed_at, contacted_at = (
+                (row.created_at, row.posted_at, row.claimed_at, row.contacted_at)
+                if isinstance(row, SpeedRow)
+                else row
+            )
+            self.leads += 1
+            if posted_at is not None:
+                self.to_visible.append(max(0.0, (posted_at - created_at).total_seconds()))
+            seen = posted_at or (created_at if claimed_at else None)
+            if seen is not None and claimed_at is not None:
+                self.to_claim.append(max(0.0, (claimed_at - seen).total_seconds()))
+            if claimed_at is not None and contacted_at is not None:
+                self.to_contact.append(max(0.0, (contacted_at - claimed_at).total_seconds()))
+            if seen is None:
+                continue
+            end = claimed_at or now
+            waited = calendar.working_between(seen, end) if calendar else max(timedelta(0), end - seen)
+            if claimed_at is not None and waited <= within:
+                self.judged, self.fast = self.judged + 1, self.fast + 1
+            elif waited > within:
+                self.judged += 1
+
+    def result(self) -> SpeedToLead:
+        return SpeedToLead(
+            leads=self.leads,
+            to_visible=spread(self.to_visible),
+            to_claim=spread(self.to_claim),
+            to_contact=spread(self.to_contact),
+            claimed_within=self.fast / self.judged if self.judged else None,
+            within=self.within,
+            working=self.calendar is not None,
+        )
+
+
 def speed_to_lead(
     rows: Sequence[SpeedRow],
     *,
@@ -68,30 +120,6 @@ def speed_to_lead(
     working time when a calendar is given (a lead that reached sales at 16:58 on Friday and was
     claimed at 9:02 on Monday took 4 working minutes). A lead still unclaimed is counted once its
     time is up, not before."""
-    to_visible, to_claim, to_contact = [], [], []
-    judged = fast = 0
-    for row in rows:
-        if row.posted_at is not None:
-            to_visible.append(max(0.0, (row.posted_at - row.created_at).total_seconds()))
-        seen = row.posted_at or (row.created_at if row.claimed_at else None)
-        if seen is not None and row.claimed_at is not None:
-            to_claim.append(max(0.0, (row.claimed_at - seen).total_seconds()))
-        if row.claimed_at is not None and row.contacted_at is not None:
-            to_contact.append(max(0.0, (row.contacted_at - row.claimed_at).total_seconds()))
-        if seen is None:
-            continue
-        end = row.claimed_at or now
-        waited = calendar.working_between(seen, end) if calendar else max(timedelta(0), end - seen)
-        if row.claimed_at is not None and waited <= within:
-            judged, fast = judged + 1, fast + 1
-        elif waited > within:
-            judged += 1
-    return SpeedToLead(
-        leads=len(rows),
-        to_visible=spread(to_visible),
-        to_claim=spread(to_claim),
-        to_contact=spread(to_contact),
-        claimed_within=fast / judged if judged else None,
-        within=within,
-        working=calendar is not None,
-    )
+    tally = SpeedTally(now=now, calendar=calendar, within=within)
+    tally.add(rows)
+    return tally.result()

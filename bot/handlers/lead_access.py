@@ -40,6 +40,17 @@ async def may_act_on(
     return rule is not None and user_id in (rule.reps or [])
 
 
+def known_to_act_on(handoff: Runtime, team_id: str, user_id: str, lead: Lead) -> bool:
+    """may_act_on's first answer when memory already has it (no Slack call, no database): a member
+    of the lead's own channel. False means "ask may_act_on", not "refused"."""
+    return bool(
+        user_id
+        and lead.team_id == team_id
+        and lead.channel_id
+        and handoff.channel_members.known_member(team_id, lead.channel_id, user_id)
+    )
+
+
 async def may_act_in_channel(
     handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, channel_id: str
 ) -> bool:

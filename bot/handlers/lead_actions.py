@@ -8,7 +8,7 @@ from bot import messages
 from bot.domain.errors import IllegalTransition, LeadNotFound, NotAllowed
 from bot.domain.lead import Status
 from bot.handlers.interactions import ClickRequest, Interaction, InteractionRouter, SubmissionRequest
-from bot.handlers.lead_access import may_act_in_channel, may_act_on, may_see
+from bot.handlers.lead_access import known_to_act_on, may_act_in_channel, may_act_on, may_see
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.services.claims import batch_channel, claim_lead, claim_next
 from bot.services.lead_info import lead_record
@@ -25,7 +25,7 @@ from bot.storage.models import Lead
 
 
 def register(interactions: InteractionRouter) -> None:
-    interactions.click(ActionId.CLAIM, load_lead=True)(on_claim)
+    interactions.click(ActionId.CLAIM, lead=True)(on_claim)
     interactions.click(ActionId.CLAIM_NEXT)(on_claim_next)
     interactions.click(ActionId.OFFER_ACCEPT, lead=True)(on_offer_accept)
     interactions.click(ActionId.OFFER_PASS, lead=True)(on_offer_pass)
@@ -53,8 +53,15 @@ async def require_viewer(req: Interaction, lead: Lead) -> None:
 
 
 async def on_claim(req: ClickRequest) -> None:
-    assert req.lead is not None
-    await require_claimer(req, req.lead)
+    """One transaction when memory already knows the clicker is in the lead's own channel (the
+    usual click): read the lead, then the compare-and-set. Otherwise the membership is asked of
+    Slack between two transactions (no Slack call ever waits inside one)."""
+    async with req.transaction() as ctx:
+        lead = await load_lead(ctx, req.lead_id)
+        if known_to_act_on(req.handoff, req.team_id, req.user_id, lead):
+            await claim_lead(ctx, req.lead_id, user_id=req.user_id)
+            return
+    await require_claimer(req, lead)
     async with req.transaction() as ctx:
         await claim_lead(ctx, req.lead_id, user_id=req.user_id)
 

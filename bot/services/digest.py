@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.charts import Progress, digest_chart
+from bot.charts import Progress, digest_chart_isolated
 from bot.domain.periods import Window, iso_week_slot
 from bot.domain.settings_catalog import WEEKDAYS
 from bot.domain.sla import BusinessCalendar
@@ -101,7 +101,7 @@ def chart_png(digest: Digest) -> bytes:
     ]
     f = board.funnel
     funnel = [("Delivered", f.delivered), ("Accepted", f.accepted), ("Meeting", f.meetings), ("Won", f.won)]
-    return digest_chart(
+    return digest_chart_isolated(
         title=f"Handoff weekly digest · {board.month.label}",
         progress=progress,
         funnel=funnel,

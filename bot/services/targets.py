@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.numbers import SpanNumbers
 from bot.domain.periods import Period, PeriodKind, period_containing, period_starting
 from bot.domain.sla import BusinessCalendar
-from bot.domain.speed import speed_to_lead
+from bot.domain.speed import SpeedTally, SpeedToLead
 from bot.domain.targets import (
     ACCEPTANCE_RATE,
     DEALS_WON,
@@ -119,8 +120,10 @@ async def evaluate_targets(
         reported_by, currency, value = None, None, None
         if metric.key == SPEED_TO_LEAD:
             end = min(period.end_utc, now)
-            rows = await uow.reports.speed_rows(team_id, period.start_utc, end, Scope.parse(target.segment))
-            value = speed_to_lead(rows, now=now, calendar=calendar).claimed_within
+            speed = await _speed(
+                uow, team_id, period.start_utc, end, now, calendar, Scope.parse(target.segment)
+            )
+            value = speed.claimed_within
         elif metric.key in (REFERRALS, REFERRAL_WIN_RATE):
             made, won, closed = await uow.retention.referral_stats(
                 team_id, period.start_utc, min(period.end_utc, now)
@@ -171,6 +174,24 @@ async def current_lines(
     return lines
 
 
+async def _speed(
+    uow: UnitOfWork,
+    team_id: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    calendar: BusinessCalendar | None,
+    scope: Scope | None = None,
+) -> SpeedToLead:
+    """Speed to lead over the leads that arrived in [start, end), tallied a chunk at a time with a
+    turn of the event loop between chunks (a week can be 100k leads: issue 22)."""
+    tally = SpeedTally(now=now, calendar=calendar)
+    async for rows in uow.reports.speed_row_chunks(team_id, start, end, scope or Scope()):
+        tally.add(rows)
+        await asyncio.sleep(0)
+    return tally.result()
+
+
 async def build_scoreboard(
     uow: UnitOfWork, team_id: str, now: datetime, tz: ZoneInfo, calendar: BusinessCalendar | None = None
 ) -> Scoreboard:
@@ -181,9 +202,7 @@ async def build_scoreboard(
     cache: dict[tuple[PeriodKind, date, str], SpanNumbers] = {}
     cache[(month.kind, month.start, "")] = await uow.reports.span_numbers(team_id, month.start_utc, now)
     lines = await current_lines(uow, team_id, now, tz, cache, calendar)
-    speed = speed_to_lead(
-        await uow.reports.speed_rows(team_id, now - SPEED_WINDOW, now), now=now, calendar=calendar
-    )
+    speed = await _speed(uow, team_id, now - SPEED_WINDOW, now, now, calendar)
     return Scoreboard(
         now=now,
         month=month,

@@ -58,6 +58,11 @@ class ChannelMembers:
         self._private[key] = (private, self.now())
         return private
 
+    def known_member(self, team_id: str, channel_id: str, user_id: str) -> bool:
+        """Whether memory already says yes (no Slack call): a Claim then needs no second look."""
+        entry = self._entries.get((team_id, channel_id))
+        return entry is not None and self.now() - entry.fetched_at < self.ttl and user_id in entry.members
+
     async def is_member(self, client: AsyncWebClient, team_id: str, channel_id: str, user_id: str) -> bool:
         key = (team_id, channel_id)
         entry = self._entries.get(key)

@@ -185,6 +185,20 @@ class Reports:
         values = [float(v) for v in await self.session.scalars(stmt)]
         return sum(values) / len(values) if values else None
 
+    async def speed_row_chunks(
+        self, team_id: str, start: datetime, end: datetime, scope: Scope = Scope(), *, size: int = 2000
+    ) -> AsyncIterator[Sequence[tuple[Any, ...]]]:
+        """speed_rows as (created_at, posted_at, claimed_at, contacted_at) tuples, `size` at a time
+        from a streamed result: a week of 100k leads is neither held in memory at once nor
+        converted in one go on the event loop (the weekly digest's stall and peak, issue 22)."""
+        result = await self.session.stream(
+            select(Lead.created_at, Lead.posted_at, Lead.claimed_at, Lead.contacted_at)
+            .where(Lead.team_id == team_id, _in_span(Lead.created_at, start, end), *scope.conditions())
+            .limit(100_000)
+        )
+        async for part in result.partitions(size):
+            yield [tuple(row) for row in part]
+
     @slow_query
     async def speed_rows(
         self, team_id: str, start: datetime, end: datetime, scope: Scope = Scope(), limit: int = 100_000

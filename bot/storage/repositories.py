@@ -174,7 +174,8 @@ class LeadRepo:
             .where(*where)
             .values(**_with_sla_check(values))
             .returning(Lead)
-            .execution_options(synchronize_session=False)
+            # the lead may have been read earlier in this transaction: show the row as updated
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
         return await self.session.scalar(stmt)
 
@@ -597,13 +598,20 @@ class SettingRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # a workspace's settings, read in one query on the first get of the transaction (a quick
+        # add asks for two, a Home for more); set and delete here forget them
+        self._read: dict[str, dict[str, Any]] = {}
 
     async def get(self, team_id: str, key: str, default: Any = None) -> Any:
-        value = await self.session.scalar(
-            select(WorkspaceSetting.value).where(
-                WorkspaceSetting.team_id == team_id, WorkspaceSetting.key == key
+        values = self._read.get(team_id)
+        if values is None:
+            rows = await self.session.execute(
+                select(WorkspaceSetting.key, WorkspaceSetting.value).where(
+                    WorkspaceSetting.team_id == team_id
+                )
             )
-        )
+            values = self._read[team_id] = {k: v for k, v in rows}
+        value = values.get(key)
         return default if value is None else value
 
     async def everywhere(self, key: str) -> dict[str, Any]:
@@ -635,6 +643,7 @@ class SettingRepo:
 
     async def delete(self, team_id: str, key: str) -> bool:
         """Back to the environment default; False when nothing was set."""
+        self._read.pop(team_id, None)
         row = await self.session.scalar(
             select(WorkspaceSetting).where(WorkspaceSetting.team_id == team_id, WorkspaceSetting.key == key)
         )
@@ -656,6 +665,7 @@ class SettingRepo:
         await self.set(team_id, ADMINS_KEY, list(dict.fromkeys(admins)), by=by, at=at)
 
     async def set(self, team_id: str, key: str, value: Any, *, by: str | None, at: datetime) -> None:
+        self._read.pop(team_id, None)
         row = await self.session.scalar(
             select(WorkspaceSetting).where(WorkspaceSetting.team_id == team_id, WorkspaceSetting.key == key)
         )

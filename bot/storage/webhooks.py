@@ -17,17 +17,24 @@ from bot.storage.repositories import affected
 class WebhookRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # a workspace's endpoints, read once per transaction: every lead move asks (a quick add asks
+        # twice: lead.created and lead.routed); any write to the endpoints here forgets them
+        self._listed: dict[str, list[WebhookEndpoint]] = {}
 
     async def add_endpoint(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+        self._listed.clear()
         self.session.add(endpoint)
         await self.session.flush()
         return endpoint
 
     async def endpoints(self, team_id: str) -> list[WebhookEndpoint]:
-        rows = await self.session.scalars(
-            select(WebhookEndpoint).where(WebhookEndpoint.team_id == team_id).order_by(WebhookEndpoint.id)
-        )
-        return list(rows)
+        listed = self._listed.get(team_id)
+        if listed is None:
+            rows = await self.session.scalars(
+                select(WebhookEndpoint).where(WebhookEndpoint.team_id == team_id).order_by(WebhookEndpoint.id)
+            )
+            listed = self._listed[team_id] = list(rows)
+        return list(listed)
 
     async def endpoint(self, team_id: str, endpoint_id: int) -> WebhookEndpoint | None:
         return await self.session.scalar(
@@ -42,11 +49,13 @@ class WebhookRepo:
         )
 
     async def remove(self, endpoint: WebhookEndpoint) -> None:
+        self._listed.clear()
         await self.session.delete(endpoint)
         await self.session.flush()
 
     async def mark_failing(self, endpoint_id: int, *, at: datetime, error: str) -> None:
         """The first failure since the last success starts the clock; later ones keep it."""
+        self._listed.clear()
         await self.session.execute(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.failing_since.is_(None))
@@ -57,6 +66,7 @@ class WebhookRepo:
         )
 
     async def mark_working(self, endpoint_id: int) -> None:
+        self._listed.clear()
         await self.session.execute(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.failing_since.is_not(None))
@@ -65,6 +75,7 @@ class WebhookRepo:
 
     async def disable(self, endpoint_id: int, *, at: datetime) -> bool:
         """Compare-and-set: True for the one caller that disabled it (and so alerts, once)."""
+        self._listed.clear()
         result = await self.session.execute(
             update(WebhookEndpoint)
             .where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.disabled_at.is_(None))
@@ -73,6 +84,7 @@ class WebhookRepo:
         return affected(result) == 1
 
     async def enable(self, endpoint: WebhookEndpoint) -> None:
+        self._listed.clear()
         endpoint.disabled_at = None
         endpoint.failing_since = None
         endpoint.last_error = None

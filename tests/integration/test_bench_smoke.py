@@ -21,6 +21,10 @@ async def test_ack_and_memory_benchmarks_run_and_do_real_work() -> None:
     claim_rows = [r for c, r in cases.items() if c.startswith("Claim click")]
     assert len(claim_rows) == 2 and all("failed" not in r.figure for r in claim_rows)
     assert all("ratio" in r.figure for r in claim_rows)
+    # the raw-driver floor ran the same writes on leads of its own (counted apart in "real work done")
+    writes = [r for c, r in cases.items() if c.startswith(("Claim click", "/lead <text>"))]
+    assert len(writes) == 4 and all("raw-driver floor" in r.figure for r in writes)
+    assert all("failed" not in r.figure.split("raw-driver floor")[1].split("·")[0] for r in writes)
     assert 10 < mem["idle_mb"] <= mem["peak_mb"]
     mem_rows = memory.rows_for(KIND, mem["idle_mb"], mem["peak_mb"], 46)
     assert "| memory |" in table(mem_rows)
@@ -64,3 +68,15 @@ async def test_speed_burst_benchmark_reaches_every_lead_once() -> None:
     assert figures.top_level_for_burst <= 12  # the first ten (or so) cards, then one summary
     rows = speed.burst_rows_for(KIND, figures, hot=2, over=3)
     assert len(rows) == 1 and "lost 0, duplicates 0" in rows[0].figure
+
+
+async def test_jobs_benchmark_fires_every_due_step_and_posts_the_digest() -> None:
+    from bench import jobs
+
+    phases = await jobs.run_db(KIND, 300)
+    assert phases["due"].fired == 30  # 10% of the open leads were due, each fired once
+    assert phases["baseline"].requests > 0 and phases["baseline"].failed == 0
+    assert len(phases["idle_pass"].per_run_ms) == 40 and phases["digest"].per_run_ms
+    assert phases["digest"].peak_mb > 10
+    rows = jobs.rows_for(KIND, 300, phases)
+    assert len(rows) == 4 and "| jobs |" in table(rows)

@@ -1,0 +1,78 @@
+"""What a Claim and a `/lead <text>` quick add cost the database, in statements (issue 22): the
+hot paths must not grow a duplicate lookup unnoticed. The figures are the statements Handoff's
+raw-driver floor in bench/floor_sql.py runs; each one here is one round trip on PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event, func, select
+
+from bot.storage.models import Lead, Outbox, WebhookEndpoint, WorkspaceSetting
+from tests.conftest import REP1, REP2, SALES, RunningBot
+from tests.scenario.test_card_and_claim import add_lead
+
+WRITE = re.compile(r"(INSERT|UPDATE)(?: INTO)? (\w+)")
+
+
+@contextmanager
+def statements(bot: RunningBot) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = bot.handoff.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def lookups_of(seen: list[str], table: str) -> int:
+    return sum(1 for s in seen if s.startswith("SELECT") and f"FROM {table} " in s + " ")
+
+
+async def test_quick_add_reads_the_webhook_endpoints_once(bot: RunningBot) -> None:
+    await bot.slack.command(REP1, "/lead", "warm@acme.com Warm Up, Acme, webinar", channel_id=SALES)
+    with statements(bot) as seen:
+        reply = await bot.slack.command(
+            REP1, "/lead", "jane@acme.com Jane Doe, Acme, webinar", channel_id=SALES
+        )
+    assert "Jane Doe" in reply.text
+    # lead.created and lead.routed both ask for the workspace's endpoints: one read serves both
+    assert lookups_of(seen, WebhookEndpoint.__tablename__) == 1, seen
+    # the hot-lead score and the sales channel: the workspace's settings, read in one query
+    assert lookups_of(seen, WorkspaceSetting.__tablename__) == 1, seen
+    writes = sorted(m.group(1) + " " + m.group(2) for s in seen if (m := WRITE.match(s)))
+    assert writes == ["INSERT lead", "INSERT lead_event", "INSERT outbox"]
+    async with bot.handoff.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Lead)) == 2
+        assert await uow.session.scalar(select(func.count()).select_from(Outbox)) == 2
+
+
+async def test_a_members_claim_is_one_transaction(bot: RunningBot) -> None:
+    first = await add_lead(bot)
+    await bot.slack.click(REP1, "Claim", channel_id=SALES)  # the channel's members are now known
+    await add_lead(bot, email="joe@acme.com", name="Joe Bloggs")
+    card = next(m for m in bot.fake.messages(SALES) if "Joe Bloggs" in str(m.blocks))
+    begins: list[object] = []
+    engine = bot.handoff.engine.sync_engine
+    on_begin = begins.append
+    event.listen(engine, "begin", on_begin)
+    try:
+        with statements(bot) as seen:
+            await bot.slack.click(REP2, "Claim", channel_id=SALES, message_ts=card.ts)
+    finally:
+        event.remove(engine, "begin", on_begin)
+    assert len(begins) == 1  # read, compare-and-set, event and outbox row: one transaction
+    writes = [m.group(1) + " " + m.group(2) for s in seen if (m := WRITE.match(s))]
+    assert writes == ["UPDATE lead", "INSERT lead_event", "INSERT outbox"], seen
+    assert lookups_of(seen, WebhookEndpoint.__tablename__) == 1
+    assert lookups_of(seen, Lead.__tablename__) == 1  # the lead read once before the compare-and-set
+    async with bot.handoff.uow() as uow:
+        owners = dict((await uow.session.execute(select(Lead.id, Lead.owner_id))).all())
+    assert owners[first] == REP1 and sorted(owners.values()) == [REP1, REP2]
