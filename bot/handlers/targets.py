@@ -16,7 +16,7 @@ from bot.handlers.interactions import InteractionRouter, SubmissionRequest
 from bot.handlers.router import CommandRequest, CommandRouter
 from bot.ids import BlockId, CallbackId, Command
 from bot.services import retention
-from bot.services.sla import load_calendar
+from bot.services.business_calendar import load_calendar
 from bot.services.targets import (
     Reported,
     TargetSet,

@@ -20,8 +20,8 @@ from bot.domain.periods import Window, iso_week_slot
 from bot.domain.settings_catalog import WEEKDAYS
 from bot.domain.sla import BusinessCalendar
 from bot.domain.views import Digest
+from bot.services.business_calendar import load_calendar
 from bot.services.context import Ctx
-from bot.services.sla import load_calendar
 from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
 

@@ -32,8 +32,8 @@ from bot.domain.prompts import (
 from bot.domain.webhooks import EventType
 from bot.ids import BlockId
 from bot.services import insights, webhooks
+from bot.services.business_calendar import load_calendar
 from bot.services.context import Ctx
-from bot.services.sla import load_calendar
 from bot.services.targets import current_lines
 from bot.slack.blocks.discussion import (
     MAX_ANSWER_CHARS,

@@ -13,9 +13,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import messages
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.followups import parse_when
+from bot.services.business_calendar import load_calendar
 from bot.services.context import Ctx
 from bot.services.lifecycle import load_lead
-from bot.services.sla import load_calendar
 from bot.slack.mrkdwn import escape
 from bot.storage.models import Followup, Lead
 

@@ -8,8 +8,9 @@ from bot.config import Settings
 from bot.domain.numbers import QualityReport
 from bot.domain.views import HomeData
 from bot.services import retention
+from bot.services.business_calendar import load_calendar
 from bot.services.context import load_admins
-from bot.services.sla import load_calendar, load_policy
+from bot.services.sla import load_policy
 from bot.services.targets import build_scoreboard
 from bot.storage.uow import UnitOfWork
 

@@ -21,8 +21,8 @@ from bot.domain.intake_plan import Fate, Planned
 from bot.domain.routing import Decision, RuleSpec
 from bot.domain.routing_why import RouteWhy, choose
 from bot.domain.sla import BusinessCalendar
+from bot.services.business_calendar import load_calendar
 from bot.services.context import Ctx
-from bot.services.sla import load_calendar
 from bot.storage.models import Lead, Member, RepLoad, RoutingRule
 
 

@@ -17,9 +17,9 @@ from bot import messages
 from bot.domain.accounts import AccountRef, account_key, match_account
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.lead_input import LeadIn
+from bot.services.business_calendar import load_calendar
 from bot.services.context import Ctx
 from bot.services.intake import IntakeResult, NoChannel, submit_lead
-from bot.services.sla import load_calendar
 from bot.slack.blocks.signals import outcome_message
 from bot.slack.mrkdwn import mention
 from bot.storage.models import Account, CustomerSignal

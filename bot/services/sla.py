@@ -37,6 +37,7 @@ from bot.domain.views import OpenLead
 from bot.observability import metrics
 from bot.services import routing as routing_service
 from bot.services import webhooks
+from bot.services.business_calendar import load_calendar, workspace_value
 from bot.services.context import Ctx
 from bot.services.offers import hand_on, on_offer
 from bot.slack.blocks import sla_notes
@@ -98,41 +99,9 @@ class SlaPolicy:
         return OpenLead(lead, next_action(lead), self.clock(lead, now))
 
 
-async def _setting(uow: UnitOfWork, team_id: str, key: str, default: object) -> object:
-    value = await uow.settings.get(team_id, key)
-    return default if value in (None, "") else value
-
-
-async def load_calendar(uow: UnitOfWork, settings: Settings, team_id: str) -> BusinessCalendar:
-    """The workspace's business hours, days, holidays and time zone: environment defaults,
-    overridden per workspace by workspace_setting rows of the same name. The one reading of the
-    holidays (scheduled discussions skip the same days the SLA clocks do)."""
-    hours = await _setting(uow, team_id, "business_hours", settings.business_hours)
-    days = await _setting(uow, team_id, "business_days", settings.business_days)
-    holidays = await _setting(uow, team_id, "holidays", settings.holidays)
-    timezone = await _setting(uow, team_id, "timezone", settings.timezone)
-    try:
-        calendar = BusinessCalendar.from_text(
-            timezone=str(timezone),
-            hours=str(hours),
-            days=str(days),
-            holidays=holidays,  # type: ignore[arg-type]
-        )
-    except (CalendarError, ValueError, KeyError) as exc:
-        # a bad workspace override must not stop the clocks: fall back to the environment
-        log.warning("workspace %s has an unusable SLA calendar (%s); using the defaults", team_id, exc)
-        calendar = BusinessCalendar.from_text(
-            timezone=settings.timezone,
-            hours=settings.business_hours,
-            days=settings.business_days,
-            holidays=settings.holidays,
-        )
-    return calendar
-
-
 async def _escalation(uow: UnitOfWork, team_id: str) -> Escalation:
     """The workspace's escalation mode (`sla_escalation`, set from Slack); a rule's own wins."""
-    value = await _setting(uow, team_id, "sla_escalation", Escalation.MANAGER.value)
+    value = await workspace_value(uow, team_id, "sla_escalation", Escalation.MANAGER.value)
     try:
         return Escalation(str(value))
     except ValueError:
@@ -145,7 +114,7 @@ async def load_policy(uow: UnitOfWork, settings: Settings, team_id: str) -> SlaP
     calendar = await load_calendar(uow, settings, team_id)
 
     async def number(key: str, default: int) -> int:
-        value = await _setting(uow, team_id, key, default)
+        value = await workspace_value(uow, team_id, key, default)
         try:
             return max(1, int(value)) if isinstance(value, int | float | str) else default
         except (TypeError, ValueError):

@@ -48,7 +48,8 @@ async def test_quick_add_reads_the_webhook_endpoints_once(bot: RunningBot) -> No
     # the hot-lead score and the sales channel: the workspace's settings, read in one query
     assert lookups_of(seen, WorkspaceSetting.__tablename__) == 1, seen
     writes = sorted(m.group(1) + " " + m.group(2) for s in seen if (m := WRITE.match(s)))
-    assert writes == ["INSERT lead", "INSERT lead_event", "INSERT outbox"]
+    # the lead, its event, its card and the routing decision's why (issue 18)
+    assert writes == ["INSERT lead", "INSERT lead_event", "INSERT outbox", "INSERT routing_decision"]
     async with bot.handoff.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Lead)) == 2
         assert await uow.session.scalar(select(func.count()).select_from(Outbox)) == 2
