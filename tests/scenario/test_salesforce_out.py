@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.domain.outbox import Purpose
 from bot.sandbox import visible_text
 from bot.sandbox.fake_crm import FakeSalesforce
 from tests.conftest import ADMIN, REP1, SALES, make_settings, serve_bot
@@ -42,10 +43,11 @@ async def bot(engine, fake_slack, clock, database_url, salesforce):
         yield running
 
 
-async def claim(bot) -> None:
-    await api(bot, JANE)
+async def claim(bot) -> int:
+    _, made, _ = await api(bot, JANE)
     await bot.flush()
     assert (await bot.slack.click(REP1, "Claim", channel_id=SALES)).ok
+    return int(made["id"])
 
 
 async def accept(bot, comment: str = "Budget confirmed") -> None:
@@ -189,3 +191,40 @@ async def test_refused_credentials_alert_the_admins_once(bot, salesforce) -> Non
     assert len(alerts) == 1
     assert salesforce.client_secret not in alerts[0].text
     assert "CRM sync pending" in card_text(bot)  # failed rows wait for /handoff status retry
+
+
+async def test_stages_map_and_won_is_closed_converted(bot, salesforce) -> None:
+    lead_id = await claim(bot)
+    await bot.flush()
+    await accept(bot, comment="")
+    await deliver(bot)
+    [(sf_id, fields)] = salesforce.leads.items()
+    await bot.slack.command(REP1, "/lead", f"status {lead_id} contacted")
+    await deliver(bot)
+    assert fields["Status"] == "Working - Contacted"
+    await bot.slack.command(REP1, "/lead", f"status {lead_id} won 12000 EUR")
+    await deliver(bot)
+    assert fields["Status"] == "Closed - Converted"
+    subjects = sorted(t["Subject"] for t in salesforce.tasks_of(sf_id))
+    assert len(subjects) == 2 and any(s.startswith("Handoff: won, 12000.00 EUR [handoff") for s in subjects)
+
+
+async def test_a_lead_deleted_in_salesforce_is_found_again_by_email(bot, salesforce) -> None:
+    await claim(bot)
+    await deliver(bot)
+    [old] = salesforce.leads
+    salesforce.leads.clear()  # deleted (or merged away): PATCH by the stored Id answers 404
+    await accept(bot)
+    await deliver(bot)
+    [(new, fields)] = salesforce.leads.items()
+    assert new != old and fields["Status"] == "Working - Contacted"
+    assert len(salesforce.tasks_of(new)) == 1
+
+
+async def test_a_slow_salesforce_times_out_and_is_tried_again(bot, salesforce) -> None:
+    bot.handoff.sender.delivery.others[Purpose.CRM_SYNC].by_crm["salesforce"].timeout = 0.3
+    salesforce.script.append(("hang", 1.0))  # the token request hangs past the timeout
+    salesforce.script.append(("status", 500))  # then a 500 from the token endpoint
+    await claim(bot)
+    await deliver(bot)
+    assert len(salesforce.leads) == 1 and salesforce.faults_injected == 2
