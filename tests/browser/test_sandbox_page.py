@@ -352,3 +352,16 @@ def test_admin_changes_an_sla_setting_in_the_settings_view(browser: Any, served:
         lambda: "Reminder after (minutes): 45 · set in Slack" in visible_text(browser, "#home"),
         "the saved value on the Settings page",
     )
+
+
+def test_the_crm_panel_shows_what_the_sync_wrote(browser: Any, served: ThreadedSandbox) -> None:
+    add_lead(served, email="grace@hopper.dev", name="<b>Grace</b> Hopper", company="Navy")
+    open_page(browser, served)
+    act_as(browser, REP1.id)
+    go(browser, SALES)
+    click_button(message_with(browser, "grace@hopper.dev"), "Claim")
+    panel = lambda: browser.find_element(By.ID, "crm-panel").text  # noqa: E731
+    wait_for(lambda: "Salesforce: 1 Leads" in panel() and "HubSpot: 1 contacts" in panel(), "the CRM panel")
+    assert "grace@hopper.dev" in panel() and "Open - Not Contacted" in panel()
+    assert "<b>Grace</b>" in panel()  # text, never markup
+    assert not browser.find_elements(By.CSS_SELECTOR, "#crm-panel b")
