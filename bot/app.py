@@ -292,7 +292,11 @@ def build_app(
         instance_id=instance_id,
         renderers=Renderers(
             [
-                LeadRenderer(session_factory),
+                LeadRenderer(
+                    session_factory,
+                    crm=settings.hubspot_access_token is not None
+                    or settings.salesforce_client_id is not None,
+                ),
                 DiscussionRenderer(session_factory),
                 SetupRenderer(session_factory, settings),
                 BulkRenderer(session_factory),

@@ -41,8 +41,10 @@ async def _crm_state(
 class LeadRenderer:
     purposes = LEAD_PURPOSES
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, crm: bool = False) -> None:
+        """`crm`: a CRM sync is configured, so cards show its links and "CRM sync pending"."""
         self.session_factory = session_factory
+        self.crm = crm
 
     async def render(self, rows: Sequence[tuple[RowSnapshot, dict[str, Any]]]) -> Rendered:
         calls: Rendered = {}
@@ -56,7 +58,11 @@ class LeadRenderer:
         async with UnitOfWork(self.session_factory) as uow:
             leads = await uow.leads.get_many([row.lead_id for row, _ in with_lead if row.lead_id])
             rules = await uow.rules.get_many([lead.rule_id for lead in leads.values() if lead.rule_id])
-            crm = await _crm_state(uow, [row for row, _ in with_lead if row.purpose in CARD_PURPOSES])
+            crm = (
+                await _crm_state(uow, [row for row, _ in with_lead if row.purpose in CARD_PURPOSES])
+                if self.crm
+                else {}
+            )
             labels: dict[str, dict[str, str]] = {}
             for row, args in with_lead:
                 if row.team_id not in labels:

@@ -7,8 +7,8 @@ call would block the event loop or need a thread, and it brings nothing these ca
 
 Auth: the connected app's OAuth 2.0 client credentials flow (`POST /services/oauth2/token` on the
 org's My Domain), the token cached per process and fetched anew once when a call answers 401
-INVALID_SESSION_ID (a session timeout); refused credentials (400 invalid_client/invalid_grant, or
-401 again with a fresh token, or 403 without the limit code) fail the row and tell the admins once
+INVALID_SESSION_ID (a session timeout); refused credentials (a 4xx from the token endpoint such as
+invalid_client or invalid_grant, 401 again with a fresh token, or 403 without the limit code) fail the row and tell the admins once
 a day. REQUEST_LIMIT_EXCEEDED (403) holds every call for SALESFORCE_LIMIT_PAUSE_SECONDS: the org's
 allowance is a rolling 24 hours, with no Retry-After. Timeouts, resets and 5xx retry with backoff.
 
@@ -38,8 +38,6 @@ from bot.slack.clients import SlackClients
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-REFUSED_GRANTS = frozenset({"invalid_client", "invalid_grant", "unauthorized_client", "invalid_client_id"})
 
 
 class NotFound(Exception):
@@ -210,7 +208,8 @@ class SalesforceDelivery:
                 self._instance_url = str(data["instance_url"]).rstrip("/")
                 return self._token
             error = str(data.get("error") or "") if isinstance(data, dict) else ""
-            if status in (400, 401, 403) and (error in REFUSED_GRANTS or status != 400 or not error):
+            if 400 <= status < 500 and status not in (408, 429):
+                # invalid_client, invalid_grant, unsupported_grant_type…: retrying cannot fix these
                 await self._alert_once(row, f"{status} {error}".strip())
                 raise CrmFailure(
                     Outcome.fail(f"salesforce: the connected app was refused ({status} {error})")

@@ -25,6 +25,7 @@ import base64
 import hashlib
 import hmac
 import itertools
+import random
 import re
 import secrets
 import time
@@ -97,9 +98,14 @@ class FakeSalesforce:
     faults_injected: int = 0
     lose_answer_to: set[str] = field(default_factory=set)  # e.g. "Task": the next create answers 502
     daily_limit: int = 15000
+    # the bench's random faults: this share of API calls answers 503, REQUEST_LIMIT_EXCEEDED, or
+    # finds its session expired (401); a Task's create may lose its answer (502 after writing)
+    fault_rate: float = 0.0
+    rng: random.Random = field(default_factory=lambda: random.Random(17))
     api_usage: int = 0
     _tokens: set[str] = field(default_factory=set)
     _revoked: bool = False
+    _latest: str = ""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -162,6 +168,20 @@ class FakeSalesforce:
     async def _gate(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.calls.append((request.method, request.path))
         fault = self.script.pop(0) if self.script else (("status", 503.0) if self.down else None)
+        if fault is None and self.fault_rate and request.path != "/services/oauth2/token":
+            if self.rng.random() < self.fault_rate:
+                fault = self.rng.choice([("status", 503.0), ("limit", 0.0), ("expire", 0.0), ("lose", 0.0)])
+        if fault is not None and fault[0] == "expire":
+            if request.headers.get("Authorization") == f"Bearer {self._latest}":
+                fault = ("status", 503.0)  # a session does not time out the moment it is made
+            else:
+                self.faults_injected += 1
+                self.expire_tokens()
+                fault = None
+        if fault is not None and fault[0] == "lose":
+            self.faults_injected += 1
+            self.lose_answer_to.add("Task")
+            fault = None
         if fault is not None:
             self.faults_injected += 1
             kind, value = fault
@@ -204,6 +224,7 @@ class FakeSalesforce:
             )
         token = f"{self.org_id[:15]}!{secrets.token_urlsafe(24)}"
         self._tokens.add(token)
+        self._latest = token
         self.tokens_issued += 1
         issued_at = str(int(time.time() * 1000))
         identity = f"{self.base_url}/id/{self.org_id}/005000000000000AAA"
