@@ -11,17 +11,20 @@ bearer request cannot add anything: the Lead Id is the external ID, so it is a d
 
 Gates, in order: 429 rate · 413 body over 1 MiB · 415 not application/json · 401 credentials ·
 400 not JSON · 422 workspace; then 201 created, 200 duplicate, 422 with field errors (named by
-the Salesforce field)."""
+the Salesforce field). `GET /api/salesforce/openapi.json` describes the operation (OpenAPI 3.0) for
+registering it as an External Service."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot import __version__
 from bot.domain import untrusted
 from bot.domain.errors import Unauthenticated
+from bot.domain.salesforce import parse_field_map
 from bot.handlers.intake_api import IntakeApi, Refused, credentials_from, result_json
 from bot.services.api_auth import ApiCaller, authenticate
 from bot.services.salesforce_intake import receive_lead
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PATH = "/api/salesforce/leads"
+OPENAPI_PATH = "/api/salesforce/openapi.json"  # for the External Service's registration
 
 
 class SalesforceApi(IntakeApi):
@@ -65,5 +69,57 @@ class SalesforceApi(IntakeApi):
         return web.json_response(out, status={"created": 201, "duplicate": 200}.get(out["status"], 422))
 
 
+def openapi_for_salesforce(field_map: str | None, version: str) -> dict[str, Any]:
+    """An OpenAPI 3.0 description of this one operation, the form Salesforce's External Services
+    register (they take 2.0 and 3.0, not 3.1): the Lead fields the mapping reads, as strings."""
+    fields = sorted({"Id", *parse_field_map(field_map)})
+    text = {"type": "string"}
+    result = {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["created", "duplicate", "invalid"]},
+            "id": {"type": "integer"},
+            "external_id": text,
+            "errors": {"type": "object", "additionalProperties": text},
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Handoff: a Salesforce Lead to Slack", "version": version},
+        "paths": {
+            PATH: {
+                "post": {
+                    "operationId": "handOffLead",
+                    "summary": "Hand a Lead to sales in Slack (deduped by the Lead Id)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["Id", "Email"],
+                                    "properties": {name: dict(text) for name in fields},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        code: {"description": why, "content": {"application/json": {"schema": result}}}
+                        for code, why in (("201", "created"), ("200", "a duplicate"), ("422", "field errors"))
+                    }
+                    | {"401": {"description": "credentials refused"}},
+                    "security": [{"bearerAuth": []}],
+                }
+            }
+        },
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
 def register(app: web.Application, handoff: Runtime) -> None:
     app.router.add_post(PATH, SalesforceApi(handoff).post_lead)
+
+    async def openapi(request: web.Request) -> web.StreamResponse:
+        return web.json_response(openapi_for_salesforce(handoff.settings.salesforce_field_map, __version__))
+
+    app.router.add_get(OPENAPI_PATH, openapi)

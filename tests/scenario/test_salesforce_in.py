@@ -153,3 +153,12 @@ async def test_without_a_token_setting_only_workspace_tokens_open_it(
     async with serve_bot(engine, fake_slack, clock, make_settings(database_url, fake_slack)) as bot:
         assert (await post(bot, LEAD))[0] == 401
         assert (await post(bot, LEAD, token=INTAKE_TOKEN))[0] == 401
+
+
+async def test_the_openapi_description_registers_as_an_external_service(bot) -> None:
+    status, doc, _ = await api(bot, token=None, method="GET", path="/api/salesforce/openapi.json")
+    assert status == 200 and doc["openapi"].startswith("3.0")
+    schema = doc["paths"][PATH]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"Id", "Email", "FirstName", "Rating"} <= set(schema["properties"])  # Rating: the map adds it
+    assert "Industry" not in schema["properties"]  # and removes this one
+    assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
