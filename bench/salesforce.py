@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.common import ADMIN, REPS, SALES, Row, bench_database, databases, make_fake, table
 from bot.app import build_app
@@ -76,6 +76,22 @@ async def _until(fake: FakeSalesforce, emails: list[str], limit: float) -> None:
         await asyncio.sleep(0.02)
 
 
+async def _drained(handoff, limit: float) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        async with handoff.uow() as uow:
+            waiting = await uow.session.scalar(
+                select(func.count(Outbox.id)).where(
+                    Outbox.purpose == Purpose.CRM_SYNC,
+                    Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+                )
+            )
+        if not waiting:
+            return
+        handoff.wake_sender()
+        await asyncio.sleep(0.2)
+
+
 async def run_db(kind: str, *, leads: int, fault_leads: int) -> Figures:
     fake = make_fake()
     await fake.start()
@@ -108,7 +124,10 @@ async def run_db(kind: str, *, leads: int, fault_leads: int) -> Figures:
                 salesforce.fault_rate = FAULT_RATE
                 fault_emails = await _hand_over(handoff, team, "f", fault_leads)
                 await _until(salesforce, fault_emails, 300)
-                await asyncio.sleep(1.0)  # anything doubled would arrive meanwhile
+                # every sync row through (a retry after a lost answer must find its Task, not
+                # write a second), then a moment for anything doubled to arrive
+                await _drained(handoff, 120)
+                await asyncio.sleep(1.0)
                 salesforce.fault_rate = 0.0
                 async with handoff.uow() as uow:
                     failed = await uow.session.execute(
