@@ -43,3 +43,12 @@ async def test_speed_benchmark_reaches_every_lead_once() -> None:
     assert figures.lost == 0 and figures.duplicates == 0 and figures.top_level_for_import == 1
     rows = speed.rows_for(KIND, figures, hot=2)
     assert len(rows) == 2 and "lost 0, duplicates 0" in rows[1].figure
+
+
+async def test_salesforce_benchmark_syncs_every_lead_once() -> None:
+    from bench import salesforce
+
+    figures = await salesforce.run_db(KIND, leads=4, fault_leads=4)
+    assert figures.lost == 0 and figures.duplicated == 0
+    assert figures.calls >= 4 * 2 * 3  # each lead's claim and accept reached Salesforce
+    assert "lost 0, duplicated 0" in salesforce.rows_for(KIND, figures)[1].figure
