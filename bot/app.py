@@ -38,12 +38,13 @@ from bot.jobs import build_scheduler
 from bot.logs import BOLT_LOGGER, keep_personal_data_out_of_logs
 from bot.observability.readiness import Readiness
 from bot.outbox.bulk_renderer import BulkRenderer
-from bot.outbox.crm_delivery import HubSpotDelivery, HubSpotRenderer
+from bot.outbox.crm_delivery import CrmDeliveries, CrmRenderer, HubSpotDelivery
 from bot.outbox.discussion_renderer import DiscussionRenderer
 from bot.outbox.lead_renderer import LeadRenderer
 from bot.outbox.offer_renderer import OfferRenderer
 from bot.outbox.pacing import PACER_RESERVE, TIER_LIMITS, Pacer
 from bot.outbox.rendering import Renderers
+from bot.outbox.salesforce_delivery import SalesforceDelivery
 from bot.outbox.sender import OutboxSender
 from bot.outbox.setup_renderer import SetupRenderer
 from bot.outbox.signal_renderer import SignalRenderer
@@ -323,13 +324,17 @@ def build_app(
         instance_id=instance_id,
         renderers=Renderers(
             [
-                LeadRenderer(session_factory),
+                LeadRenderer(
+                    session_factory,
+                    crm=settings.hubspot_access_token is not None
+                    or settings.salesforce_client_id is not None,
+                ),
                 DiscussionRenderer(session_factory),
                 SetupRenderer(session_factory, settings),
                 BulkRenderer(session_factory),
                 OfferRenderer(session_factory),
                 WebhookRenderer(session_factory, settings, clock),
-                HubSpotRenderer(session_factory),
+                CrmRenderer(session_factory, settings),
                 SignalRenderer(session_factory),
             ]
         ),
@@ -357,15 +362,22 @@ def build_app(
         pacer=sender.pacer,
         backoff=sender.backoff,
     )
+    # CRM syncs too, each to its CRM's REST API, paced per CRM
+    crms: dict[str, Any] = {}
+    crm_parts: dict[str, Any] = {
+        "session_factory": session_factory,
+        "settings": settings,
+        "clock": clock,
+        "pacer": sender.pacer,
+        "backoff": sender.backoff,
+        "clients": clients,
+    }
     if settings.hubspot_access_token is not None:
-        sender.delivery.others[Purpose.CRM_SYNC] = HubSpotDelivery(
-            session_factory=session_factory,
-            settings=settings,
-            clock=clock,
-            pacer=sender.pacer,
-            backoff=sender.backoff,
-            clients=clients,
-        )
+        crms["hubspot"] = HubSpotDelivery(**crm_parts)
+    if settings.salesforce_client_id is not None:
+        crms["salesforce"] = SalesforceDelivery(**crm_parts)
+    if crms:
+        sender.delivery.others[Purpose.CRM_SYNC] = CrmDeliveries(crms)
     handoff = Handoff(
         settings=settings,
         engine=engine,

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.availability import DEFAULT_OOO_EMOJI, DEFAULT_OOO_TEXT
@@ -90,6 +90,22 @@ class Settings(BaseSettings):
     hubspot_rate: float = Field(9.0, gt=0, validation_alias="HUBSPOT_RATE")  # calls a second
     # the public URL HubSpot calls, as it signs it (behind a proxy the request's own URL differs)
     hubspot_webhook_url: str | None = Field(None, validation_alias="HUBSPOT_WEBHOOK_URL")
+    # Salesforce (issue 17): out through a connected app's client credentials flow (the login URL is
+    # the org's My Domain, e.g. https://acme.my.salesforce.com), in from a Flow HTTP callout
+    salesforce_login_url: str = Field("https://login.salesforce.com", validation_alias="SALESFORCE_LOGIN_URL")
+    salesforce_client_id: str | None = Field(None, validation_alias="SALESFORCE_CLIENT_ID")
+    salesforce_client_secret: SecretStr | None = Field(None, validation_alias="SALESFORCE_CLIENT_SECRET")
+    salesforce_api_version: str = Field(
+        "v62.0", pattern=r"^v\d+\.\d$", validation_alias="SALESFORCE_API_VERSION"
+    )
+    salesforce_rate: float = Field(10.0, gt=0, validation_alias="SALESFORCE_RATE")  # calls a second
+    # REQUEST_LIMIT_EXCEEDED (the org's 24-hour API allowance, or too many long requests at once):
+    # every call waits this long before trying again
+    salesforce_limit_pause: float = Field(900.0, gt=0, validation_alias="SALESFORCE_LIMIT_PAUSE_SECONDS")
+    salesforce_status_map: str | None = Field(None, validation_alias="SALESFORCE_STATUS_MAP")
+    salesforce_field_map: str | None = Field(None, validation_alias="SALESFORCE_FIELD_MAP")
+    # the Flow's callout door: off unless set (a Named Credential sends it as a bearer token)
+    salesforce_inbound_token: SecretStr | None = Field(None, validation_alias="SALESFORCE_INBOUND_TOKEN")
     webhook_url: str | None = Field(None, validation_alias="HANDOFF_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, validation_alias="HANDOFF_WEBHOOK_SECRET")
     webhook_disable_hours: float = Field(72.0, gt=0, validation_alias="HANDOFF_WEBHOOK_DISABLE_HOURS")
@@ -130,6 +146,36 @@ class Settings(BaseSettings):
 
         parse_field_map(value)  # raises ValueError with the bad part
         return value
+
+    @field_validator("salesforce_field_map", "salesforce_status_map")
+    @classmethod
+    def _salesforce_maps(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from bot.domain.salesforce import parse_field_map, parse_status_map
+
+        (parse_field_map if info.field_name == "salesforce_field_map" else parse_status_map)(value)
+        return value
+
+    @field_validator("salesforce_inbound_token", mode="before")
+    @classmethod
+    def _strong_salesforce_token(cls, value: object) -> object:
+        from bot.domain.api_tokens import weak_secret_problem
+
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            problem = weak_secret_problem(value)
+            if problem is not None:
+                raise ValueError(f"SALESFORCE_INBOUND_TOKEN: {problem}")
+        return value
+
+    @model_validator(mode="after")
+    def _salesforce_pair(self) -> Settings:
+        if (self.salesforce_client_id is None) != (self.salesforce_client_secret is None):
+            raise ValueError("set SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET together")
+        return self
 
     @model_validator(mode="after")
     def _webhook_shortcut(self) -> Settings:

@@ -96,6 +96,7 @@ class BlockId(StrEnum):
     TARGET_VALUE = "target_value"
     PERIOD = "period"
     LEAD_ACTIONS = "lead_actions"
+    LEAD_CRM = "lead_crm"  # the card's CRM line: record links, "CRM sync pending"
     MANUAL_METRIC = "manual_metric"
     SETTING_VALUE = "setting_value"
     SETTING_RESET = "setting_reset"

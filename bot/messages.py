@@ -53,6 +53,13 @@ ALERT_CRM_TOKEN = (
     ":warning: {crm} refused Handoff's access token ({status}): CRM sync has stopped. Fix the token, "
     "restart, then `/handoff status retry` sends what is waiting. (Told once a day.)"
 )
+ALERT_CRM_CREDENTIALS = (
+    ":warning: {crm} refused Handoff's connected app (`{why}`): CRM sync has stopped. Check "
+    "SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET, the app's client credentials flow and its Run As "
+    "user, restart, then `/handoff status retry` sends what is waiting. (Told once a day.)"
+)
+CRM_SYNC_PENDING = ":hourglass_flowing_sand: CRM sync pending"
+CRM_LINKS = {"hubspot": "HubSpot contact", "salesforce": "Salesforce Lead"}
 ALERT_WEBHOOK_DISABLED = (
     ":warning: Handoff disabled the webhook endpoint {url} (#{id}): it has failed for {hours} hours "
     "(last error: `{error}`). Its events are kept: fix the receiver, then "

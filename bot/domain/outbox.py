@@ -28,7 +28,7 @@ class Purpose(StrEnum):
     LEAD_OFFER = "lead_offer"  # assign mode: the lead offered to one rep by DM (Accept / Pass)
     LEAD_OFFER_UPDATE = "lead_offer_update"  # chat.update of that DM (accepted, handed on)
     WEBHOOK = "webhook"  # an outbound event to one endpoint (bot/outbox/webhook_delivery.py)
-    CRM_SYNC = "crm_sync"  # a lead's state to HubSpot, rendered at send time (bot/outbox/crm_delivery.py)
+    CRM_SYNC = "crm_sync"  # a lead's state to HubSpot or Salesforce, rendered at send time (bot/outbox/crm_delivery.py)
     SIGNAL_CARD = (
         "signal_card"  # customer signals in the owner's DM (one, or the day's batch), rendered at send
     )

@@ -160,7 +160,7 @@ db_pool = Gauge(
 )
 ready = Gauge("handoff_ready", "1 while this instance answers /readyz with 200", registry=REGISTRY)
 
-_DOORS = frozenset({"slack", "api", "csv", "demo", "hubspot"})
+_DOORS = frozenset({"slack", "api", "csv", "demo", "hubspot", "salesforce"})
 
 
 def lane(purpose: str) -> str:

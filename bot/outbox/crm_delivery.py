@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain import salesforce
 from bot.domain.lead import Status
 from bot.domain.outbox import Purpose
 from bot.domain.reasons import reason_label
@@ -32,7 +33,7 @@ from bot.outbox.outcome import Backoff, Call, Outcome, RowSnapshot, short_error
 from bot.outbox.pacing import Pacer, Stopping
 from bot.outbox.rendering import Rendered
 from bot.slack.clients import SlackClients
-from bot.storage.models import Outbox
+from bot.storage.models import Lead, Outbox
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ PROPERTIES: dict[str, dict[str, str]] = {
     Status.REJECTED: {"hs_lead_status": "UNQUALIFIED"},
     Status.RETURNED: {"hs_lead_status": "UNQUALIFIED"},
 }
+HUBSPOT, SALESFORCE = "hubspot", "salesforce"
 NOTE_MOMENTS = frozenset({"accepted", "rejected", "stage"})
 NOTE_TO_CONTACT = 202  # HubSpot-defined association type: note → contact
 EXISTING_ID = re.compile(r"Existing ID: (\d+)")
@@ -82,11 +84,14 @@ def note_text(lead: Any, moment: str, reasons: dict[str, str]) -> str | None:
     return text
 
 
-class HubSpotRenderer:
+class CrmRenderer:
+    """A CRM sync row → the arguments of its CRM's delivery, from the lead as it is now."""
+
     purposes = frozenset({Purpose.CRM_SYNC})
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], settings: Settings) -> None:
         self.session_factory = session_factory
+        self.status_map = salesforce.parse_status_map(settings.salesforce_status_map)
 
     async def render(self, rows: Sequence[tuple[RowSnapshot, dict[str, Any]]]) -> Rendered:
         calls: Rendered = {}
@@ -96,11 +101,15 @@ class HubSpotRenderer:
                 if lead is None:
                     calls[row.id] = Outcome.fail("the lead no longer exists")
                     continue
-                first, _, last = (lead.name or "").partition(" ")
                 note = note_text(lead, str(args.get("moment")), await uow.settings.reason_labels(row.team_id))
+                if args.get("crm") == SALESFORCE:
+                    calls[row.id] = (row.method, await self._salesforce(uow, row, lead, note))
+                    continue
+                first, _, last = (lead.name or "").partition(" ")
                 calls[row.id] = (
                     row.method,
                     {
+                        "crm": HUBSPOT,
                         "email": lead.email,
                         "contact": {k: v for k, v in {"email": lead.email, "firstname": first, "lastname": last,
                                                       "company": lead.company, "jobtitle": lead.title}.items() if v},
@@ -112,8 +121,62 @@ class HubSpotRenderer:
                 )  # fmt: skip
         return calls
 
+    async def _salesforce(
+        self, uow: UnitOfWork, row: RowSnapshot, lead: Lead, note: str | None
+    ) -> dict[str, Any]:
+        stored = await uow.crm_records.get(row.team_id, lead.id, SALESFORCE)
+        known = stored.record_id if stored else (lead.fields or {}).get("salesforce_id")
+        mark = f"handoff{row.id}"
+        return {
+            "crm": SALESFORCE,
+            "email": lead.email,
+            "record_id": known if salesforce.is_lead_id(known) else None,
+            "lead": salesforce.new_lead(lead.email, lead.name, lead.company, lead.title),
+            "fields": salesforce.lead_update(lead.status, lead.quality, self.status_map),
+            "owner_id": lead.owner_id,
+            "task": {
+                "Subject": salesforce.task_subject(note.partition(". Comment:")[0], mark),
+                "Description": note,
+            }
+            if note
+            else None,
+            "mark": mark,
+        }
+
     async def record_sent(self, uow: UnitOfWork, row: Outbox, outcome: Outcome) -> None:
-        return None
+        """Keep the record the sync wrote to; once the lead's last CRM write is through, edit its
+        card so "CRM sync pending" gives way to the link."""
+        if row.lead_id is None:
+            return
+        crm = str((row.payload or {}).get("crm") or HUBSPOT)
+        at = row.sent_at or row.created_at
+        if outcome.crm_record is not None:
+            record_id, url = outcome.crm_record
+            await uow.crm_records.save(row.team_id, row.lead_id, crm, record_id=record_id, url=url, at=at)
+        if await uow.crm_records.unsynced([row.lead_id], besides=row.id):
+            return
+        lead = await uow.leads.get(row.team_id, row.lead_id)
+        if lead is not None and lead.message_ts:
+            await Notifier(uow.outbox, now=at).refresh_lead_card(lead)
+
+
+class CrmDeliveries:
+    """The delivery of CRM sync rows: each row goes to its CRM's client (payload "crm")."""
+
+    def __init__(self, by_crm: dict[str, Any]) -> None:
+        self.by_crm = by_crm
+
+    async def attempt(self, row: RowSnapshot, call: Call, lease_left: Callable[[], float]) -> Outcome:
+        crm = str(row.payload.get("crm") or HUBSPOT)
+        delivery = self.by_crm.get(crm)
+        if delivery is None:
+            return Outcome.fail(f"{crm} is not configured")
+        outcome: Outcome = await delivery.attempt(row, call, lease_left)
+        return outcome
+
+    async def aclose(self) -> None:
+        for delivery in self.by_crm.values():
+            await delivery.aclose()
 
 
 class HubSpotDelivery:
@@ -137,6 +200,7 @@ class HubSpotDelivery:
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._held_until = 0.0  # a 429 holds every call until then (epoch seconds, injected clock)
+        self._portal: tuple[str, str] | None = None  # (account ID, UI host) for record links
         self.calls = 0
 
     async def aclose(self) -> None:
@@ -159,7 +223,8 @@ class HubSpotDelivery:
             # the whole sync ends within the lease: a later attempt (which looks for the note
             # first) must never overlap this one
             async with asyncio.timeout(lease_left() - 2):
-                await self._sync(row, args)
+                contact = await self._sync(row, args)
+                url = await self._record_url(contact)
         except CrmFailure as failure:
             return failure.outcome
         except Stopping:
@@ -168,9 +233,29 @@ class HubSpotDelivery:
             return Outcome.retry(
                 max(self.backoff(row.attempts), self.timeout), "hubspot: sync outlasted the lease"
             )
-        return Outcome.sent()
+        return Outcome.sent(crm_record=(contact, url))
 
-    async def _sync(self, row: RowSnapshot, args: dict[str, Any]) -> None:
+    async def _record_url(self, contact: str) -> str | None:
+        """The contact's page: the account's ID and UI host come from account-info, asked once (a
+        token without that permission only costs the card its link)."""
+        if self._portal is None:
+            url = self.settings.hubspot_api_url.rstrip("/") + "/account-info/v3/details"
+            headers = {"Authorization": f"Bearer {self.settings.secret('hubspot_access_token')}"}
+            try:
+                async with self._http().get(url, headers=headers) as response:
+                    details = await response.json(content_type=None) if response.status == 200 else {}
+            except (TimeoutError, aiohttp.ClientError, OSError, ValueError):
+                return None  # asked again next time
+            details = details if isinstance(details, dict) else {}
+            portal = details.get("portalId")
+            if not isinstance(portal, int):
+                self._portal = ("", "")
+            else:
+                self._portal = (str(portal), str(details.get("uiDomain") or "app.hubspot.com"))
+        portal_id, host = self._portal
+        return f"https://{host}/contacts/{portal_id}/record/0-1/{contact}" if portal_id else None
+
+    async def _sync(self, row: RowSnapshot, args: dict[str, Any]) -> str:
         contact = await self._contact(row, args)
         props = dict(args["properties"])
         owner = await self._owner(row, args.get("owner_id"))
@@ -181,6 +266,7 @@ class HubSpotDelivery:
         await self._request(row, "PATCH", f"/crm/v3/objects/contacts/{contact}", {"properties": props})
         if args.get("note"):
             await self._note(row, contact, str(args["note"]), str(args["mark"]))
+        return contact
 
     async def _contact(self, row: RowSnapshot, args: dict[str, Any]) -> str:
         search = {

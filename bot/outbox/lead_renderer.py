@@ -16,12 +16,35 @@ from bot.slack.blocks.lead_card import lead_card
 from bot.storage.models import Lead, Outbox, RoutingRule
 from bot.storage.uow import UnitOfWork
 
+CARD_PURPOSES = frozenset({Purpose.LEAD_CARD, Purpose.LEAD_CARD_UPDATE})
+
+
+async def _crm_state(
+    uow: UnitOfWork, rows: Sequence[RowSnapshot]
+) -> dict[tuple[str, int], tuple[list[tuple[str, str]], bool]]:
+    """Per card to render: the (CRM, URL) of its lead's synced records, and whether a CRM write
+    for it is still queued or failing (two queries for the whole batch)."""
+    by_team: dict[str, list[int]] = {}
+    for row in rows:
+        if row.lead_id is not None:
+            by_team.setdefault(row.team_id, []).append(row.lead_id)
+    state: dict[tuple[str, int], tuple[list[tuple[str, str]], bool]] = {}
+    for team_id, lead_ids in by_team.items():
+        records = await uow.crm_records.for_leads(team_id, lead_ids)
+        pending = await uow.crm_records.unsynced(lead_ids)
+        for lead_id in set(lead_ids):
+            links = [(r.crm, r.url) for r in records.get(lead_id, []) if r.url]
+            state[(team_id, lead_id)] = (links, lead_id in pending)
+    return state
+
 
 class LeadRenderer:
     purposes = LEAD_PURPOSES
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, crm: bool = False) -> None:
+        """`crm`: a CRM sync is configured, so cards show its links and "CRM sync pending"."""
         self.session_factory = session_factory
+        self.crm = crm
 
     async def render(self, rows: Sequence[tuple[RowSnapshot, dict[str, Any]]]) -> Rendered:
         calls: Rendered = {}
@@ -35,13 +58,20 @@ class LeadRenderer:
         async with UnitOfWork(self.session_factory) as uow:
             leads = await uow.leads.get_many([row.lead_id for row, _ in with_lead if row.lead_id])
             rules = await uow.rules.get_many([lead.rule_id for lead in leads.values() if lead.rule_id])
+            crm = (
+                await _crm_state(uow, [row for row, _ in with_lead if row.purpose in CARD_PURPOSES])
+                if self.crm
+                else {}
+            )
             labels: dict[str, dict[str, str]] = {}
             for row, args in with_lead:
                 if row.team_id not in labels:
                     labels[row.team_id] = await uow.settings.reason_labels(row.team_id)
                 lead = leads.get((row.team_id, row.lead_id or 0))  # scoped by workspace
                 rule = rules.get(lead.rule_id) if lead is not None and lead.rule_id else None
-                calls[row.id] = await self._render_one(uow, row, args, lead, rule, labels[row.team_id])
+                calls[row.id] = await self._render_one(
+                    uow, row, args, lead, rule, labels[row.team_id], crm.get((row.team_id, row.lead_id or 0))
+                )
         return calls
 
     async def _render_one(
@@ -52,6 +82,7 @@ class LeadRenderer:
         lead: Lead | None,
         rule: RoutingRule | None,
         reasons: dict[str, str],
+        crm: tuple[list[tuple[str, str]], bool] | None = None,
     ) -> tuple[str, dict[str, Any]] | Outcome:
         if lead is None:
             return Outcome.fail("lead no longer exists")
@@ -76,7 +107,10 @@ class LeadRenderer:
             args["channel"] = lead.channel_id
             args["thread_ts"] = lead.message_ts
             return row.method, args
-        text, blocks = lead_card(lead, rule_name=rule.name if rule else None, reasons=reasons)
+        links, pending = crm or ([], False)
+        text, blocks = lead_card(
+            lead, rule_name=rule.name if rule else None, reasons=reasons, crm_links=links, crm_pending=pending
+        )
         args.update(text=text, blocks=[b.to_dict() for b in blocks])
         if row.purpose is Purpose.LEAD_CARD_UPDATE:
             args["channel"], args["ts"] = lead.channel_id, lead.message_ts

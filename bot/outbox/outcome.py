@@ -30,14 +30,21 @@ class Outcome:
     error: str | None = None
     ts: str | None = None
     channel: str | None = None
+    # a CRM sync's record: (its ID in the CRM, its page for people), kept for the card's link
+    crm_record: tuple[str, str | None] | None = None
 
     @property
     def ok(self) -> bool:
         return self.result is Result.SENT
 
     @classmethod
-    def sent(cls, ts: str | None = None, channel: str | None = None) -> Outcome:
-        return cls(Result.SENT, ts=ts, channel=channel)
+    def sent(
+        cls,
+        ts: str | None = None,
+        channel: str | None = None,
+        crm_record: tuple[str, str | None] | None = None,
+    ) -> Outcome:
+        return cls(Result.SENT, ts=ts, channel=channel, crm_record=crm_record)
 
     @classmethod
     def retry(cls, seconds: float, error: str) -> Outcome:

@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.domain import untrusted
 from bot.outbox.pacing import Pacer
 from bot.sandbox.driver import Reply, SlackDriver
+from bot.sandbox.fake_crm import FakeHubSpot, FakeSalesforce
 from bot.sandbox.fake_slack import Ephemeral, FakeSlack, Message
 from bot.storage.migrate import migrate
 
@@ -92,10 +93,29 @@ def state_path_for(database_url: str) -> Path:
     return Path("handoff-sandbox.slack.json")
 
 
-def bot_settings(base: Settings, *, fake: FakeSlack, signing_secret: str, port: int) -> Settings:
-    """The operator's settings, pointed at the fake Slack: single workspace, HTTP mode, local only."""
+def bot_settings(
+    base: Settings,
+    *,
+    fake: FakeSlack,
+    signing_secret: str,
+    port: int,
+    hubspot: FakeHubSpot | None = None,
+    salesforce: FakeSalesforce | None = None,
+) -> Settings:
+    """The operator's settings, pointed at the fake Slack (and the fake CRMs: a sandbox never writes
+    to a real CRM): single workspace, HTTP mode, local only."""
+    crms: dict[str, Any] = {}
+    if hubspot is not None:
+        crms.update(hubspot_access_token=SecretStr(hubspot.token), hubspot_api_url=hubspot.base_url)
+    if salesforce is not None:
+        crms.update(
+            salesforce_login_url=salesforce.base_url,
+            salesforce_client_id=salesforce.client_id,
+            salesforce_client_secret=SecretStr(salesforce.client_secret),
+        )
     return base.model_copy(
         update={
+            **crms,
             "slack_bot_token": SecretStr(fake.bot_token),
             "slack_signing_secret": SecretStr(signing_secret),
             "slack_app_token": None,  # HTTP mode: the sandbox sends the requests
@@ -149,6 +169,14 @@ class Sandbox:
             team_id=TEAM_ID, team_name=TEAM_NAME, bot_token="xoxb-sandbox-" + secrets.token_hex(8)
         )
         populate(self.fake)
+        # the CRMs the sync writes to, shown in the page's CRM panel (kept in memory: empty at start)
+        self.hubspot = FakeHubSpot()
+        self.salesforce = FakeSalesforce()
+        for person in (REP1, REP2, ADMIN):
+            email = f"{person.name}@example.com"  # the fake Slack's profile email
+            first, _, last = person.real_name.partition(" ")
+            self.hubspot.add_owner(email, first, last)
+            self.salesforce.add_user(email, person.real_name)
         self.database_url = sandbox_database_url(settings)
         self.state_path = state_path if state_path is not None else state_path_for(self.database_url)
         self.keep_state = keep_state
@@ -188,9 +216,16 @@ class Sandbox:
                 self.fake.restore(json.loads(self.state_path.read_text()))
             except (ValueError, KeyError, TypeError) as exc:
                 log.warning("ignoring sandbox state in %s: %s", self.state_path, exc)
+        await self.hubspot.start()
+        await self.salesforce.start()
         signing_secret = secrets.token_hex(16)
         settings = bot_settings(
-            self.base_settings, fake=self.fake, signing_secret=signing_secret, port=self.bot_port
+            self.base_settings,
+            fake=self.fake,
+            signing_secret=signing_secret,
+            port=self.bot_port,
+            hubspot=self.hubspot,
+            salesforce=self.salesforce,
         )
         # a person clicking around sends bursts a real channel would pace; keep the page snappy
         self.handoff = build_app(settings, pacer=Pacer(rate=20, burst=50))
@@ -240,6 +275,8 @@ class Sandbox:
         if self.keep_state and save:
             self.save()
         await self.fake.stop()
+        await self.hubspot.stop()
+        await self.salesforce.stop()
 
     @property
     def url(self) -> str:
@@ -385,7 +422,33 @@ class Sandbox:
             "events": sorted(handoff.registered_events) if handoff else [],
             "jobs": [job.name for job in JOBS],
             "bot_url": self.bot_url,
+            "crm": self.crm_state(),
         }
+
+    def crm_state(self) -> list[dict[str, Any]]:
+        """What the sync wrote to each fake CRM: its records, newest first, with their notes/Tasks."""
+        hubspot = [
+            {
+                "id": contact_id,
+                "title": props.get("email", ""),
+                "fields": {k: str(v) for k, v in sorted(props.items()) if k != "email"},
+                "activities": self.hubspot.notes_of(contact_id),
+            }
+            for contact_id, props in reversed(self.hubspot.contacts.items())
+        ]
+        salesforce = [
+            {
+                "id": lead_id,
+                "title": str(fields.get("Email", "")),
+                "fields": {k: str(v) for k, v in sorted(fields.items()) if k != "Email"},
+                "activities": [str(t.get("Subject", "")) for t in self.salesforce.tasks_of(lead_id)],
+            }
+            for lead_id, fields in reversed(self.salesforce.leads.items())
+        ]
+        return [
+            {"crm": "HubSpot", "kind": "contacts", "records": hubspot[:20], "count": len(hubspot)},
+            {"crm": "Salesforce", "kind": "Leads", "records": salesforce[:20], "count": len(salesforce)},
+        ]
 
     def _message(self, m: Message) -> dict[str, Any]:
         d = m.to_dict()

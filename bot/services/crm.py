@@ -1,6 +1,6 @@
-"""What follows a lead's move outside Slack: its outbound event (bot/services/webhooks.py) and,
-with HUBSPOT_ACCESS_TOKEN set, a sync of the HubSpot contact, both queued in the move's
-transaction."""
+"""What follows a lead's move outside Slack: its outbound event (bot/services/webhooks.py) and a
+sync of each configured CRM's record (HUBSPOT_ACCESS_TOKEN: the contact; SALESFORCE_CLIENT_ID:
+the Lead), all queued in the move's transaction."""
 
 from __future__ import annotations
 
@@ -21,5 +21,9 @@ CRM_MOMENTS: dict[str, str] = {
 async def lead_moved(ctx: Ctx, kind: str, lead: Lead) -> None:
     await webhooks.emit_lead_event(ctx, kind, lead)
     moment = CRM_MOMENTS.get(kind)
-    if moment is not None and ctx.settings.hubspot_access_token is not None:
+    if moment is None:
+        return
+    if ctx.settings.hubspot_access_token is not None:
         await ctx.notifier.crm_sync(lead, crm="hubspot", moment=moment)
+    if ctx.settings.salesforce_client_id is not None:
+        await ctx.notifier.crm_sync(lead, crm="salesforce", moment=moment)

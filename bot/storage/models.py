@@ -755,3 +755,19 @@ class WebhookEvent(Base):
     )  # no foreign key: the event outlives an erased lead's row
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class CrmRecord(Base):
+    """The CRM record a lead was synced to (a HubSpot contact, a Salesforce Lead): later syncs
+    write to it by ID, and the card links to it."""
+
+    __tablename__ = "crm_record"
+    __table_args__ = (UniqueConstraint("team_id", "lead_id", "crm"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    lead_id: Mapped[int] = mapped_column(BigId)  # no foreign key: kept as the CRM keeps it
+    crm: Mapped[str] = mapped_column(String(16))  # hubspot | salesforce
+    record_id: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(500))
+    synced_at: Mapped[datetime]

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.api_tokens import ApiTokenRepo
 from bot.storage.batches import BatchRepo
+from bot.storage.crm_records import CrmRecordRepo
 from bot.storage.discussions import DiscussionRepo
 from bot.storage.reports import Reports
 from bot.storage.repositories import (
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.targets = TargetRepo(self.session)
         self.metric_reports = MetricReportRepo(self.session)
         self.webhooks = WebhookRepo(self.session)
+        self.crm_records = CrmRecordRepo(self.session)
         self.reports = Reports(self.session)
         self.batches = BatchRepo(self.session)
         self.retention = RetentionRepo(self.session)

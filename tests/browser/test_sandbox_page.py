@@ -352,3 +352,16 @@ def test_admin_changes_an_sla_setting_in_the_settings_view(browser: Any, served:
         lambda: "Reminder after (minutes): 45 · set in Slack" in visible_text(browser, "#home"),
         "the saved value on the Settings page",
     )
+
+
+def test_the_crm_panel_shows_what_the_sync_wrote(browser: Any, served: ThreadedSandbox) -> None:
+    add_lead(served, email="margaret@hamilton.dev", name="<b>Margaret</b> Hamilton", company="MIT")
+    open_page(browser, served)
+    act_as(browser, REP1.id)
+    go(browser, SALES)
+    click_button(message_with(browser, "margaret@hamilton.dev"), "Claim")
+    panel = lambda: browser.find_element(By.ID, "crm-panel").text  # noqa: E731
+    wait_for(lambda: "margaret@hamilton.dev" in panel() and "Salesforce:" in panel(), "the CRM panel")
+    assert "margaret@hamilton.dev" in panel() and "Open - Not Contacted" in panel()
+    assert "<b>Margaret</b>" in panel()  # text, never markup
+    assert not browser.find_elements(By.CSS_SELECTOR, "#crm-panel b")

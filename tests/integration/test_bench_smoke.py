@@ -80,3 +80,12 @@ async def test_jobs_benchmark_fires_every_due_step_and_posts_the_digest() -> Non
     assert phases["digest"].peak_mb > 10
     rows = jobs.rows_for(KIND, 300, phases)
     assert len(rows) == 4 and "| jobs |" in table(rows)
+
+
+async def test_salesforce_benchmark_syncs_every_lead_once() -> None:
+    from bench import salesforce
+
+    figures = await salesforce.run_db(KIND, leads=4, fault_leads=4)
+    assert figures.lost == 0 and figures.duplicated == 0
+    assert figures.calls >= 4 * 2 * 3  # each lead's claim and accept reached Salesforce
+    assert "lost 0, duplicated 0" in salesforce.rows_for(KIND, figures)[1].figure

@@ -119,3 +119,22 @@ async def test_429_waits_and_a_revoked_token_alerts_once(bot, hubspot) -> None:
         m for m in bot.fake.messages(bot.fake.im_channel(ADMIN)) if "refused Handoff's access token" in m.text
     ]
     assert len(alerts) == 1
+
+
+async def test_the_card_links_the_contact_once_synced(bot, hubspot) -> None:
+    from bot.sandbox import visible_text
+
+    hubspot.down = True
+    await api(bot, JANE)
+    await bot.flush()
+    await bot.slack.click(REP1, "Claim", channel_id=SALES)
+    await bot.flush()
+    [card] = bot.fake.messages(SALES)
+    assert "CRM sync pending" in visible_text(card.blocks)
+    hubspot.down = False
+    await deliver(bot)
+    [contact_id] = hubspot.contacts
+    [card] = bot.fake.messages(SALES)
+    assert "CRM sync pending" not in visible_text(card.blocks)
+    url = f"https://app.hubspot.com/contacts/{hubspot.portal_id}/record/0-1/{contact_id}"
+    assert f"<{url}|HubSpot contact>" in str(card.blocks)

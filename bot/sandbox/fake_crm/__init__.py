@@ -4,5 +4,6 @@ answers shaped like its API reference, faults on demand."""
 from __future__ import annotations
 
 from bot.sandbox.fake_crm.hubspot import FakeHubSpot
+from bot.sandbox.fake_crm.salesforce import FakeSalesforce
 
-__all__ = ["FakeHubSpot"]
+__all__ = ["FakeHubSpot", "FakeSalesforce"]

@@ -1,5 +1,5 @@
 """A fake HubSpot for the calls Handoff makes (CRM v3): contacts search/create/update, owners by
-email, notes create/search with a contact association. Errors as HubSpot answers them
+email, notes create/search with a contact association, account details (for record links). Errors as HubSpot answers them
 (https://developers.hubspot.com/docs/api/error-handling): 401 INVALID_AUTHENTICATION, 409
 CONFLICT with "Existing ID: n", 429 RATE_LIMITS with X-HubSpot-RateLimit-* headers, 5xx.
 Faults: `down` (every call 503), `script` (the next calls' answers), `revoke()` (401 from now on)."""
@@ -31,6 +31,7 @@ class FakeHubSpot:
     _ids: itertools.count = field(default_factory=lambda: itertools.count(101))
     _runner: web.AppRunner | None = None
     base_url: str = ""
+    portal_id: int = 4417028
 
     def add_owner(self, email: str, first: str = "", last: str = "") -> str:
         owner_id = str(next(self._ids))
@@ -54,6 +55,7 @@ class FakeHubSpot:
         app.router.add_get("/crm/v3/owners/", self._owners)
         app.router.add_post("/crm/v3/objects/notes", self._create_note)
         app.router.add_post("/crm/v3/objects/notes/search", self._search_notes)
+        app.router.add_get("/account-info/v3/details", self._account)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -134,6 +136,12 @@ class FakeHubSpot:
             )
         self.contacts[contact_id].update((await request.json())["properties"])
         return web.json_response(self._record(contact_id, self.contacts[contact_id]))
+
+    async def _account(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"portalId": self.portal_id, "accountType": "STANDARD", "timeZone": "US/Eastern",
+             "companyCurrency": "USD", "uiDomain": "app.hubspot.com", "dataHostingLocation": "na1"}
+        )  # fmt: skip
 
     async def _owners(self, request: web.Request) -> web.Response:
         email = request.query.get("email", "").lower()

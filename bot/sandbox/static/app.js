@@ -362,6 +362,17 @@
     const js = $("job-select");
     if (js.options.length !== st.jobs.length) js.replaceChildren(...st.jobs.map((j) => h("option", { value: j }, j)));
     $("composer-hint").textContent = st.commands.length ? `Commands: ${st.commands.join("  ")}` : "";
+    renderCrm(st.crm || []);
+  }
+
+  // what the CRM sync wrote to the fake HubSpot and Salesforce (text nodes only: nothing is parsed)
+  function renderCrm(crms) {
+    $("crm-panel").replaceChildren(...crms.map((c) => h("details", { class: "crm", open: c.count > 0 },
+      h("summary", null, `${c.crm}: ${c.count} ${c.kind}`),
+      ...c.records.map((r) => h("div", { class: "crm-record", dataset: { crm: c.crm, record: r.id } },
+        h("div", { class: "crm-title" }, r.title || r.id),
+        h("div", { class: "crm-fields" }, Object.entries(r.fields).map(([k, v]) => `${k}: ${v}`).join(" · ")),
+        ...r.activities.map((a) => h("div", { class: "crm-activity" }, a)))))));
   }
 
   // ------------------------------------------------------------------ home

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from slack_sdk.models.blocks import (
@@ -18,8 +19,20 @@ from bot.domain.lead import ACCEPTED_LIKE, Status, next_stages
 from bot.domain.reasons import reason_label
 from bot.domain.sla import human_duration
 from bot.ids import ActionId, BlockId
+from bot.messages import CRM_LINKS, CRM_SYNC_PENDING
 from bot.slack.mrkdwn import escape, mention, truncate
 from bot.storage.models import Lead
+
+
+def _crm_line(links: Sequence[tuple[str, str]], pending: bool) -> str:
+    parts = [
+        f"<{escape(url).replace('|', '%7C')}|{CRM_LINKS.get(crm, escape(crm))}>"
+        for crm, url in links
+        if url.startswith("https://") or url.startswith("http://")
+    ]
+    if pending:
+        parts.append(CRM_SYNC_PENDING)
+    return " · ".join(parts)
 
 
 def display_name(lead: Lead) -> str:
@@ -117,10 +130,17 @@ def _actions(lead: Lead) -> list[ButtonElement]:
 
 
 def lead_card(
-    lead: Lead, *, rule_name: str | None = None, reasons: dict[str, str] | None = None
+    lead: Lead,
+    *,
+    rule_name: str | None = None,
+    reasons: dict[str, str] | None = None,
+    crm_links: Sequence[tuple[str, str]] = (),
+    crm_pending: bool = False,
 ) -> tuple[str, list[Block]]:
     """(fallback text, blocks) for the lead's card in its current state; `reasons` are the
-    workspace's reject-reason labels (SettingRepo.reject_reasons)."""
+    workspace's reject-reason labels (SettingRepo.reject_reasons); `crm_links` the (CRM, URL) of
+    its synced records and `crm_pending` whether a CRM write is still waiting, shown in a context
+    line of their own above the buttons."""
     header = truncate(display_name(lead), 150)
     blocks: list[Block] = [
         HeaderBlock(text=header),
@@ -145,6 +165,11 @@ def lead_card(
     if lead.assignee_id and lead.status == Status.NEW:
         context += f" · suggested owner {mention(lead.assignee_id)}"
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
+    crm_line = _crm_line(crm_links, crm_pending)
+    if crm_line:
+        blocks.append(
+            ContextBlock(block_id=BlockId.LEAD_CRM.value, elements=[MarkdownTextObject(text=crm_line)])
+        )
     blocks.append(ActionsBlock(block_id=BlockId.LEAD_ACTIONS.value, elements=_actions(lead)))
     # The fallback is what notifications show: plain words, escaped like everything else.
     text = f"New lead: {escape(display_name(lead))}"
