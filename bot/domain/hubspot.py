@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from bot.domain import field_maps
+
 MAX_AGE_MS = 5 * 60 * 1000  # HubSpot: reject requests whose timestamp is older than 5 minutes
 
 # HubSpot contact property → lead field (HUBSPOT_FIELD_MAP adds to or replaces these)
@@ -26,10 +28,6 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "country": "region",
     "message": "notes",
 }
-LEAD_FIELDS = frozenset(
-    {"email", "name", "first_name", "last_name", "company", "title", "phone", "source", "campaign",
-     "score", "region", "segment", "notes", "external_id"}
-)  # fmt: skip
 
 
 def signature_v3(secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
@@ -62,21 +60,7 @@ def check_signature(
 
 def parse_field_map(text: str | None) -> dict[str, str]:
     """`hs_property=lead_field, …` on top of the defaults; `=` with nothing after drops one."""
-    mapping = dict(DEFAULT_FIELD_MAP)
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        source, sep, target = part.partition("=")
-        source, target = source.strip(), target.strip()
-        if not sep or not source:
-            raise ValueError(f"HUBSPOT_FIELD_MAP: {part.strip()!r} is not property=field")
-        if not target:
-            mapping.pop(source, None)
-            continue
-        if target not in LEAD_FIELDS and not target.startswith("fields."):
-            raise ValueError(f"HUBSPOT_FIELD_MAP: {target!r} is not a lead field (or fields.<name>)")
-        mapping[source] = target
-    return mapping
+    return field_maps.parse_field_map(text, defaults=DEFAULT_FIELD_MAP, setting="HUBSPOT_FIELD_MAP")
 
 
 def _flat(properties: Mapping[str, Any]) -> dict[str, Any]:

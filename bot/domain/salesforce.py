@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bot.domain import field_maps
 from bot.domain.errors import InvalidInput
 from bot.domain.lead import Status
 
@@ -42,10 +43,8 @@ DEFAULT_FIELD_MAP: dict[str, str] = {
     "Industry": "segment",
     "Description": "notes",
 }
-LEAD_FIELDS = frozenset(
-    {"email", "name", "first_name", "last_name", "company", "title", "phone", "source", "campaign",
-     "score", "region", "segment", "notes"}
-)  # fmt: skip
+# the Lead Id is the external_id, so a mapping may not fill it
+LEAD_FIELDS = field_maps.LEAD_FIELDS - {"external_id"}
 # a record ID: 15 case-sensitive or 18 case-insensitive alphanumeric characters
 RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 LEAD_PREFIX = "00Q"  # every Lead's ID starts with its key prefix
@@ -127,21 +126,9 @@ def task_subject(summary: str, mark: str) -> str:
 
 def parse_field_map(text: str | None) -> dict[str, str]:
     """`SalesforceField=lead_field, …` on top of the defaults; `=` with nothing after drops one."""
-    mapping = dict(DEFAULT_FIELD_MAP)
-    for part in (text or "").split(","):
-        if not part.strip():
-            continue
-        source, sep, target = part.partition("=")
-        source, target = source.strip(), target.strip()
-        if not sep or not source:
-            raise ValueError(f"SALESFORCE_FIELD_MAP: {part.strip()!r} is not Field=lead_field")
-        if not target:
-            mapping.pop(source, None)
-            continue
-        if target not in LEAD_FIELDS and not target.startswith("fields."):
-            raise ValueError(f"SALESFORCE_FIELD_MAP: {target!r} is not a lead field (or fields.<name>)")
-        mapping[source] = target
-    return mapping
+    return field_maps.parse_field_map(
+        text, defaults=DEFAULT_FIELD_MAP, setting="SALESFORCE_FIELD_MAP", allowed=LEAD_FIELDS
+    )
 
 
 def lead_from_record(payload: object, mapping: Mapping[str, str]) -> dict[str, Any]:
