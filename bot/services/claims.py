@@ -25,7 +25,7 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
         values={"status": Status.CLAIMED.value, "owner_id": user_id, "claimed_at": now, "updated_at": now},
     )
     if lead is None:  # lost the race, or no such lead: only now is it worth reading the row
-        current = await uow.leads.get(ctx.team_id, lead_id)
+        current = await uow.leads.fresh(ctx.team_id, lead_id)
         if current is None:
             raise LeadNotFound(lead_id)
         metrics.claims.labels("too_late").inc()

@@ -71,6 +71,12 @@ class LeadRepo:
     async def get(self, team_id: str, lead_id: int) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id))
 
+    async def fresh(self, team_id: str, lead_id: int) -> Lead | None:
+        """Read the lead as the database has it now, even if this transaction read it before (a
+        lost compare-and-set must see the winner, not the row from the transaction's start)."""
+        stmt = select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id)
+        return await self.session.scalar(stmt.execution_options(populate_existing=True))
+
     async def lock(self, team_id: str, lead_id: int) -> Lead | None:
         """Read the lead fresh and, on PostgreSQL, hold its row until the transaction ends, so a
         reminder and a concurrent claim cannot both act on the old state."""

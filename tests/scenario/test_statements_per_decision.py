@@ -8,10 +8,15 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event, func, select
 
+from bot import messages
+from bot.domain.errors import LeadAlreadyClaimed
+from bot.handlers.interactions import explain
+from bot.services.claims import claim_lead
 from bot.storage.models import Lead, Outbox, WebhookEndpoint, WorkspaceSetting
-from tests.conftest import REP1, REP2, SALES, RunningBot
+from tests.conftest import REP1, REP2, SALES, RunningBot, is_postgres
 from tests.scenario.test_card_and_claim import add_lead
 
 WRITE = re.compile(r"(INSERT|UPDATE)(?: INTO)? (\w+)")
@@ -77,3 +82,24 @@ async def test_a_members_claim_is_one_transaction(bot: RunningBot) -> None:
     async with bot.handoff.uow() as uow:
         owners = dict((await uow.session.execute(select(Lead.id, Lead.owner_id))).all())
     assert owners[first] == REP1 and sorted(owners.values()) == [REP1, REP2]
+
+
+async def test_a_claim_that_loses_after_reading_the_lead_names_the_winner(
+    bot: RunningBot, database_url: str
+) -> None:
+    """The one-transaction Claim reads the lead first; when another instance's claim commits between
+    that read and the compare-and-set, the loser must be told who won — not shown the row as it was
+    at the read (a new lead, "not open to claim"). Found by the three-instance flood test."""
+    if not is_postgres(database_url):
+        pytest.skip("SQLite runs one writer at a time: nobody commits between the read and the update")
+    lead_id = await add_lead(bot)
+    team = await bot.handoff.default_team_id()
+    async with bot.handoff.open_context(team) as loser:
+        seen = await loser.uow.leads.get(team, lead_id)  # held, as the Claim handler holds it
+        assert seen is not None and seen.status == "new"
+        async with bot.handoff.open_context(team) as winner:
+            await claim_lead(winner, lead_id, user_id=REP2)
+        with pytest.raises(LeadAlreadyClaimed) as lost:
+            await claim_lead(loser, lead_id, user_id=REP1)
+    assert lost.value.owner_id == REP2
+    assert explain(lost.value, user_id=REP1) == messages.ALREADY_CLAIMED.format(owner=f"<@{REP2}>")
