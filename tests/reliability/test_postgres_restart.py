@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import SystemClock
+from bot.config import Settings
+from bot.sandbox.fake_slack.server import FakeSlack
 from bot.storage.models import Outbox
-from tests.conftest import SALES, is_postgres, serve_bot
+from tests.conftest import SALES, is_postgres, make_settings, serve_bot
 from tests.reliability.helpers import add_lead, card_counts
 
 pytestmark = [
@@ -39,6 +41,13 @@ def restart_postgres() -> None:
         capture_output=True,
         timeout=60,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
+    # a card per lead, as the test counts them: 300 leads in a few seconds would otherwise be a burst
+    # (one summary and thread lines; the burst's own restart test is tests/reliability/test_bulk_kill.py)
+    return make_settings(database_url, fake_slack, burst_window_seconds=0)
 
 
 async def test_postgres_restart_under_load_loses_nothing(engine, fake_slack, settings, database_url) -> None:
