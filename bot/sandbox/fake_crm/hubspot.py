@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.fake_crm.serving import serve_locally
+
 
 @dataclass
 class FakeHubSpot:
@@ -56,12 +58,7 @@ class FakeHubSpot:
         app.router.add_post("/crm/v3/objects/notes", self._create_note)
         app.router.add_post("/crm/v3/objects/notes/search", self._search_notes)
         app.router.add_get("/account-info/v3/details", self._account)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_locally(app)
         return self.base_url
 
     async def stop(self) -> None:

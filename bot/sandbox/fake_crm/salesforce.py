@@ -34,6 +34,8 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.fake_crm.serving import serve_locally
+
 LEAD_STATUSES = frozenset(
     {"Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"}
 )
@@ -152,12 +154,7 @@ class FakeSalesforce:
         app.router.add_post(API + "/sobjects/{object}", self._create)
         app.router.add_post(API + "/sobjects/{object}/", self._create)
         app.router.add_patch(API + "/sobjects/{object}/{id}", self._update)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self._runner, self.base_url = await serve_locally(app)
         return self.base_url
 
     async def stop(self) -> None:
