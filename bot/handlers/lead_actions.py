@@ -10,7 +10,7 @@ from bot.domain.lead import Status
 from bot.handlers.interactions import ClickRequest, Interaction, InteractionRouter, SubmissionRequest
 from bot.handlers.lead_access import known_to_act_on, may_act_in_channel, may_act_on, may_see
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.claims import batch_channel, claim_lead, claim_next
+from bot.services.claims import batch_channel, claim_lead, claim_next, lead_to_claim
 from bot.services.lead_info import lead_record
 from bot.services.lifecycle import load_lead
 from bot.services.offers import accept_offer, pass_offer
@@ -57,7 +57,7 @@ async def on_claim(req: ClickRequest) -> None:
     usual click): read the lead, then the compare-and-set. Otherwise the membership is asked of
     Slack between two transactions (no Slack call ever waits inside one)."""
     async with req.transaction() as ctx:
-        lead = await load_lead(ctx, req.lead_id)
+        lead = await lead_to_claim(ctx, req.lead_id)
         if known_to_act_on(req.handoff, req.team_id, req.user_id, lead):
             await claim_lead(ctx, req.lead_id, user_id=req.user_id)
             return

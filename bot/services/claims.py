@@ -15,6 +15,15 @@ from bot.services.context import Ctx
 from bot.storage.models import Lead, LeadBatch
 
 
+async def lead_to_claim(ctx: Ctx, lead_id: int) -> Lead:
+    """The lead a Claim click names, read to decide who may claim it (a Claim's first statement:
+    read through the driver, bot.storage.raw; the compare-and-set decides the rest)."""
+    lead = await ctx.uow.leads.read(ctx.team_id, lead_id)
+    if lead is None:
+        raise LeadNotFound(lead_id)
+    return lead
+
+
 async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
     """Make `user_id` the owner if the lead is still new; raise LeadAlreadyClaimed otherwise."""
     uow, now = ctx.uow, ctx.now

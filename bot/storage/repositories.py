@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Result, and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
 
 from bot.domain.lead import Status
 from bot.domain.outbox import LANE_DELAY, LEASE_EXPIRED, QUEUED, Lane, OutboxStatus, Purpose
@@ -28,6 +29,14 @@ from bot.storage.models import (
     WorkspaceSetting,
     sla_check_after_move,
 )
+from bot.storage.raw import raw_sql
+
+LEAD = Lead.__table__
+EVENT = LeadEvent.__table__
+OUTBOX = Outbox.__table__
+SETTING = WorkspaceSetting.__table__
+# the columns' Python defaults, which an INSERT through the driver does not get from the ORM
+OUTBOX_DEFAULTS: dict[str, Any] = {"purpose": "message", "status": "pending", "lane": 3, "attempts": 0}
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -70,6 +79,15 @@ class LeadRepo:
 
     async def get(self, team_id: str, lead_id: int) -> Lead | None:
         return await self.session.scalar(select(Lead).where(Lead.team_id == team_id, Lead.id == lead_id))
+
+    async def read(self, team_id: str, lead_id: int) -> Lead | None:
+        """The lead to look at, not to change through the ORM (bot.storage.raw: a Claim's read)."""
+        raw = raw_sql(self.session)
+        codec = raw.codec(LEAD)
+        rows = await raw.rows(
+            f"SELECT {codec.column_list} FROM lead WHERE team_id = ? AND id = ?", (team_id, lead_id)
+        )
+        return raw.refreshed(Lead, codec.row(rows[0])) if rows else None
 
     async def fresh(self, team_id: str, lead_id: int) -> Lead | None:
         """Read the lead as the database has it now, even if this transaction read it before (a
@@ -172,18 +190,44 @@ class LeadRepo:
         """compare_and_set that also returns the updated lead (UPDATE ... RETURNING: one round
         trip instead of an UPDATE and a SELECT); None when the lead was not in `expected` (or,
         with `offered_to`, no longer offered to that rep)."""
+        values = _with_sla_check(values)
+        if not any(isinstance(value, ClauseElement) for value in values.values()):
+            return await self._set_if_raw(team_id, lead_id, expected, values, offered_to)
         where = [Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected))]
         if offered_to is not None:
             where.append(Lead.assignee_id == offered_to)
         stmt = (
             update(Lead)
             .where(*where)
-            .values(**_with_sla_check(values))
+            .values(**values)
             .returning(Lead)
             # the lead may have been read earlier in this transaction: show the row as updated
             .execution_options(synchronize_session=False, populate_existing=True)
         )
         return await self.session.scalar(stmt)
+
+    async def _set_if_raw(
+        self,
+        team_id: str,
+        lead_id: int,
+        expected: Sequence[str],
+        values: dict[str, Any],
+        offered_to: str | None,
+    ) -> Lead | None:
+        """set_if's one statement through the driver (a Claim's compare-and-set, bot.storage.raw);
+        a lead the session holds is updated in place, as populate_existing did."""
+        raw = raw_sql(self.session)
+        codec = raw.codec(LEAD)
+        sql = (
+            f"UPDATE lead SET {', '.join(f'{name} = ?' for name in values)} "
+            f"WHERE team_id = ? AND id = ? AND status IN ({', '.join('?' * len(expected))})"
+            + (" AND assignee_id = ?" if offered_to is not None else "")
+            + f" RETURNING {codec.column_list}"
+        )
+        params = [codec.bind(name, value) for name, value in values.items()]
+        params += [team_id, lead_id, *expected] + ([offered_to] if offered_to is not None else [])
+        rows = await raw.rows(sql, params)
+        return raw.refreshed(Lead, codec.row(rows[0])) if rows else None
 
     async def set_visible(self, team_id: str, lead_id: int, *, at: datetime) -> None:
         """Sales can see the lead from `at` (e.g. its offer reached a rep's DM)."""
@@ -255,18 +299,18 @@ class EventRepo:
         origin: str,
         at: datetime,
         data: dict[str, Any] | None = None,
-    ) -> LeadEvent:
-        event = LeadEvent(
-            team_id=team_id,
-            lead_id=lead_id,
-            kind=kind,
-            actor_id=actor_id,
-            origin=origin,
-            data=data or {},
-            created_at=at,
-        )
-        self.session.add(event)  # written by the next flush: with the outbox row, or at commit
-        return event
+    ) -> None:
+        # one INSERT through the driver (bot.storage.raw): every Claim and quick add writes one
+        values = {
+            "team_id": team_id,
+            "lead_id": lead_id,
+            "kind": kind,
+            "actor_id": actor_id,
+            "origin": origin,
+            "data": data or {},
+            "created_at": at,
+        }
+        await raw_sql(self.session).insert(EVENT, values)
 
     async def append_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Append many events (LeadEvent columns) with one multi-row INSERT (intake's batches)."""
@@ -287,9 +331,9 @@ class OutboxRepo:
         self.session = session
 
     async def add(self, row: dict[str, Any]) -> None:
-        """Queue one write (see bot.outbox.notifier); written by the transaction's next flush, one
-        for all of its rows."""
-        self.session.add(Outbox(**row))
+        """Queue one write (see bot.outbox.notifier): one INSERT through the driver (bot.storage.raw),
+        in this transaction."""
+        await raw_sql(self.session).insert(OUTBOX, {**OUTBOX_DEFAULTS, **row})
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue many writes with one multi-row INSERT (intake's batches)."""
@@ -611,12 +655,11 @@ class SettingRepo:
     async def get(self, team_id: str, key: str, default: Any = None) -> Any:
         values = self._read.get(team_id)
         if values is None:
-            rows = await self.session.execute(
-                select(WorkspaceSetting.key, WorkspaceSetting.value).where(
-                    WorkspaceSetting.team_id == team_id
-                )
-            )
-            values = self._read[team_id] = {k: v for k, v in rows}
+            # through the driver (bot.storage.raw): a quick add's first read
+            raw = raw_sql(self.session)
+            codec = raw.codec(SETTING, ("key", "value"))
+            rows = await raw.rows("SELECT key, value FROM workspace_setting WHERE team_id = ?", (team_id,))
+            values = self._read[team_id] = {row["key"]: row["value"] for row in map(codec.row, rows)}
         value = values.get(key)
         return default if value is None else value
 

@@ -1,0 +1,218 @@
+"""Hot-path statements through the driver itself, inside the unit of work's own transaction (issue 22).
+
+The ORM costs a Claim about a millisecond of CPU on top of the SQL: building each statement and its
+cache key, the unit of work's flush, loading rows into the identity map. The few statements every
+Claim and quick add runs skip all of that here: plain SQL (`?` placeholders, numbered for asyncpg),
+run on the DBAPI connection the session's transaction already holds — so they commit or roll back
+with everything else the transaction wrote through the ORM. Values go in and come out through the
+columns' own SQLAlchemy type processors for the dialect (UTC datetimes, JSON, booleans), exactly as
+the ORM would store and read them.
+
+Rows come back as mapped instances outside the session (`snapshot`): readable like any loaded
+object, never flushed. A lead the session already holds is refreshed in place instead, so an object
+read earlier in the transaction never shows the row as it was.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import typing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import FromClause, Numeric, Table, exc
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import attributes
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.util import greenlet_spawn
+
+from bot.storage.sqlite_driver import LoopConnection
+
+M = TypeVar("M")
+Processor = Callable[[Any], Any] | None
+
+_PLACEHOLDER = re.compile(r"\?")
+NUMERIC_OID = 1700  # PostgreSQL's numeric
+
+
+@functools.lru_cache(maxsize=256)
+def numbered(sql: str) -> str:
+    """`?` placeholders as asyncpg's `$1, $2, …` (no statement of ours has a literal `?`)."""
+    count = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(count)}", sql)
+
+
+@dataclass(frozen=True)
+class Codec:
+    """How one table's columns are bound and read on one dialect: SQLAlchemy's own processors."""
+
+    table: Table
+    names: tuple[str, ...]
+    binds: dict[str, Processor]
+    results: tuple[Processor, ...]
+
+    @property
+    def column_list(self) -> str:
+        return ", ".join(self.names)
+
+    def bind(self, name: str, value: Any) -> Any:
+        process = self.binds[name]
+        return value if value is None or process is None else process(value)
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        return {
+            name: (value if value is None or process is None else process(value))
+            for name, process, value in zip(self.names, self.results, values, strict=True)
+        }
+
+
+@functools.lru_cache(maxsize=64)
+def codec(mapped: FromClause, dialect: Dialect, names: tuple[str, ...] | None = None) -> Codec:
+    """The codec for `names` (default: every column, in the table's order) of a model's table."""
+    table = typing.cast(Table, mapped)
+    names = names or tuple(column.name for column in table.columns)
+    columns = [table.c[name] for name in names]
+    return Codec(
+        table=table,
+        names=names,
+        binds={c.name: c.type._cached_bind_processor(dialect) for c in table.columns},
+        results=tuple(c.type._cached_result_processor(dialect, _type_code(c, dialect)) for c in columns),
+    )
+
+
+def _type_code(column: Any, dialect: Dialect) -> int | None:
+    """The driver's type code a result processor may ask for: only asyncpg's NUMERIC needs one."""
+    return NUMERIC_OID if dialect.name == "postgresql" and isinstance(column.type, Numeric) else None
+
+
+def snapshot(model: type[M], values: dict[str, Any]) -> M:
+    """A mapped instance holding `values`, outside any session: attribute reads work, nothing
+    about it is ever flushed (as the ORM's own loading does, the values go straight into its dict)."""
+    instance = typing.cast(Any, model).__mapper__.class_manager.new_instance()
+    instance.__dict__.update(values)
+    return typing.cast(M, instance)
+
+
+class RawSql:
+    """Plain SQL on the driver connection of a session's current transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect: Dialect = session.get_bind().dialect
+        self.postgres = self.dialect.name == "postgresql"
+        # the session transaction, its connection and that connection's DBAPI connection
+        self._held: tuple[object, Connection, Any] | None = None
+
+    def codec(self, table: FromClause, names: tuple[str, ...] | None = None) -> Codec:
+        return codec(table, self.dialect, names)
+
+    async def _connection(self) -> tuple[Connection, Any]:
+        transaction = self.session.sync_session.get_transaction()
+        if self._held is not None and self._held[0] is transaction and transaction is not None:
+            return self._held[1], self._held[2]
+        # begins the transaction if none is open yet (BEGIN IMMEDIATE on SQLite, bot.storage.db)
+        connection = await self.session.connection()
+        adapted = (await connection.get_raw_connection()).dbapi_connection
+        sync = connection.sync_connection
+        assert sync is not None and adapted is not None  # a connection in a transaction has both
+        self._held = (self.session.sync_session.get_transaction(), sync, adapted)
+        return sync, adapted
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
+        """The rows a statement returns (a SELECT, or DML with RETURNING)."""
+        rows, _ = await self._run(sql, params, fetch=True)
+        return rows
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; the rows it changed."""
+        _, count = await self._run(sql, params, fetch=False)
+        return count
+
+    async def insert(self, table: FromClause, values: dict[str, Any]) -> None:
+        """INSERT one row of `values` (column name → value; the columns' Python defaults are the
+        caller's to give)."""
+        names = tuple(values)
+        codec = self.codec(table)
+        sql = f"INSERT INTO {codec.table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+        await self.execute(sql, [codec.bind(name, value) for name, value in values.items()])
+
+    async def _run(self, sql: str, params: Sequence[Any], *, fetch: bool) -> tuple[list[Any], int]:
+        if not self.session.sync_session._is_clean():
+            # what the ORM holds unwritten goes first, as its autoflush would before a statement
+            await self.session.flush()
+        connection, adapted = await self._connection()
+        if connection.dispatch.before_cursor_execute:
+            # what listens to every statement (tests counting them, or slowing them down) sees
+            # these too, called in SQLAlchemy's greenlet as from any other statement
+            await greenlet_spawn(_announce, connection, sql, params)
+        try:
+            if self.postgres:
+                return await _asyncpg(adapted, numbered(sql), params, fetch=fetch)
+            return await _sqlite(adapted._connection, sql, params, fetch=fetch)
+        except exc.DBAPIError:
+            raise
+        except Exception as error:
+            raise self._translated(error, sql, params) from error
+
+    def _translated(self, error: Exception, sql: str, params: Sequence[Any]) -> Exception:
+        """The driver's error as the ORM would raise it (IntegrityError for a unique violation…)."""
+        dbapi = self.dialect.loaded_dbapi
+        if not isinstance(error, dbapi.Error):
+            translate = getattr(dbapi, "_asyncpg_error_translate", {})
+            for kind in type(error).__mro__:
+                if kind in translate:
+                    error = translate[kind](error.args[0] if error.args else str(error), error)
+                    break
+        return exc.DBAPIError.instance(sql, list(params), error, dbapi.Error, hide_parameters=True)
+
+    def refreshed(self, model: type[M], values: dict[str, Any]) -> M:
+        """The instance for a row just read or written: the session's own, updated in place when it
+        holds one (as populate_existing would), else a snapshot."""
+        key = identity_key(model, (values["id"],))
+        held = self.session.sync_session.identity_map.get(key)
+        if held is None:
+            return snapshot(model, values)
+        for name, value in values.items():
+            attributes.set_committed_value(held, name, value)
+        return typing.cast(M, held)
+
+
+def _announce(connection: Connection, sql: str, params: Sequence[Any]) -> None:
+    connection.dispatch.before_cursor_execute(connection, None, sql, params, None, False)
+
+
+def raw_sql(session: AsyncSession) -> RawSql:
+    """The session's RawSql (one per session, made at first use)."""
+    raw = session.info.get("raw_sql")
+    if raw is None:
+        raw = session.info["raw_sql"] = RawSql(session)
+    return typing.cast(RawSql, raw)
+
+
+async def _asyncpg(adapted: Any, sql: str, params: Sequence[Any], *, fetch: bool) -> tuple[list[Any], int]:
+    # the adapter (sqlalchemy.dialects.postgresql.asyncpg) starts its transaction at the first
+    # statement: a raw statement that comes first must start it the same way
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        connection = adapted._connection  # asyncpg's statement cache prepares each SQL once
+        if fetch:
+            return list(await connection.fetch(sql, *params)), 0
+        status = await connection.execute(sql, *params)
+        return [], int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+
+
+async def _sqlite(
+    driver: LoopConnection, sql: str, params: Sequence[Any], *, fetch: bool
+) -> tuple[list[Any], int]:
+    # on the event loop, as every SQLite call of ours (bot.storage.sqlite_driver): a few µs each
+    sqlite = driver._conn
+    cursor = await driver._execute(sqlite.execute, sql, tuple(params))
+    try:
+        rows = await driver._execute(cursor.fetchall) if fetch else []
+        return rows, cursor.rowcount
+    finally:
+        await driver._execute(cursor.close)
