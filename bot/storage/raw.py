@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import FromClause, Numeric, Table, exc
+from sqlalchemy import Float, FromClause, Numeric, Table, exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import attributes
@@ -35,7 +35,8 @@ M = TypeVar("M")
 Processor = Callable[[Any], Any] | None
 
 _PLACEHOLDER = re.compile(r"\?")
-NUMERIC_OID = 1700  # PostgreSQL's numeric
+NUMERIC_OID, FLOAT8_OID = 1700, 701  # PostgreSQL's numeric and double precision
+MAX_PARAMS = 10_000  # per statement: well under SQLite's 32,766 and asyncpg's 32,767
 
 
 @functools.lru_cache(maxsize=256)
@@ -53,6 +54,7 @@ class Codec:
     names: tuple[str, ...]
     binds: dict[str, Processor]
     results: tuple[Processor, ...]
+    json_null: frozenset[str]  # columns where None is stored as JSON's null, as the ORM does
 
     @property
     def column_list(self) -> str:
@@ -60,7 +62,9 @@ class Codec:
 
     def bind(self, name: str, value: Any) -> Any:
         process = self.binds[name]
-        return value if value is None or process is None else process(value)
+        if process is None or (value is None and name not in self.json_null):
+            return value
+        return process(value)
 
     def row(self, values: Sequence[Any]) -> dict[str, Any]:
         return {
@@ -80,12 +84,15 @@ def codec(mapped: FromClause, dialect: Dialect, names: tuple[str, ...] | None = 
         names=names,
         binds={c.name: c.type._cached_bind_processor(dialect) for c in table.columns},
         results=tuple(c.type._cached_result_processor(dialect, _type_code(c, dialect)) for c in columns),
+        json_null=frozenset(c.name for c in table.columns if c.type.should_evaluate_none),
     )
 
 
 def _type_code(column: Any, dialect: Dialect) -> int | None:
-    """The driver's type code a result processor may ask for: only asyncpg's NUMERIC needs one."""
-    return NUMERIC_OID if dialect.name == "postgresql" and isinstance(column.type, Numeric) else None
+    """The driver's type code a result processor may ask for: only asyncpg's numbers need one."""
+    if dialect.name != "postgresql" or not isinstance(column.type, Numeric | Float):
+        return None
+    return FLOAT8_OID if isinstance(column.type, Float) else NUMERIC_OID
 
 
 def snapshot(model: type[M], values: dict[str, Any]) -> M:
@@ -138,6 +145,30 @@ class RawSql:
         codec = self.codec(table)
         sql = f"INSERT INTO {codec.table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         await self.execute(sql, [codec.bind(name, value) for name, value in values.items()])
+
+    async def insert_many(
+        self, table: FromClause, rows: Sequence[dict[str, Any]], *, returning: bool = False
+    ) -> list[dict[str, Any]]:
+        """INSERT rows (each with the same keys) in multi-row statements; with `returning`, every
+        column of the rows stored, read back as the ORM would."""
+        if not rows:
+            return []
+        codec = self.codec(table)
+        names = tuple(rows[0])
+        group = f"({', '.join('?' * len(names))})"
+        head = f"INSERT INTO {codec.table.name} ({', '.join(names)}) VALUES "
+        tail = f" RETURNING {codec.column_list}" if returning else ""
+        stored: list[dict[str, Any]] = []
+        per_statement = max(1, MAX_PARAMS // len(names))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = [codec.bind(name, row[name]) for row in chunk for name in names]
+            sql = head + ", ".join([group] * len(chunk)) + tail
+            if returning:
+                stored += [codec.row(row) for row in await self.rows(sql, params)]
+            else:
+                await self.execute(sql, params)
+        return stored
 
     async def _run(self, sql: str, params: Sequence[Any], *, fetch: bool) -> tuple[list[Any], int]:
         if not self.session.sync_session._is_clean():

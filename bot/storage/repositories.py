@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Result, and_, case, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Result, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
@@ -35,8 +35,11 @@ LEAD = Lead.__table__
 EVENT = LeadEvent.__table__
 OUTBOX = Outbox.__table__
 SETTING = WorkspaceSetting.__table__
+RULE = RoutingRule.__table__
+MEMBER = Member.__table__
 # the columns' Python defaults, which an INSERT through the driver does not get from the ORM
 OUTBOX_DEFAULTS: dict[str, Any] = {"purpose": "message", "status": "pending", "lane": 3, "attempts": 0}
+LEAD_DEFAULTS: dict[str, Any] = {"fields": {}, "intake_channel": "api", "status": "new", "nurture": False}
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -126,39 +129,59 @@ class LeadRepo:
         return await self.session.scalar(stmt)
 
     async def by_dedupe_keys(self, team_id: str, keys: Sequence[str]) -> dict[str, Lead]:
-        """The stored leads holding any of these dedupe keys, by key (one query for a batch)."""
+        """The stored leads holding any of these dedupe keys, by key (one query for a batch; through
+        the driver, bot.storage.raw: every lead that comes in asks)."""
         if not keys:
             return {}
-        stmt = select(Lead).where(Lead.team_id == team_id, Lead.dedupe_key.in_(sorted(set(keys))))
-        return {lead.dedupe_key: lead for lead in await self.session.scalars(stmt)}
+        wanted = sorted(set(keys))
+        leads = await self._read_many(
+            f"team_id = ? AND dedupe_key IN ({', '.join('?' * len(wanted))})", [team_id, *wanted]
+        )
+        return {lead.dedupe_key: lead for lead in leads}
 
     async def latest_by_emails(self, team_id: str, emails: Sequence[str], since: datetime) -> dict[str, Lead]:
         """For each email, its newest lead created since `since` (one query for a batch)."""
         if not emails:
             return {}
-        stmt = (
-            select(Lead)
-            .where(Lead.team_id == team_id, Lead.email.in_(sorted(set(emails))), Lead.created_at >= since)
-            .order_by(Lead.created_at.desc(), Lead.id.desc())
+        wanted = sorted(set(emails))
+        raw = raw_sql(self.session)
+        leads = await self._read_many(
+            f"team_id = ? AND email IN ({', '.join('?' * len(wanted))}) AND created_at >= ? "
+            "ORDER BY created_at DESC, id DESC",
+            [team_id, *wanted, raw.codec(LEAD).bind("created_at", since)],
         )
         latest: dict[str, Lead] = {}
-        for lead in await self.session.scalars(stmt):
+        for lead in leads:
             latest.setdefault(lead.email, lead)
         return latest
 
+    async def _read_many(self, where: str, params: Sequence[Any]) -> list[Lead]:
+        raw = raw_sql(self.session)
+        codec = raw.codec(LEAD)
+        rows = await raw.rows(f"SELECT {codec.column_list} FROM lead WHERE {where}", params)
+        return [raw.refreshed(Lead, codec.row(row)) for row in rows]
+
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> dict[str, Lead]:
-        """Insert many leads with one multi-row INSERT ... RETURNING; the stored leads by dedupe key
-        (unique per workspace). A unique violation (a concurrent writer took a key) raises: run it
-        in `uow.savepoint()`."""
+        """Insert many leads with multi-row INSERT ... RETURNING (through the driver,
+        bot.storage.raw); the stored leads by dedupe key (unique per workspace). A unique
+        violation (a concurrent writer took a key) raises: run it in `uow.savepoint()`. A None
+        given (posted_at: not visible yet) is stored as NULL."""
         if not rows:
             return {}
-        # matched back by dedupe key: asking SQLAlchemy to keep the parameters' order made SQLite
-        # insert row by row, a third of a batch's time
-        # render_nulls: a None given (posted_at: not visible yet) is stored as NULL, not left to
-        # the column's default as the ORM's bulk INSERT does with None by default
-        stmt = insert(Lead).returning(Lead).execution_options(render_nulls=True)
-        stored = await self.session.scalars(stmt, list(rows))
-        return {lead.dedupe_key: lead for lead in stored}
+        # the column defaults the ORM would have filled in
+        complete = [
+            {
+                **LEAD_DEFAULTS,
+                "sla_check_at": sla_check_after_move(
+                    row.get("status") or Status.NEW.value, row["created_at"]
+                ),
+                **row,
+            }
+            for row in rows
+        ]
+        raw = raw_sql(self.session)
+        stored = await raw.insert_many(LEAD, complete, returning=True)
+        return {lead.dedupe_key: lead for lead in (raw.refreshed(Lead, values) for values in stored)}
 
     async def add(self, lead: Lead) -> Lead:
         self.session.add(lead)
@@ -313,9 +336,8 @@ class EventRepo:
         await raw_sql(self.session).insert(EVENT, values)
 
     async def append_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Append many events (LeadEvent columns) with one multi-row INSERT (intake's batches)."""
-        if rows:
-            await self.session.execute(insert(LeadEvent), list(rows))
+        """Append many events (LeadEvent columns) with multi-row INSERTs (intake's batches)."""
+        await raw_sql(self.session).insert_many(EVENT, [{"data": {}, **row} for row in rows])
 
     async def for_lead(self, team_id: str, lead_id: int) -> list[LeadEvent]:
         stmt = (
@@ -336,9 +358,8 @@ class OutboxRepo:
         await raw_sql(self.session).insert(OUTBOX, {**OUTBOX_DEFAULTS, **row})
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Queue many writes with one multi-row INSERT (intake's batches)."""
-        if rows:
-            await self.session.execute(insert(Outbox), list(rows))
+        """Queue many writes with multi-row INSERTs (intake's batches; bot.storage.raw)."""
+        await raw_sql(self.session).insert_many(OUTBOX, [{**OUTBOX_DEFAULTS, **row} for row in rows])
 
     async def get_many(self, row_ids: Sequence[int]) -> list[Outbox]:
         """Load rows into the session in one query (later `get` calls find them there)."""
@@ -564,12 +585,15 @@ class RuleRepo:
         self.session = session
 
     async def enabled(self, team_id: str) -> list[RoutingRule]:
-        stmt = (
-            select(RoutingRule)
-            .where(RoutingRule.team_id == team_id, RoutingRule.enabled.is_(True))
-            .order_by(RoutingRule.priority, RoutingRule.id)
+        """The rules routing reads, in order (through the driver, bot.storage.raw: every lead asks)."""
+        raw = raw_sql(self.session)
+        codec = raw.codec(RULE)
+        rows = await raw.rows(
+            f"SELECT {codec.column_list} FROM routing_rule WHERE team_id = ? AND enabled = ? "
+            "ORDER BY priority, id",
+            (team_id, codec.bind("enabled", True)),
         )
-        return list(await self.session.scalars(stmt))
+        return [raw.refreshed(RoutingRule, codec.row(row)) for row in rows]
 
     async def all(self, team_id: str) -> list[RoutingRule]:
         stmt = (
@@ -628,10 +652,10 @@ class MemberRepo:
         return member
 
     async def away_users(self, team_id: str) -> set[str]:
-        rows = await self.session.scalars(
-            select(Member.user_id).where(Member.team_id == team_id, Member.away.is_(True))
-        )
-        return set(rows)
+        raw = raw_sql(self.session)  # every lead's routing asks (bot.storage.raw)
+        away = raw.codec(MEMBER).bind("away", True)
+        rows = await raw.rows("SELECT user_id FROM member WHERE team_id = ? AND away = ?", (team_id, away))
+        return {row[0] for row in rows}
 
     async def by_side(self, team_id: str, side: str) -> list[str]:
         rows = await self.session.scalars(

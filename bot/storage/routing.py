@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Account, Lead, Member, RepLoad, RoutingDecision, RoutingRule
+from bot.storage.models import Lead, Member, RepLoad, RoutingDecision, RoutingRule
+from bot.storage.raw import raw_sql
 
 
 class RoutingRepo:
@@ -93,8 +94,7 @@ class RoutingRepo:
         )
 
     async def add_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(RoutingDecision), list(rows))
+        await raw_sql(self.session).insert_many(RoutingDecision.__table__, rows)  # every new lead
 
     async def decision(self, team_id: str, lead_id: int) -> RoutingDecision | None:
         return await self.session.scalar(
@@ -137,10 +137,9 @@ class RoutingRepo:
 
     async def owned_accounts(self, team_id: str) -> list[tuple[int, str | None, str | None, str]]:
         """(id, company, domain, owner) of every account with an owner: what routing matches."""
-        rows = await self.session.execute(
-            select(Account.id, Account.company, Account.domain, Account.owner_id).where(
-                Account.team_id == team_id, Account.owner_id.is_not(None)
-            )
+        rows = await raw_sql(self.session).rows(  # every lead's routing asks (bot.storage.raw)
+            "SELECT id, company, domain, owner_id FROM account WHERE team_id = ? AND owner_id IS NOT NULL",
+            (team_id,),
         )
         return [(int(r[0]), r[1], r[2], str(r[3])) for r in rows]
 
