@@ -186,6 +186,10 @@ class RawSql:
         except exc.DBAPIError:
             raise
         except Exception as error:
+            if self.postgres and adapted._connection.is_closed():
+                # as SQLAlchemy does on a disconnect: this connection never goes back to the pool
+                await greenlet_spawn(connection.invalidate, error)
+                self._held = None
             raise self._translated(error, sql, params) from error
 
     def _translated(self, error: Exception, sql: str, params: Sequence[Any]) -> Exception:

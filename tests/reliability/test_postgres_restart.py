@@ -1,4 +1,5 @@
-"""PostgreSQL restarted under load: the bot reconnects (pool_pre_ping) and loses nothing.
+"""PostgreSQL restarted under load: the bot reconnects (a pooled connection the server closed is
+never handed out, bot/storage/db.py) and loses nothing.
 
 Restarting the server cuts every connection on it, including other test runs', so this test is
 opt-in: HANDOFF_TEST_PG_RESTART=1 (CI sets it; it runs last there). The outage lasts a few seconds.
