@@ -51,6 +51,11 @@ def known_to_act_on(handoff: Runtime, team_id: str, user_id: str, lead: Lead) ->
     )
 
 
+def known_member_of(handoff: Runtime, team_id: str, user_id: str, channel_id: str) -> bool:
+    """Whether memory already knows `user_id` is in `channel_id` (no Slack call, no database)."""
+    return bool(user_id and channel_id and handoff.channel_members.known_member(team_id, channel_id, user_id))
+
+
 async def may_act_in_channel(
     handoff: Runtime, client: AsyncWebClient, team_id: str, user_id: str, channel_id: str
 ) -> bool:

@@ -8,9 +8,15 @@ from bot import messages
 from bot.domain.errors import IllegalTransition, LeadNotFound, NotAllowed
 from bot.domain.lead import Status
 from bot.handlers.interactions import ClickRequest, Interaction, InteractionRouter, SubmissionRequest
-from bot.handlers.lead_access import known_to_act_on, may_act_in_channel, may_act_on, may_see
+from bot.handlers.lead_access import (
+    known_member_of,
+    known_to_act_on,
+    may_act_in_channel,
+    may_act_on,
+    may_see,
+)
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.services.claims import batch_channel, claim_lead, claim_next, lead_to_claim
+from bot.services.claims import batch_channel, claim_in_channel, claim_lead, claim_next, lead_to_claim
 from bot.services.lead_info import lead_record
 from bot.services.lifecycle import load_lead
 from bot.services.offers import accept_offer, pass_offer
@@ -53,9 +59,17 @@ async def require_viewer(req: Interaction, lead: Lead) -> None:
 
 
 async def on_claim(req: ClickRequest) -> None:
-    """One transaction when memory already knows the clicker is in the lead's own channel (the
-    usual click): read the lead, then the compare-and-set. Otherwise the membership is asked of
-    Slack between two transactions (no Slack call ever waits inside one)."""
+    """One statement when memory already knows the clicker is in the channel the click came from:
+    the compare-and-set takes the lead only if it is routed to that channel (permission is still
+    the lead's own channel; the click's channel is only where to look first). Otherwise one
+    transaction when memory knows the clicker is in the lead's own channel: read the lead, then
+    the compare-and-set; else the membership is asked of Slack between two transactions (no Slack
+    call ever waits inside one)."""
+    channel = req.channel_id
+    if channel and known_member_of(req.handoff, req.team_id, req.user_id, channel):
+        async with req.transaction() as ctx:
+            if await claim_in_channel(ctx, req.lead_id, user_id=req.user_id, channel_id=channel):
+                return
     async with req.transaction() as ctx:
         lead = await lead_to_claim(ctx, req.lead_id)
         if known_to_act_on(req.handoff, req.team_id, req.user_id, lead):

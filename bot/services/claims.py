@@ -26,22 +26,45 @@ async def lead_to_claim(ctx: Ctx, lead_id: int) -> Lead:
 
 async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
     """Make `user_id` the owner if the lead is still new; raise LeadAlreadyClaimed otherwise."""
-    uow, now = ctx.uow, ctx.now
-    lead = await uow.leads.set_if(
-        ctx.team_id,
-        lead_id,
-        expected=[Status.NEW.value],
-        values={"status": Status.CLAIMED.value, "owner_id": user_id, "claimed_at": now, "updated_at": now},
-    )
+    lead = await _take(ctx, lead_id, user_id)
     if lead is None:  # lost the race, or no such lead: only now is it worth reading the row
-        current = await uow.leads.fresh(ctx.team_id, lead_id)
+        current = await ctx.uow.leads.fresh(ctx.team_id, lead_id)
         if current is None:
             raise LeadNotFound(lead_id)
         metrics.claims.labels("too_late").inc()
         raise LeadAlreadyClaimed(current.owner_id, current.status)
+    await _claimed(ctx, lead, user_id)
+    return lead
+
+
+async def claim_in_channel(ctx: Ctx, lead_id: int, *, user_id: str, channel_id: str) -> Lead | None:
+    """The usual Claim, its permission and compare-and-set in one statement: the lead becomes
+    `user_id`'s if it is still new and routed to `channel_id`, a channel the caller knows them to
+    be a member of. None when it is not (lost, another channel's, missing): nothing was written,
+    and claim_lead, after the full check, tells the clicker why."""
+    lead = await _take(ctx, lead_id, user_id, in_channel=channel_id)
+    if lead is not None:
+        await _claimed(ctx, lead, user_id)
+    return lead
+
+
+async def _take(ctx: Ctx, lead_id: int, user_id: str, *, in_channel: str | None = None) -> Lead | None:
+    now = ctx.now
+    return await ctx.uow.leads.set_if(
+        ctx.team_id,
+        lead_id,
+        expected=[Status.NEW.value],
+        values={"status": Status.CLAIMED.value, "owner_id": user_id, "claimed_at": now, "updated_at": now},
+        in_channel=in_channel,
+    )
+
+
+async def _claimed(ctx: Ctx, lead: Lead, user_id: str) -> None:
+    """What a won claim records and shows: its event, the card, the CRM."""
+    now = ctx.now
     metrics.claims.labels("won").inc()
     metrics.lead_claimed_seconds.observe(metrics.seconds_between(lead.created_at, now))
-    await uow.events.append(
+    await ctx.uow.events.append(
         team_id=ctx.team_id, lead_id=lead.id, kind=EventKind.CLAIMED, actor_id=user_id, origin="slack", at=now
     )
     if lead.batch_id is not None and lead.message_ts is None:
@@ -53,7 +76,6 @@ async def claim_lead(ctx: Ctx, lead_id: int, *, user_id: str) -> Lead:
     else:
         await ctx.notifier.refresh_lead_card(lead)
     await crm.lead_moved(ctx, EventKind.CLAIMED, lead)
-    return lead
 
 
 @dataclass(frozen=True)

@@ -209,16 +209,19 @@ class LeadRepo:
         expected: Sequence[str],
         values: dict[str, Any],
         offered_to: str | None = None,
+        in_channel: str | None = None,
     ) -> Lead | None:
         """compare_and_set that also returns the updated lead (UPDATE ... RETURNING: one round
         trip instead of an UPDATE and a SELECT); None when the lead was not in `expected` (or,
-        with `offered_to`, no longer offered to that rep)."""
+        with `offered_to`, no longer offered to that rep; with `in_channel`, not that channel's)."""
         values = _with_sla_check(values)
         if not any(isinstance(value, ClauseElement) for value in values.values()):
-            return await self._set_if_raw(team_id, lead_id, expected, values, offered_to)
+            return await self._set_if_raw(team_id, lead_id, expected, values, offered_to, in_channel)
         where = [Lead.team_id == team_id, Lead.id == lead_id, Lead.status.in_(list(expected))]
         if offered_to is not None:
             where.append(Lead.assignee_id == offered_to)
+        if in_channel is not None:
+            where.append(Lead.channel_id == in_channel)
         stmt = (
             update(Lead)
             .where(*where)
@@ -236,6 +239,7 @@ class LeadRepo:
         expected: Sequence[str],
         values: dict[str, Any],
         offered_to: str | None,
+        in_channel: str | None,
     ) -> Lead | None:
         """set_if's one statement through the driver (a Claim's compare-and-set, bot.storage.raw);
         a lead the session holds is updated in place, as populate_existing did."""
@@ -245,10 +249,12 @@ class LeadRepo:
             f"UPDATE lead SET {', '.join(f'{name} = ?' for name in values)} "
             f"WHERE team_id = ? AND id = ? AND status IN ({', '.join('?' * len(expected))})"
             + (" AND assignee_id = ?" if offered_to is not None else "")
+            + (" AND channel_id = ?" if in_channel is not None else "")
             + f" RETURNING {codec.column_list}"
         )
         params = [codec.bind(name, value) for name, value in values.items()]
-        params += [team_id, lead_id, *expected] + ([offered_to] if offered_to is not None else [])
+        params += [team_id, lead_id, *expected]
+        params += [value for value in (offered_to, in_channel) if value is not None]
         rows = await raw.rows(sql, params)
         return raw.refreshed(Lead, codec.row(rows[0])) if rows else None
 

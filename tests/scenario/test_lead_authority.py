@@ -111,6 +111,29 @@ async def test_a_click_naming_a_private_channels_lead_from_a_channel_i_am_in_is_
     assert len(bot.fake.ephemerals(REP1)) == 2
 
 
+async def test_a_click_naming_a_private_channels_lead_is_refused_when_memory_knows_my_channel(
+    bot: RunningBot, leads: tuple[int, int]
+) -> None:
+    """The one-statement Claim (issue 22) takes a lead only if it is routed to the channel the click
+    came from and memory knows the clicker is in: known in #sales, naming the private channel's lead
+    from #sales still claims nothing."""
+    vip, _ = leads
+    sales_card = bot.fake.latest(SALES)
+    await bot.slack.click(
+        REP1, "Claim", channel_id=SALES, message_ts=sales_card.ts
+    )  # memory: REP1 is in #sales
+    await bot.flush()
+    assert f"<@{REP1}>" in visible_text(bot.fake.latest(SALES).blocks)
+    await forged_click(bot, REP1, ActionId.CLAIM, vip, bot.fake.latest(SALES))
+    await bot.flush()
+    assert "Claimed by" not in visible_text(bot.fake.latest(VIP).blocks)
+    [refusal] = bot.fake.ephemerals(REP1)
+    assert "Only members of" in refusal.text
+    async with bot.handoff.uow() as uow:
+        lead = await uow.leads.get(bot.fake.team_id, vip)
+        assert lead is not None and lead.status == "new" and lead.owner_id is None
+
+
 async def test_a_forged_not_for_us_form_cannot_hand_back_a_private_channels_lead(
     bot: RunningBot, leads: tuple[int, int]
 ) -> None:

@@ -74,14 +74,36 @@ async def test_a_members_claim_is_one_transaction(bot: RunningBot) -> None:
             await bot.slack.click(REP2, "Claim", channel_id=SALES, message_ts=card.ts)
     finally:
         event.remove(engine, "begin", on_begin)
-    assert len(begins) == 1  # read, compare-and-set, event and outbox row: one transaction
+    assert len(begins) == 1  # compare-and-set, event and outbox row: one transaction
     writes = [m.group(1) + " " + m.group(2) for s in seen if (m := WRITE.match(s))]
     assert writes == ["UPDATE lead", "INSERT lead_event", "INSERT outbox"], seen
     assert lookups_of(seen, WebhookEndpoint.__tablename__) == 1
-    assert lookups_of(seen, Lead.__tablename__) == 1  # the lead read once before the compare-and-set
+    # memory knows REP2 is in #sales, where the click came from: the compare-and-set takes the lead
+    # only if it is routed there, so nothing reads it first
+    assert lookups_of(seen, Lead.__tablename__) == 0, seen
     async with bot.handoff.uow() as uow:
         owners = dict((await uow.session.execute(select(Lead.id, Lead.owner_id))).all())
     assert owners[first] == REP1 and sorted(owners.values()) == [REP1, REP2]
+
+
+async def test_a_claim_from_a_channel_the_lead_is_not_in_reads_it_first(bot: RunningBot) -> None:
+    """The one-statement Claim misses when the click's channel is not the lead's (here: a card
+    whose lead was moved since): nothing written, then the usual read and compare-and-set."""
+    await add_lead(bot)
+    await bot.slack.click(REP1, "Claim", channel_id=SALES)  # the channel's members are now known
+    lead_id = await add_lead(bot, email="joe@acme.com", name="Joe Bloggs")
+    card = next(m for m in bot.fake.messages(SALES) if "Joe Bloggs" in str(m.blocks))
+    async with bot.handoff.uow() as uow:
+        lead = await uow.leads.get(bot.fake.team_id, lead_id)
+        assert lead is not None
+        lead.channel_id = "C0ELSEWHERE"  # REP2 is not known to be there: Slack is asked
+    bot.fake.add_channel("C0ELSEWHERE", name="elsewhere", members=[REP2])
+    with statements(bot) as seen:
+        await bot.slack.click(REP2, "Claim", channel_id=SALES, message_ts=card.ts)
+    assert lookups_of(seen, Lead.__tablename__) == 1, seen
+    async with bot.handoff.uow() as uow:
+        lead = await uow.leads.get(bot.fake.team_id, lead_id)
+        assert lead is not None and lead.owner_id == REP2
 
 
 async def test_a_claim_that_loses_after_reading_the_lead_names_the_winner(
