@@ -16,6 +16,7 @@ read earlier in the transaction never shows the row as it was.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import typing
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from sqlalchemy.util import greenlet_spawn
 from bot.storage.sqlite_driver import LoopConnection
 
 M = TypeVar("M")
+SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")
 Processor = Callable[[Any], Any] | None
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -175,6 +177,8 @@ class RawSql:
             # what the ORM holds unwritten goes first, as its autoflush would before a statement
             await self.session.flush()
         connection, adapted = await self._connection()
+        if SQL_LOG.isEnabledFor(logging.INFO):
+            SQL_LOG.info("%s", sql)  # where SQLAlchemy logs its statements, as it does: no parameters
         if connection.dispatch.before_cursor_execute:
             # what listens to every statement (tests counting them, or slowing them down) sees
             # these too, called in SQLAlchemy's greenlet as from any other statement
