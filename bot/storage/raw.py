@@ -23,12 +23,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Float, FromClause, Numeric, Table, exc
+from sqlalchemy import Float, FromClause, Numeric, Table, event, exc
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import attributes
+from sqlalchemy.orm import Session, attributes
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 
 from bot.storage.sqlite_driver import LoopConnection
 
@@ -112,22 +112,30 @@ class RawSql:
         self.session = session
         self.dialect: Dialect = session.get_bind().dialect
         self.postgres = self.dialect.name == "postgresql"
-        # the session transaction, its connection and that connection's DBAPI connection
-        self._held: tuple[object, Connection, Any] | None = None
+        # the session's (transaction, savepoint), their connection and its DBAPI connection
+        self._held: tuple[tuple[object, object], Connection, Any] | None = None
+        # PostgreSQL: INSERTs waiting to ride with the transaction's next statement (see `write`)
+        self.deferred: list[Deferred] = []
 
     def codec(self, table: FromClause, names: tuple[str, ...] | None = None) -> Codec:
         return codec(table, self.dialect, names)
 
+    def _transaction_now(self) -> tuple[object, object]:
+        session = self.session.sync_session
+        return session.get_transaction(), session.get_nested_transaction()
+
     async def _connection(self) -> tuple[Connection, Any]:
-        transaction = self.session.sync_session.get_transaction()
-        if self._held is not None and self._held[0] is transaction and transaction is not None:
+        transaction = self._transaction_now()
+        if self._held is not None and self._held[0] == transaction and transaction[0] is not None:
             return self._held[1], self._held[2]
-        # begins the transaction if none is open yet (BEGIN IMMEDIATE on SQLite, bot.storage.db)
+        # through the session each time the transaction changes: it begins one if none is open yet
+        # (BEGIN IMMEDIATE on SQLite, bot.storage.db) and emits a savepoint's SAVEPOINT, which it
+        # does only when the savepoint's first statement asks for the connection
         connection = await self.session.connection()
         adapted = (await connection.get_raw_connection()).dbapi_connection
         sync = connection.sync_connection
         assert sync is not None and adapted is not None  # a connection in a transaction has both
-        self._held = (self.session.sync_session.get_transaction(), sync, adapted)
+        self._held = (self._transaction_now(), sync, adapted)
         return sync, adapted
 
     async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]:
@@ -146,7 +154,7 @@ class RawSql:
         names = tuple(values)
         codec = self.codec(table)
         sql = f"INSERT INTO {codec.table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-        await self.execute(sql, [codec.bind(name, value) for name, value in values.items()])
+        await self.write(codec.table.name, sql, [codec.bind(name, value) for name, value in values.items()])
 
     async def insert_many(
         self, table: FromClause, rows: Sequence[dict[str, Any]], *, returning: bool = False
@@ -169,20 +177,57 @@ class RawSql:
             if returning:
                 stored += [codec.row(row) for row in await self.rows(sql, params)]
             else:
-                await self.execute(sql, params)
+                await self.write(codec.table.name, sql, params)
         return stored
 
+    async def write(self, table: str, sql: str, params: list[Any]) -> None:
+        """An INSERT nothing reads back at once. SQLite runs it now (a call, no round trip). On
+        PostgreSQL it waits and goes in the same round trip as the transaction's next statement (in a
+        data-modifying WITH, whose parts always run in full), or on its own before the ORM's next
+        statement or flush, a savepoint's end and the commit, whichever comes first: a Claim's event
+        and card row go with its webhook lookup, a quick add's decision, card and event rows too."""
+        if not self.postgres:
+            await self.execute(sql, params)
+            return
+        if any(waiting.table == table for waiting in self.deferred):
+            # one INSERT per table in a statement (its parts run in no set order): ids stay in the
+            # order rows were queued, which is the order the outbox sends a channel's messages
+            await self.send_deferred()
+        self.deferred.append(Deferred(table, sql, params))
+
+    async def send_deferred(self) -> None:
+        """Send the waiting INSERTs now, in one statement."""
+        if self.deferred:
+            waiting, self.deferred = self.deferred, []
+            sql, params = riding_along(waiting, None)
+            await self._send(sql, params, fetch=False, parts=[w.sql for w in waiting])
+
+    def forget_deferred(self, since: int = 0) -> None:
+        """The INSERTs queued after the first `since` never happened (their transaction or
+        savepoint was rolled back before they were sent)."""
+        del self.deferred[since:]
+
     async def _run(self, sql: str, params: Sequence[Any], *, fetch: bool) -> tuple[list[Any], int]:
+        if not self.deferred:
+            return await self._send(sql, params, fetch=fetch, parts=[sql])
+        if fetch and reads_none_of(sql, self.deferred):
+            waiting, self.deferred = self.deferred, []
+            merged, merged_params = riding_along(waiting, (sql, params))
+            return await self._send(merged, merged_params, fetch=True, parts=[*(w.sql for w in waiting), sql])
+        await self.send_deferred()
+        return await self._send(sql, params, fetch=fetch, parts=[sql])
+
+    async def _send(
+        self, sql: str, params: Sequence[Any], *, fetch: bool, parts: Sequence[str]
+    ) -> tuple[list[Any], int]:
         if not self.session.sync_session._is_clean():
             # what the ORM holds unwritten goes first, as its autoflush would before a statement
             await self.session.flush()
         connection, adapted = await self._connection()
-        if SQL_LOG.isEnabledFor(logging.INFO):
-            SQL_LOG.info("%s", sql)  # where SQLAlchemy logs its statements, as it does: no parameters
-        if connection.dispatch.before_cursor_execute:
+        if SQL_LOG.isEnabledFor(logging.INFO) or connection.dispatch.before_cursor_execute:
             # what listens to every statement (tests counting them, or slowing them down) sees
             # these too, called in SQLAlchemy's greenlet as from any other statement
-            await greenlet_spawn(_announce, connection, sql, params)
+            await greenlet_spawn(_announce, connection, parts, params)
         try:
             if self.postgres:
                 return await _asyncpg(adapted, numbered(sql), params, fetch=fetch)
@@ -219,8 +264,68 @@ class RawSql:
         return typing.cast(M, held)
 
 
-def _announce(connection: Connection, sql: str, params: Sequence[Any]) -> None:
-    connection.dispatch.before_cursor_execute(connection, None, sql, params, None, False)
+def _announce(connection: Connection, parts: Sequence[str], params: Sequence[Any]) -> None:
+    for sql in parts:  # each statement a combined one carries, as if sent on its own
+        if SQL_LOG.isEnabledFor(logging.INFO):
+            SQL_LOG.info("%s", sql)  # where SQLAlchemy logs its statements, as it does: no parameters
+        connection.dispatch.before_cursor_execute(connection, None, sql, params, None, False)
+
+
+@dataclass(frozen=True)
+class Deferred:
+    table: str
+    sql: str
+    params: list[Any]
+
+
+def reads_none_of(sql: str, deferred: Sequence[Deferred]) -> bool:
+    """Whether `sql` is a plain read that names none of the tables `deferred` writes to: it may go
+    in the same statement (it would not see their rows: one snapshot for all the parts)."""
+    if not sql.lstrip()[:6].upper() == "SELECT":
+        return False
+    return not any(re.search(rf"\b{re.escape(w.table)}\b", sql) for w in deferred)
+
+
+def riding_along(
+    deferred: Sequence[Deferred], main: tuple[str, Sequence[Any]] | None
+) -> tuple[str, list[Any]]:
+    """One statement for the waiting INSERTs and `main` (default: the last INSERT): a WITH of the
+    others, then it. Placeholders stay `?` in text order, so the parameters simply follow."""
+    ahead = list(deferred) if main is not None else list(deferred[:-1])
+    sql, params = main if main is not None else (deferred[-1].sql, deferred[-1].params)
+    if not ahead:
+        return sql, list(params)
+    with_part = ", ".join(f"w{i} AS ({w.sql})" for i, w in enumerate(ahead))
+    return f"WITH {with_part} {sql}", [p for w in ahead for p in w.params] + list(params)
+
+
+def _send_deferred_first(session: Session) -> None:
+    """Before the ORM's own statement, flush or commit: the INSERTs waiting on the driver go first
+    (SQLAlchemy's greenlet: it awaits them in place)."""
+    raw = session.info.get("raw_sql")
+    if raw is None or not raw.deferred:
+        return
+    waiting, raw.deferred = raw.deferred, []
+    connection = session.connection()
+    adapted = connection.connection.dbapi_connection
+    sql, params = riding_along(waiting, None)
+    _announce(connection, [w.sql for w in waiting], params)
+    try:
+        await_only(_asyncpg(adapted, numbered(sql), params, fetch=False))
+    except Exception as error:
+        raise raw._translated(error, sql, params) from error
+
+
+event.listen(Session, "do_orm_execute", lambda state: _send_deferred_first(state.session))
+event.listen(Session, "before_flush", lambda session, *_: _send_deferred_first(session))
+event.listen(Session, "before_commit", _send_deferred_first)
+event.listen(Session, "after_rollback", lambda session: _forget(session))
+
+
+def _forget(session: Session) -> None:
+    raw = session.info.get("raw_sql")
+    if raw is not None:
+        raw.forget_deferred()
 
 
 def raw_sql(session: AsyncSession) -> RawSql:

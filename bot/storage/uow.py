@@ -14,6 +14,7 @@ from bot.storage.api_tokens import ApiTokenRepo
 from bot.storage.batches import BatchRepo
 from bot.storage.crm_records import CrmRecordRepo
 from bot.storage.discussions import DiscussionRepo
+from bot.storage.raw import raw_sql
 from bot.storage.reports import Reports
 from bot.storage.repositories import (
     EventRepo,
@@ -86,15 +87,24 @@ class UnitOfWork:
     async def savepoint(self) -> AsyncIterator[None]:
         """Writes inside stand or fall together; a unique violation rolls them back and raises
         Conflict, leaving the rest of the transaction intact."""
+        raw = raw_sql(self.session)
+        await raw.send_deferred()  # what was queued before is not the savepoint's to roll back
+        before = len(raw.deferred)
         try:
             async with self.session.begin_nested():
                 yield
+                await raw.send_deferred()  # inside the savepoint: its writes stand or fall with it
         except IntegrityError as exc:
+            raw.forget_deferred(before)
             raise Conflict(str(exc.orig)) from exc
+        except BaseException:
+            raw.forget_deferred(before)
+            raise
 
     async def flush(self) -> None:
         """Write pending changes now (constraints checked, ids assigned) without committing."""
         await self.session.flush()
+        await raw_sql(self.session).send_deferred()
 
     async def commit(self) -> None:
         """Commit now and start a new transaction (for work that must be visible early)."""

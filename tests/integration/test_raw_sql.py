@@ -195,3 +195,91 @@ async def test_a_connection_the_server_closed_is_never_handed_out(
     async with UnitOfWork(make_session_factory(engine)) as uow:  # the first try works
         assert await uow.leads.read(TEAM, 1) is None
         assert await uow.session.scalar(text("SELECT pg_backend_pid()")) != pid
+
+
+def outbox_row(text_: str) -> dict[str, object]:
+    return {
+        "team_id": TEAM,
+        "method": "chat.postMessage",
+        "channel_id": "C1",
+        "payload": {"text": text_},
+        "next_attempt_at": NOW,
+        "rank_at": NOW,
+        "created_at": NOW,
+    }
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements the driver was sent through bot.storage.raw, one per round trip."""
+    from bot.storage import raw
+
+    sent: list[str] = []
+    real = raw._asyncpg
+
+    async def counted(adapted: object, sql: str, params: object, *, fetch: bool) -> object:
+        sent.append(sql)
+        return await real(adapted, sql, params, fetch=fetch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(raw, "_asyncpg", counted)
+    return sent
+
+
+async def test_postgres_sends_a_claims_event_and_card_row_with_its_next_read(
+    engine: AsyncEngine, database_url: str, round_trips: list[str]
+) -> None:
+    if not is_postgres(database_url):
+        pytest.skip("SQLite has no round trips to save")
+    factory = make_session_factory(engine)
+    async with UnitOfWork(factory) as uow:
+        lead_id = (await uow.leads.add_many([lead_row()]))["jane@acme.com"].id
+    round_trips.clear()
+    async with UnitOfWork(factory) as uow:
+        await uow.events.append(
+            team_id=TEAM, lead_id=lead_id, kind="claimed", actor_id="U1", origin="slack", at=NOW
+        )
+        await uow.outbox.add(outbox_row("card update"))
+        assert round_trips == []  # waiting for the next statement
+        assert await uow.webhooks.endpoints(TEAM) == []
+        assert len(round_trips) == 1 and round_trips[0].startswith("WITH w0 AS (INSERT INTO lead_event")
+        # and what the ORM reads next in the transaction sees rows that were still waiting
+        await uow.outbox.add(outbox_row("another"))
+        texts = [row.payload["text"] for row in await uow.session.scalars(select(Outbox).order_by(Outbox.id))]
+        assert texts == ["card update", "another"]
+
+
+async def test_postgres_keeps_a_channels_rows_in_the_order_they_were_queued(
+    engine: AsyncEngine, database_url: str, round_trips: list[str]
+) -> None:
+    if not is_postgres(database_url):
+        pytest.skip("SQLite sends each at once")
+    factory = make_session_factory(engine)
+    async with UnitOfWork(factory) as uow:
+        lead_id = (await uow.leads.add_many([lead_row()]))["jane@acme.com"].id
+        await uow.outbox.add(outbox_row("first"))
+        await uow.events.append(team_id=TEAM, lead_id=lead_id, kind="x", actor_id=None, origin="api", at=NOW)
+        await uow.outbox.add(outbox_row("second"))  # a second row for the table: the first goes now
+    async with UnitOfWork(factory) as uow:
+        texts = [row.payload["text"] for row in await uow.session.scalars(select(Outbox).order_by(Outbox.id))]
+    assert texts == ["first", "second"]
+
+
+async def test_a_failed_savepoint_forgets_its_writes_and_keeps_the_rest(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    factory = make_session_factory(engine)
+    async with UnitOfWork(factory) as uow:
+        await uow.leads.add_many([lead_row()])
+    async with UnitOfWork(factory) as uow:
+        await uow.outbox.add(outbox_row("kept"))
+        with pytest.raises(Conflict):
+            async with uow.savepoint():
+                await uow.outbox.add(outbox_row("rolled back"))
+                await uow.leads.add_many([lead_row()])  # the same dedupe key
+        with pytest.raises(RuntimeError):
+            async with uow.savepoint():
+                await uow.outbox.add(outbox_row("rolled back too"))
+                raise RuntimeError("the service failed inside its savepoint")
+    async with UnitOfWork(factory) as uow:
+        texts = [row.payload["text"] for row in await uow.session.scalars(select(Outbox))]
+    assert texts == ["kept"]
