@@ -134,7 +134,9 @@ async def test_three_instances_one_card_per_lead_one_winner_per_claim_one_run_pe
     ]
     async with local.uow() as uow:
         slots = (await uow.session.scalars(select(ScheduleSlot))).all()
-    assert len(slots) == 1 and slots[0].job == "purge_processed_keys"
+    # one slot for the job all three ran (the instances' own schedulers may have claimed others'
+    # slots meanwhile: a run on PostgreSQL found a second job's)
+    assert [s.job for s in slots].count("purge_processed_keys") == 1, [(s.job, s.slot) for s in slots]
 
     logs = cluster.logs()
     for secret in (SIGNING_SECRET, fake_slack.bot_token, INTAKE_TOKEN, "lead17@example.com", "response_url"):
