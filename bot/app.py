@@ -266,7 +266,7 @@ def build_app(
     """Everything the bot needs, built from settings; nothing lives at module level."""
     clock = clock or SystemClock()
     owns_engine = engine is None
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, pool_size=settings.database_pool_size)
     session_factory = make_session_factory(engine)
 
     installation_store: AsyncInstallationStore | None = None

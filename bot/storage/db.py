@@ -18,7 +18,7 @@ def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     """An async engine with the same behaviour on SQLite (WAL, foreign keys) and PostgreSQL."""
     # SQL in the logs (echo, DEBUG) without its parameters: they are lead data (bot/logs.py)
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -36,7 +36,9 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEn
     else:
         # no pool_pre_ping: its ping is three round trips (BEGIN, `;`, ROLLBACK) on every checkout, a
         # third of a Claim's; _check_on_checkout below does without them
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+        # connections past pool_size are closed when handed back, and opening one costs several
+        # round trips: pool_size should cover the requests in flight at once (HANDOFF_DB_POOL_SIZE)
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if not is_sqlite(url):
         dialect = engine.sync_engine.dialect
