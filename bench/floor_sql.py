@@ -3,11 +3,13 @@ execute (captured from SQLAlchemy's cursor events, see docs/benchmarks.md), run 
 driver — sqlite3 on the event loop (as Handoff runs SQLite) or asyncpg with its prepared-statement
 cache — with no ORM, no unit of work and no services in the way.
 
-A Claim is two transactions, as Handoff's: the lead read (for the membership check), then the
-compare-and-set `UPDATE … RETURNING`, the lead event, the card's outbox row and the webhook
-endpoints lookup. A quick add is one: the hot-score and sales-channel settings, the enabled routing
-rules, the away reps, the dedupe lookup, the lead `INSERT … RETURNING`, its card's outbox row, its
-event and the webhook endpoints lookup.
+A Claim is one transaction, as Handoff's when it knows the clicker is in the click's channel: the
+compare-and-set `UPDATE … RETURNING` (only a new lead of that channel), then the lead event, the
+card's outbox row and the webhook endpoints lookup. A quick add is one: the workspace's settings,
+the enabled routing rules, the away reps, the dedupe and recent-email lookups, the accounts with
+owners, the lead `INSERT … RETURNING`, its routing decision, its card's outbox row, its event and the
+webhook endpoints lookup. On PostgreSQL the INSERTs nothing reads back go in the same statement as
+the endpoints lookup (a data-modifying WITH), as Handoff sends them (bot/storage/raw.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.quick_add import parse_quick_add
@@ -39,10 +41,9 @@ ENDPOINT_COLUMNS = (
 )
 
 # the statements in `?` form; asyncpg gets them with $n placeholders (numbered below)
-GET_LEAD = f"SELECT {LEAD_COLUMNS} FROM lead WHERE lead.team_id = ? AND lead.id = ?"
 CLAIM = (
     "UPDATE lead SET status=?, owner_id=?, updated_at=?, claimed_at=?, sla_check_at=? "
-    f"WHERE lead.team_id = ? AND lead.id = ? AND lead.status IN (?) RETURNING {LEAD_COLUMNS}"
+    f"WHERE team_id = ? AND id = ? AND status IN (?) AND channel_id = ? RETURNING {LEAD_COLUMNS}"
 )
 EVENT = (
     "INSERT INTO lead_event (team_id, lead_id, kind, actor_id, origin, data, created_at) "
@@ -53,27 +54,33 @@ OUTBOX = (
     "attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 ENDPOINTS = f"SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE webhook_endpoint.team_id = ? ORDER BY id"
-SETTING = "SELECT value FROM workspace_setting WHERE team_id = ? AND key = ?"
+SETTINGS = "SELECT key, value FROM workspace_setting WHERE team_id = ?"
 RULES = f"SELECT {RULE_COLUMNS} FROM routing_rule WHERE team_id = ? AND enabled = ? ORDER BY priority, id"
 AWAY = "SELECT user_id FROM member WHERE team_id = ? AND away = ?"
-BY_KEY = f"SELECT {LEAD_COLUMNS} FROM lead WHERE lead.team_id = ? AND lead.dedupe_key IN (?)"
+BY_KEY = f"SELECT {LEAD_COLUMNS} FROM lead WHERE team_id = ? AND dedupe_key IN (?)"
+RECENT = (
+    f"SELECT {LEAD_COLUMNS} FROM lead WHERE team_id = ? AND email IN (?) AND created_at >= ? "
+    "ORDER BY created_at DESC, id DESC"
+)
+ACCOUNTS = "SELECT id, company, domain, owner_id FROM account WHERE team_id = ? AND owner_id IS NOT NULL"
+DECISION = (
+    "INSERT INTO routing_decision (team_id, lead_id, rule_id, channel_id, assignee_id, method, detail, "
+    "capped, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 NEW_LEAD = (
     "INSERT INTO lead (team_id, dedupe_key, external_id, email, name, company, title, phone, source, "
     "campaign, score, region, segment, notes, fields, submitted_by, intake_channel, priority, batch_id, "
     "posted_at, status, assignee_id, rule_id, route_reason, channel_id, nurture, created_at, updated_at, "
     f"sla_check_at) VALUES ({', '.join(['?'] * 29)}) RETURNING {LEAD_COLUMNS}"
 )
-JSON_PARAMS = {EVENT: {5}, OUTBOX: {3}, NEW_LEAD: {14}}  # positions cast to json on PostgreSQL
+CLAIM_REST = f"WITH w0 AS ({EVENT}), w1 AS ({OUTBOX}) {ENDPOINTS}"  # PostgreSQL: one round trip
+ADD_REST = f"WITH w0 AS ({DECISION}), w1 AS ({OUTBOX}), w2 AS ({EVENT}) {ENDPOINTS}"
 
 
 def numbered(sql: str) -> str:
-    """`?` placeholders as asyncpg's `$1, $2, …` (json parameters cast, as SQLAlchemy does)."""
-    out, n = [], 0
-    json_at = JSON_PARAMS.get(sql, set())
-    for part in sql.split("?")[:-1]:
-        out.append(part + f"${n + 1}" + ("::json" if n in json_at else ""))
-        n += 1
-    return "".join(out) + sql.split("?")[-1]
+    """`?` placeholders as asyncpg's `$1, $2, …`."""
+    out = sql.split("?")
+    return "".join(part + f"${n + 1}" for n, part in enumerate(out[:-1])) + out[-1]
 
 
 def _sqlite_time(at: datetime) -> str:
@@ -115,11 +122,9 @@ class Floor:
         event = [team_id, lead_id, "claimed", user_id, "slack", json.dumps({}), now]
         outbox = [team_id, "chat.update", self.sales_channel, json.dumps({"render": "lead_card"}),
                   "lead_card_update", lead_id, "pending", 1, now, 0, now, now]  # fmt: skip
-        update = ["claimed", user_id, now, now, now, team_id, lead_id, "new"]
+        update = ["claimed", user_id, now, now, now, team_id, lead_id, "new", self.sales_channel]
         if self.sqlite is not None:
             db = self.sqlite
-            with _transaction(db):
-                db.execute(GET_LEAD, (team_id, lead_id)).fetchone()
             with _transaction(db):
                 won = db.execute(CLAIM, _sq(update)).fetchone()
                 if won is not None:
@@ -127,15 +132,10 @@ class Floor:
                     db.execute(OUTBOX, _sq(outbox))
                     db.execute(ENDPOINTS, (team_id,)).fetchall()
             return won is not None
-        async with self.pool.acquire() as conn:
-            async with conn.transaction():
-                await conn.fetchrow(numbered(GET_LEAD), team_id, lead_id)
-            async with conn.transaction():
-                won = await conn.fetchrow(numbered(CLAIM), *update)
-                if won is not None:
-                    await conn.execute(numbered(EVENT), *event)
-                    await conn.execute(numbered(OUTBOX), *outbox)
-                    await conn.fetch(numbered(ENDPOINTS), team_id)
+        async with self.pool.acquire() as conn, conn.transaction():
+            won = await conn.fetchrow(numbered(CLAIM), *update)
+            if won is not None:
+                await conn.fetch(numbered(CLAIM_REST), *event, *outbox, team_id)
             return won is not None
 
     async def quick_add(self, team_id: str, text: str, user_id: str) -> str:
@@ -147,43 +147,45 @@ class Floor:
                 fields.get("source"), fields.get("campaign"), None, None, None, None, json.dumps({}),
                 user_id, "slack", None, None, None, "new", None, None, "default sales channel",
                 self.sales_channel, False, now, now, now]  # fmt: skip
+        since = now - timedelta(days=30)
 
-        def rest(lead_id: int) -> tuple[list[Any], list[Any]]:
+        def rest(lead_id: int) -> list[Any]:
+            why = json.dumps({"method": "default", "channel": self.sales_channel})
+            decision = [team_id, lead_id, None, self.sales_channel, None, "default", why, "null", now]
             outbox = [team_id, "chat.postMessage", self.sales_channel, json.dumps({"render": "lead_card"}),
                       "lead_card", lead_id, "pending", 3, now, 0, now, now]  # fmt: skip
             data = json.dumps({"rule": None, "channel": self.sales_channel})
-            return outbox, [team_id, lead_id, "created", user_id, "slack", data, now]
+            return [*decision, *outbox, team_id, lead_id, "created", user_id, "slack", data, now]
 
         if self.sqlite is not None:
             db = self.sqlite
             with _transaction(db):
-                return self._quick_add_sqlite(db, team_id, key, lead, rest)
+                for sql, params in (
+                    (SETTINGS, [team_id]),
+                    (RULES, [team_id, 1]),
+                    (AWAY, [team_id, 1]),
+                    (BY_KEY, [team_id, key]),
+                    (RECENT, [team_id, email, since]),
+                    (ACCOUNTS, [team_id]),
+                ):
+                    db.execute(sql, _sq(params)).fetchall()
+                lead_id = db.execute(NEW_LEAD, _sq(lead)).fetchone()[0]
+                values = _sq(rest(lead_id))
+                db.execute(DECISION, values[:9])
+                db.execute(OUTBOX, values[9:21])
+                db.execute(EVENT, values[21:])
+                db.execute(ENDPOINTS, (team_id,)).fetchall()
+            return str(lead_id)
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.fetchrow(numbered(SETTING), team_id, "hot_score")
+            await conn.fetch(numbered(SETTINGS), team_id)
             await conn.fetch(numbered(RULES), team_id, True)
-            await conn.fetchrow(numbered(SETTING), team_id, "sales_channel")
             await conn.fetch(numbered(AWAY), team_id, True)
             await conn.fetch(numbered(BY_KEY), team_id, key)
-            row = await conn.fetchrow(numbered(NEW_LEAD), *lead)
-            outbox, event = rest(row[0])
-            await conn.execute(numbered(OUTBOX), *outbox)
-            await conn.execute(numbered(EVENT), *event)
-            await conn.fetch(numbered(ENDPOINTS), team_id)
-            return str(row[0])
-
-    @staticmethod
-    def _quick_add_sqlite(db: sqlite3.Connection, team_id: str, key: str, lead: list[Any], rest: Any) -> str:
-        db.execute(SETTING, (team_id, "hot_score")).fetchone()
-        db.execute(RULES, (team_id, 1)).fetchall()
-        db.execute(SETTING, (team_id, "sales_channel")).fetchone()
-        db.execute(AWAY, (team_id, 1)).fetchall()
-        db.execute(BY_KEY, (team_id, key)).fetchall()
-        row = db.execute(NEW_LEAD, _sq(lead)).fetchone()
-        outbox, event = rest(row[0])
-        db.execute(OUTBOX, _sq(outbox))
-        db.execute(EVENT, _sq(event))
-        db.execute(ENDPOINTS, (team_id,)).fetchall()
-        return str(row[0])
+            await conn.fetch(numbered(RECENT), team_id, email, since)
+            await conn.fetch(numbered(ACCOUNTS), team_id)
+            lead_id = (await conn.fetchrow(numbered(NEW_LEAD), *lead))[0]
+            await conn.fetch(numbered(ADD_REST), *rest(lead_id), team_id)
+            return str(lead_id)
 
 
 @contextmanager
