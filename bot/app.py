@@ -393,13 +393,8 @@ def build_app(
         channel_members=ChannelMembers(now=clock.now),
     )
 
-    handoff.registered = register_all(bolt, handoff)
-
-    async def first_use(next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-        handoff.check_first_run()  # in the background: the request does not wait for it
-        return await next()
-
-    bolt.middleware(first_use)
+    # the first-run check runs in the background: the request does not wait for it
+    handoff.registered = register_all(bolt, handoff, on_request=handoff.check_first_run)
     # one ack discipline for HTTP and Socket Mode; late answers only to Slack (or the fake) hosts
     dispatcher = edge.AckDispatcher(bolt, api_url=settings.slack_api_url)
     if settings.socket_mode:

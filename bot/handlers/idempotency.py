@@ -4,7 +4,7 @@ Slack delivers events at least once: it retries (X-Slack-Retry-Num over HTTP, re
 Socket Mode, which Bolt mirrors into the same header) when we answer slowly or not with 200, and may
 deliver the same event_id twice anyway. A global middleware remembers each event_id in
 processed_key (with expiry; a job purges old keys) and answers a repeat with an empty 200 without
-running any listener. Bolt's global middleware runs before, not around, the listeners, so the
+running any listener (`skip_if_handled`, in the handlers' one global middleware). Bolt's global middleware runs before, not around, the listeners, so the
 "forget on failure" half lives in the app's error handler: when a listener (or a later middleware)
 fails, the key is forgotten again, so Slack's retry gets a second chance rather than being swallowed.
 """
@@ -30,19 +30,24 @@ EVENT_KEY_TTL = timedelta(hours=24)
 _REMEMBERED = "handoff_event_key"  # context key: the delivery this request remembered
 
 
-def register(bolt: AsyncApp, handoff: Runtime) -> None:
-    async def skip_duplicate_events(body: dict[str, Any], context: Any, request: Any, next: Any) -> Any:
-        identity = event_key(body)
-        if identity is None:
-            await next()
-            return None
-        if not await remember_event(handoff, identity):
-            retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
-            log.info("%s already handled; skipping this delivery (retry %s)", identity[1], retry)
-            return BoltResponse(status=200, body="")  # no next(): no listener runs
-        context[_REMEMBERED] = identity
-        await next()
+async def skip_if_handled(
+    handoff: Runtime, body: dict[str, Any], context: Any, request: Any
+) -> BoltResponse | None:
+    """An empty 200 for an event delivery already handled (no listener runs); None to go on. Run
+    for every request by the handlers' one Bolt middleware (bot/handlers/__init__.py)."""
+    identity = event_key(body)
+    if identity is None:
         return None
+    if not await remember_event(handoff, identity):
+        retry = (request.headers.get("x-slack-retry-num") or ["-"])[0]
+        log.info("%s already handled; skipping this delivery (retry %s)", identity[1], retry)
+        return BoltResponse(status=200, body="")
+    context[_REMEMBERED] = identity
+    return None
+
+
+def register(bolt: AsyncApp, handoff: Runtime) -> None:
+    """The "forget on failure" half: Bolt's error handler."""
 
     async def forget_failed_delivery(error: Exception, request: Any) -> None:
         # what Bolt's default error handler logs, which this handler replaces
@@ -51,7 +56,6 @@ def register(bolt: AsyncApp, handoff: Runtime) -> None:
         if identity is not None:
             await forget_event(handoff, identity)  # the 5xx makes Slack retry; let the retry run
 
-    bolt.middleware(skip_duplicate_events)
     bolt.error(forget_failed_delivery)
 
 

@@ -20,6 +20,7 @@ from bot.outbox.notifier import Notifier
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+SHARED_RNG = Random()
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ class Ctx:
     notifier: Notifier
     settings: Settings
     team_id: str
-    # routing's tie-breaks draw from it (tests pass a seeded one)
-    rng: Random = field(default_factory=Random)
+    # routing's tie-breaks draw from it (tests pass a seeded one); one for the process, since
+    # seeding a Random from the OS for every request cost more than the draw
+    rng: Random = field(default_factory=lambda: SHARED_RNG)
     _admins: Admins | None = field(default=None, init=False, repr=False)
     _tz: ZoneInfo | None = field(default=None, init=False, repr=False)
 
