@@ -16,6 +16,7 @@ read earlier in the transaction never shows the row as it was.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import typing
@@ -44,7 +45,7 @@ MAX_PARAMS = 10_000  # per statement: well under SQLite's 32,766 and asyncpg's 3
 @functools.lru_cache(maxsize=256)
 def numbered(sql: str) -> str:
     """`?` placeholders as asyncpg's `$1, $2, …` (no statement of ours has a literal `?`)."""
-    count = iter(range(1, 10_000))
+    count = itertools.count(1)
     return _PLACEHOLDER.sub(lambda _: f"${next(count)}", sql)
 
 
@@ -189,9 +190,12 @@ class RawSql:
         if not self.postgres:
             await self.execute(sql, params)
             return
-        if any(waiting.table == table for waiting in self.deferred):
+        if any(waiting.table == table for waiting in self.deferred) or (
+            sum(len(waiting.params) for waiting in self.deferred) + len(params) > MAX_PARAMS
+        ):
             # one INSERT per table in a statement (its parts run in no set order): ids stay in the
-            # order rows were queued, which is the order the outbox sends a channel's messages
+            # order rows were queued, which is the order the outbox sends a channel's messages; and
+            # a statement with the next one's parameters stays under the driver's 32,767
             await self.send_deferred()
         self.deferred.append(Deferred(table, sql, params))
 

@@ -283,3 +283,40 @@ async def test_a_failed_savepoint_forgets_its_writes_and_keeps_the_rest(
     async with UnitOfWork(factory) as uow:
         texts = [row.payload["text"] for row in await uow.session.scalars(select(Outbox))]
     assert texts == ["kept"]
+
+
+async def test_a_thousand_lead_batch_stays_under_the_drivers_parameter_limit(engine: AsyncEngine) -> None:
+    """An import's chunk: every row of lead, decision, card and event INSERTs (chunked, and on
+    PostgreSQL riding together) stored once, under asyncpg's 32,767 parameters a statement."""
+    count = 1200
+    factory = make_session_factory(engine)
+    async with UnitOfWork(factory) as uow:
+        stored = await uow.leads.add_many([lead_row(f"lead{i}@acme.com") for i in range(count)])
+        ids = [stored[f"lead{i}@acme.com"].id for i in range(count)]
+        decision = {"rule_id": None, "channel_id": "C1", "assignee_id": None, "method": "default"}
+        await uow.routing.add_decisions(
+            [
+                {"team_id": TEAM, "lead_id": i, **decision, "detail": {}, "capped": None, "created_at": NOW}
+                for i in ids
+            ]
+        )
+        await uow.outbox.add_many([{**outbox_row(f"card {i}"), "lead_id": i} for i in ids])
+        await uow.events.append_many(
+            [
+                {
+                    "team_id": TEAM,
+                    "lead_id": i,
+                    "kind": "created",
+                    "actor_id": None,
+                    "origin": "csv",
+                    "created_at": NOW,
+                }
+                for i in ids
+            ]
+        )
+        assert await uow.webhooks.endpoints(TEAM) == []
+    async with UnitOfWork(factory) as uow:
+        for model in (Lead, RoutingDecision, Outbox, LeadEvent):
+            assert len(list(await uow.session.scalars(select(model.id)))) == count, model.__name__
+        texts = [r.payload["text"] for r in await uow.session.scalars(select(Outbox).order_by(Outbox.id))]
+    assert texts == [f"card {i}" for i in ids]  # queued order kept
