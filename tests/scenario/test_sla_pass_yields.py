@@ -86,3 +86,58 @@ async def test_a_waiting_request_goes_between_two_chunks(bot: RunningBot, monkey
     # the request asked while the first chunk ran; it must not wait for the other two
     assert order.index("request") <= 2, order
     assert order.count("chunk") == 3
+
+
+async def _served_after(bot: RunningBot, team: str, asked: asyncio.Event, order: list[str]) -> None:
+    """A request (e.g. a Claim's transaction) that asks for the database once `asked` is set."""
+    await asked.wait()
+    async with bot.handoff.open_context(team) as ctx:
+        await ctx.uow.settings.get(team, "sales_channel")
+    order.append("request")
+
+
+async def test_a_request_waiting_for_the_connection_goes_before_the_next_step(
+    bot: RunningBot, monkeypatch
+) -> None:
+    team = await seed_overdue(bot, sla.CHUNK)  # a reminder and an escalation each: two chunks' worth
+    order: list[str] = []
+    asked = asyncio.Event()
+    fire = sla._fire
+
+    async def noting_fire(*args, **kwargs):  # type: ignore[no-untyped-def]
+        order.append("step")
+        asked.set()  # the request asks while the chunk's transaction holds the connection
+        return await fire(*args, **kwargs)
+
+    monkeypatch.setattr(sla, "_fire", noting_fire)
+    waiting = asyncio.create_task(_served_after(bot, team, asked, order))
+    done = await sla.sla_pass(bot.handoff, team, NOON)
+    await waiting
+    # on SQLite the request waited for the only connection: the chunk gave way after the step in
+    # hand, not after its twentieth (PostgreSQL's pool had a connection for it anyway)
+    assert order.index("request") <= 2, order
+    assert done.fired == 2 * sla.CHUNK
+
+
+async def test_judging_runs_after_the_lease_commits(bot: RunningBot, monkeypatch) -> None:
+    team = await seed_overdue(bot, 2 * sla.JUDGE_BETWEEN_YIELDS)
+    order: list[str] = []
+    asked = asyncio.Event()
+    judge, fire = sla._judge, sla._fire
+
+    def noting_judge(*args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.set()
+        return judge(*args, **kwargs)
+
+    async def noting_fire(*args, **kwargs):  # type: ignore[no-untyped-def]
+        order.append("step")
+        return await fire(*args, **kwargs)
+
+    monkeypatch.setattr(sla, "_judge", noting_judge)
+    monkeypatch.setattr(sla, "_fire", noting_fire)
+    waiting = asyncio.create_task(_served_after(bot, team, asked, order))
+    await sla.sla_pass(bot.handoff, team, NOON)
+    await waiting
+    # the judging (CPU, with turns of the loop) no longer holds the connection: a request that
+    # asked meanwhile is served before the first chunk, not after it
+    assert order.index("request") <= 1, order
