@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -9,10 +10,16 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    async def pause(self, seconds: float) -> None:
+        """Let other work run for `seconds` (a background job's duty cycle)."""
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def pause(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class FrozenClock:
@@ -30,3 +37,6 @@ class FrozenClock:
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
+
+    async def pause(self, seconds: float) -> None:
+        await asyncio.sleep(0)  # a turn of the loop; no time passes unless told

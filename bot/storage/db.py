@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from bot.storage import sqlite_driver
 
@@ -16,6 +17,28 @@ IDLE_PING_SECONDS = 30.0  # a pooled PostgreSQL connection idle longer is pinged
 def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
     url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
     return url.startswith("sqlite")
+
+
+class CountingPool(AsyncAdaptedQueuePool):
+    """The async queue pool, counting the checkouts that wait for a connection: long background
+    work (an SLA pass) commits early and gives way when a request waits (SQLite has one)."""
+
+    waiting = 0
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        # a checkout that finds a free connection returns without a turn of the loop, so only the
+        # ones that really wait are ever seen in the count
+        self.waiting += 1
+        try:
+            return super()._do_get()
+        finally:
+            self.waiting -= 1
+
+
+def connections_wanted(engine: AsyncEngine) -> bool:
+    """Whether some task waits for one of the engine's connections now."""
+    pool = engine.sync_engine.pool
+    return isinstance(pool, CountingPool) and pool.waiting > 0
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
@@ -32,13 +55,15 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEn
         # Other processes (e.g. `handoff import`) still wait on busy_timeout. No pre-ping: a file
         # does not drop connections.
         if ":memory:" not in url and "mode=memory" not in url:  # in-memory: a StaticPool already
-            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
+            kwargs.update(poolclass=CountingPool, pool_size=1, max_overflow=0, pool_timeout=60)
     else:
         # no pool_pre_ping: its ping is three round trips (BEGIN, `;`, ROLLBACK) on every checkout, a
         # third of a Claim's; _check_on_checkout below does without them
         # connections past pool_size are closed when handed back, and opening one costs several
         # round trips: pool_size should cover the requests in flight at once (HANDOFF_DB_POOL_SIZE)
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800)
+        kwargs.update(
+            poolclass=CountingPool, pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800
+        )
     engine = create_async_engine(url, **kwargs)
     if not is_sqlite(url):
         dialect = engine.sync_engine.dialect

@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.storage.api_tokens import ApiTokenRepo
 from bot.storage.batches import BatchRepo
 from bot.storage.crm_records import CrmRecordRepo
+from bot.storage.db import connections_wanted
 from bot.storage.discussions import DiscussionRepo
 from bot.storage.raw import raw_sql
 from bot.storage.reports import Reports
@@ -100,6 +101,12 @@ class UnitOfWork:
         except BaseException:
             raw.forget_deferred(before)
             raise
+
+    def others_waiting(self) -> bool:
+        """Another unit of work waits for a database connection (on SQLite: for ours, the only
+        one); long work should commit soon and give way."""
+        bind = self.session.bind
+        return isinstance(bind, AsyncEngine) and connections_wanted(bind)
 
     async def flush(self) -> None:
         """Write pending changes now (constraints checked, ids assigned) without committing."""
