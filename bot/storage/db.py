@@ -24,6 +24,8 @@ class CountingPool(AsyncAdaptedQueuePool):
     work (an SLA pass) commits early and gives way when a request waits (SQLite has one)."""
 
     waiting = 0
+    # log where SQLAlchemy's own pools do (quiet unless asked: "Pool recreating" is not news)
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.CountingPool"
 
     def _do_get(self) -> ConnectionPoolEntry:
         # a checkout that finds a free connection returns without a turn of the loop, so only the
