@@ -179,7 +179,15 @@ class CrmDeliveries:
             await delivery.aclose()
 
 
-class HubSpotDelivery:
+class CrmConnection:
+    """What a CRM's delivery does the same whatever the CRM: one HTTP session, a hold on every call
+    while the CRM asks us to wait, the sync bounded by the row's lease, the Slack owner's email, and
+    one DM a day to the admins when the CRM refuses our credentials. Subclasses write `_sync_record`
+    (the record ID and its page) and the wire."""
+
+    crm = ""  # in errors, keys and logs
+    held_reason = ""  # why a held call waits
+
     def __init__(
         self,
         *,
@@ -199,8 +207,7 @@ class HubSpotDelivery:
         self.clients = clients
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
-        self._held_until = 0.0  # a 429 holds every call until then (epoch seconds, injected clock)
-        self._portal: tuple[str, str] | None = None  # (account ID, UI host) for record links
+        self._held_until = 0.0  # every call waits until then (epoch seconds, injected clock)
         self.calls = 0
 
     async def aclose(self) -> None:
@@ -212,28 +219,71 @@ class HubSpotDelivery:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
         return self._session
 
+    def _hold(self, seconds: float) -> None:
+        self._held_until = self.clock.now().timestamp() + seconds
+
     async def attempt(self, row: RowSnapshot, call: Call, lease_left: Callable[[], float]) -> Outcome:
         held = self._held_until - self.clock.now().timestamp()
         if held > 0:
-            return Outcome.retry(held, "hubspot: rate limited")
+            return Outcome.retry(held, f"{self.crm}: {self.held_reason}")
         if lease_left() < self.timeout + 2:
             return Outcome.release()
         _, args = call
         try:
-            # the whole sync ends within the lease: a later attempt (which looks for the note
-            # first) must never overlap this one
+            # the whole sync ends within the lease: a later attempt (which looks for its note or
+            # task first) must never overlap this one
             async with asyncio.timeout(lease_left() - 2):
-                contact = await self._sync(row, args)
-                url = await self._record_url(contact)
+                record = await self._sync_record(row, args)
         except CrmFailure as failure:
             return failure.outcome
         except Stopping:
             return Outcome.release()
         except TimeoutError:
             return Outcome.retry(
-                max(self.backoff(row.attempts), self.timeout), "hubspot: sync outlasted the lease"
+                max(self.backoff(row.attempts), self.timeout), f"{self.crm}: sync outlasted the lease"
             )
-        return Outcome.sent(crm_record=(contact, url))
+        return Outcome.sent(crm_record=record)
+
+    async def _sync_record(self, row: RowSnapshot, args: dict[str, Any]) -> tuple[str, str | None]:
+        """Write the lead to the CRM; (its record ID, the record's page if known)."""
+        raise NotImplementedError
+
+    async def _slack_email(self, row: RowSnapshot, slack_user: str | None) -> str | None:
+        """The Slack user's email (users.info), to find their CRM user; None when unknown (the
+        rest of the sync still goes)."""
+        if not slack_user:
+            return None
+        try:
+            client = await self.clients.outbox(row.team_id)
+            info = await client.users_info(user=slack_user)
+            email = ((info.get("user") or {}).get("profile") or {}).get("email")
+        except Exception as exc:
+            log.info("%s sync: no email for %s: %s", self.crm, slack_user, short_error(exc))
+            return None
+        return str(email) if email else None
+
+    async def _alert_once(self, row: RowSnapshot, text: str) -> None:
+        """One DM to the admins per day however many rows meet the refused credentials."""
+        now = self.clock.now()
+        async with UnitOfWork(self.session_factory) as uow:
+            if await uow.keys.remember(
+                team_id=row.team_id, key=f"crm:{self.crm}:auth", at=now, ttl=timedelta(days=1)
+            ):
+                own = await uow.settings.admins(row.team_id)
+                admins = own if own is not None else self.settings.admins
+                await Notifier(uow.outbox, now=now, admins=admins).alert_admins(row.team_id, text)
+
+
+class HubSpotDelivery(CrmConnection):
+    crm, held_reason = HUBSPOT, "rate limited"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._portal: tuple[str, str] | None = None  # (account ID, UI host) for record links
+
+    async def _sync_record(self, row: RowSnapshot, args: dict[str, Any]) -> tuple[str, str | None]:
+        contact = await self._sync(row, args)
+        return contact, await self._record_url(contact)
 
     async def _record_url(self, contact: str) -> str | None:
         """The contact's page: the account's ID and UI host come from account-info, asked once (a
@@ -290,18 +340,10 @@ class HubSpotDelivery:
         return str(made["id"])
 
     async def _owner(self, row: RowSnapshot, slack_user: str | None) -> str | None:
-        """Slack user → their email (users.info) → the HubSpot owner with that email; None when
-        either is unknown (the rest of the sync still goes)."""
-        if not slack_user:
-            return None
-        try:
-            client = await self.clients.outbox(row.team_id)
-            info = await client.users_info(user=slack_user)
-            email = ((info.get("user") or {}).get("profile") or {}).get("email")
-        except Exception as exc:
-            log.info("hubspot sync: no email for %s: %s", slack_user, short_error(exc))
-            return None
-        if not email:
+        """Slack user → their email → the HubSpot owner with that email; None when either is
+        unknown (the rest of the sync still goes)."""
+        email = await self._slack_email(row, slack_user)
+        if email is None:
             return None
         _, owners = await self._request(row, "GET", f"/crm/v3/owners/?email={email}&limit=1", None)
         results = owners.get("results") or []
@@ -370,32 +412,19 @@ class HubSpotDelivery:
         if status in ok:
             return status, data
         if status == 429:
-            wait = _seconds(retry_after, 0) or (_seconds(window, 10_000) / 1000)
-            self._held_until = self.clock.now().timestamp() + wait
+            wait = header_seconds(retry_after, 0) or (header_seconds(window, 10_000) / 1000)
+            self._hold(wait)
             raise CrmFailure(Outcome.retry(wait, "hubspot: rate limited"))
         if status in (401, 403):
-            await self._alert_once(row, status)
+            await self._alert_once(row, ALERT_CRM_TOKEN.format(crm="HubSpot", status=status))
             raise CrmFailure(Outcome.fail(f"hubspot: the access token was refused ({status})"))
         error = f"hubspot: {status} {str(data.get('category') or data.get('message') or '')[:100]}".strip()
         if status >= 500 or status == 408:
             raise CrmFailure(Outcome.retry(self.backoff(row.attempts), error))
         raise CrmFailure(Outcome.fail(error))
 
-    async def _alert_once(self, row: RowSnapshot, status: int) -> None:
-        """One DM to the admins per day however many rows meet the refused token."""
-        now = self.clock.now()
-        async with UnitOfWork(self.session_factory) as uow:
-            if await uow.keys.remember(
-                team_id=row.team_id, key="crm:hubspot:auth", at=now, ttl=timedelta(days=1)
-            ):
-                own = await uow.settings.admins(row.team_id)
-                admins = own if own is not None else self.settings.admins
-                await Notifier(uow.outbox, now=now, admins=admins).alert_admins(
-                    row.team_id, ALERT_CRM_TOKEN.format(crm="HubSpot", status=status)
-                )
 
-
-def _seconds(value: str | None, default: float) -> float:
+def header_seconds(value: str | None, default: float) -> float:
     try:
         return max(0.0, float(value)) if value else default
     except ValueError:

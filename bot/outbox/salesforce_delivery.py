@@ -19,23 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.domain.salesforce import soql_like, soql_string
 from bot.messages import ALERT_CRM_CREDENTIALS
-from bot.outbox.crm_delivery import CrmFailure
-from bot.outbox.notifier import Notifier
-from bot.outbox.outcome import Backoff, Call, Outcome, RowSnapshot, short_error
-from bot.outbox.pacing import Pacer, Stopping
-from bot.slack.clients import SlackClients
-from bot.storage.uow import UnitOfWork
+from bot.outbox.crm_delivery import SALESFORCE, CrmConnection, CrmFailure, header_seconds
+from bot.outbox.outcome import Outcome, RowSnapshot, short_error
 
 log = logging.getLogger(__name__)
 
@@ -44,66 +35,22 @@ class NotFound(Exception):
     """404 NOT_FOUND: the stored Id no longer names a Lead (deleted, merged)."""
 
 
-class SalesforceDelivery:
-    def __init__(
-        self,
-        *,
-        session_factory: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        clock: Clock,
-        pacer: Pacer,
-        backoff: Backoff,
-        clients: SlackClients,
-        timeout: float = 10.0,
-    ) -> None:
-        self.session_factory = session_factory
-        self.settings = settings
-        self.clock = clock
-        self.pacer = pacer
-        self.backoff = backoff
-        self.clients = clients
-        self.timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
+class SalesforceDelivery(CrmConnection):
+    crm, held_reason = SALESFORCE, "request limit exceeded"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._token: str | None = None
         self._instance_url = ""
         self._token_lock = asyncio.Lock()
-        self._held_until = 0.0  # a request limit holds every call until then (epoch s, injected clock)
-        self.calls = 0
         self.token_requests = 0
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
 
     def _api(self, path: str) -> str:
         return f"{self._instance_url}/services/data/{self.settings.salesforce_api_version}{path}"
 
-    async def attempt(self, row: RowSnapshot, call: Call, lease_left: Callable[[], float]) -> Outcome:
-        held = self._held_until - self.clock.now().timestamp()
-        if held > 0:
-            return Outcome.retry(held, "salesforce: request limit exceeded")
-        if lease_left() < self.timeout + 2:
-            return Outcome.release()
-        _, args = call
-        try:
-            # the whole sync ends within the lease: a later attempt (which looks for the Task
-            # first) must never overlap this one
-            async with asyncio.timeout(lease_left() - 2):
-                lead_id = await self._sync(row, args)
-        except CrmFailure as failure:
-            return failure.outcome
-        except Stopping:
-            return Outcome.release()
-        except TimeoutError:
-            return Outcome.retry(
-                max(self.backoff(row.attempts), self.timeout), "salesforce: sync outlasted the lease"
-            )
-        return Outcome.sent(crm_record=(lead_id, f"{self._instance_url}/lightning/r/Lead/{lead_id}/view"))
+    async def _sync_record(self, row: RowSnapshot, args: dict[str, Any]) -> tuple[str, str | None]:
+        lead_id = await self._sync(row, args)
+        return lead_id, f"{self._instance_url}/lightning/r/Lead/{lead_id}/view"
 
     async def _sync(self, row: RowSnapshot, args: dict[str, Any]) -> str:
         fields = dict(args["fields"])
@@ -141,18 +88,10 @@ class SalesforceDelivery:
         return str(records[0]["Id"]) if records else None
 
     async def _owner(self, row: RowSnapshot, slack_user: str | None) -> str | None:
-        """Slack user → their email (users.info) → the active Salesforce User with that email;
-        None when either is unknown (the rest of the sync still goes)."""
-        if not slack_user:
-            return None
-        try:
-            client = await self.clients.outbox(row.team_id)
-            info = await client.users_info(user=slack_user)
-            email = ((info.get("user") or {}).get("profile") or {}).get("email")
-        except Exception as exc:
-            log.info("salesforce sync: no email for %s: %s", slack_user, short_error(exc))
-            return None
-        if not email:
+        """Slack user → their email → the active Salesforce User with that email; None when either
+        is unknown (the rest of the sync still goes)."""
+        email = await self._slack_email(row, slack_user)
+        if email is None:
             return None
         records = await self._query(
             row, f"SELECT Id FROM User WHERE Email = {soql_string(email)} AND IsActive = true LIMIT 1"
@@ -210,7 +149,9 @@ class SalesforceDelivery:
             error = str(data.get("error") or "") if isinstance(data, dict) else ""
             if 400 <= status < 500 and status not in (408, 429):
                 # invalid_client, invalid_grant, unsupported_grant_type…: retrying cannot fix these
-                await self._alert_once(row, f"{status} {error}".strip())
+                await self._alert_once(
+                    row, ALERT_CRM_CREDENTIALS.format(crm="Salesforce", why=f"{status} {error}".strip())
+                )
                 raise CrmFailure(
                     Outcome.fail(f"salesforce: the connected app was refused ({status} {error})")
                 )
@@ -252,14 +193,16 @@ class SalesforceDelivery:
         message = _error_message(data)
         if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
             wait = self.settings.salesforce_limit_pause
-            self._held_until = self.clock.now().timestamp() + wait
+            self._hold(wait)
             raise CrmFailure(Outcome.retry(wait, f"salesforce: {code}"))
         if status == 429:
-            wait = _seconds(headers.get("Retry-After"), 10.0)
-            self._held_until = self.clock.now().timestamp() + wait
+            wait = header_seconds(headers.get("Retry-After"), 10.0)
+            self._hold(wait)
             raise CrmFailure(Outcome.retry(wait, "salesforce: rate limited"))
         if status in (401, 403):
-            await self._alert_once(row, f"{status} {code}".strip())
+            await self._alert_once(
+                row, ALERT_CRM_CREDENTIALS.format(crm="Salesforce", why=f"{status} {code}".strip())
+            )
             raise CrmFailure(Outcome.fail(f"salesforce: access refused ({status} {code})"))
         if status == 404 and code == "NOT_FOUND" and method == "PATCH":
             raise NotFound()
@@ -288,19 +231,6 @@ class SalesforceDelivery:
                 Outcome.retry(self.backoff(row.attempts), f"salesforce: {short_error(exc)}")
             ) from exc
 
-    async def _alert_once(self, row: RowSnapshot, why: str) -> None:
-        """One DM to the admins per day however many rows meet the refused credentials."""
-        now = self.clock.now()
-        async with UnitOfWork(self.session_factory) as uow:
-            if await uow.keys.remember(
-                team_id=row.team_id, key="crm:salesforce:auth", at=now, ttl=timedelta(days=1)
-            ):
-                own = await uow.settings.admins(row.team_id)
-                admins = own if own is not None else self.settings.admins
-                await Notifier(uow.outbox, now=now, admins=admins).alert_admins(
-                    row.team_id, ALERT_CRM_CREDENTIALS.format(crm="Salesforce", why=why)
-                )
-
 
 def _error_code(data: Any) -> str:
     """Salesforce's REST errors are a JSON array of {message, errorCode, fields}."""
@@ -313,10 +243,3 @@ def _error_message(data: Any) -> str:
     if isinstance(data, list) and data and isinstance(data[0], dict):
         return str(data[0].get("message") or "")[:100]
     return ""
-
-
-def _seconds(value: str | None, default: float) -> float:
-    try:
-        return max(0.0, float(value)) if value else default
-    except ValueError:
-        return default
