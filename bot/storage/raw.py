@@ -58,6 +58,7 @@ class Codec:
     binds: dict[str, Processor]
     results: tuple[Processor, ...]
     json_null: frozenset[str]  # columns where None is stored as JSON's null, as the ORM does
+    defaults: dict[str, Any]  # the columns' constant Python defaults, which the ORM would fill in
 
     @property
     def column_list(self) -> str:
@@ -88,6 +89,11 @@ def codec(mapped: FromClause, dialect: Dialect, names: tuple[str, ...] | None = 
         binds={c.name: c.type._cached_bind_processor(dialect) for c in table.columns},
         results=tuple(c.type._cached_result_processor(dialect, _type_code(c, dialect)) for c in columns),
         json_null=frozenset(c.name for c in table.columns if c.type.should_evaluate_none),
+        defaults={
+            c.name: c.default.arg  # type: ignore[attr-defined]
+            for c in table.columns
+            if c.default is not None and c.default.is_scalar
+        },
     )
 
 
@@ -150,21 +156,24 @@ class RawSql:
         return count
 
     async def insert(self, table: FromClause, values: dict[str, Any]) -> None:
-        """INSERT one row of `values` (column name → value; the columns' Python defaults are the
-        caller's to give)."""
-        names = tuple(values)
+        """INSERT one row of `values` (column name → value; a column's constant default fills in
+        when it is not given, as the ORM's would — a computed one is the caller's to give)."""
         codec = self.codec(table)
+        values = {**codec.defaults, **values}
+        names = tuple(values)
         sql = f"INSERT INTO {codec.table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         await self.write(codec.table.name, sql, [codec.bind(name, value) for name, value in values.items()])
 
     async def insert_many(
         self, table: FromClause, rows: Sequence[dict[str, Any]], *, returning: bool = False
     ) -> list[dict[str, Any]]:
-        """INSERT rows (each with the same keys) in multi-row statements; with `returning`, every
-        column of the rows stored, read back as the ORM would."""
+        """INSERT rows (each with the same keys) in multi-row statements, constant defaults filled
+        in as in `insert`; with `returning`, every column of the rows stored, read back as the ORM
+        would."""
         if not rows:
             return []
         codec = self.codec(table)
+        rows = [{**codec.defaults, **row} for row in rows]
         names = tuple(rows[0])
         group = f"({', '.join('?' * len(names))})"
         head = f"INSERT INTO {codec.table.name} ({', '.join(names)}) VALUES "

@@ -37,9 +37,6 @@ OUTBOX = Outbox.__table__
 SETTING = WorkspaceSetting.__table__
 RULE = RoutingRule.__table__
 MEMBER = Member.__table__
-# the columns' Python defaults, which an INSERT through the driver does not get from the ORM
-OUTBOX_DEFAULTS: dict[str, Any] = {"purpose": "message", "status": "pending", "lane": 3, "attempts": 0}
-LEAD_DEFAULTS: dict[str, Any] = {"fields": {}, "intake_channel": "api", "status": "new", "nurture": False}
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -168,10 +165,10 @@ class LeadRepo:
         given (posted_at: not visible yet) is stored as NULL."""
         if not rows:
             return {}
-        # the column defaults the ORM would have filled in
+        # the defaults the ORM computed from the row (constant ones come from the columns: raw.py)
         complete = [
             {
-                **LEAD_DEFAULTS,
+                "fields": {},
                 "sla_check_at": sla_check_after_move(
                     row.get("status") or Status.NEW.value, row["created_at"]
                 ),
@@ -361,11 +358,11 @@ class OutboxRepo:
     async def add(self, row: dict[str, Any]) -> None:
         """Queue one write (see bot.outbox.notifier): one INSERT through the driver (bot.storage.raw),
         in this transaction."""
-        await raw_sql(self.session).insert(OUTBOX, {**OUTBOX_DEFAULTS, **row})
+        await raw_sql(self.session).insert(OUTBOX, row)
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue many writes with multi-row INSERTs (intake's batches; bot.storage.raw)."""
-        await raw_sql(self.session).insert_many(OUTBOX, [{**OUTBOX_DEFAULTS, **row} for row in rows])
+        await raw_sql(self.session).insert_many(OUTBOX, rows)
 
     async def get_many(self, row_ids: Sequence[int]) -> list[Outbox]:
         """Load rows into the session in one query (later `get` calls find them there)."""
