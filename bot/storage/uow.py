@@ -3,9 +3,10 @@ commit on success, rollback on error."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import Generic, TypeVar, overload
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -35,6 +36,30 @@ from bot.storage.sla_checks import SlaCheckRepo
 from bot.storage.targets import MetricReportRepo, TargetRepo
 from bot.storage.webhooks import WebhookRepo
 
+R = TypeVar("R")
+
+
+class _Repo(Generic[R]):
+    """A unit of work's repository, made on its first use in the transaction: a Claim uses three
+    of the twenty-one, and making them all took 15 µs of every transaction."""
+
+    def __init__(self, repo: Callable[[AsyncSession], R]) -> None:
+        self._repo = repo
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> _Repo[R]: ...
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: UnitOfWork | None, owner: type) -> _Repo[R] | R:
+        if uow is None:
+            return self
+        repo = self._repo(uow.session)
+        uow.__dict__[self._name] = repo  # the instance's own attribute from now on
+        return repo
+
 
 class Conflict(Exception):
     """A unique constraint refused a write made in a savepoint (a concurrent writer got there first);
@@ -44,33 +69,34 @@ class Conflict(Exception):
 class UnitOfWork:
     session: AsyncSession
 
+    leads = _Repo(LeadRepo)
+    events = _Repo(EventRepo)
+    outbox = _Repo(OutboxRepo)
+    rules = _Repo(RuleRepo)
+    routing = _Repo(RoutingRepo)
+    members = _Repo(MemberRepo)
+    settings = _Repo(SettingRepo)
+    setting_audit = _Repo(SettingAuditRepo)
+    slots = _Repo(SlotRepo)
+    keys = _Repo(KeyRepo)
+    installations = _Repo(InstallationRepo)
+    api_tokens = _Repo(ApiTokenRepo)
+    discussions = _Repo(DiscussionRepo)
+    sla_checks = _Repo(SlaCheckRepo)
+    targets = _Repo(TargetRepo)
+    metric_reports = _Repo(MetricReportRepo)
+    webhooks = _Repo(WebhookRepo)
+    crm_records = _Repo(CrmRecordRepo)
+    reports = _Repo(Reports)
+    batches = _Repo(BatchRepo)
+    retention = _Repo(RetentionRepo)
+
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._factory()
         await self.session.begin()
-        self.leads = LeadRepo(self.session)
-        self.events = EventRepo(self.session)
-        self.outbox = OutboxRepo(self.session)
-        self.rules = RuleRepo(self.session)
-        self.routing = RoutingRepo(self.session)
-        self.members = MemberRepo(self.session)
-        self.settings = SettingRepo(self.session)
-        self.setting_audit = SettingAuditRepo(self.session)
-        self.slots = SlotRepo(self.session)
-        self.keys = KeyRepo(self.session)
-        self.installations = InstallationRepo(self.session)
-        self.api_tokens = ApiTokenRepo(self.session)
-        self.discussions = DiscussionRepo(self.session)
-        self.sla_checks = SlaCheckRepo(self.session)
-        self.targets = TargetRepo(self.session)
-        self.metric_reports = MetricReportRepo(self.session)
-        self.webhooks = WebhookRepo(self.session)
-        self.crm_records = CrmRecordRepo(self.session)
-        self.reports = Reports(self.session)
-        self.batches = BatchRepo(self.session)
-        self.retention = RetentionRepo(self.session)
         return self
 
     async def __aexit__(
