@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -34,6 +34,7 @@ from slack_bolt.response import BoltResponse
 from bot.domain import untrusted
 from bot.observability import metrics
 from bot.observability.logs import log_context
+from bot.slack.form_body import form_fields
 from bot.slack.payloads import event_key
 from bot.slack.response_urls import host_of, response_url_allowed
 from bot.slack.signature import RequestVerifier
@@ -72,7 +73,7 @@ def read_body(body: bytes, content_type: str) -> tuple[dict[str, Any], str | Non
             return {}, "body is not JSON"
         return (payload, _event_problem(payload)) if isinstance(payload, dict) else ({}, "no payload type")
     try:
-        form = dict(parse_qsl(body.decode("utf-8", errors="strict"), keep_blank_values=True))
+        form = form_fields(body)
     except (ValueError, UnicodeDecodeError):
         return {}, "form body is not UTF-8"
     if "payload" not in form:
