@@ -14,6 +14,7 @@ from bot.domain.outbox import BULK_PURPOSES, QUEUED, Purpose
 from bot.outbox.outcome import Outcome, RowSnapshot, aware
 from bot.outbox.rendering import Rendered
 from bot.slack.blocks.bulk import batch_lines, batch_summary
+from bot.slack.blocks.serialize import as_dicts
 from bot.storage.models import Lead, LeadBatch, Outbox
 from bot.storage.uow import UnitOfWork
 
@@ -56,7 +57,7 @@ async def line_update(
         return Outcome.sent()
     text, blocks = batch_lines(batch, await uow.batches.line(batch.id, lead.line_ts))
     args.pop("metadata", None)
-    args.update(channel=batch.channel_id, ts=lead.line_ts, text=text, blocks=[b.to_dict() for b in blocks])
+    args.update(channel=batch.channel_id, ts=lead.line_ts, text=text, blocks=as_dicts(blocks))
     return "chat.update", args
 
 
@@ -92,10 +93,10 @@ class BulkRenderer:
             leads = await uow.leads.get_many(ids)
             listed = [leads[(row.team_id, i)] for i in ids if (row.team_id, i) in leads]
             text, blocks = batch_lines(batch, listed)
-            args.update(thread_ts=thread, text=text, blocks=[b.to_dict() for b in blocks])
+            args.update(thread_ts=thread, text=text, blocks=as_dicts(blocks))
             return row.method, args
         text, blocks = batch_summary(batch, await uow.batches.counts(batch.id))
-        args.update(text=text, blocks=[b.to_dict() for b in blocks])
+        args.update(text=text, blocks=as_dicts(blocks))
         if row.purpose is Purpose.BULK_SUMMARY_UPDATE:
             if not batch.message_ts:
                 if await summary_posting(uow, batch.id):

@@ -13,6 +13,7 @@ from bot.domain.outbox import DISCUSSION_PURPOSES, Purpose
 from bot.outbox.outcome import Call, Outcome, RowSnapshot
 from bot.outbox.rendering import Rendered
 from bot.slack.blocks.discussion import answer_message
+from bot.slack.blocks.serialize import as_dicts
 from bot.storage.discussions import ANSWER_TABLE, PROMPT_TABLE, DiscussionRepo
 from bot.storage.models import Outbox
 from bot.storage.uow import UnitOfWork
@@ -75,7 +76,7 @@ async def _answer(
         author_id=None if answer.anonymous else answer.user_id,
         votes=await store.vote_count(answer.id),
     )
-    args.update(text=text, blocks=[b.to_dict() for b in blocks], channel=prompt.channel_id)
+    args.update(text=text, blocks=as_dicts(blocks), channel=prompt.channel_id)
     if row.purpose is Purpose.DISCUSSION_ANSWER:
         if prompt.message_ts is None:
             if await store.pending_post(PROMPT_TABLE, prompt.id):

@@ -13,6 +13,7 @@ from bot.outbox.bulk_renderer import line_update, thread_of
 from bot.outbox.outcome import Outcome, RowSnapshot, aware
 from bot.outbox.rendering import Rendered
 from bot.slack.blocks.lead_card import lead_card
+from bot.slack.blocks.serialize import as_dicts
 from bot.storage.models import Lead, Outbox, RoutingRule
 from bot.storage.uow import UnitOfWork
 
@@ -111,7 +112,7 @@ class LeadRenderer:
         text, blocks = lead_card(
             lead, rule_name=rule.name if rule else None, reasons=reasons, crm_links=links, crm_pending=pending
         )
-        args.update(text=text, blocks=[b.to_dict() for b in blocks])
+        args.update(text=text, blocks=as_dicts(blocks))
         if row.purpose is Purpose.LEAD_CARD_UPDATE:
             args["channel"], args["ts"] = lead.channel_id, lead.message_ts
             args.pop("metadata", None)

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain.outbox import PURPOSE_LANE, Lane, OutboxStatus, Purpose, rank_at
 from bot.slack.blocks.bulk import LEADS_PER_LINE_MESSAGE
+from bot.slack.blocks.serialize import as_dict
 from bot.storage.models import Lead, LeadBatch
 from bot.storage.repositories import OutboxRepo
 
@@ -29,7 +30,7 @@ RENDER_AT_SEND = {"render": "lead_card"}
 def _blocks(blocks: list[Block] | list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
     if blocks is None:
         return None
-    return [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+    return [as_dict(b) if isinstance(b, Block) else b for b in blocks]
 
 
 class Notifier:

@@ -13,6 +13,7 @@ from bot.domain.outbox import OFFER_PURPOSES, Purpose
 from bot.outbox.outcome import Outcome, RowSnapshot, aware
 from bot.outbox.rendering import Rendered
 from bot.slack.blocks.offer import offer_message
+from bot.slack.blocks.serialize import as_dicts
 from bot.storage.models import Outbox
 from bot.storage.uow import UnitOfWork
 
@@ -34,7 +35,7 @@ class OfferRenderer:
                     calls[row.id] = Outcome.fail("lead no longer exists")
                     continue
                 text, blocks = offer_message(lead, rep)
-                args.update(text=text, blocks=[b.to_dict() for b in blocks])
+                args.update(text=text, blocks=as_dicts(blocks))
                 if row.purpose is Purpose.LEAD_OFFER_UPDATE:
                     where, sending = await uow.outbox.offer_message(lead.id, rep)
                     if where is None:

@@ -15,6 +15,7 @@ from bot.domain.setup_checklist import CHANNEL_KEYS, SetupFacts
 from bot.outbox.notifier import UPDATE
 from bot.outbox.outcome import Outcome, RowSnapshot
 from bot.outbox.rendering import Rendered
+from bot.slack.blocks.serialize import as_dicts
 from bot.slack.blocks.setup import checklist_blocks, checklist_text
 from bot.storage.models import Outbox
 from bot.storage.uow import UnitOfWork
@@ -43,7 +44,7 @@ class SetupRenderer:
                 args.pop("render", None)
                 args["text"], args["blocks"] = (
                     checklist_text(facts),
-                    [b.to_dict() for b in checklist_blocks(facts)],
+                    as_dicts(checklist_blocks(facts)),
                 )
                 if row.method == UPDATE:
                     post = await uow.session.scalar(

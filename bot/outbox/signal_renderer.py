@@ -13,6 +13,7 @@ from bot.domain.outbox import OutboxStatus, Purpose
 from bot.outbox.notifier import UPDATE
 from bot.outbox.outcome import Outcome, RowSnapshot
 from bot.outbox.rendering import Rendered
+from bot.slack.blocks.serialize import as_dicts
 from bot.slack.blocks.signals import signal_message
 from bot.storage.models import CustomerSignal, Outbox
 from bot.storage.uow import UnitOfWork
@@ -54,7 +55,7 @@ class SignalRenderer:
                         account = await uow.retention.account(row.team_id, signal.account_id)
                         companies[signal.account_id] = (account.company or account.key) if account else "?"
                 text, blocks = signal_message(signals, companies)
-                args["text"], args["blocks"] = text, [b.to_dict() for b in blocks]
+                args["text"], args["blocks"] = text, as_dicts(blocks)
                 calls[row.id] = (row.method, args)
         return calls
 
