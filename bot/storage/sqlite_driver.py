@@ -33,6 +33,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 CHECKPOINT_BYTES = 4 * 1024 * 1024  # SQLite's own default: 1,000 pages of 4 KiB
+STAT_EVERY = 8  # commits between two looks at the WAL's size (a few pages each)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -72,6 +73,7 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 class LoopConnection(aiosqlite.Connection):
     _busy_timeout_ms: int | None = None
     _checkpoint: asyncio.Future[None] | None = None
+    _commits = 0
 
     def __init__(
         self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int, path: str | None
@@ -101,6 +103,9 @@ class LoopConnection(aiosqlite.Connection):
     def _checkpoint_if_due(self) -> None:
         if self._wal is None or (self._checkpoint is not None and not self._checkpoint.done()):
             return
+        self._commits += 1
+        if self._commits % STAT_EVERY:
+            return  # a stat per commit was 2% of a quick add's CPU; the limit is not that exact
         if self._wal_size() > CHECKPOINT_BYTES:
             self._checkpoint = asyncio.get_running_loop().run_in_executor(None, _checkpoint, self._wal[:-4])
 
@@ -115,17 +120,27 @@ class LoopConnection(aiosqlite.Connection):
             await asyncio.shield(self._checkpoint)
         conn = self._conn
         if self._busy_timeout_ms is None:
+            # Once a transaction holds the write lock, none of its statements waits for a lock
+            # (WAL: readers never block the writer; checkpoints run on a connection of their own),
+            # so the timeout stays 0 and is raised only for a BEGIN that must wait for another
+            # process (below): two PRAGMAs a transaction fewer.
             self._busy_timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-        conn.execute("PRAGMA busy_timeout=0")
+            conn.execute("PRAGMA busy_timeout=0")
         try:
             return fn(*args, **kwargs)
         except sqlite3.OperationalError as exc:
             if not _is_locked(exc):
                 raise
-        finally:
-            conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         # another process is writing: wait for it on the worker thread, not on the event loop
-        return await super()._execute(fn, *args, **kwargs)
+        return await super()._execute(self._begin_waiting, fn, *args, **kwargs)
+
+    def _begin_waiting(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            conn.execute("PRAGMA busy_timeout=0")
 
 
 def _checkpoint(path: str) -> None:
