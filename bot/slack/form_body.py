@@ -10,16 +10,17 @@ included: tests/unit/test_form_body.py compares the two on generated bodies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 try:
     from yarl._quoting import _Unquoter
-except ImportError:  # pragma: no cover - a yarl without it: the standard library's, slower
+
+    # `plus`: "+" is a space, as in any form body; `replace_invalid`: bytes that are not UTF-8
+    # become U+FFFD, as urllib's errors="replace" does
+    _unquote: Callable[[str], str] | None = _Unquoter(plus=True, replace_invalid=True)
+except (ImportError, TypeError):  # pragma: no cover - a yarl without it: the standard library's
     _unquote = None
-else:
-    # `plus`: "+" is a space, as in any form body; `replace_invalid`: bytes that are not UTF-8 become
-    # U+FFFD, as urllib's errors="replace" does
-    _unquote = _Unquoter(plus=True, replace_invalid=True)
 
 
 def form_fields(body: bytes) -> dict[str, str]:
