@@ -84,7 +84,10 @@ class LoopConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        if _offload.get():
+        if _offload.get() and _is_begin(args):
+            # offloaded work waits on its thread, a BEGIN for as long as the busy_timeout says
+            result = await super()._execute(self._begin_waiting, fn, *args, **kwargs)
+        elif _offload.get():
             result = await super()._execute(fn, *args, **kwargs)
         elif _is_begin(args):
             result = await self._begin(fn, *args, **kwargs)
@@ -135,6 +138,10 @@ class LoopConnection(aiosqlite.Connection):
         return await super()._execute(self._begin_waiting, fn, *args, **kwargs)
 
     def _begin_waiting(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """On the worker thread: the BEGIN with the connection's own busy_timeout (not yet lowered
+        when no BEGIN ran on the loop before)."""
+        if self._busy_timeout_ms is None:
+            return fn(*args, **kwargs)
         conn = self._conn
         conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         try:

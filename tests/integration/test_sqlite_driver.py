@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from bot.storage import sqlite_driver
 from bot.storage.db import make_engine
@@ -103,3 +104,52 @@ async def test_slow_queries_run_off_the_loop(tmp_path: Path) -> None:
         assert await conn._execute(threading.get_ident) == threading.get_ident()  # only inside
     finally:
         await conn.close()
+
+
+async def test_an_offloaded_begin_still_waits_for_another_process(tmp_path: Path) -> None:
+    # the loop's connection keeps busy_timeout at 0 between transactions; an offloaded BEGIN
+    # (a long report's transaction) must still wait for the lock rather than fail at once
+    path = tmp_path / "t.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:  # a first BEGIN on the loop lowers the timeout
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+
+        async def report() -> None:
+            with sqlite_driver.offloaded():
+                async with engine.begin() as conn:
+                    await conn.execute(text("INSERT INTO t VALUES (1)"))
+
+        writer = asyncio.create_task(report())
+        await asyncio.sleep(0.2)
+        assert not writer.done()  # waiting, not failed with "database is locked"
+        other.execute("COMMIT")
+        await asyncio.wait_for(writer, timeout=10)
+        other.close()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_begin_that_fails_raises_sqlalchemys_error(tmp_path: Path) -> None:
+    # the begin event sends BEGIN IMMEDIATE to the driver itself; its errors still reach callers
+    # as SQLAlchemy's (the outbox recorder, for one, catches DBAPIError)
+    path = tmp_path / "t.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            raw.driver_connection._busy_timeout_ms = 0  # wait no time on the worker thread either
+            await conn.rollback()
+        with pytest.raises(OperationalError, match="locked"):
+            async with engine.begin() as conn:
+                await conn.execute(text("SELECT 1"))
+        other.execute("ROLLBACK")
+        other.close()
+    finally:
+        await engine.dispose()
