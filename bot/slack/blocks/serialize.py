@@ -3,13 +3,13 @@ included, without its per-call introspection.
 
 slack_sdk's `to_dict()` works out, for every object every time, which of its class's names are
 validators (a sorted union of `dir()` and `vars()`) and which attributes it has (a property that
-builds the set through each base class), then walks them with `getattr`: 2,600 Python calls for a
-lead card, 0.3–0.5 ms, a fifth of a Claim's CPU once the card update is rendered. Here the two
+builds the set through each base class), then walks them with `getattr`: 2,600 Python calls and
+~0.3 ms for a lead card, 7 % of a Claim's samples (py-spy) once its card update is rendered. Here the two
 lists are worked out once per class; the same validators run in the same order, the same empty
 values are left out. Classes that serialize themselves differently (their own `to_dict`,
 `validate_json` or attribute lookup), and anything not from slack_sdk's models, go through their
-own `to_dict()`. tests/unit/test_block_serialize.py compares the two on every card and message
-Handoff builds.
+own `to_dict()`. tests/unit/test_block_serialize.py compares the two on generated lead cards in
+every state, a verdict message, a modal, empty lists and invalid models.
 """
 
 from __future__ import annotations
