@@ -89,6 +89,17 @@ def click_button(container: Any, label: str) -> None:
     container.find_element(By.XPATH, f'.//button[normalize-space()="{label}"]').click()
 
 
+def click_in_message(browser: Any, text: str, label: str) -> None:
+    """Click a button of the newest message containing `text`; the page redraws its messages as
+    they change (a card update), so an element found just before may be stale: find it again."""
+
+    def attempt() -> bool:
+        click_button(message_with(browser, text), label)
+        return True
+
+    wait_for(attempt, f"{label!r} on the message containing {text!r}")
+
+
 def modal(browser: Any) -> Any:
     return wait_for(lambda: browser.find_element(By.CSS_SELECTOR, "#modal-root form.modal"), "a modal")
 
@@ -168,8 +179,7 @@ def test_hand_over_claim_reject_verdict_and_home(browser: Any, served: ThreadedS
     # 2. Rob, a rep, claims it in #sales
     act_as(browser, REP1.id)
     go(browser, SALES)
-    card = message_with(browser, "Grace Hopper")
-    click_button(card, "Claim")
+    click_in_message(browser, "Grace Hopper", "Claim")
     wait_for(
         lambda: "Claimed by @Rob Rep" in message_with(browser, "Grace Hopper").text, "the claim on the card"
     )
@@ -177,7 +187,7 @@ def test_hand_over_claim_reject_verdict_and_home(browser: Any, served: ThreadedS
     # 3. ... and rejects it with a reason
     if not (listens_to_action(served, ActionId.REJECT) and listens_to_view(served, CallbackId.LEAD_REJECT)):
         pytest.skip("Reject is not in this build yet (feedback)")
-    click_button(message_with(browser, "Grace Hopper"), "Reject")
+    click_in_message(browser, "Grace Hopper", "Reject")
     form = modal(browser)
     fill(form, "Reason", "Not our ICP")
     fill_remaining_required(form)
@@ -221,13 +231,13 @@ def test_claim_button_on_a_card(browser: Any, served: ThreadedSandbox) -> None:
     open_page(browser, served)
     act_as(browser, REP1.id)
     go(browser, SALES)
-    click_button(message_with(browser, "Ada Lovelace"), "Claim")
+    click_in_message(browser, "Ada Lovelace", "Claim")
     wait_for(lambda: "Claimed by @Rob Rep" in message_with(browser, "Ada Lovelace").text, "the claim")
     # someone who is not in #sales is refused, privately
     add_lead(served, email="charles@babbage.dev", name="Charles Babbage", company="Engines Ltd")
     act_as(browser, MARKETER.id)
     go(browser, SALES)
-    click_button(message_with(browser, "Charles Babbage"), "Claim")
+    click_in_message(browser, "Charles Babbage", "Claim")
     refusal = message_with(browser, "Only members of")
     assert "Only visible to you" in refusal.text
     assert "Claim" in message_with(browser, "Charles Babbage").text
@@ -359,7 +369,7 @@ def test_the_crm_panel_shows_what_the_sync_wrote(browser: Any, served: ThreadedS
     open_page(browser, served)
     act_as(browser, REP1.id)
     go(browser, SALES)
-    click_button(message_with(browser, "margaret@hamilton.dev"), "Claim")
+    click_in_message(browser, "margaret@hamilton.dev", "Claim")
     panel = lambda: browser.find_element(By.ID, "crm-panel").text  # noqa: E731
     wait_for(lambda: "margaret@hamilton.dev" in panel() and "Salesforce:" in panel(), "the CRM panel")
     assert "margaret@hamilton.dev" in panel() and "Open - Not Contacted" in panel()
