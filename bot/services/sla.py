@@ -215,9 +215,9 @@ async def _record_policy(uow: UnitOfWork, team_id: str, fingerprint: str, now: d
 async def _rewind(handoff: Runtime, team_id: str, fingerprint: str, now: datetime) -> int:
     """Deadlines written under other thresholds may be too late: bring every open lead's check
     time back to `now`, REWIND leads a transaction with a turn of the loop between two (one UPDATE
-    of 100k leads held SQLite's only connection and the loop for seconds). The fingerprint goes in
-    with the last chunk: after a crash halfway the next pass rewinds the rest (the leads done have
-    a check time of at most `now` and are not picked again)."""
+    of 100k leads held SQLite's only connection and the loop for about a second). The fingerprint
+    goes in with the last chunk: after a crash halfway the next pass rewinds the rest (the leads
+    done have a check time of at most `now` and are not picked again)."""
     total = 0
     while True:
         # a request waiting for the connection takes it between two chunks (on SQLite's single

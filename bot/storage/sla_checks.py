@@ -79,7 +79,7 @@ class SlaCheckRepo:
         the next pass judges them again (the SLA thresholds or the calendar changed: a stored
         deadline may now be too late); returns how many were found — fewer than `limit`: none is
         left. A caller rewinds every open lead a chunk per transaction (one UPDATE of 100k rows held
-        SQLite's only connection, and its loop, for seconds)."""
+        SQLite's only connection, and its loop, for about a second; bench.jobs)."""
         ids = list(
             await self.session.scalars(
                 select(Lead.id)
