@@ -12,7 +12,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Lead
-from bot.storage.repositories import affected, dialect_name
+from bot.storage.repositories import dialect_name
 
 
 class SlaCheckRepo:
@@ -74,16 +74,31 @@ class SlaCheckRepo:
             stmt, [{"b_id": lead_id, "b_status": status, "b_next": at} for lead_id, status, at in checks]
         )
 
-    async def rewind(self, team_id: str, now: datetime) -> int:
-        """Every open lead is judged again from the next pass (the SLA thresholds or the calendar
-        changed, so a stored deadline may now be too late)."""
-        result = await self.session.execute(
-            update(Lead)
-            .where(Lead.team_id == team_id, Lead.sla_check_at > now)
-            .values(sla_check_at=now)
-            .execution_options(synchronize_session=False)
+    async def rewind(self, team_id: str, now: datetime, *, limit: int) -> int:
+        """Bring up to `limit` of the leads whose check time is later than `now` back to `now`, so
+        the next pass judges them again (the SLA thresholds or the calendar changed: a stored
+        deadline may now be too late); returns how many were found — fewer than `limit`: none is
+        left. A caller rewinds every open lead a chunk per transaction (one UPDATE of 100k rows held
+        SQLite's only connection, and its loop, for about a second; bench.jobs)."""
+        ids = list(
+            await self.session.scalars(
+                select(Lead.id)
+                .where(Lead.team_id == team_id, Lead.sla_check_at > now)
+                .order_by(Lead.sla_check_at)
+                .limit(limit)
+            )
         )
-        return affected(result)
+        if ids:
+            # by id (the primary key) as in lease(); `sla_check_at > now` again so that on
+            # PostgreSQL a row another instance rewound (or a move rewrote) since the read, whose
+            # lock we waited for, is judged on its new value and left alone
+            await self.session.execute(
+                update(Lead)
+                .where(Lead.id.in_(ids), Lead.sla_check_at > now)
+                .values(sla_check_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return len(ids)
 
     async def backlog(self, team_id: str, now: datetime) -> tuple[int, datetime | None]:
         """How many leads are due an SLA check now, and since when the oldest waits (one index range)."""

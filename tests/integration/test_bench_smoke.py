@@ -78,8 +78,9 @@ async def test_jobs_benchmark_fires_every_due_step_and_posts_the_digest() -> Non
     assert phases["baseline"].requests > 0 and phases["baseline"].failed == 0
     assert len(phases["idle_pass"].per_run_ms) == 40 and phases["digest"].per_run_ms
     assert phases["digest"].peak_mb > 10
+    assert phases["rewind"].per_run_ms and phases["rewind"].rewound > 0  # all open leads but a lease
     rows = jobs.rows_for(KIND, 300, phases)
-    assert len(rows) == 4 and "| jobs |" in table(rows)
+    assert len(rows) == 5 and "| jobs |" in table(rows)
 
 
 async def test_salesforce_benchmark_syncs_every_lead_once() -> None:
