@@ -14,6 +14,9 @@ with a connection of its own; it never waits for, or blocks, readers and writers
 writer restarts the WAL from its beginning.
 Calls never overlap either way (SQLAlchemy awaits each before the next), so one sqlite3 connection
 used from both threads is safe (check_same_thread=False, SQLite's serialized mode).
+
+Reports read on connections of their own (`ReadConnection`, bot.storage.db.make_read_engine): plain
+aiosqlite, every call on its worker thread, none of the writer's bookkeeping.
 """
 
 from __future__ import annotations
@@ -150,6 +153,12 @@ class LoopConnection(aiosqlite.Connection):
             conn.execute("PRAGMA busy_timeout=0")
 
 
+class ReadConnection(aiosqlite.Connection):
+    """A report's connection: aiosqlite as it is, every call on its worker thread, so a scan of
+    100k rows never holds the loop. None of LoopConnection's bookkeeping: its deferred BEGIN takes
+    no lock to wait for (WAL), and it commits no frames to checkpoint."""
+
+
 def _checkpoint(path: str) -> None:
     try:
         with contextlib.closing(sqlite3.connect(path, timeout=1, check_same_thread=False)) as conn:
@@ -177,4 +186,12 @@ def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> LoopC
     memory = database == ":memory:" or "mode=memory" in database
     connection = LoopConnection(connector, iter_chunk_size, None if memory else _file_path(database))
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite: never hold up exit
+    return connection
+
+
+def connect_reader(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> ReadConnection:
+    """A report's connection, for the read engine's `async_creator_fn` (bot.storage.db)."""
+    kwargs["check_same_thread"] = False
+    connection = ReadConnection(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size)
+    connection._thread.daemon = True
     return connection
