@@ -208,3 +208,23 @@ async def test_writers_do_not_wait_for_checkpoints_a_reader_holds_back(
         gate.set()
         await reader.dispose()
         await engine.dispose()
+
+
+def test_a_checkpoint_says_whether_a_reader_held_it_back(tmp_path: Path) -> None:
+    path = str(tmp_path / "t.db")
+    writer = sqlite3.connect(path, isolation_level=None)
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("CREATE TABLE t (x INTEGER)")
+        writer.execute("INSERT INTO t VALUES (1)")
+        assert sqlite_driver._checkpoint(path)  # nobody reads: it reaches the WAL's end
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # a snapshot older than what follows
+        writer.execute("INSERT INTO t VALUES (2)")
+        assert not sqlite_driver._checkpoint(path)
+        reader.execute("COMMIT")
+        assert sqlite_driver._checkpoint(path)
+    finally:
+        reader.close()
+        writer.close()
