@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -57,7 +58,7 @@ from bot.slack.authorize import single_workspace_authorize
 from bot.slack.clients import SlackClients
 from bot.slack.membership import ChannelMembers
 from bot.slack.socket_edge import SocketModeEdge
-from bot.storage.db import make_engine, make_session_factory, ping
+from bot.storage.db import make_engine, make_read_engine, make_session_factory, ping
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,8 @@ class Handoff:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     owns_engine: bool = True
+    # reports read on connections of their own on SQLite (make_read_engine; None: the engine's)
+    read_engine: AsyncEngine | None = None
     # what the handlers registered, so app.yaml (and help) can be checked against the code
     registered: Registered = field(default_factory=Registered)
     # Socket Mode's connection (None in HTTP mode); `serve` starts it
@@ -139,6 +142,13 @@ class Handoff:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    def read_uow(self) -> UnitOfWork:
+        return UnitOfWork(self.read_session_factory)
+
+    @functools.cached_property
+    def read_session_factory(self) -> async_sessionmaker[AsyncSession]:
+        return self.session_factory if self.read_engine is None else make_session_factory(self.read_engine)
 
     def open_context(self, team_id: str, *, now: datetime | None = None) -> AbstractAsyncContextManager[Ctx]:
         """One unit of work for a service call; queued Slack writes go out after the commit."""
@@ -247,6 +257,8 @@ class Handoff:
         await self.clients.aclose()
         for other in self.sender.delivery.others.values():
             await other.aclose()
+        if self.read_engine is not None:  # its own even when the engine was passed in
+            await self.read_engine.dispose()
         if self.owns_engine:
             await self.engine.dispose()
 
@@ -390,6 +402,7 @@ def build_app(
         instance_id=instance_id,
         installation_store=installation_store,
         owns_engine=owns_engine,
+        read_engine=make_read_engine(engine.url.render_as_string(hide_password=False)),
         channel_members=ChannelMembers(now=clock.now),
     )
 

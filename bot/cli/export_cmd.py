@@ -11,7 +11,7 @@ from bot.clock import SystemClock
 from bot.config import ConfigError, Settings
 from bot.services.context import load_timezone
 from bot.services.export import ExportKind, export_rows, write_export
-from bot.storage.db import make_engine, make_session_factory
+from bot.storage.db import make_engine, make_read_engine, make_session_factory
 from bot.storage.uow import UnitOfWork
 
 
@@ -43,7 +43,9 @@ async def _team(uow: UnitOfWork, wanted: str | None) -> str:
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     kind = ExportKind(args.kind)
-    engine = make_engine(settings.database_url)
+    # on SQLite a read-only snapshot: the running bot keeps writing meanwhile (the main engine's
+    # BEGIN IMMEDIATE would hold its writers off for the whole export)
+    engine = make_read_engine(settings.database_url) or make_engine(settings.database_url)
     if not args.output or args.output == "-":
         out = sys.stdout
     else:

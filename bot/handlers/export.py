@@ -56,7 +56,7 @@ async def send_export(
     handoff: Runtime, team_id: str, user_id: str, kind: ExportKind, since: date | None
 ) -> None:
     try:
-        async with handoff.uow() as uow:
+        async with handoff.read_uow() as uow:  # beside the writer: no request waits for it
             tz = await load_timezone(uow, handoff.settings, team_id)  # `since` is a date there
             text, count = await export_to_string(
                 uow, team_id, kind, "csv", since=since, now=handoff.clock.now(), tz=tz

@@ -52,7 +52,7 @@ async def publish_home(
     cache: QualityCache,
 ) -> None:
     """A read, answered straight away (views.publish is not a write that follows a state change)."""
-    async with handoff.uow() as uow:
+    async with handoff.read_uow() as uow:
         data = await build_home(
             uow,
             handoff.settings,

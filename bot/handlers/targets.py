@@ -58,7 +58,7 @@ def register(routers: dict[Command, CommandRouter], interactions: InteractionRou
 
 async def _scoreboard(req: CommandRequest) -> tuple[str, list[Any]]:
     handoff = req.handoff
-    async with handoff.uow() as uow:
+    async with handoff.read_uow() as uow:
         calendar = await load_calendar(uow, handoff.settings, req.team_id)
         board = await build_scoreboard(uow, req.team_id, handoff.clock.now(), calendar.tz, calendar)
         after_close = await retention.last_week(uow, req.team_id, handoff.clock.now())

@@ -130,10 +130,11 @@ async def run_weekly_digest(
 ) -> bool:
     """The job: True when this instance posted this week's digest.
 
-    The numbers are read in one transaction; the chart (a matplotlib render, CPU-bound) is drawn
-    after it closed and in a worker thread, so on SQLite (one pooled connection) no claim waits
-    for it and the event loop keeps answering; the message and the chart are then queued together
-    with the week's slot in a short second transaction: both or neither, once per week."""
+    The numbers are read in one read-only transaction (`read_uow`: on SQLite a connection of its
+    own, reading a snapshot beside the writer, so no claim waits for its seconds at 100k leads);
+    the chart (a matplotlib render, CPU-bound) is drawn after it closed and in a worker thread, so
+    the event loop keeps answering; the message and the chart are then queued together with the
+    week's slot in a short write transaction: both or neither, once per week."""
     async with handoff.open_context(team_id) as ctx:
         channel = await ctx.channel_setting("partnership_channel")
         if not channel:
@@ -144,7 +145,8 @@ async def run_weekly_digest(
         if await ctx.uow.slots.claimed(team_id, [JOB_NAME], [slot]):
             return False  # posted already (here or by another instance)
         calendar = await load_calendar(ctx.uow, handoff.settings, team_id)
-        digest = await build_digest(ctx.uow, team_id, now, tz, sections=sections, calendar=calendar)
+    async with handoff.read_uow() as uow:
+        digest = await build_digest(uow, team_id, now, tz, sections=sections, calendar=calendar)
     chart = await asyncio.to_thread(chart_png, digest)
     async with handoff.open_context(team_id) as ctx:
         if not await ctx.uow.slots.claim(

@@ -35,6 +35,12 @@ class Runtime(Protocol):
         """A unit of work for reads and bookkeeping that queue no Slack writes."""
         ...
 
+    def read_uow(self) -> UnitOfWork:
+        """A read-only unit of work for reports that read a lot (the digest, exports, scoreboards):
+        on SQLite a connection of its own reading a snapshot beside the writer, so requests never
+        queue behind it; writing through it fails. Elsewhere the same as uow()."""
+        ...
+
     def wake_sender(self) -> None: ...
 
     async def team_ids(self) -> list[str]:

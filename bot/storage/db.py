@@ -6,6 +6,7 @@ import sqlite3
 import time
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
@@ -14,11 +15,18 @@ from sqlalchemy.util import await_
 from bot.storage import sqlite_driver
 
 IDLE_PING_SECONDS = 30.0  # a pooled PostgreSQL connection idle longer is pinged before use
+# SQLite connections for reports: two kept open, two more while reports pile up (each one a thread
+# and up to 2 MB of page cache)
+READ_POOL_SIZE, READ_POOL_OVERFLOW = 2, 2
 
 
 def is_sqlite(engine_or_url: AsyncEngine | str) -> bool:
     url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
     return url.startswith("sqlite")
+
+
+def _in_memory(url: str) -> bool:
+    return ":memory:" in url or "mode=memory" in url
 
 
 class CountingPool(AsyncAdaptedQueuePool):
@@ -58,7 +66,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEn
         # polls with sleeps growing to 100 ms (benchmark: claim p99 1.7 s at 20 concurrent clicks).
         # Other processes (e.g. `handoff import`) still wait on busy_timeout. No pre-ping: a file
         # does not drop connections.
-        if ":memory:" not in url and "mode=memory" not in url:  # in-memory: a StaticPool already
+        if not _in_memory(url):  # in-memory: a StaticPool already
             kwargs.update(poolclass=CountingPool, pool_size=1, max_overflow=0, pool_timeout=60)
     else:
         # no pool_pre_ping: its ping is three round trips (BEGIN, `;`, ROLLBACK) on every checkout, a
@@ -79,6 +87,30 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEn
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         event.listen(engine.sync_engine, "do_connect", _sqlite_on_loop)
+    return engine
+
+
+def make_read_engine(url: str, *, echo: bool = False) -> AsyncEngine | None:
+    """On a SQLite file, an engine for reports that read a lot (the digest, exports, scoreboards):
+    connections of their own, read-only, whose deferred transactions read a snapshot beside the
+    writer (WAL) instead of queueing for make_engine's one connection. None elsewhere: read
+    through the main engine (PostgreSQL has a pool of its own; an in-memory database is one
+    connection, a second would be another, empty database)."""
+    if not is_sqlite(url) or _in_memory(url):
+        return None
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": 30},  # busy_timeout: a reader waits only while the WAL is recovered
+        poolclass=AsyncAdaptedQueuePool,
+        pool_size=READ_POOL_SIZE,
+        max_overflow=READ_POOL_OVERFLOW,
+        pool_timeout=300,  # behind other reports, never behind a request
+    )
+    event.listen(engine.sync_engine, "do_connect", _sqlite_reader)
+    event.listen(engine.sync_engine, "connect", _sqlite_read_pragmas)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin_deferred)
     return engine
 
 
@@ -107,6 +139,20 @@ def _sqlite_on_loop(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any
     return dialect.dbapi.connect(*cargs, async_creator_fn=sqlite_driver.connect, **cparams)
 
 
+def _sqlite_reader(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    # every call on the driver's worker thread (bot.storage.sqlite_driver.ReadConnection)
+    return dialect.dbapi.connect(*cargs, async_creator_fn=sqlite_driver.connect_reader, **cparams)
+
+
+def _sqlite_read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # BEGIN is ours (below)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # already, unless no writer ever opened the file
+    # a write through a report's unit of work fails loudly: "attempt to write a readonly database"
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN; we issue it ourselves (see below)
     dbapi_connection.isolation_level = None
@@ -118,6 +164,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin_deferred(conn: Any) -> None:
+    # a plain BEGIN takes no lock: its first read fixes the snapshot the whole transaction sees,
+    # and in WAL mode it never waits for the writer nor holds it up (pysqlite's own handling
+    # would not BEGIN before a SELECT at all: each statement would read its own snapshot)
+    _sqlite_begin(conn, "BEGIN")
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
     # instead of one failing with "database is locked" when it upgrades a read lock.
@@ -125,13 +178,15 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     # another process holds the lock): SQLAlchemy's statement execution and aiosqlite's cursor
     # around it were a fifth of a unit of work's CPU (172 → 99 µs to get the connection), for a statement that returns nothing.
     # Errors are raised as SQLAlchemy's, as before.
-    driver: sqlite_driver.LoopConnection = conn.connection.driver_connection
+    _sqlite_begin(conn, "BEGIN IMMEDIATE")
+
+
+def _sqlite_begin(conn: Any, statement: str) -> None:
+    driver: aiosqlite.Connection = conn.connection.driver_connection
     try:
-        await_(driver._execute(driver._conn.execute, "BEGIN IMMEDIATE"))
+        await_(driver._execute(driver._conn.execute, statement))
     except sqlite3.Error as error:
-        raise exc.DBAPIError.instance(
-            "BEGIN IMMEDIATE", [], error, sqlite3.Error, hide_parameters=True
-        ) from error
+        raise exc.DBAPIError.instance(statement, [], error, sqlite3.Error, hide_parameters=True) from error
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

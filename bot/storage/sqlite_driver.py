@@ -14,6 +14,11 @@ with a connection of its own; it never waits for, or blocks, readers and writers
 writer restarts the WAL from its beginning.
 Calls never overlap either way (SQLAlchemy awaits each before the next), so one sqlite3 connection
 used from both threads is safe (check_same_thread=False, SQLite's serialized mode).
+
+Reports read on connections of their own (`ReadConnection`, bot.storage.db.make_read_engine): plain
+aiosqlite, every call on its worker thread, none of the writer's bookkeeping. A reader's snapshot
+holds checkpoints back (they cannot copy frames written after it), so the WAL grows while it reads;
+writers then stop waiting for checkpoints, which could not cut it back before the reader is done.
 """
 
 from __future__ import annotations
@@ -72,7 +77,9 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 
 class LoopConnection(aiosqlite.Connection):
     _busy_timeout_ms: int | None = None
-    _checkpoint: asyncio.Future[None] | None = None
+    _checkpoint: asyncio.Future[bool] | None = None
+    # the last checkpoint stopped short of the WAL's end: a reader's snapshot holds it back
+    _held_back = False
     _commits = 0
 
     def __init__(
@@ -111,15 +118,23 @@ class LoopConnection(aiosqlite.Connection):
             return  # a stat per commit was 2% of a quick add's CPU; the limit is not that exact
         if self._wal_size() > CHECKPOINT_BYTES:
             self._checkpoint = asyncio.get_running_loop().run_in_executor(None, _checkpoint, self._wal[:-4])
+            self._checkpoint.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, done: asyncio.Future[bool]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self._held_back = not done.result()
 
     async def _begin(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if (
             self._checkpoint is not None
             and not self._checkpoint.done()
+            and not self._held_back
             and self._wal_size() > 4 * CHECKPOINT_BYTES
         ):
             # writes outpace checkpoints (each one finishes behind new frames, so the WAL is never
-            # restarted): this writer waits for the running one, then restarts the WAL itself
+            # restarted): this writer waits for the running one, then restarts the WAL itself.
+            # Not while a reader holds them back (a report's snapshot): no checkpoint can restart
+            # the WAL before it ends, and every writer would wait on every checkpoint until then.
             await asyncio.shield(self._checkpoint)
         conn = self._conn
         if self._busy_timeout_ms is None:
@@ -150,12 +165,27 @@ class LoopConnection(aiosqlite.Connection):
             conn.execute("PRAGMA busy_timeout=0")
 
 
-def _checkpoint(path: str) -> None:
+class ReadConnection(aiosqlite.Connection):
+    """A report's connection: aiosqlite as it is, every call on its worker thread, so a scan of
+    100k rows never holds the loop. None of LoopConnection's bookkeeping: its deferred BEGIN takes
+    no lock to wait for (WAL), and it commits no frames to checkpoint."""
+
+
+def _checkpoint(path: str) -> bool:
+    """A PASSIVE checkpoint; whether it reached the WAL's end (not when a reader's snapshot is
+    older than the WAL's last frames: those cannot be copied into the database before it ends)."""
     try:
         with contextlib.closing(sqlite3.connect(path, timeout=1, check_same_thread=False)) as conn:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if busy == 0 and copied >= frames:
+                return True
+            # a commit that landed meanwhile leaves its frames behind too (1 checkpoint in 50 under
+            # steady writes): a second pass copies them, a reader's older snapshot stops it short
+            _, _, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            return bool(copied >= frames)
     except sqlite3.Error as exc:  # the next commit past the threshold tries again
         log.warning("SQLite checkpoint failed: %s", exc)
+        return True
 
 
 def _file_path(database: str) -> str:
@@ -177,4 +207,12 @@ def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> LoopC
     memory = database == ":memory:" or "mode=memory" in database
     connection = LoopConnection(connector, iter_chunk_size, None if memory else _file_path(database))
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite: never hold up exit
+    return connection
+
+
+def connect_reader(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> ReadConnection:
+    """A report's connection, for the read engine's `async_creator_fn` (bot.storage.db)."""
+    kwargs["check_same_thread"] = False
+    connection = ReadConnection(lambda: sqlite3.connect(database, **kwargs), iter_chunk_size)
+    connection._thread.daemon = True
     return connection

@@ -4,9 +4,11 @@ with the fixture's hand count."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import io
 import json
+import sqlite3
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -22,6 +24,7 @@ from bot.services.export import LEAD_IMPORT_COLUMNS, ExportKind, export_to_strin
 from bot.storage.db import make_session_factory
 from bot.storage.targets import TargetRepo
 from bot.storage.uow import UnitOfWork
+from tests.conftest import is_postgres
 from tests.metrics_fixture import NOW, insert_history, lead_row
 
 TEAM = "T0TEAM"
@@ -130,6 +133,27 @@ async def test_cli_writes_a_file(engine: AsyncEngine, database_url: str, tmp_pat
     assert await export_cmd.run(settings, args) == 0
     rows = list(csv.DictReader(io.StringIO((tmp_path / "l.csv").read_text())))
     assert [r["email"] for r in rows] == ["lead6@example.com", "lead50@example.com"]
+
+
+async def test_cli_reads_while_another_process_writes(
+    engine: AsyncEngine, database_url: str, tmp_path
+) -> None:
+    """On SQLite the export reads a snapshot (make_read_engine): a writer (the running bot, in
+    another process) neither waits for it nor holds it up."""
+    if is_postgres(database_url):
+        pytest.skip("SQLite's write lock")
+    await seed(engine)
+    other = sqlite3.connect(database_url.split("///", 1)[1], isolation_level=None, check_same_thread=False)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("DELETE FROM lead")  # not committed: the export does not see it
+        args = build_parser().parse_args(["export", "leads", "--output", str(tmp_path / "l.csv")])
+        async with asyncio.timeout(10):
+            assert await export_cmd.run(load_settings(database_url=database_url), args) == 0
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert len(list(csv.DictReader(io.StringIO((tmp_path / "l.csv").read_text())))) == 10
 
 
 def test_cli_rejects_a_bad_date() -> None:

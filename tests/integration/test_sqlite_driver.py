@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.storage import sqlite_driver
-from bot.storage.db import make_engine
+from bot.storage.db import make_engine, make_read_engine
 
 
 async def test_calls_run_on_the_loop_thread_unless_offloaded(tmp_path: Path) -> None:
@@ -153,3 +153,78 @@ async def test_a_begin_that_fails_raises_sqlalchemys_error(tmp_path: Path) -> No
         other.close()
     finally:
         await engine.dispose()
+
+
+async def test_writers_do_not_wait_for_checkpoints_a_reader_holds_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A report's snapshot (make_read_engine) keeps every checkpoint short of the WAL's end, so the
+    # WAL grows past 4× the limit while it reads; writers must not then wait for each checkpoint
+    # (they could not restart the WAL anyway), and once it is done the WAL is cut back again.
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_BYTES", 64 * 1024)
+    path = tmp_path / "t.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    reader = make_read_engine(f"sqlite+aiosqlite:///{path}")
+    assert reader is not None
+
+    async def write(commits: int) -> None:
+        for _ in range(commits):  # 16 KB a commit
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": os.urandom(8 * 1024).hex()})
+            await asyncio.sleep(0)  # let a finished checkpoint be noticed
+
+    real_checkpoint = sqlite_driver._checkpoint
+    gate = threading.Event()
+
+    def slow_checkpoint(path: str) -> bool:  # fsyncs on a busy disk
+        gate.wait(30)
+        return real_checkpoint(path)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+            driver = (await conn.get_raw_connection()).driver_connection
+        async with reader.connect() as report, report.begin():
+            assert (await report.execute(text("SELECT count(*) FROM t"))).scalar() == 0  # its snapshot
+            await write(40)  # 640 KB of WAL, checkpointed only up to the snapshot
+            assert driver._checkpoint is not None
+            await asyncio.wait_for(asyncio.shield(driver._checkpoint), 10)
+            assert os.stat(f"{path}-wal").st_size > 4 * sqlite_driver.CHECKPOINT_BYTES
+            monkeypatch.setattr(sqlite_driver, "_checkpoint", slow_checkpoint)
+            async with asyncio.timeout(10):
+                await write(40)  # a checkpoint starts and hangs; no writer waits for it
+            assert not driver._checkpoint.done()
+            gate.set()
+            await asyncio.wait_for(asyncio.shield(driver._checkpoint), 10)
+        monkeypatch.setattr(sqlite_driver, "_checkpoint", real_checkpoint)
+        commits = 80
+        async with asyncio.timeout(20):  # the first checkpoint copies the 2 MB the snapshot held back
+            while os.stat(f"{path}-wal").st_size > 4 * sqlite_driver.CHECKPOINT_BYTES:
+                await write(1)
+                commits += 1
+        async with reader.connect() as report:
+            assert (await report.execute(text("SELECT count(*) FROM t"))).scalar() == commits
+    finally:
+        gate.set()
+        await reader.dispose()
+        await engine.dispose()
+
+
+def test_a_checkpoint_says_whether_a_reader_held_it_back(tmp_path: Path) -> None:
+    path = str(tmp_path / "t.db")
+    writer = sqlite3.connect(path, isolation_level=None)
+    reader = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("CREATE TABLE t (x INTEGER)")
+        writer.execute("INSERT INTO t VALUES (1)")
+        assert sqlite_driver._checkpoint(path)  # nobody reads: it reaches the WAL's end
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchone()  # a snapshot older than what follows
+        writer.execute("INSERT INTO t VALUES (2)")
+        assert not sqlite_driver._checkpoint(path)
+        reader.execute("COMMIT")
+        assert sqlite_driver._checkpoint(path)
+    finally:
+        reader.close()
+        writer.close()
