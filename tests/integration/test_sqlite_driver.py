@@ -4,6 +4,7 @@ lock and work marked `offloaded()`; the WAL is checkpointed off the loop and sta
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import sqlite3
 import threading
@@ -88,6 +89,33 @@ async def test_the_wal_is_checkpointed_off_the_loop_and_stays_bounded(
         assert largest < 1024 * 1024, f"WAL grew to {largest} bytes"
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 200
+    finally:
+        await engine.dispose()
+
+
+async def test_a_wal_that_is_not_restarted_is_not_checkpointed_every_few_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes that never pause: each checkpoint ends behind new frames and the WAL stays past the
+    limit. The next checkpoint waits for a quarter of the limit in new frames, not 8 commits."""
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_BYTES", 256 * 1024)
+    started: list[int] = []
+    # a checkpoint that never catches up: the WAL is never restarted
+    monkeypatch.setattr(
+        sqlite_driver, "_checkpoint", lambda path: started.append(os.stat(f"{path}-wal").st_size)
+    )
+    path = tmp_path / "t.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x TEXT)"))
+        for i in range(480):  # a page a commit: ~2 MB of WAL, past the limit after ~64 commits
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (:x)"), {"x": str(i)})
+            await asyncio.sleep(0)  # let a finished checkpoint be noticed
+        # every 8 commits past the limit would be ~52; a quarter of the limit (64 pages) apart, ~26
+        assert 20 <= len(started) <= 30, started
+        assert all(b - a >= 64 * 1024 for a, b in itertools.pairwise(started)), started
     finally:
         await engine.dispose()
 
