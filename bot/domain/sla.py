@@ -9,6 +9,7 @@ never adds or loses an hour of working time that did not happen.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from bot.domain.lead import ACCEPTED_LIKE, Status
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # a search bound: a calendar with no working day at all would otherwise loop forever
 MAX_DAYS_AHEAD = 3 * 366
+LONG_SPAN = timedelta(days=8)  # longer spans: working time from running totals, not day by day
 
 
 class CalendarError(ValueError):
@@ -157,6 +159,26 @@ class BusinessCalendar:
 
     def working_between(self, start: datetime, end: datetime) -> timedelta:
         """Working time elapsed from `start` to `end` (zero when end is not after start)."""
+        if end - start <= LONG_SPAN:
+            return self._working_day_by_day(start, end)
+        # a long span (a quarter's speed-to-lead target counts each unclaimed lead's wait up to
+        # now, for every lead of the quarter): the whole days in between from running totals,
+        # so the cost no longer grows with the days spanned
+        first, last = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        totals = _running_totals(self)
+        total = self._within_day(first, start, end) - totals.before(first + timedelta(days=1))
+        if (last - first).days >= MAX_DAYS_AHEAD:  # as far as day by day looks, and no further
+            return total + totals.before(first + timedelta(days=MAX_DAYS_AHEAD))
+        return total + totals.before(last) + self._within_day(last, start, end)
+
+    def _within_day(self, day: date, start: datetime, end: datetime) -> timedelta:
+        if not self.is_working_day(day):
+            return timedelta(0)
+        opens, closes = self.window(day)
+        lo, hi = max(opens, start), min(closes, end)
+        return hi - lo if hi > lo else timedelta(0)
+
+    def _working_day_by_day(self, start: datetime, end: datetime) -> timedelta:
         total = timedelta(0)
         if end <= start:
             return total
@@ -175,6 +197,44 @@ class BusinessCalendar:
             return False
         opens, closes = self.window(day)
         return opens <= when < closes
+
+
+class _RunningTotals:
+    """Working time of a calendar's whole days, summed from a first day: the working time of the
+    days from `a` up to (not including) `b` is before(b) - before(a). Grown as dates are asked."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar = calendar
+        self.first: date | None = None
+        self.sums: list[timedelta] = [timedelta(0)]  # sums[i]: the days first .. first + i - 1
+
+    def _work(self, day: date) -> timedelta:
+        if not self.calendar.is_working_day(day):
+            return timedelta(0)
+        opens, closes = self.calendar.window(day)  # in UTC: a DST change in the hours counts
+        return closes - opens
+
+    def before(self, day: date) -> timedelta:
+        if self.first is None or day < self.first:
+            # start again a week before (spans keep coming from around the same dates), as far
+            # as the totals reached
+            reached = day if self.first is None else self.first + timedelta(days=len(self.sums) - 1)
+            self.first, self.sums = day - timedelta(days=7), [timedelta(0)]
+            self._grow((reached - self.first).days)
+        index = (day - self.first).days
+        self._grow(index)
+        return self.sums[index]
+
+    def _grow(self, index: int) -> None:
+        assert self.first is not None
+        while len(self.sums) <= index:
+            self.sums.append(self.sums[-1] + self._work(self.first + timedelta(days=len(self.sums) - 1)))
+
+
+@functools.lru_cache(maxsize=32)
+def _running_totals(calendar: BusinessCalendar) -> _RunningTotals:
+    # one per calendar (a frozen value): the digest's 100k leads share their calendar's totals
+    return _RunningTotals(calendar)
 
 
 # -- thresholds -----------------------------------------------------------------------------
