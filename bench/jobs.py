@@ -91,6 +91,19 @@ class Phase:
     rewound: int = 0  # leads due a look after the rewind (all the open ones but a pass's lease)
 
 
+class BenchClock:
+    """NOON, moving on in real time from when the run started; pauses really wait."""
+
+    def __init__(self, start: datetime) -> None:
+        self._start, self._t0 = start, time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
+    async def pause(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 # ----------------------------------------------------------------------------------- the probe
 
 
@@ -277,7 +290,12 @@ async def child(kind: str, open_leads: int) -> dict[str, Any]:
                 slack_api_url=fake.base_url, database_url=db_url, sales_channel=SALES,
                 partnership_channel=MARKETING, admins=(ADMIN,), timezone="UTC",
             )  # fmt: skip
-            handoff = build_app(settings, pacer=Pacer.unlimited(), with_scheduler=False)
+            # the requests' clock runs from NOON, as the seeded leads and the jobs do: with the real
+            # date, Claims stamped months after the leads' arrival made the digest's speed-to-lead
+            # tally count months of working days per claimed lead (no lead of a real week can)
+            handoff = build_app(
+                settings, pacer=Pacer.unlimited(), with_scheduler=False, clock=BenchClock(NOON)
+            )
             runner = web.AppRunner(handoff.web, access_log=None)
             await runner.setup()
             port = free_port()
