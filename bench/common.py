@@ -365,16 +365,9 @@ async def run_load(
     """Replay signed requests through bench/loadgen.py (its own process), run after run; each
     (requests, concurrency) run sends every request once, after the warm-up requests. `pace_ms`:
     each of the concurrent workers sends at most one request per `pace_ms` (a steady load)."""
-    spec = {
-        "url": url,
-        "warmup": [_encode(r) for r in warmup],
-        "runs": [
-            {"concurrency": c, "pace_ms": pace_ms, "requests": [_encode(r) for r in reqs]} for reqs, c in runs
-        ],
-    }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(spec, f)
-        spec_path = f.name
+    # on a thread: bench.jobs serves Handoff on this process's loop, and encoding a slice of 500
+    # requests held it for 40-60 ms, stalls its probe laid at the job's door
+    spec_path = await asyncio.to_thread(_write_spec, url, runs, warmup, pace_ms)
     try:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -402,6 +395,21 @@ async def run_load(
         )
         for d in json.loads(out)
     ]
+
+
+def _write_spec(
+    url: str, runs: Sequence[tuple[Sequence[Signed], int]], warmup: Sequence[Signed], pace_ms: float
+) -> str:
+    spec = {
+        "url": url,
+        "warmup": [_encode(r) for r in warmup],
+        "runs": [
+            {"concurrency": c, "pace_ms": pace_ms, "requests": [_encode(r) for r in reqs]} for reqs, c in runs
+        ],
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+        return f.name
 
 
 def _encode(r: Signed) -> dict[str, Any]:
