@@ -62,7 +62,9 @@ JUDGE_BETWEEN_YIELDS = 25  # leads judged between two turns of the event loop
 LEASE = timedelta(minutes=2)  # a pass's hold on its leads; a crashed instance's come back after it
 RETRY = timedelta(minutes=1)  # a step that failed to fire is tried again after this
 POLICY_KEY = "sla_policy_fingerprint"  # workspace_setting: the thresholds the stored deadlines follow
-REWIND = 200  # leads rewound per transaction after a policy change (~10 ms of SQLite at 100k open)
+REWIND = 200  # at most, leads rewound per transaction after a policy change
+REWIND_MIN = 20  # at least (progress however slow the database)
+REWIND_HOLD = 0.010  # seconds of the loop's CPU a chunk aims at: on SQLite it holds the loop throughout
 
 
 # -- the workspace's calendar and thresholds ------------------------------------------------
@@ -218,19 +220,34 @@ async def _rewind(handoff: Runtime, team_id: str, fingerprint: str, now: datetim
     of 100k leads held SQLite's only connection and the loop for about a second). The fingerprint
     goes in with the last chunk: after a crash halfway the next pass rewinds the rest (the leads
     done have a check time of at most `now` and are not picked again)."""
-    total = 0
+    total, limit = 0, REWIND
     while True:
         # a request waiting for the connection takes it between two chunks (on SQLite's single
         # pooled connection the pool would hand it straight back to us without this turn)
         await asyncio.sleep(0)
+        began = time.thread_time()
         async with handoff.uow() as uow:
-            found = await uow.sla_checks.rewind(team_id, now, limit=REWIND)
+            found = await uow.sla_checks.rewind(team_id, now, limit=limit)
             total += found
-            if found < REWIND:
+            if found < limit:
                 await _record_policy(uow, team_id, fingerprint, now)
                 break
+        held = time.thread_time() - began
+        # 200 leads' rows and index entries (and their commit) held SQLite's loop 40-55 ms at 100k
+        # open leads, and requests during the rewind saw p99 ~130 ms (bench.jobs): smaller chunks,
+        # and a rest as long as each one held the loop, as the firing's duty cycle does
+        limit = next_chunk(limit, held)
+        await handoff.clock.pause(held * (1 - DUTY) / DUTY)
     log.info("SLA policy of %s changed: %d open leads judged again", team_id, total)
     return total
+
+
+def next_chunk(limit: int, held: float) -> int:
+    """How many leads the next rewind chunk takes, after one of `limit` held the loop `held`
+    seconds: about REWIND_HOLD's worth, between REWIND_MIN and REWIND."""
+    if held <= 0:
+        return REWIND
+    return min(REWIND, max(REWIND_MIN, int(limit * REWIND_HOLD / held)))
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,12 @@ async def test_two_instances_rewind_at_once_and_remind_once(
     await bot.flush()
     assert await recorded(bot, team) not in (None, old)
     assert await count_events(bot, EventKind.SLA_REMINDER) == LEADS
+
+
+def test_a_chunk_that_held_the_loop_long_makes_the_next_one_smaller() -> None:
+    """Each chunk aims at REWIND_HOLD of the loop's time: on SQLite 200 leads held it 40-55 ms."""
+    assert sla.next_chunk(200, 4 * sla.REWIND_HOLD) == 50
+    assert sla.next_chunk(50, sla.REWIND_HOLD / 2) == 100  # a quicker database: back up
+    assert sla.next_chunk(100, sla.REWIND_HOLD / 10) == sla.REWIND  # never past the most
+    assert sla.next_chunk(200, 100 * sla.REWIND_HOLD) == sla.REWIND_MIN  # never below the least
+    assert sla.next_chunk(200, 0.0) == sla.REWIND
