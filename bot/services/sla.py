@@ -42,6 +42,7 @@ from bot.services.context import Ctx
 from bot.services.offers import hand_on, on_offer
 from bot.slack.blocks import sla_notes
 from bot.storage.models import Lead, RoutingRule
+from bot.storage.sqlite_driver import background_writes
 from bot.storage.uow import Conflict, UnitOfWork
 
 if TYPE_CHECKING:
@@ -275,6 +276,7 @@ async def run_sla(handoff: Runtime, team_id: str, now: datetime, *, budget: floa
         await asyncio.sleep(PAUSE)  # requests and the sender get the database between passes
 
 
+@background_writes  # its transactions give way to requests while a checkpoint catches up
 async def sla_pass(
     handoff: Runtime, team_id: str, now: datetime, *, batch: int = BATCH, budget: float = PASS_BUDGET
 ) -> SlaPass:

@@ -53,6 +53,14 @@ def connections_wanted(engine: AsyncEngine) -> bool:
     return isinstance(pool, CountingPool) and pool.waiting > 0
 
 
+async def room_for_background(factory: async_sessionmaker[AsyncSession]) -> None:
+    """Background work, before it takes a connection: on a SQLite file, wait while a checkpoint
+    catches up with a WAL grown far past its limit (bot.storage.sqlite_driver.make_room)."""
+    engine = factory.kw.get("bind")
+    if isinstance(engine, AsyncEngine) and is_sqlite(engine) and not _in_memory(str(engine.url)):
+        await sqlite_driver.make_room(engine.url.database or "")
+
+
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     """An async engine with the same behaviour on SQLite (WAL, foreign keys) and PostgreSQL."""
     # SQL in the logs (echo, DEBUG) without its parameters: they are lead data (bot/logs.py)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.storage.api_tokens import ApiTokenRepo
 from bot.storage.batches import BatchRepo
 from bot.storage.crm_records import CrmRecordRepo
-from bot.storage.db import connections_wanted
+from bot.storage.db import connections_wanted, room_for_background
 from bot.storage.discussions import DiscussionRepo
 from bot.storage.raw import raw_sql
 from bot.storage.reports import Reports
@@ -33,6 +33,7 @@ from bot.storage.repositories import (
 from bot.storage.retention import RetentionRepo
 from bot.storage.routing import RoutingRepo
 from bot.storage.sla_checks import SlaCheckRepo
+from bot.storage.sqlite_driver import in_background
 from bot.storage.targets import MetricReportRepo, TargetRepo
 from bot.storage.webhooks import WebhookRepo
 
@@ -95,6 +96,8 @@ class UnitOfWork:
         self._factory = session_factory
 
     async def __aenter__(self) -> UnitOfWork:
+        if in_background():
+            await room_for_background(self._factory)
         self.session = self._factory()
         await self.session.begin()
         return self
