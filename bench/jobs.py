@@ -16,7 +16,7 @@ loop — since on a shared 2-core machine the OS also leaves a runnable process 
 it (VmHWM reset through /proc/self/clear_refs). The outbox sender is not running (its work is not
 a job; the reminders it would send stay queued), the fake Slack lives in the same process.
 
-    python -m bench.jobs [--db sqlite,postgresql] [--sizes 1000,10000,100000]
+    python -m bench.jobs [--db sqlite,postgresql] [--sizes 1000,10000,100000] [--stacks DIR]
 
 Each size runs in a fresh child process (`--child`) with a database of its own, so memory and
 caches of one run do not carry into the next.
@@ -30,7 +30,10 @@ import gc
 import json
 import statistics
 import sys
+import threading
 import time
+import traceback
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -118,6 +121,8 @@ class LoopProbe:
         self.gcs: list[tuple[int, float]] = []
         self._gc_started = 0.0
         self._task: asyncio.Task[None] | None = None
+        self.beat = time.perf_counter()  # its last wake-up (StallStacks watches it)
+        self.phase = "setup"
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
@@ -129,7 +134,8 @@ class LoopProbe:
         while True:
             t0, cpu0 = time.perf_counter(), time.thread_time()
             await asyncio.sleep(self.interval)
-            lag = max(0.0, time.perf_counter() - t0 - self.interval) * 1000
+            self.beat = time.perf_counter()
+            lag = max(0.0, self.beat - t0 - self.interval) * 1000
             self.lags.append(lag)
             # how much of it the loop's own thread was running (our code holding the loop), not
             # waiting for a CPU on this shared machine
@@ -152,6 +158,44 @@ class LoopProbe:
                 await self._task
             except asyncio.CancelledError:
                 pass
+
+
+class StallStacks:
+    """A thread that takes the loop thread's stack once per stall, `after` seconds into it (the
+    probe has not woken for that long): what held the loop, per phase (`--stacks DIR`). It found
+    the harness's own JSON encoding, and the SLA rewind's chunks (docs/benchmarks.md, round 5)."""
+
+    def __init__(self, probe: LoopProbe, after: float = 0.040) -> None:
+        self.probe, self.after = probe, after
+        self.stacks: Counter[tuple[str, str]] = Counter()
+        self._loop_thread = threading.get_ident()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stall-stacks", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+    def _watch(self) -> None:
+        taken_for = 0.0
+        while not self._stop.wait(0.004):
+            beat = self.probe.beat
+            if time.perf_counter() - beat > self.after and beat != taken_for:
+                taken_for = beat
+                frame = sys._current_frames().get(self._loop_thread)
+                if frame is not None:
+                    lines = traceback.format_list(traceback.extract_stack(frame)[-14:])
+                    self.stacks[(self.probe.phase, "".join(reversed(lines)))] += 1
+
+    def write(self, path: Path) -> None:
+        out = [
+            f"{n} × [{phase}], innermost frame first:\n{stack}"
+            for (phase, stack), n in self.stacks.most_common()
+        ]
+        path.write_text("\n".join(out) or "no stall reached the threshold\n")
 
 
 def _status_kb(key: str) -> int:
@@ -240,6 +284,7 @@ async def _under_load(
     per_slice = max(10, int(seconds * CONCURRENCY * 1000 / PACE_MS))
     await asyncio.sleep(0.05)  # the probe records any stall of the set-up before this phase starts
     probe.take()
+    probe.phase = phase.name
     started = time.perf_counter()
     task = asyncio.create_task(job())
     results: list[LoadResult] = []
@@ -252,6 +297,7 @@ async def _under_load(
     await task
     phase.seconds = time.perf_counter() - started
     lags, held, gcs = probe.take()
+    probe.phase = "setup"
     phase.max_gc_ms = max((ms for _, ms in gcs), default=0.0)
     phase.full_gcs = sum(1 for generation, _ in gcs if generation == 2)
     phase.max_stall_ms = max(lags, default=0.0)
@@ -267,7 +313,7 @@ async def _under_load(
         phase.max_ms = latencies[-1]
 
 
-async def child(kind: str, open_leads: int) -> dict[str, Any]:
+async def child(kind: str, open_leads: int, stacks: Path | None = None) -> dict[str, Any]:
     from bot.app import build_app
 
     try:
@@ -304,6 +350,7 @@ async def child(kind: str, open_leads: int) -> dict[str, Any]:
             await web.TCPSite(runner, "127.0.0.1", port).start()
             url = f"http://127.0.0.1:{port}/slack/events"
             probe = LoopProbe()
+            watch = StallStacks(probe) if stacks is not None else None
             try:
                 team = await handoff.default_team_id()
                 assert team is not None
@@ -312,6 +359,8 @@ async def child(kind: str, open_leads: int) -> dict[str, Any]:
                 await run_load(url, [(await work.take(40), CONCURRENCY)])  # warm: imports, caches
                 freeze_startup_heap()  # as `handoff run` does once it is up
                 probe.start()
+                if watch is not None:
+                    watch.start()
 
                 async def idle() -> None:
                     await asyncio.sleep(4)
@@ -374,6 +423,9 @@ async def child(kind: str, open_leads: int) -> dict[str, Any]:
 
                 await _under_load(url, work, probe, rew, rewind, seconds=3)
             finally:
+                if watch is not None and stacks is not None:
+                    watch.stop()
+                    watch.write(stacks)
                 await probe.stop()
                 await runner.cleanup()
                 await handoff.close()
@@ -385,10 +437,11 @@ async def child(kind: str, open_leads: int) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------- the parent
 
 
-async def run_db(kind: str, open_leads: int) -> dict[str, Phase]:
+async def run_db(kind: str, open_leads: int, stacks: Path | None = None) -> dict[str, Phase]:
     """One size on one database, in a child process of its own."""
+    watch = ["--stacks", str(stacks / f"stalls-{kind}-{open_leads}.txt")] if stacks is not None else []
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.jobs", "--child", kind, str(open_leads),
+        sys.executable, "-m", "bench.jobs", "--child", kind, str(open_leads), *watch,
         cwd=ROOT, env=_clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await proc.communicate()
@@ -445,12 +498,12 @@ def rows_for(kind: str, open_leads: int, phases: dict[str, Phase]) -> list[Row]:
     ]  # fmt: skip
 
 
-async def run(dbs: list[str], sizes: tuple[int, ...] = SIZES) -> list[Row]:
+async def run(dbs: list[str], sizes: tuple[int, ...] = SIZES, stacks: Path | None = None) -> list[Row]:
     kinds, notes = await databases(dbs)
     rows: list[Row] = []
     for kind in kinds:
         for size in sizes:
-            rows += rows_for(kind, size, await run_db(kind, size))
+            rows += rows_for(kind, size, await run_db(kind, size, stacks))
     rows += [Row(bench="jobs", db="postgresql", case="skipped", figure=n) for n in notes]
     return rows
 
@@ -461,14 +514,19 @@ def main() -> None:
     )
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
+    parser.add_argument(
+        "--stacks", type=Path, help="write the loop's stack 40 ms into each stall, per run, to files here"
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "OPEN"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, size = args.child
-        print(json.dumps(asyncio.run(child(kind, int(size)))))
+        print(json.dumps(asyncio.run(child(kind, int(size), args.stacks))))
         return
+    if args.stacks is not None:
+        args.stacks.mkdir(parents=True, exist_ok=True)
     sizes = tuple(int(s) for s in args.sizes.split(","))
-    print(table(asyncio.run(run(args.db.split(","), sizes))))
+    print(table(asyncio.run(run(args.db.split(","), sizes, args.stacks))))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@ end to end against real processes and that the work it measures was really done.
 
 from __future__ import annotations
 
+import asyncio
+import time
+from pathlib import Path
+
 import pytest
 
 from bench import ack, intake, memory
@@ -70,10 +74,11 @@ async def test_speed_burst_benchmark_reaches_every_lead_once() -> None:
     assert len(rows) == 1 and "lost 0, duplicates 0" in rows[0].figure
 
 
-async def test_jobs_benchmark_fires_every_due_step_and_posts_the_digest() -> None:
+async def test_jobs_benchmark_fires_every_due_step_and_posts_the_digest(tmp_path: Path) -> None:
     from bench import jobs
 
-    phases = await jobs.run_db(KIND, 300)
+    phases = await jobs.run_db(KIND, 300, stacks=tmp_path)
+    assert (tmp_path / f"stalls-{KIND}-300.txt").exists()  # --stacks: what held the loop, if anything
     assert phases["due"].fired == 30  # 10% of the open leads were due, each fired once
     assert phases["baseline"].requests > 0 and phases["baseline"].failed == 0
     assert len(phases["idle_pass"].per_run_ms) == 40 and phases["digest"].per_run_ms
@@ -81,6 +86,32 @@ async def test_jobs_benchmark_fires_every_due_step_and_posts_the_digest() -> Non
     assert phases["rewind"].per_run_ms and phases["rewind"].rewound > 0  # all open leads but a lease
     rows = jobs.rows_for(KIND, 300, phases)
     assert len(rows) == 5 and "| jobs |" in table(rows)
+
+
+def _hold_the_loop(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+async def test_stall_stacks_name_what_held_the_loop(tmp_path: Path) -> None:
+    from bench import jobs
+
+    probe = jobs.LoopProbe()
+    probe.start()
+    watch = jobs.StallStacks(probe)
+    watch.start()
+    try:
+        await asyncio.sleep(0.02)
+        probe.phase = "due"
+        _hold_the_loop(0.15)
+        await asyncio.sleep(0.02)
+    finally:
+        watch.stop()
+        await probe.stop()
+    watch.write(tmp_path / "stalls.txt")
+    stalls = (tmp_path / "stalls.txt").read_text()
+    assert stalls.startswith("1 × [due]") and "_hold_the_loop" in stalls, stalls
 
 
 async def test_salesforce_benchmark_syncs_every_lead_once() -> None:
