@@ -138,10 +138,7 @@ class RawSql:
         # through the session each time the transaction changes: it begins one if none is open yet
         # (BEGIN IMMEDIATE on SQLite, bot.storage.db) and emits a savepoint's SAVEPOINT, which it
         # does only when the savepoint's first statement asks for the connection
-        connection = await self.session.connection()
-        adapted = (await connection.get_raw_connection()).dbapi_connection
-        sync = connection.sync_connection
-        assert sync is not None and adapted is not None  # a connection in a transaction has both
+        sync, adapted = await greenlet_spawn(_connection_of, self.session.sync_session)
         self._held = (self._transaction_now(), sync, adapted)
         return sync, adapted
 
@@ -275,6 +272,15 @@ class RawSql:
         for name, value in values.items():
             attributes.set_committed_value(held, name, value)
         return typing.cast(M, held)
+
+
+def _connection_of(session: Session) -> tuple[Connection, Any]:
+    """The session's connection and its DBAPI connection, in one trip to SQLAlchemy's greenlet
+    (AsyncSession.connection() and get_raw_connection() were two: ~15 µs each)."""
+    connection = session.connection()
+    adapted = connection.connection.dbapi_connection
+    assert adapted is not None  # a connection in a transaction has one
+    return connection, adapted
 
 
 def _announce(connection: Connection, parts: Sequence[str], params: Sequence[Any]) -> None:

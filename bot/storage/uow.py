@@ -10,6 +10,8 @@ from typing import Generic, TypeVar, overload
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 
 from bot.storage.api_tokens import ApiTokenRepo
 from bot.storage.batches import BatchRepo
@@ -62,6 +64,16 @@ class _Repo(Generic[R]):
         return repo
 
 
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
 class Conflict(Exception):
     """A unique constraint refused a write made in a savepoint (a concurrent writer got there first);
     the savepoint's writes are rolled back, the transaction goes on."""
@@ -98,20 +110,17 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         if in_background():
             await room_for_background(self._factory)
+        # no explicit begin(): the session begins its transaction at its first statement (a trip
+        # to SQLAlchemy's greenlet fewer; a unit of work that runs none never takes a connection)
         self.session = self._factory()
-        await self.session.begin()
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        try:
-            if exc_type is None:
-                await self.session.commit()
-            else:
-                await self.session.rollback()
-        finally:
-            await self.session.close()
+        # commit (or roll back) and close in one trip to SQLAlchemy's greenlet: as AsyncSession's
+        # own commit() then close() were, two (~15 µs each)
+        await greenlet_spawn(_end, self.session.sync_session, exc_type is None)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
