@@ -65,6 +65,7 @@ class _Repo(Generic[R]):
 
 
 def _end(session: Session, commit: bool) -> None:
+    """Commit (or roll back) the session's transaction and close it, in SQLAlchemy's greenlet."""
     try:
         if commit:
             session.commit()
@@ -118,8 +119,7 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        # commit (or roll back) and close in one trip to SQLAlchemy's greenlet: as AsyncSession's
-        # own commit() then close() were, two (~15 µs each)
+        # one trip to SQLAlchemy's greenlet (AsyncSession's commit() and close() are one each)
         await greenlet_spawn(_end, self.session.sync_session, exc_type is None)
 
     @asynccontextmanager
@@ -152,6 +152,6 @@ class UnitOfWork:
         await raw_sql(self.session).send_deferred()
 
     async def commit(self) -> None:
-        """Commit now and start a new transaction (for work that must be visible early)."""
+        """Commit now; the next statement begins a new transaction (for work that must be visible
+        early)."""
         await self.session.commit()
-        await self.session.begin()
