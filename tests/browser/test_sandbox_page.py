@@ -85,6 +85,17 @@ def message_with(browser: Any, text: str) -> Any:
     return wait_for(find, f"a message containing {text!r}")
 
 
+def read_message(browser: Any, text: str, read: Callable[[Any], str] = lambda m: m.text) -> str:
+    """What `read` takes from the newest message containing `text`, found and read in one attempt:
+    the page redraws its messages as they change, so an element kept between two calls may be stale."""
+
+    def attempt() -> str | None:
+        found = [m for m in browser.find_elements(By.CSS_SELECTOR, "#messages article.msg") if text in m.text]
+        return read(found[-1]) if found else None
+
+    return wait_for(attempt, f"a message containing {text!r}")
+
+
 def click_button(container: Any, label: str) -> None:
     container.find_element(By.XPATH, f'.//button[normalize-space()="{label}"]').click()
 
@@ -198,8 +209,7 @@ def test_hand_over_claim_reject_verdict_and_home(browser: Any, served: ThreadedS
     # 4. Maria sees the verdict in #marketing
     act_as(browser, MARKETER.id)
     go(browser, MARKETING)
-    verdict = message_with(browser, "Not our ICP")
-    assert "Grace Hopper" in verdict.text
+    assert "Grace Hopper" in read_message(browser, "Not our ICP")
 
     # 5. App Home shows the targets
     if "app_home_opened" not in sandbox.handoff.registered_events:
@@ -215,9 +225,9 @@ def test_slash_command_answer_is_ephemeral_and_only_for_its_user(
     act_as(browser, ADMIN.id)
     go(browser, SALES)
     type_in_composer(browser, "/handoff help")
-    answer = message_with(browser, "/lead")
-    assert "Only visible to you" in answer.text
-    assert "Handoff" in answer.find_element(By.CSS_SELECTOR, ".msg-author").text
+    assert "Only visible to you" in read_message(browser, "/lead")
+    author = read_message(browser, "/lead", lambda m: m.find_element(By.CSS_SELECTOR, ".msg-author").text)
+    assert "Handoff" in author
     type_in_composer(browser, "/nosuchcommand")
     wait_for(lambda: "not a valid command" in visible_text(browser, "#composer-error"), "Slack's refusal")
     act_as(browser, REP1.id)
@@ -238,9 +248,8 @@ def test_claim_button_on_a_card(browser: Any, served: ThreadedSandbox) -> None:
     act_as(browser, MARKETER.id)
     go(browser, SALES)
     click_in_message(browser, "Charles Babbage", "Claim")
-    refusal = message_with(browser, "Only members of")
-    assert "Only visible to you" in refusal.text
-    assert "Claim" in message_with(browser, "Charles Babbage").text
+    assert "Only visible to you" in read_message(browser, "Only members of")
+    assert "Claim" in read_message(browser, "Charles Babbage")
 
 
 def add_lead(served: ThreadedSandbox, **fields: Any) -> int:
@@ -273,9 +282,9 @@ def test_lead_data_renders_as_text_never_as_html(browser: Any, served: ThreadedS
     open_page(browser, served)
     act_as(browser, REP1.id)
     go(browser, SALES)
-    card = message_with(browser, "mallory@evil.example")
-    assert name in card.text  # shown literally: the header is plain_text, the fields escaped mrkdwn
-    assert "<script>window.__xss = 1</script> & <b>co</b>" in card.text
+    card = read_message(browser, "mallory@evil.example")
+    assert name in card  # shown literally: the header is plain_text, the fields escaped mrkdwn
+    assert "<script>window.__xss = 1</script> & <b>co</b>" in card
     # nothing of it became markup
     assert not browser.find_elements(By.CSS_SELECTOR, '#messages img[src="x"], #messages script, #messages b')
     assert browser.execute_script("return window.__xss") is None
