@@ -257,12 +257,21 @@ class LeadRepo:
 
     async def set_visible(self, team_id: str, lead_id: int, *, at: datetime) -> None:
         """Sales can see the lead from `at` (e.g. its offer reached a rep's DM)."""
-        await self.session.execute(
-            update(Lead)
-            .where(Lead.team_id == team_id, Lead.id == lead_id)
-            .values(**visible_values(at))
-            .execution_options(synchronize_session=False)
+        visible, params = self._visible_sql(at)
+        await raw_sql(self.session).execute(
+            f"UPDATE lead SET {visible} WHERE team_id = ? AND id = ?", [*params, team_id, lead_id]
         )
+
+    def _visible_sql(self, at: datetime) -> tuple[str, list[Any]]:
+        """visible_values as SQL for the driver: posted_at, if not yet set, and the SLA check time
+        if the lead is new and not yet posted (both read the row as it was before the UPDATE)."""
+        codec = raw_sql(self.session).codec(LEAD)
+        posted, check = codec.bind("posted_at", at), codec.bind("sla_check_at", at)
+        sql = (
+            "posted_at = COALESCE(posted_at, ?), "
+            "sla_check_at = CASE WHEN posted_at IS NULL AND status = ? THEN ? ELSE sla_check_at END"
+        )
+        return sql, [posted, Status.NEW.value, check]
 
     async def refresh(self, lead: Lead) -> Lead:
         await self.session.refresh(lead)
@@ -271,15 +280,15 @@ class LeadRepo:
     async def set_message(
         self, team_id: str, lead_id: int, *, channel_id: str, ts: str, at: datetime | None = None
     ) -> None:
-        """The lead's card was posted (at `at`): remember where, and that sales can now see it."""
-        values: dict[str, Any] = {"channel_id": channel_id, "message_ts": ts}
+        """The lead's card was posted (at `at`): remember where, and that sales can now see it.
+        Through the driver (bot.storage.raw): the outbox records one per card posted."""
+        sets, params = ["channel_id = ?", "message_ts = ?"], [channel_id, ts]
         if at is not None:
-            values.update(visible_values(at))
-        await self.session.execute(
-            update(Lead)
-            .where(Lead.team_id == team_id, Lead.id == lead_id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            visible, params_visible = self._visible_sql(at)
+            sets.append(visible)
+            params += params_visible
+        await raw_sql(self.session).execute(
+            f"UPDATE lead SET {', '.join(sets)} WHERE team_id = ? AND id = ?", [*params, team_id, lead_id]
         )
 
     async def for_owner(
@@ -365,7 +374,7 @@ class OutboxRepo:
         await raw_sql(self.session).insert_many(OUTBOX, rows)
 
     async def get_many(self, row_ids: Sequence[int]) -> list[Outbox]:
-        """Load rows into the session in one query (later `get` calls find them there)."""
+        """The rows, in one query (the session's identity map holds them only while the caller does)."""
         return list(await self.session.scalars(select(Outbox).where(Outbox.id.in_(list(row_ids)))))
 
     async def claim_due(

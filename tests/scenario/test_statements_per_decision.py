@@ -13,8 +13,10 @@ from sqlalchemy import event, func, select
 
 from bot import messages
 from bot.domain.errors import LeadAlreadyClaimed
+from bot.domain.lead_input import parse_lead
 from bot.handlers.interactions import explain
 from bot.services.claims import claim_lead
+from bot.services.intake import submit_lead
 from bot.storage.models import Lead, Outbox, WebhookEndpoint, WorkspaceSetting
 from tests.conftest import REP1, REP2, SALES, RunningBot, is_postgres
 from tests.scenario.test_card_and_claim import add_lead
@@ -125,3 +127,25 @@ async def test_a_claim_that_loses_after_reading_the_lead_names_the_winner(
             await claim_lead(loser, lead_id, user_id=REP1)
     assert lost.value.owner_id == REP2
     assert explain(lost.value, user_id=REP1) == messages.ALREADY_CLAIMED.format(owner=f"<@{REP2}>")
+
+
+async def test_the_sender_records_a_batch_of_cards_in_a_few_statements(bot: RunningBot) -> None:
+    """Recording what became of five posted cards: their rows read once (a read per row before:
+    the session's identity map had let them go) and written in one go, then each lead's card ts."""
+    team = await bot.handoff.default_team_id()
+    async with bot.handoff.open_context(team) as ctx:
+        for i in range(5):
+            data = {"email": f"lead{i}@acme.com", "name": f"Lead {i}", "company": "Acme", "source": "webinar"}
+            await submit_lead(ctx, parse_lead(data), origin="api")
+    bot.handoff.sender._recorder.linger = 60  # the five outcomes wait for the drain's flush, together
+    with statements(bot) as seen:
+        await bot.handoff.sender.drain()
+    assert len(bot.fake.messages(SALES)) == 5
+    by_id = [s for s in seen if s.startswith("SELECT") and "FROM outbox WHERE outbox.id = " in s]
+    assert by_id == [], seen
+    outbox_updates = [s for s in seen if s.startswith("UPDATE outbox")]
+    assert len(outbox_updates) == 2, seen  # claimed, then recorded: each the five rows at once
+    assert len([s for s in seen if s.startswith("UPDATE lead")]) == 5  # each card's ts on its lead
+    async with bot.handoff.uow() as uow:
+        stored = list(await uow.session.scalars(select(Lead.message_ts).where(Lead.team_id == team)))
+    assert sorted(stored) == sorted(m.ts for m in bot.fake.messages(SALES))

@@ -1,7 +1,8 @@
-"""The outbox package's small parts: the renderer registry, outcomes, backoff."""
+"""The outbox package's small parts: the renderer registry, outcomes, backoff, the recorder."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ import pytest
 
 from bot.domain.outbox import RATELIMITED, Purpose
 from bot.outbox.outcome import Backoff, Outcome, Result, RowSnapshot
+from bot.outbox.recording import Recorder
 from bot.outbox.rendering import METADATA_EVENT, Rendered, Renderers, is_ours
 
 
@@ -114,3 +116,40 @@ def test_every_purpose_has_a_lane() -> None:
     from bot.domain.outbox import PURPOSE_LANE
 
     assert set(PURPOSE_LANE) == set(Purpose)
+
+
+class Writes:
+    def __init__(self) -> None:
+        self.batches: list[list[int]] = []
+
+    async def __call__(self, results: Sequence[tuple[RowSnapshot, Outcome]]) -> None:
+        self.batches.append([row.id for row, _ in results])
+
+
+async def test_the_recorder_writes_outcomes_that_come_one_by_one_in_one_transaction() -> None:
+    """One channel's rows go out one call at a time: their outcomes, added a turn of the loop
+    apart, wait for one another and are written together, at once when someone flushes."""
+    writes = Writes()
+    recorder = Recorder(writes, linger=60)
+    for row_id in (1, 2, 3):
+        recorder.add(snapshot(row_id, Purpose.MESSAGE), Outcome.sent("1.2", "C1"))
+        await asyncio.sleep(0)  # the recorder's task runs: it lingers instead of writing one
+    assert writes.batches == []
+    await asyncio.wait_for(recorder.flush(), timeout=5)  # not the linger's 60 s
+    assert writes.batches == [[1, 2, 3]]
+
+
+async def test_the_recorder_lingers_only_so_long_and_never_past_a_batch() -> None:
+    writes = Writes()
+    recorder = Recorder(writes, linger=0.01, batch=3)
+    recorder.add(snapshot(1, Purpose.MESSAGE), Outcome.sent("1.2", "C1"))
+    assert recorder.task is not None
+    await asyncio.wait_for(recorder.task, timeout=5)  # written once the linger is over
+    assert writes.batches == [[1]]
+
+    recorder.linger = 60
+    for row_id in (2, 3, 4):
+        recorder.add(snapshot(row_id, Purpose.MESSAGE), Outcome.sent("1.2", "C1"))
+        await asyncio.sleep(0)
+    await asyncio.wait_for(recorder.task, timeout=5)  # a full batch does not wait for the linger
+    assert writes.batches == [[1], [2, 3, 4]]
