@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ack, intake, jobs, memory, routing, sla, speed
+from bench import ack, intake, jobs, memory, recording, routing, sla, speed
 from bench.common import ROOT, Row, databases, machine, table
 
 
@@ -44,6 +44,9 @@ async def run(dbs: list[str], *, full: bool, profile: Path | None) -> tuple[list
         open_leads = sla.OPEN if full else sla.OPEN // 5
         rows += sla.rows_for(kind, await sla.run_db(kind, open_leads=open_leads, due=sla.DUE))
     rows += await routing.small(kinds, leads=3000 if full else 1000)
+    for kind in kinds:
+        figures = await recording.run_db(kind, outcomes=500 if full else 100, batches=[1, 10])
+        rows += recording.rows_for(kind, figures)
     for kind in kinds:
         for size in jobs.SIZES if full else jobs.SIZES[:2]:
             rows += jobs.rows_for(kind, size, await jobs.run_db(kind, size))

@@ -121,3 +121,13 @@ async def test_salesforce_benchmark_syncs_every_lead_once() -> None:
     assert figures.lost == 0 and figures.duplicated == 0
     assert figures.calls >= 4 * 2 * 3  # each lead's claim and accept reached Salesforce
     assert "lost 0, duplicated 0" in salesforce.rows_for(KIND, figures)[1].figure
+
+
+async def test_recording_benchmark_stores_every_cards_ts() -> None:
+    from bench import recording
+
+    figures = await recording.run_db(KIND, outcomes=12, batches=[1, 5])
+    assert [f.recorded for f in figures] == [12, 12]
+    # a batch: its rows read in one query, their states in one UPDATE, then each lead's card ts
+    assert [f.statements_per_batch for f in figures] == [3, 2 + 12 / 3]
+    assert all(row.ok for row in recording.rows_for(KIND, figures))
