@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,11 +48,10 @@ from bench.common import (
 from bot.app import Handoff, build_app
 from bot.config import load_settings
 from bot.domain.lead_input import parse_lead
-from bot.domain.outbox import OutboxStatus
 from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack
 from bot.services.intake import submit_lead
-from bot.storage.models import Lead, Outbox
+from bot.storage.models import Lead
 
 P99_GOAL_MS = {"help": 100.0, "command": 150.0, "claim": 100.0}
 RATIO_GOAL = 0.5  # of the bare app for /handoff help, of the raw-driver floor for the writes
@@ -156,13 +154,11 @@ async def prepare(database_url: str, fake: FakeSlack, c1: int, c20: int) -> Work
 
 
 async def drive(
-    server: ServerProcess, work: Workload, *, floor: bool = False, outbox_of: str | None = None
+    server: ServerProcess, work: Workload, *, floor: bool = False
 ) -> dict[tuple[str, int], LoadResult]:
     """Each run on its own, so the server's CPU time per request is measured for it: a figure the
     noise of a shared machine moves far less than requests/s. `floor`: the raw-driver floor's
-    writes (its own leads and emails; it has no `/handoff help` of its own). `outbox_of`: the
-    database whose outbox must have sent everything before a run's CPU is read, so the card posts
-    and updates a run queued count for it (not for the next run, or for none)."""
+    writes (its own leads and emails; it has no `/handoff help` of its own)."""
     kinds = (
         {"command": work.floor_commands, "claim": work.floor_claims}
         if floor
@@ -174,33 +170,9 @@ async def drive(
         for c, batch in batches.items():
             before = server.cpu_seconds()
             [result] = await run_load(server.url + "/slack/events", [(batch, c)])
-            if outbox_of is not None:
-                await outbox_settled(outbox_of)
             result.server_cpu_s = server.cpu_seconds() - before
             results[(kind, c)] = result
     return results
-
-
-async def outbox_settled(database_url: str, *, within: float = 60) -> None:
-    """Wait until no outbox row is pending or being sent (the sender posted and recorded all)."""
-    from bot.storage.db import make_engine
-
-    engine = make_engine(database_url)
-    deadline = time.monotonic() + within
-    try:
-        while time.monotonic() < deadline:
-            async with engine.connect() as conn:
-                waiting = await conn.scalar(
-                    select(func.count())
-                    .select_from(Outbox)
-                    .where(Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
-                )
-            if not waiting:
-                return
-            await asyncio.sleep(0.02)
-        raise RuntimeError(f"the outbox still had {waiting} rows to send after {within:.0f} s")
-    finally:
-        await engine.dispose()
 
 
 async def claimed_count(database_url: str) -> tuple[int, int]:
@@ -249,7 +221,7 @@ async def run_db(
                 idle_mb = bot.peak_rss_mb()
                 if profile is not None:
                     await bot.profile(profile / f"ack-{kind}.txt")
-                ours = await drive(bot, work, outbox_of=url)
+                ours = await drive(bot, work)
                 peak_mb = bot.peak_rss_mb()
             finally:
                 await bot.stop(grace=3)
