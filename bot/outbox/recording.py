@@ -138,9 +138,10 @@ class Recorder:
 
     The moment is `linger` seconds (or until `batch` outcomes wait, or someone flushes): one
     channel's rows go out one call at a time, so without it each outcome came alone and had a
-    transaction of its own (bench.ack: one per card posted). A row waiting here is still
-    "sending", as it is while its call is on the wire: a crash now leaves it to the lease and the
-    lookup, which finds the post, so nothing goes out twice."""
+    transaction of its own (bench.recording: 2.4 ms of CPU for a batch of one outcome, 0.5 ms an
+    outcome in a batch of ten). A row waiting here is still "sending", as it is while its call is
+    on the wire: a crash now leaves it to the lease and the lookup, which finds the post, so
+    nothing goes out twice."""
 
     def __init__(
         self, write: Callable[[Results], Awaitable[None]], *, linger: float = 0.02, batch: int = 50
