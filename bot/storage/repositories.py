@@ -73,6 +73,11 @@ def visible_values(at: datetime) -> dict[str, Any]:
     }
 
 
+def _line_order(row: dict[str, Any]) -> tuple[bool, datetime | None, int]:
+    # rank_at is NULL only for rows queued by a release before it existed: first, as SQLite orders them
+    return (row["rank_at"] is not None, row["rank_at"], row["id"])
+
+
 class LeadRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -392,47 +397,56 @@ class OutboxRepo:
         first, first in first out within a lane, older rows aging up). None for `skip_channels`
         (the sender's queue for them is full already) except hot leads and what a person waits
         for, which must not wait behind a bulk queue."""
-        due_pending = and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
-        lease_over = and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now)
-        room = None
-        if skip_channels:
-            room = or_(
-                Outbox.channel_id.is_(None),
-                Outbox.channel_id.not_in(list(skip_channels)),
-                Outbox.lane <= int(Lane.HOT),
-            )
-        rows: list[Outbox] = []
-        # two walks of ix_outbox_rank (status, rank_at, id), one per status, each in line order
+        # Through the driver (bot.storage.raw): the ORM's loading and flush of a batch of 50 rows
+        # held the loop 14 ms on SQLite and 33 ms on PostgreSQL (a scratch harness, 10k queued).
+        raw = raw_sql(self.session)
+        codec = raw.codec(OUTBOX)
+        keys = raw.codec(OUTBOX, ("id", "rank_at"))
+        extra, extra_params = "", []
         if max_lane is not None:
             # only lanes up to max_lane: rows of those lanes created by now rank at most its head
             # start ahead, so the walk is that short range of the index (plus aged lower lanes)
-            limit_rank = Outbox.rank_at <= now + LANE_DELAY[max_lane]
-            due_pending = and_(due_pending, limit_rank, Outbox.lane <= int(max_lane))
-            lease_over = and_(lease_over, limit_rank, Outbox.lane <= int(max_lane))
-        for due in (lease_over, due_pending):
-            stmt = (
-                select(Outbox)
-                .where(due if room is None else and_(due, room))
-                .order_by(Outbox.rank_at, Outbox.id)
-                .limit(limit)
-            )
-            if dialect_name(self.session) == "postgresql":
-                # several instances: each takes rows the others have not locked
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows.extend(await self.session.scalars(stmt))
-        rows.sort(key=lambda row: (row.rank_at, row.id))
-        rows = rows[:limit]
-        for row in rows:
-            if row.status == OutboxStatus.SENDING:
-                # the instance that held it died or stalled: it may have posted before it stopped,
-                # so the sender looks for the message before posting again
-                row.last_error = LEASE_EXPIRED
-            row.status = OutboxStatus.SENDING
-            row.claimed_by = instance
-            row.claimed_until = now + lease
-            row.attempts += 1
-        await self.session.flush()
-        return rows
+            extra += " AND rank_at <= ? AND lane <= ?"
+            extra_params += [codec.bind("rank_at", now + LANE_DELAY[max_lane]), int(max_lane)]
+        if skip_channels:
+            extra += f" AND (channel_id IS NULL OR channel_id NOT IN ({', '.join('?' * len(skip_channels))}) OR lane <= ?)"
+            extra_params += [*skip_channels, int(Lane.HOT)]
+        # several instances on PostgreSQL: each takes rows the others have not locked
+        lock = " FOR UPDATE SKIP LOCKED" if raw.postgres else ""
+        found: list[dict[str, Any]] = []
+        # two walks of ix_outbox_rank (status, rank_at, id), one per status, each in line order
+        for due, params in (
+            (
+                "status = ? AND claimed_until < ?",
+                [OutboxStatus.SENDING.value, codec.bind("claimed_until", now)],
+            ),
+            (
+                "status = ? AND next_attempt_at <= ?",
+                [OutboxStatus.PENDING.value, codec.bind("next_attempt_at", now)],
+            ),
+        ):
+            sql = f"SELECT id, rank_at FROM outbox WHERE {due}{extra} ORDER BY rank_at, id LIMIT ?{lock}"
+            found += [keys.row(row) for row in await raw.rows(sql, [*params, *extra_params, limit])]
+        found = sorted(found, key=_line_order)[:limit]
+        if not found:
+            return []
+        # the instance that held a "sending" row died or stalled: it may have posted before it
+        # stopped, so the sender looks for the message before posting again (LEASE_EXPIRED)
+        sql = (
+            "UPDATE outbox SET status = ?, claimed_by = ?, claimed_until = ?, attempts = attempts + 1, "
+            "last_error = CASE WHEN status = ? THEN ? ELSE last_error END "
+            f"WHERE id IN ({', '.join('?' * len(found))}) RETURNING {codec.column_list}"
+        )
+        params = [
+            OutboxStatus.SENDING.value,
+            instance,
+            codec.bind("claimed_until", now + lease),
+            OutboxStatus.SENDING.value,
+            LEASE_EXPIRED,
+            *(row["id"] for row in found),
+        ]
+        claimed = [codec.row(row) for row in await raw.rows(sql, params)]
+        return [raw.refreshed(Outbox, row) for row in sorted(claimed, key=_line_order)]
 
     async def get(self, row_id: int) -> Outbox | None:
         return await self.session.get(Outbox, row_id)
