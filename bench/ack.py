@@ -31,13 +31,13 @@ from sqlalchemy import func, select
 from bench.common import (
     REPS,
     SALES,
-    SIGNING_SECRET,
     LoadResult,
     RecordingDriver,
     Row,
     ServerProcess,
     Signed,
     bench_database,
+    card_app,
     databases,
     make_fake,
     run_load,
@@ -45,10 +45,8 @@ from bench.common import (
     start_bot,
     table,
 )
-from bot.app import Handoff, build_app
-from bot.config import load_settings
+from bot.app import Handoff
 from bot.domain.lead_input import parse_lead
-from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack
 from bot.services.intake import submit_lead
 from bot.storage.models import Lead
@@ -75,16 +73,7 @@ class Workload:
 async def seed_leads(database_url: str, fake: FakeSlack, count: int, *, channel: str = SALES) -> bool:
     """Create `count` leads through the intake service and post their cards to the fake Slack.
     Returns whether `/lead <text>` quick add exists (then one more lead, the probe, is stored)."""
-    settings = load_settings(
-        slack_bot_token=fake.bot_token,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.base_url,
-        database_url=database_url,
-        sales_channel=channel,
-        duplicate_window_days=0,
-        burst_window_seconds=0,  # a card per lead: the clicks claim them
-    )
-    handoff = build_app(settings, pacer=Pacer(rate=1e6, burst=1e6), with_scheduler=False)
+    handoff = card_app(database_url, fake, channel=channel)  # a card per lead: the clicks claim them
     try:
         team = await handoff.default_team_id()
         assert team is not None

@@ -26,6 +26,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.app import Handoff, build_app
+from bot.config import load_settings
+from bot.outbox.pacing import Pacer
 from bot.sandbox import FakeSlack, SlackDriver
 from bot.sandbox.driver import Reply
 from bot.storage.db import make_engine
@@ -120,6 +123,21 @@ def make_fake(channels: Sequence[str] = (SALES,)) -> FakeSlack:
     if MARKETING not in channels:
         fake.add_channel(MARKETING, name="marketing", members=[MARKETER, ADMIN])
     return fake
+
+
+def card_app(database_url: str, fake: FakeSlack, *, channel: str = SALES) -> Handoff:
+    """Handoff in this process against the fake Slack: a card per lead, no pacing, no scheduler —
+    for seeding leads and driving the outbox by hand. The caller closes it."""
+    settings = load_settings(
+        slack_bot_token=fake.bot_token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.base_url,
+        database_url=database_url,
+        sales_channel=channel,
+        duplicate_window_days=0,
+        burst_window_seconds=0,  # a card per lead, never a burst's summary
+    )
+    return build_app(settings, pacer=Pacer(rate=1e6, burst=1e6), with_scheduler=False)
 
 
 @dataclass

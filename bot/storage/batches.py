@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.lead import Status
 from bot.storage.models import Lead, LeadBatch
-from bot.storage.repositories import dialect_name, visible_values
+from bot.storage.raw import raw_sql
+from bot.storage.repositories import dialect_name, visible_sql
 
 
 class BatchRepo:
@@ -124,9 +125,10 @@ class BatchRepo:
 
     async def set_line(self, team_id: str, lead_ids: Sequence[int], *, line_ts: str, at: datetime) -> None:
         """The thread message that lists these leads went out at `at`: sales can see them now."""
-        await self.session.execute(
-            update(Lead)
-            .where(Lead.team_id == team_id, Lead.id.in_(list(lead_ids)))
-            .values(line_ts=line_ts, **visible_values(at))
-            .execution_options(synchronize_session=False)
+        if not lead_ids:
+            return
+        visible, params = visible_sql(self.session, at)
+        await raw_sql(self.session).execute(
+            f"UPDATE lead SET line_ts = ?, {visible} WHERE team_id = ? AND id IN ({', '.join('?' * len(lead_ids))})",
+            [line_ts, *params, team_id, *lead_ids],
         )
