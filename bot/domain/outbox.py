@@ -84,6 +84,13 @@ LANE_DELAY: dict[Lane, timedelta] = {
     Lane.BULK: timedelta(minutes=10),
 }
 
+# Where and how urgently a transaction queued rows, told to the sender after its commit: a row
+# for a channel whose queue is full, in a lane that waits its turn, needs no claiming pass yet.
+QueuedFor = tuple[str | None, Lane]
+# rows made due some other way (failed ones queued again): worth a pass whatever the queues hold
+ANY_QUEUE: QueuedFor = (None, Lane.PERSON)
+
+
 # the lane of each purpose unless the notifier is told otherwise (a card's lane follows its lead)
 PURPOSE_LANE: dict[Purpose, Lane] = {
     Purpose.LEAD_CARD: Lane.SINGLE,

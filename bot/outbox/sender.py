@@ -11,13 +11,13 @@ import heapq
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.domain.outbox import Lane, Purpose
+from bot.domain.outbox import Lane, Purpose, QueuedFor
 from bot.observability.logs import log_context
 from bot.outbox.delivery import Delivery
 from bot.outbox.outcome import Backoff, Call, Outcome, Result, RowSnapshot, short_error
@@ -80,9 +80,10 @@ class OutboxSender:
             admins=admins,
             give_up_after=lambda: self.give_up_after,
         )
-        # Every commit that queues a row wakes the sender. Under load, one claiming pass per
-        # `pass_gap` serves all the commits since the last: a pass per commit was a query per
-        # request, and one that scans the backlog of paced channels (benchmark: 2 ms a click).
+        # A commit that queues a row wakes the sender (unless the row can only wait: `wake`).
+        # Under load, one claiming pass per `pass_gap` serves all the commits since the last: a
+        # pass per commit was a query per request, and one that scans the backlog of paced
+        # channels (benchmark: 2 ms a click).
         self.pass_gap = pass_gap
         self._last_pass = float("-inf")
         self._wake = asyncio.Event()
@@ -119,9 +120,18 @@ class OutboxSender:
         """Rows found already posted after a crash or a lost answer."""
         return self.delivery.found_count
 
-    def wake(self) -> None:
-        """Called after a commit that queued rows, so they go out now rather than at the next poll."""
-        self._wake.set()
+    def wake(self, queued: Collection[QueuedFor] | None = None) -> None:
+        """Called after a commit that queued rows (`queued`: where, if known), so they go out now
+        rather than at the next poll. Rows only for channels whose queue here is full, in lanes
+        that wait their turn, call for no pass: the pass that follows a sent row (`_room`) takes
+        them in line, and one now would walk that channel's whole backlog in ix_outbox_rank to
+        claim nothing (6 ms with 10,000 rows queued for one channel on SQLite, every `pass_gap`)."""
+        if queued is None or any(self._worth_a_pass(channel, lane) for channel, lane in queued):
+            self._wake.set()
+
+    def _worth_a_pass(self, channel: str | None, lane: Lane) -> bool:
+        full = channel is not None and len(self._queues.get(channel, ())) >= self._channel_cap()
+        return not full or lane <= Lane.HOT
 
     async def run(self, stop: asyncio.Event, idle_poll: float = 1.0) -> None:
         """Claim and send until `stop`. Claiming does not wait for a pass to finish: while channels

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import messages
 from bot.config import Settings
 from bot.domain.errors import NotAllowed
+from bot.domain.outbox import QueuedFor
 from bot.outbox.notifier import Notifier
 from bot.storage.uow import UnitOfWork
 
@@ -119,11 +120,12 @@ async def open_context(
     team_id: str,
     *,
     now: datetime,
-    after_commit: Callable[[], None] | None = None,
+    after_commit: Callable[[frozenset[QueuedFor]], None] | None = None,
     rng: Random | None = None,
 ) -> AsyncIterator[Ctx]:
     """One unit of work for a service call at `now`; commits when the block ends without an
-    error, then `after_commit` runs (the running bot wakes its outbox sender there)."""
+    error, then `after_commit` is told where it queued outbox rows, if it did (the running bot
+    wakes its outbox sender there)."""
     async with UnitOfWork(session_factory) as uow:
 
         async def admins_of(team: str) -> Sequence[str]:
@@ -134,8 +136,8 @@ async def open_context(
         if rng is not None:
             ctx.rng = rng
         yield ctx
-    if after_commit is not None:
-        after_commit()
+    if after_commit is not None and (queued := uow.queued):
+        after_commit(queued)
 
 
 def admins_only(admins: Sequence[str]) -> NotAllowed:

@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 
 from bot.domain.lead import Status
-from bot.domain.outbox import LANE_DELAY, LEASE_EXPIRED, QUEUED, Lane, OutboxStatus, Purpose
+from bot.domain.outbox import (
+    ANY_QUEUE,
+    LANE_DELAY,
+    LEASE_EXPIRED,
+    QUEUED,
+    Lane,
+    OutboxStatus,
+    Purpose,
+    QueuedFor,
+)
 from bot.domain.reasons import REASONS_KEY, RETIRED_REASONS_KEY, normalise_reasons, retired_reasons
 from bot.storage.models import (
     SLA_CLOCK_FIELDS,
@@ -357,18 +366,27 @@ class EventRepo:
         return list(await self.session.scalars(stmt))
 
 
+def _queued_for(row: dict[str, Any]) -> QueuedFor:
+    lane = row.get("lane")
+    return (row.get("channel_id"), Lane.PERSON if lane is None else Lane(lane))  # no lane: worth a pass
+
+
 class OutboxRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # where this transaction queued rows, for the sender once it commits (UnitOfWork.queued)
+        self.queued: set[QueuedFor] = set()
 
     async def add(self, row: dict[str, Any]) -> None:
         """Queue one write (see bot.outbox.notifier): one INSERT through the driver (bot.storage.raw),
         in this transaction."""
         await raw_sql(self.session).insert(OUTBOX, row)
+        self.queued.add(_queued_for(row))
 
     async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue many writes with multi-row INSERTs (intake's batches; bot.storage.raw)."""
         await raw_sql(self.session).insert_many(OUTBOX, rows)
+        self.queued.update(map(_queued_for, rows))
 
     async def get_many(self, row_ids: Sequence[int]) -> list[Outbox]:
         """The rows, in one query (the session's identity map holds them only while the caller does)."""
@@ -485,6 +503,8 @@ class OutboxRepo:
                 .execution_options(synchronize_session=False)
             )
             total += int(getattr(result, "rowcount", 0) or 0)
+        if total:
+            self.queued.add(ANY_QUEUE)
         return total
 
     async def offer_message(self, lead_id: int, rep: str) -> tuple[str | None, bool]:

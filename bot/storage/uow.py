@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
+from bot.domain.outbox import QueuedFor
 from bot.storage.api_tokens import ApiTokenRepo
 from bot.storage.batches import BatchRepo
 from bot.storage.crm_records import CrmRecordRepo
@@ -121,6 +122,12 @@ class UnitOfWork:
     ) -> None:
         # one trip to SQLAlchemy's greenlet (AsyncSession's commit() and close() are one each)
         await greenlet_spawn(_end, self.session.sync_session, exc_type is None)
+
+    @property
+    def queued(self) -> frozenset[QueuedFor]:
+        """Where this transaction queued outbox rows (none when it never used its outbox)."""
+        outbox: OutboxRepo | None = self.__dict__.get("outbox")
+        return frozenset(outbox.queued) if outbox is not None else frozenset()
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

@@ -307,3 +307,72 @@ async def test_a_burst_of_commits_wakes_one_claiming_pass_per_gap_not_one_each(b
     assert len(bot.fake.messages(SALES)) == 40
     # at most one pass per gap (plus the first and the last), however slow the machine
     assert passes <= elapsed / 0.2 + 3 and passes < 20, f"{passes} claiming passes in {elapsed:.2f} s"
+
+
+async def test_rows_that_can_only_wait_behind_a_full_channel_wake_no_claiming_pass(bot: RunningBot) -> None:
+    """A commit that queues rows wakes the sender, except when every row is for a channel whose
+    queue here is full and in a lane that waits its turn: a pass then would walk that channel's
+    whole backlog to claim nothing. Hot rows, other channels and rows made due again still wake it;
+    a unit of work that queued nothing says nothing."""
+    import asyncio
+
+    from sqlalchemy import update
+
+    from bot.domain.outbox import Lane
+    from bot.services.context import open_context
+    from bot.storage.models import Outbox
+
+    handoff = bot.handoff
+    stop = asyncio.Event()
+    sender = sender_for(handoff, "full", pacer=Pacer(rate=1.0, burst=1, stop=stop), batch_size=20)
+    team = await handoff.default_team_id()
+    assert team
+    told: list[frozenset[Any]] = []
+
+    def after_commit(queued: frozenset[Any]) -> None:
+        told.append(queued)
+        sender.wake(queued)
+
+    def unit_of_work() -> Any:
+        return open_context(
+            handoff.session_factory, handoff.settings, team, now=bot.clock.now(), after_commit=after_commit
+        )
+
+    async def woken_by(channel: str, lane: Lane) -> bool:
+        sender._wake.clear()
+        async with unit_of_work() as ctx:
+            await ctx.notifier.post(team, channel, f"{lane.name} for {channel}", lane=lane)
+        return sender._wake.is_set()
+
+    async with unit_of_work() as ctx:
+        for i in range(40):
+            await ctx.notifier.post(team, SALES, f"bulk work {i}", lane=Lane.BULK)
+    assert told == [frozenset({(SALES, Lane.BULK)})]
+    assert sender._wake.is_set()  # #sales has room yet
+    assert await sender._claim_and_queue(20) == 20  # now it is full: one goes, 19 wait their turn
+    try:
+        assert not await woken_by(SALES, Lane.BULK)
+        assert not await woken_by(SALES, Lane.SINGLE)
+        assert await woken_by(SALES, Lane.HOT)  # claimed past a full queue
+        assert await woken_by(SALES, Lane.PERSON)
+        assert await woken_by(MARKETING, Lane.SINGLE)  # another channel, with room
+        sender._wake.clear()
+        async with unit_of_work() as ctx:
+            await ctx.uow.leads.get(team, 1)  # reads only
+            assert await ctx.uow.outbox.requeue_failed(team, now=bot.clock.now()) == 0
+        assert len(told) == 6 and not sender._wake.is_set()  # queued nothing: not told
+        async with handoff.uow() as uow:  # a bulk row given up on, then queued again by an admin
+            await uow.session.execute(
+                update(Outbox)
+                .where(Outbox.status == "pending", Outbox.lane == Lane.BULK)
+                .values(status="failed")
+            )
+        async with unit_of_work() as ctx:
+            assert await ctx.uow.outbox.requeue_failed(team, now=bot.clock.now()) > 0
+        assert sender._wake.is_set()  # rows made due again: wherever they are, worth a pass
+        sender._wake.clear()
+        sender.wake()  # a wake that does not say where (a job's run): always a pass
+        assert sender._wake.is_set()
+    finally:
+        stop.set()  # the waiting rows go back to the queue, unsent
+        await sender._settle_all()
