@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ack, intake, jobs, memory, recording, routing, sla, speed
+from bench import ack, backlog, intake, jobs, memory, recording, routing, sla, speed
 from bench.common import ROOT, Row, databases, machine, table
 
 
@@ -47,6 +47,9 @@ async def run(dbs: list[str], *, full: bool, profile: Path | None) -> tuple[list
     for kind in kinds:
         figures = await recording.run_db(kind, outcomes=500 if full else 100, batches=[1, 10])
         rows += recording.rows_for(kind, figures)
+    for kind in kinds:
+        figures = await backlog.run_db(kind, backlog=10_000 if full else 2_000, leads=300 if full else 100)
+        rows += backlog.rows_for(kind, figures)
     for kind in kinds:
         for size in jobs.SIZES if full else jobs.SIZES[:2]:
             rows += jobs.rows_for(kind, size, await jobs.run_db(kind, size))

@@ -131,3 +131,13 @@ async def test_recording_benchmark_stores_every_cards_ts() -> None:
     # a batch: its rows read in one query, their states in one UPDATE, then each lead's card ts
     assert [f.statements_per_batch for f in figures] == [3, 2 + 12 / 3]
     assert all(row.ok for row in recording.rows_for(KIND, figures))
+
+
+async def test_backlog_benchmark_wakes_no_pass_per_lead_for_a_full_channel() -> None:
+    from bench import backlog
+
+    figures = await backlog.run_db(KIND, backlog=100, leads=30)
+    assert figures.stored == 30
+    # the 30 leads' commits (10 ms apart) woke no pass: only the paced sends' and the idle poll's
+    assert figures.passes <= figures.seconds * 2 + 2, figures
+    assert all(row.ok for row in backlog.rows_for(KIND, figures))
