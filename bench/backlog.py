@@ -24,9 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import SALES, SIGNING_SECRET, Row, bench_database, databases, make_fake, table
-from bot.app import build_app
-from bot.config import load_settings
+from bench.common import SALES, Row, bench_database, card_app, databases, make_fake, table
 from bot.domain.lead_input import parse_lead
 from bot.domain.outbox import Lane
 from bot.services.intake import submit_lead
@@ -51,15 +49,7 @@ async def run_db(kind: str, *, backlog: int, leads: int) -> Figures:
     async with bench_database(kind) as url:
         fake = make_fake()
         await fake.start()
-        settings = load_settings(
-            slack_bot_token=fake.bot_token,
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=fake.base_url,
-            database_url=url,
-            sales_channel=SALES,
-            burst_window_seconds=0,  # a card per lead, never a burst's summary
-        )
-        handoff = build_app(settings, with_scheduler=False)  # the sender paced as in production
+        handoff = card_app(url, fake, paced=True)  # the sender paced as in production
         stop = asyncio.Event()
         sender = handoff.sender
         task: asyncio.Task[None] | None = None

@@ -125,9 +125,10 @@ def make_fake(channels: Sequence[str] = (SALES,)) -> FakeSlack:
     return fake
 
 
-def card_app(database_url: str, fake: FakeSlack, *, channel: str = SALES) -> Handoff:
-    """Handoff in this process against the fake Slack: a card per lead, no pacing, no scheduler —
-    for seeding leads and driving the outbox by hand. The caller closes it."""
+def card_app(database_url: str, fake: FakeSlack, *, channel: str = SALES, paced: bool = False) -> Handoff:
+    """Handoff in this process against the fake Slack: a card per lead, no scheduler, no pacing
+    unless `paced` (Slack's, as in production) — for seeding leads and driving the outbox by hand.
+    The caller closes it."""
     settings = load_settings(
         slack_bot_token=fake.bot_token,
         slack_signing_secret=SIGNING_SECRET,
@@ -137,7 +138,7 @@ def card_app(database_url: str, fake: FakeSlack, *, channel: str = SALES) -> Han
         duplicate_window_days=0,
         burst_window_seconds=0,  # a card per lead, never a burst's summary
     )
-    return build_app(settings, pacer=Pacer(rate=1e6, burst=1e6), with_scheduler=False)
+    return build_app(settings, pacer=None if paced else Pacer(rate=1e6, burst=1e6), with_scheduler=False)
 
 
 @dataclass
