@@ -70,13 +70,15 @@ async def command(bot: RunningBot, team_id: str, user_id: str, text: str) -> str
     assert reply.status == 200, reply.body
     if isinstance(reply.json, dict) and reply.json.get("text"):
         return str(reply.json["text"])
-    # an empty ack: the listener outran the ack deadline (a slow machine: CI saw 2.5 s) and
-    # answers through the response_url once done; every command here answers something
-    for _ in range(500 if not reply.body else 1):
-        if later := bot.fake.ephemerals(user_id)[before:]:
-            return "\n".join(e.text for e in later)
-        await asyncio.sleep(0.02)  # polling the fake for the late answer
-    return reply.body
+    if not reply.body:
+        # an empty ack: the listener outran the ack deadline (a slow machine: CI saw 2.5 s) and
+        # answers through the response_url once done; every command here answers something
+        for _ in range(500):
+            if bot.fake.ephemerals(user_id)[before:]:
+                break
+            await asyncio.sleep(0.02)  # polling the fake for the late answer
+    later = bot.fake.ephemerals(user_id)[before:]
+    return "\n".join(e.text for e in later) if later else reply.body
 
 
 async def test_the_installer_is_the_first_admin_and_other_workspaces_people_are_not(
