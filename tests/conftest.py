@@ -193,7 +193,9 @@ async def serve_bot(
     driver: SlackDriver
     if handoff.socket_edge is not None:
         # Socket Mode: Slack's requests come over the fake's WebSocket instead of /slack/events
-        handoff.socket_edge.ping_interval = 0.5  # how soon a dropped socket is noticed
+        handoff.socket_edge.ping_interval = (
+            1.0  # a dropped socket is noticed within 1 s, a stale one after 4 s
+        )
         await handoff.socket_edge.start()
         await fake.wait_for_sockets(1)
         driver = SocketModeDriver(fake=fake)

@@ -5,7 +5,10 @@ and every ticket is good for one connection; a connection first gets ``hello``; 
 envelope (``events_api``, ``slash_commands``, ``interactive``) the app must ack with its
 ``envelope_id`` within 3 s; an envelope not acked before its connection drops is delivered again
 on another connection (with ``retry_attempt`` for events); ``disconnect`` asks the app to reconnect.
-Acks that come late, twice or for unknown envelopes are violations, as are envelopes never acked.
+Acks are matched by ``envelope_id`` on whichever connection they arrive: an app that replaced its
+connection (a stale ping, a refresh) acks on the new one what it read on the old, and acks each
+copy Slack delivered again. Acks that come late, more often than the envelope was delivered or for
+unknown envelopes are violations, as are envelopes never acked.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +30,7 @@ from bot.sandbox.fake_slack.state import SlackState
 
 ACK_LIMIT = 3.0  # seconds Slack waits for an envelope's ack
 MAX_CONNECTIONS = 10  # per app, like Slack
+REMEMBERED_ENVELOPES = 10_000  # how many envelopes a late or repeated ack is checked against
 
 
 @dataclass
@@ -36,6 +41,8 @@ class Envelope:
     retry_attempt: int = 0
     retry_reason: str = ""
     sent_at: float = 0.0
+    deliveries: int = 0  # copies pushed to the app (more than one after a lost connection)
+    acks_received: int = 0
     acked: asyncio.Future[dict[str, Any] | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -69,6 +76,7 @@ class SocketModeSide(SlackState):
         self._sockets: dict[str, web.WebSocketResponse] = {}
         self._socket_order = itertools.count()
         self._in_flight: dict[str, tuple[Envelope, str]] = {}  # envelope_id -> (envelope, socket)
+        self._delivered: OrderedDict[str, Envelope] = OrderedDict()  # every envelope pushed, by id
         self.acks: list[Ack] = []
         self.connections_opened = 0
         self.refuse_connections: str | None = None  # e.g. "invalid_auth": apps.connections.open says so
@@ -166,11 +174,14 @@ class SocketModeSide(SlackState):
             self.violations.append("socket mode: a message that is not JSON")
             return
         envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
-        held = self._in_flight.pop(str(envelope_id), None)
-        if held is None:
+        envelope = self._delivered.get(str(envelope_id))
+        if envelope is None or envelope.acks_received >= envelope.deliveries:
             self.violations.append(f"socket mode: ack for an unknown or already acked envelope {envelope_id}")
             return
-        envelope = held[0]
+        envelope.acks_received += 1
+        self._in_flight.pop(envelope.envelope_id, None)
+        if envelope.acked.done():
+            return  # the ack of a copy delivered again: Slack has its answer already
         seconds = time.monotonic() - envelope.sent_at
         payload = message.get("payload")
         if payload is not None and not isinstance(payload, dict):
@@ -179,8 +190,7 @@ class SocketModeSide(SlackState):
         if seconds > ACK_LIMIT:
             self.violations.append(f"socket mode: {envelope.type} acked after {seconds:.1f}s (limit 3s)")
         self.acks.append(Ack(envelope.envelope_id, envelope.type, seconds, payload))
-        if not envelope.acked.done():
-            envelope.acked.set_result(payload)
+        envelope.acked.set_result(payload)
 
     def _redeliver_later(self, envelope: Envelope) -> None:
         # the envelope was never acked on that connection: Slack sends it again on another one
@@ -195,6 +205,8 @@ class SocketModeSide(SlackState):
             await self.wait_for_sockets(1, within=ACK_LIMIT * 5)
         except TimeoutError:
             return
+        if envelope.acked.done():
+            return  # acked on the new connection in the meantime
         if envelope.type == "events_api":
             envelope.retry_attempt += 1
             envelope.retry_reason = "timeout"
@@ -203,7 +215,11 @@ class SocketModeSide(SlackState):
     async def _push(self, envelope: Envelope) -> None:
         sid = sorted(self._sockets)[envelope.retry_attempt % len(self._sockets)]
         envelope.sent_at = time.monotonic()
+        envelope.deliveries += 1
         self._in_flight[envelope.envelope_id] = (envelope, sid)
+        self._delivered[envelope.envelope_id] = envelope
+        if len(self._delivered) > REMEMBERED_ENVELOPES:
+            self._delivered.popitem(last=False)
         await self._sockets[sid].send_str(json.dumps(envelope.message()))
 
     async def deliver(
