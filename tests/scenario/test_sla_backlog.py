@@ -19,7 +19,7 @@ from bot.services import sla
 from bot.storage.models import Lead, LeadEvent, ScheduleSlot
 from tests.conftest import ADMIN, REP1, SALES, RunningBot
 
-N = 20_000  # due leads in the backlog scenario
+N = 5_000  # due leads in the backlog scenario: ten bounded passes at least, five rounds of two
 MONDAY_0900 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 NOON = MONDAY_0900 + timedelta(hours=3)  # workspace defaults: remind after 30 min, escalate after 2 h
 
@@ -59,10 +59,11 @@ async def pass_until_done(handoff: Handoff, team: str, now: datetime, **bounds: 
     return passes
 
 
-# 20,000 reminders through real passes: ~100 s on PostgreSQL on a quiet 2-core machine (122 s
-# before the round-3 changes); the suite's 120 s bound left no room for CI's load
+# 5,000 reminders through real passes (~30 s on a slow 2-core machine): what a backlog asks of the
+# passes — bounded, shared by two instances, a lead moving on mid-way — shows at this size; the
+# 100,000 open leads of #23 are bench.jobs' (and its smoke test's)
 @pytest.mark.timeout(300)
-async def test_20000_due_leads_fire_once_each_over_passes_of_two_instances(
+async def test_5000_due_leads_fire_once_each_over_passes_of_two_instances(
     bot: RunningBot, engine: AsyncEngine
 ) -> None:
     team = await bot.handoff.default_team_id()
@@ -88,7 +89,7 @@ async def test_20000_due_leads_fire_once_each_over_passes_of_two_instances(
                 break
     finally:
         await other.close()
-    assert rounds >= 4
+    assert rounds >= N // 1000  # each round judges at most 500 leads per instance
     events = await fired(bot.handoff, EventKind.SLA_REMINDER)
     assert set(events) == set(ids) - set(moved) and set(events.values()) == {1}
     assert await slots(bot.handoff, Step.REMIND) == N - len(moved)
