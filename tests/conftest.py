@@ -99,8 +99,8 @@ async def truncate_all(engine: AsyncEngine) -> None:
     """Empty every table and start its ids again at 1.
 
     On PostgreSQL, TRUNCATE gives each table (and, by CASCADE, each table referring to it) new
-    files synced at commit: 110-200 ms a test for the 30 tables on a slow disk. Most tests write a
-    few rows to a few tables, so those rows are deleted and the sequences set back instead (15-30
+    files synced at commit: 110-290 ms a test for the 30 tables on a slow disk. Most tests write a
+    few rows to a few tables, so those rows are deleted and the sequences set back instead (5-30
     ms); a test that filled a table (bulk imports, the 100k-leads jobs) still gets TRUNCATE, so no
     later test scans its dead rows."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]  # children first
