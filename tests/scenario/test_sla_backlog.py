@@ -61,7 +61,7 @@ async def pass_until_done(handoff: Handoff, team: str, now: datetime, **bounds: 
 
 # 5,000 reminders through real passes (~30 s on a slow 2-core machine): what a backlog asks of the
 # passes — bounded, shared by two instances, a lead moving on mid-way — shows at this size; the
-# 100,000 open leads of #23 are bench.jobs' (and its smoke test's)
+# 100,000 open leads of #23 are measured by bench.jobs (docs/benchmarks.md)
 @pytest.mark.timeout(300)
 async def test_5000_due_leads_fire_once_each_over_passes_of_two_instances(
     bot: RunningBot, engine: AsyncEngine
