@@ -65,14 +65,22 @@ async def processed(fake: FakeSlack, ws: aiohttp.ClientWebSocketResponse) -> lis
     return violations
 
 
+async def replaced_before_the_ack(
+    fake: FakeSlack, http: aiohttp.ClientSession, kind: str, payload: dict[str, Any]
+) -> tuple[asyncio.Future[Ack | None], dict[str, Any], aiohttp.ClientWebSocketResponse]:
+    """An envelope read on one connection, which the app then replaces (a stale ping) before it
+    acks: the delivery in flight, the envelope as read, and the new connection."""
+    old = await connect(fake, http)
+    delivery = asyncio.ensure_future(fake.deliver(kind, payload))
+    envelope = await next_message(old)
+    await old.close()
+    return delivery, envelope, await connect(fake, http)
+
+
 async def test_an_ack_sent_on_the_replacement_connection_settles_the_envelope(
     fake: FakeSlack, http: aiohttp.ClientSession
 ) -> None:
-    old = await connect(fake, http)
-    delivery = asyncio.ensure_future(fake.deliver("slash_commands", COMMAND))
-    envelope = await next_message(old)
-    await old.close()  # the app thought the socket stale and replaced it before acking
-    new = await connect(fake, http)
+    delivery, envelope, new = await replaced_before_the_ack(fake, http, "slash_commands", COMMAND)
     await ack(new, envelope["envelope_id"])
     answer = await delivery
     assert isinstance(answer, Ack) and answer.payload == {"text": "ok"}
@@ -93,11 +101,9 @@ async def test_an_ack_sent_on_the_replacement_connection_settles_the_envelope(
 async def test_each_copy_delivered_again_may_be_acked_once_and_no_more(
     fake: FakeSlack, http: aiohttp.ClientSession
 ) -> None:
-    old = await connect(fake, http)
-    delivery = asyncio.ensure_future(fake.deliver("interactive", {"type": "block_actions"}))
-    envelope = await next_message(old)
-    await old.close()
-    new = await connect(fake, http)
+    delivery, envelope, new = await replaced_before_the_ack(
+        fake, http, "interactive", {"type": "block_actions"}
+    )
     copy = await next_message(new)  # not acked before its connection went: delivered again
     assert copy["envelope_id"] == envelope["envelope_id"]
     await ack(new, envelope["envelope_id"])  # the listener of the first copy answers
