@@ -6,6 +6,7 @@ the way Slack applies them (ephemeral ack replies, view_submission response_acti
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -26,6 +27,13 @@ from bot.slack.payloads import as_typed
 __all__ = ["Reply", "SlackDriver", "SocketModeDriver"]
 
 
+# The bot acks a command empty at its deadline (2.5 s; Slack's own is 3) and answers on the
+# response_url when its listener ends: the person sees that answer a moment later. An empty ack
+# this slow is that deadline, not a command whose answer is a modal.
+LATE_ACK_AFTER = 2.0
+LATE_ANSWER_WAIT = 15.0
+
+
 @dataclass
 class Reply:
     status: int
@@ -34,6 +42,8 @@ class Reply:
     text: str = ""
     errors: dict[str, str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    ack_seconds: float = 0.0  # how long the ack took
+    late: bool = False  # the text came after the ack, through the response_url
 
     @property
     def ok(self) -> bool:
@@ -124,9 +134,12 @@ class SlackDriver:
             return Reply(status=resp.status, body=raw, json=parsed, headers=dict(resp.headers))
 
     async def _send_form(self, fields: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Reply:
-        return await self.send_raw(
+        started = time.monotonic()
+        reply = await self.send_raw(
             urlencode(fields), content_type="application/x-www-form-urlencoded", headers=headers
         )
+        reply.ack_seconds = time.monotonic() - started
+        return reply
 
     async def _send_payload(self, payload: dict[str, Any]) -> Reply:
         if self.acting_enterprise is not None:
@@ -215,7 +228,27 @@ class SlackDriver:
         }
         reply = await self._send_form(fields)
         self._apply_ack_message(reply, channel_id=channel_id, user_id=user_id)
+        if reply.ok and not reply.text and reply.ack_seconds >= LATE_ACK_AFTER:
+            await self._late_answer(
+                reply, response_url=fields["response_url"], trigger_id=fields["trigger_id"]
+            )
         return reply
+
+    async def _late_answer(self, reply: Reply, *, response_url: str, trigger_id: str) -> None:
+        """After a deadline ack: wait for the listener's answer on the response_url (the fake has
+        shown it already) or for the modal it opens; the answer's words become the reply's."""
+        if not response_url.startswith(f"{self.fake.url}response/"):
+            return  # a test's own response_url: the answer goes there
+        rid = response_url.rsplit("/", 1)[-1]
+        deadline = time.monotonic() + LATE_ANSWER_WAIT
+        while time.monotonic() < deadline:
+            answer = next((r for r in self.fake.responses if r.url.replace("/", "-") == rid), None)
+            if answer is not None:
+                reply.text, reply.late = visible_text(answer.payload), True
+                return
+            if self.fake.trigger_used(trigger_id):
+                return
+            await asyncio.sleep(0.02)
 
     # ------------------------------------------------------------------ finding things to click
 

@@ -45,6 +45,10 @@ class ViewsMethods(SlackState):
         self._triggers[tid] = Trigger(id=tid, user=user_id, issued_at=self.clock())
         return tid
 
+    def trigger_used(self, trigger_id: str) -> bool:
+        trig = self._triggers.get(trigger_id)
+        return trig is not None and trig.used
+
     def apply_view_ack(self, user_id: str, view_id: str, ack: dict[str, Any] | None) -> None:
         """Apply a view_submission ack to the user's modal stack the way Slack does."""
         stack = self._modal_stacks.setdefault(user_id, [])
