@@ -33,6 +33,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.outbox import Purpose
 from bot.handlers import http_routes, register_all
+from bot.handlers.lost_forms import tell_of_lost_form
 from bot.handlers.ops import OpsRoutes
 from bot.handlers.registry import Registered
 from bot.jobs import build_scheduler
@@ -409,7 +410,11 @@ def build_app(
     # the first-run check runs in the background: the request does not wait for it
     handoff.registered = register_all(bolt, handoff, on_request=handoff.check_first_run)
     # one ack discipline for HTTP and Socket Mode; late answers only to Slack (or the fake) hosts
-    dispatcher = edge.AckDispatcher(bolt, api_url=settings.slack_api_url)
+    dispatcher = edge.AckDispatcher(
+        bolt,
+        api_url=settings.slack_api_url,
+        on_lost_form=functools.partial(tell_of_lost_form, handoff),
+    )
     if settings.socket_mode:
         handoff.socket_edge = SocketModeEdge(
             bolt=bolt,

@@ -41,6 +41,10 @@ ADMIN_REMOVED = "{user} is no longer a Handoff admin here."
 ADMIN_NOT_ONE = "{user} is not a Handoff admin here."
 ADMINS_LAST_ONE = "That is the last admin: add another before removing them."
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on our side. Nothing was changed; please try again."
+# a form whose answer (its field errors) came after Slack had closed it
+FORM_CLOSED = "Slack closed *{title}* before I could answer, so nothing was saved. What needs fixing:"
+FORM_ENTERED = "What you entered:"
+FORM_AGAIN = "Open the form again and send it once more."
 
 LEAD_NOT_FOUND = "I can't find lead #{lead_id} in this workspace."
 ALREADY_CLAIMED = "Too late — {owner} already claimed this lead."

@@ -11,6 +11,8 @@ Slack gives up on any request (command, click, view submission, event) not answe
 Handlers ack first and keep slow Slack calls in the outbox, but a slow database or Slack could
 still hold a response back (process_before_response=True answers when the listener returns), so
 the edge answers an empty 200 at ACK_DEADLINE and lets the listener finish in the background.
+A modal submitted then is closed by Slack; if its listener found errors, they go to the person
+by DM with what they typed (`on_lost_form`), so nothing they entered is lost.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -168,13 +170,19 @@ def parsed_bolt_request(
     return request
 
 
+# (the view_submission's body, its listener's field errors): told to the person another way
+LostForm = Callable[[dict[str, Any], dict[str, str]], Awaitable[None]]
+
+
 class LateListeners:
     """Listeners that outlived their ack: kept referenced, logged when they fail, awaited at shutdown.
-    Their answers go only to a response_url on Slack's hosts (or `api_url`'s, the fake's)."""
+    Their answers go only to a response_url on Slack's hosts (or `api_url`'s, the fake's); a
+    modal's field errors, which Slack can no longer show, go to `on_lost_form`."""
 
-    def __init__(self, api_url: str | None = None) -> None:
+    def __init__(self, api_url: str | None = None, on_lost_form: LostForm | None = None) -> None:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.api_url = api_url
+        self.on_lost_form = on_lost_form
 
     def answer_url(self, url: str | None, kind: str) -> str | None:
         """`url` if an answer may go there; None (and a warning naming the host only) if not."""
@@ -185,7 +193,13 @@ class LateListeners:
         log.warning("late answer to %s not sent: response_url on %s is not Slack's", kind, host_of(url))
         return None
 
-    def adopt(self, task: asyncio.Task[Any], kind: str, response_url: str | None) -> None:
+    def adopt(
+        self,
+        task: asyncio.Task[Any],
+        kind: str,
+        response_url: str | None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         self.tasks.add(task)
 
         def done(t: asyncio.Task[Any]) -> None:
@@ -195,18 +209,47 @@ class LateListeners:
             if t.exception() is not None:
                 log.warning("%s failed after its ack: %s", kind, type(t.exception()).__name__)
                 return
+            errors = _form_errors(t.result()) if kind == "view_submission" else None
+            if errors and body is not None and self.on_lost_form is not None:
+                log.warning("a form's errors came after its ack; the person is told by DM")
+                self._follow(self._tell_lost_form(body, errors))
+                return
             answer = _ack_message(t.result())
             if answer is not None and (url := self.answer_url(response_url, kind)):
                 # the ack's words (e.g. help text, a refusal) still reach the person, ephemerally
-                forward = asyncio.ensure_future(_post_late_answer(url, answer, kind))
-                self.tasks.add(forward)
-                forward.add_done_callback(self.tasks.discard)
+                self._follow(_post_late_answer(url, answer, kind))
 
         task.add_done_callback(done)
+
+    def _follow(self, work: Awaitable[None]) -> None:
+        follow_up = asyncio.ensure_future(work)
+        self.tasks.add(follow_up)
+        follow_up.add_done_callback(self.tasks.discard)
+
+    async def _tell_lost_form(self, body: dict[str, Any], errors: dict[str, str]) -> None:
+        assert self.on_lost_form is not None
+        try:
+            await self.on_lost_form(body, errors)
+        except Exception as exc:  # logged without the form: it holds what the person typed
+            log.error("a form's late errors could not be told: %s", type(exc).__name__)
 
     async def wait(self, within: float = 10) -> None:
         if self.tasks:
             await asyncio.wait(set(self.tasks), timeout=within)
+
+
+def _form_errors(bolt_response: Any) -> dict[str, str] | None:
+    """A view_submission's `response_action: errors`, if that was its answer."""
+    if getattr(bolt_response, "status", 500) != 200 or not bolt_response.body:
+        return None
+    try:
+        body = json.loads(bolt_response.body)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(body, dict) or body.get("response_action") != "errors":
+        return None
+    errors = body.get("errors")
+    return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) and errors else None
 
 
 def _ack_message(bolt_response: Any) -> dict[str, Any] | None:
@@ -252,9 +295,11 @@ class AckDispatcher:
 
     Listeners that outlive their ack are kept in `late` and awaited at shutdown."""
 
-    def __init__(self, bolt: AsyncApp, *, api_url: str | None = None) -> None:
+    def __init__(
+        self, bolt: AsyncApp, *, api_url: str | None = None, on_lost_form: LostForm | None = None
+    ) -> None:
         self.bolt = bolt
-        self.late = LateListeners(api_url)
+        self.late = LateListeners(api_url, on_lost_form)
 
     async def answer(
         self,
@@ -272,7 +317,7 @@ class AckDispatcher:
             metrics.late_acks.labels(kind).inc()
             if on_late is not None:
                 on_late()
-            self.late.adopt(task, kind, response_url)
+            self.late.adopt(task, kind, response_url, bolt_request.body)
             return BoltResponse(status=200, body="")
         return task.result()
 

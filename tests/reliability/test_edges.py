@@ -15,8 +15,9 @@ from sqlalchemy.util import await_only
 from bot.domain.events import EventKind
 from bot.sandbox import visible_text
 from bot.storage.models import LeadEvent, ProcessedKey
-from tests.conftest import ADMIN, MODES, REP1, SALES, RunningBot
+from tests.conftest import ADMIN, MARKETER, MARKETING, MODES, REP1, SALES, RunningBot
 from tests.reliability.helpers import add_lead
+from tests.scenario.helpers_intake import counts
 
 
 @pytest.fixture(params=MODES)
@@ -253,3 +254,37 @@ async def test_a_listener_that_fails_after_its_ack_answers_200_and_apologises(bo
         await asyncio.sleep(0.02)
     [sorry] = bot.fake.ephemerals(REP1)
     assert "something went wrong" in sorry.text
+
+
+async def test_a_form_whose_errors_come_after_slack_closed_it_reaches_the_person_by_dm(
+    bot: RunningBot, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.slack import edge
+
+    await bot.slack.command(MARKETER, "/lead", "", channel_id=MARKETING)
+    assert bot.fake.open_view(MARKETER) is not None
+
+    @bot.handoff.bolt.middleware
+    async def slow_submissions(body: dict[str, Any], next: Any) -> Any:  # a listener of this test only
+        if body.get("type") == "view_submission":
+            await asyncio.sleep(0.3)  # a slow moment: the form is checked after its ack
+        return await next()
+
+    monkeypatch.setattr(edge, "ACK_DEADLINE", 0.05)  # Slack's budget, shrunk for the test
+    typed = {"Email": "jane@", "Name": "<!channel> Jane", "Source": "Webinar", "Notes for sales": "one\ntwo"}
+    reply = await bot.slack.submit(MARKETER, typed)
+    assert reply.status == 200 and not reply.errors
+    assert bot.fake.open_view(MARKETER) is None  # Slack closed the form at the empty ack
+    for _ in range(100):  # the listener finishes after its ack
+        await bot.flush()
+        if bot.fake.dms(MARKETER):
+            break
+        await asyncio.sleep(0.05)
+    [dm] = bot.fake.dms(MARKETER)
+    assert "*Hand over a lead*" in dm.text and "nothing was saved" in dm.text
+    assert "• *Email*: Not a valid email address" in dm.text
+    # what they typed, escaped, to copy back into the form
+    assert "• *Email*: jane@" in dm.text and "• *Name*: &lt;!channel&gt; Jane" in dm.text
+    assert "• *Source*: Webinar" in dm.text and "*Notes for sales*:\n>one\n>two" in dm.text
+    assert "<!channel>" not in dm.text
+    assert await counts(bot) == (0, 0, 1)  # no lead: only the DM's outbox row
