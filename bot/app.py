@@ -118,6 +118,8 @@ class Handoff:
     registered: Registered = field(default_factory=Registered)
     # Socket Mode's connection (None in HTTP mode); `serve` starts it
     socket_edge: SocketModeEdge | None = None
+    # listeners that outlived their ack (both modes): awaited at shutdown, and by tests
+    late_listeners: edge.LateListeners | None = None
     # the first-run checklist of a single-token install (see check_first_run)
     first_run: asyncio.Task[None] | None = None
     _first_run_done: bool = False
@@ -415,6 +417,7 @@ def build_app(
         api_url=settings.slack_api_url,
         on_lost_form=functools.partial(tell_of_lost_form, handoff),
     )
+    handoff.late_listeners = dispatcher.late
     if settings.socket_mode:
         handoff.socket_edge = SocketModeEdge(
             bolt=bolt,

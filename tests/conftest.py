@@ -204,7 +204,10 @@ class RunningBot:
     clock: FrozenClock
 
     async def flush(self) -> int:
-        """Let the outbox deliver everything due (the sender, without waiting for its poll)."""
+        """Let listeners that outlived their ack finish (a slow machine), then the outbox deliver
+        everything due (the sender, without waiting for its poll)."""
+        if self.handoff.late_listeners is not None:
+            await self.handoff.late_listeners.wait()
         return await self.handoff.sender.drain()
 
 

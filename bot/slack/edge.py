@@ -234,8 +234,11 @@ class LateListeners:
             log.error("a form's late errors could not be told: %s", type(exc).__name__)
 
     async def wait(self, within: float = 10) -> None:
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=within)
+        """Until every late listener is done, and what each left to send (an answer, a DM) too."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self.tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self.tasks), timeout=left)
 
 
 def _form_errors(bolt_response: Any) -> dict[str, str] | None:
