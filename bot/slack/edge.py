@@ -209,12 +209,13 @@ class LateListeners:
             if t.exception() is not None:
                 log.warning("%s failed after its ack: %s", kind, type(t.exception()).__name__)
                 return
-            errors = _form_errors(t.result()) if kind == "view_submission" else None
+            acked = _acked(t.result())
+            errors = _form_errors(acked) if kind == "view_submission" else None
             if errors and body is not None and self.on_lost_form is not None:
                 log.warning("a form's errors came after its ack; the person is told by DM")
                 self._follow(self._tell_lost_form(body, errors))
                 return
-            answer = _ack_message(t.result())
+            answer = _ack_message(acked)
             if answer is not None and (url := self.answer_url(response_url, kind)):
                 # the ack's words (e.g. help text, a refusal) still reach the person, ephemerally
                 self._follow(_post_late_answer(url, answer, kind))
@@ -241,32 +242,33 @@ class LateListeners:
             await asyncio.wait(set(self.tasks), timeout=left)
 
 
-def _form_errors(bolt_response: Any) -> dict[str, str] | None:
-    """A view_submission's `response_action: errors`, if that was its answer."""
+def _acked(bolt_response: Any) -> dict[str, Any] | str | None:
+    """What a listener's ack said: its JSON object, its plain text, or None (nothing, not 200)."""
     if getattr(bolt_response, "status", 500) != 200 or not bolt_response.body:
         return None
     try:
         body = json.loads(bolt_response.body)
     except (ValueError, TypeError):
+        return str(bolt_response.body)
+    return body if isinstance(body, dict) else None
+
+
+def _form_errors(acked: dict[str, Any] | str | None) -> dict[str, str] | None:
+    """A view_submission's `response_action: errors`, if that was its answer."""
+    if not isinstance(acked, dict) or acked.get("response_action") != "errors":
         return None
-    if not isinstance(body, dict) or body.get("response_action") != "errors":
-        return None
-    errors = body.get("errors")
+    errors = acked.get("errors")
     return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) and errors else None
 
 
-def _ack_message(bolt_response: Any) -> dict[str, Any] | None:
-    if getattr(bolt_response, "status", 500) != 200 or not bolt_response.body:
+def _ack_message(acked: dict[str, Any] | str | None) -> dict[str, Any] | None:
+    if isinstance(acked, str):
+        return {"text": acked}
+    if acked is None or not (acked.get("text") or acked.get("blocks")):
         return None
-    try:
-        body = json.loads(bolt_response.body)
-    except (ValueError, TypeError):
-        return {"text": str(bolt_response.body)}
-    if not isinstance(body, dict) or not (body.get("text") or body.get("blocks")):
-        return None
-    if "response_action" in body:
+    if "response_action" in acked:
         return None  # a modal's answer; too late for that modal
-    return {"response_type": "ephemeral", "replace_original": False, **body}
+    return {"response_type": "ephemeral", "replace_original": False, **acked}
 
 
 async def _post_late_answer(url: str, answer: dict[str, Any], kind: str) -> None:

@@ -12,6 +12,14 @@ def label(block_id: str, text: str) -> dict[str, Any]:
     return {"type": "input", "block_id": block_id, "label": {"type": "plain_text", "text": text}}
 
 
+def untitled_form(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A view without a title whose inputs are labelled as named, each with its element's state."""
+    return {
+        "blocks": [label(name.lower(), name) for name in fields],
+        "state": {"values": {name.lower(): {"element": state} for name, state in fields.items()}},
+    }
+
+
 def option(text: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": text}, "value": text.lower()}
 
@@ -55,15 +63,12 @@ def test_errors_by_label_then_what_was_entered_in_the_forms_order() -> None:
 
 
 def test_a_forged_id_is_text_not_a_mention() -> None:
-    view = {
-        "blocks": [label("who", "Who"), label("where", "Where")],
-        "state": {
-            "values": {
-                "who": {"w": {"type": "users_select", "selected_user": "U1><!channel"}},
-                "where": {"c": {"type": "channels_select", "selected_channel": "C0SALES"}},
-            }
-        },
-    }
+    view = untitled_form(
+        {
+            "Who": {"type": "users_select", "selected_user": "U1><!channel"},
+            "Where": {"type": "channels_select", "selected_channel": "C0SALES"},
+        }
+    )
     text = lost_form_text(view, {"who": "?"})
     assert "<!channel" not in text and "U1>" not in text
     assert "• *Where*: <#C0SALES>" in text
@@ -71,15 +76,12 @@ def test_a_forged_id_is_text_not_a_mention() -> None:
 
 
 def test_empty_fields_are_left_out_and_a_long_form_is_cut() -> None:
-    view = {
-        "blocks": [label("a", "A"), label("b", "B")],
-        "state": {
-            "values": {
-                "a": {"x": {"type": "plain_text_input", "value": "  "}},
-                "b": {"y": {"type": "plain_text_input", "value": "z" * 10_000}},
-            }
-        },
-    }
+    view = untitled_form(
+        {
+            "A": {"type": "plain_text_input", "value": "  "},
+            "B": {"type": "plain_text_input", "value": "z" * 10_000},
+        }
+    )
     text = lost_form_text(view, {"b": "too long"})
     assert "*A*" not in text
     assert len(text) == MAX_TEXT and "z…\nOpen the form again" in text
